@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what is missing, from Debian's packages and npm. Safe to run again.
+#   hack/install-deps.sh [etcd] [docker] [busybox] [prometheus] [chromium] [npm]   (no argument: all but prometheus and chromium)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want=("$@"); [ ${#want[@]} = 0 ] && want=(etcd docker busybox npm)
+pkgs=()
+for w in "${want[@]}"; do
+  case "$w" in
+    etcd) command -v etcd >/dev/null && command -v etcdctl >/dev/null || pkgs+=(etcd-server etcd-client) ;;
+    docker) command -v dockerd >/dev/null || pkgs+=(docker.io) ;;
+    busybox) { [ -x /bin/busybox ] && /bin/busybox --list | grep -qx httpd; } || pkgs+=(busybox-static) ;;
+    prometheus) command -v promtool >/dev/null || pkgs+=(prometheus) ;;
+    chromium) command -v chromium >/dev/null || pkgs+=(chromium) ;;
+    npm) ;;
+    *) echo "hack/install-deps.sh: unknown component $w" >&2; exit 2 ;;
+  esac
+done
+command -v curl >/dev/null || pkgs+=(curl)
+if [ ${#pkgs[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "installing ${pkgs[*]} needs root" >&2; exit 1; }
+  echo "installing ${pkgs[*]} ..." >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+for w in "${want[@]}"; do
+  if [ "$w" = npm ] && [ ! -d node_modules/.bin ] || [ "$w" = npm ] && [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund >&2
+  fi
+done
+exit 0

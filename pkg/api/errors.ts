@@ -1,0 +1,59 @@
+/**
+ * Errors that cross the API: each has an HTTP status, a machine code, a
+ * message a human can act on, and details (one per failing field).
+ * `retryable` tells callers whether trying again later may succeed.
+ */
+
+export interface ErrorDetail {
+  /** JSON path of the field, e.g. "spec.instances", or "" for the whole object. */
+  field: string;
+  /** The rule that failed: "minimum", "required", "additionalProperties", ... */
+  rule?: string;
+  message: string;
+}
+
+export type ErrorCode =
+  | 'BadRequest'
+  | 'Invalid'
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'TooLarge'
+  | 'Unavailable'
+  | 'Fenced'
+  | 'Internal';
+
+const STATUS: Record<ErrorCode, number> = {
+  BadRequest: 400,
+  Invalid: 422,
+  NotFound: 404,
+  AlreadyExists: 409,
+  Conflict: 409,
+  TooLarge: 413,
+  Unavailable: 503,
+  Fenced: 409,
+  Internal: 500,
+};
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: ErrorDetail[];
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetail[] = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.details = details;
+    this.retryable = code === 'Conflict' || code === 'Unavailable';
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetail[] } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export const isApiError = (e: unknown, code?: ErrorCode): e is ApiError =>
+  e instanceof ApiError && (code === undefined || e.code === code);

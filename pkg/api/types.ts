@@ -1,0 +1,255 @@
+/**
+ * Resource types: the Kubernetes shape (apiVersion, kind, metadata, spec,
+ * status) in Marathon's units (cpus as shares of a core; mem and disk in MiB;
+ * named host ports). The JSON Schemas in manifests/schemas/ are the contract
+ * for what users may write; these types are what the code reads.
+ */
+
+export const API_VERSION = 'stowage/v1';
+
+export interface ObjectMeta {
+  name: string;
+  /** Absent on cluster-scoped kinds (Namespace, Node). */
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Set by the server on create. */
+  uid?: string;
+  /** The spec key's etcd mod_revision, as a decimal string. */
+  resourceVersion?: string;
+  /** Bumped by the server each time the spec changes. */
+  generation?: number;
+  creationTimestamp?: string;
+}
+
+export interface Resource<S = unknown, T = unknown> {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: S;
+  status?: T;
+}
+
+export interface Resources {
+  cpus: number;
+  mem: number;
+  disk: number;
+}
+
+export interface PortSpec {
+  name: string;
+  /** A fixed host port; 0 or absent = any free port from the node's range. */
+  hostPort?: number;
+}
+
+/** ["field", "OPERATOR", "value"?] as Marathon writes them. */
+export type Constraint = [string, string] | [string, string, string];
+
+export interface HealthCheck {
+  protocol: 'HTTP' | 'TCP' | 'COMMAND';
+  /** Name of a port of the task (or its index as a string); HTTP and TCP. */
+  port?: string;
+  portIndex?: number;
+  path?: string;
+  command?: string[];
+  gracePeriodSeconds: number;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  maxConsecutiveFailures: number;
+}
+
+/** What a Service or Job runs: copied into every Task it creates. */
+export interface TaskTemplate {
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  resources: Resources;
+  ports?: PortSpec[];
+  constraints?: Constraint[];
+  healthChecks?: HealthCheck[];
+  killGracePeriodSeconds?: number;
+  /** Placement ranking for this workload. */
+  placement?: 'binpack' | 'spread';
+  priority?: number;
+}
+
+// ---- Namespace ----
+export interface NamespaceSpec {
+  weight: number;
+  quota?: Partial<Resources>;
+}
+export interface NamespaceStatus {
+  allocated?: Resources;
+  dominantShare?: number;
+}
+export type Namespace = Resource<NamespaceSpec, NamespaceStatus>;
+
+// ---- Node ----
+export interface PortRange {
+  begin: number;
+  end: number;
+}
+export interface NodeSpec {
+  capacity: Resources;
+  portRanges: PortRange[];
+  attributes: Record<string, string>;
+  /** host:port of the agent's --listen endpoint (logs, health). */
+  address?: string;
+  version?: string;
+  unschedulable?: boolean;
+  driver?: 'docker' | 'sim';
+}
+export type NodeState = 'Ready' | 'NotReady';
+export interface NodeAllocation extends Resources {
+  /** Ports taken on this node. */
+  ports: number[];
+}
+export interface NodeStatus {
+  state: NodeState;
+  capacity?: Resources;
+  allocated?: Resources & { ports: number };
+  free?: Resources & { ports: number };
+  cordoned?: boolean;
+  /** Task key -> what it holds on this node. Written in the binding transaction. */
+  tasks?: Record<string, NodeAllocation>;
+  lastTransitionTime?: string;
+  reason?: string;
+}
+export type Node = Resource<NodeSpec, NodeStatus>;
+
+// ---- Service ----
+export interface UpgradeStrategy {
+  minimumHealthCapacity: number;
+  maximumOverCapacity: number;
+}
+export interface ServiceSpec extends TaskTemplate {
+  instances: number;
+  upgradeStrategy: UpgradeStrategy;
+  progressDeadlineSeconds: number;
+  backoffSeconds: number;
+  backoffFactor: number;
+  maxLaunchDelaySeconds: number;
+  dependencies?: string[];
+}
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+export interface ServiceStatus {
+  instances: number;
+  running: number;
+  healthy: number;
+  deployment?: {
+    state: 'progressing' | 'complete' | 'failed';
+    revision: number;
+    startedAt?: string;
+    message?: string;
+  };
+  conditions?: Condition[];
+  delayedUntil?: string;
+  observedGeneration?: number;
+}
+export type Service = Resource<ServiceSpec, ServiceStatus>;
+
+// ---- Job ----
+export interface JobSpec extends TaskTemplate {
+  schedule?: string;
+  timeZone?: string;
+  parents?: string[];
+  retries: number;
+  concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace';
+  activeDeadlineSeconds?: number;
+  startingDeadlineSeconds?: number;
+  suspend?: boolean;
+  successfulRunsHistoryLimit?: number;
+  failedRunsHistoryLimit?: number;
+}
+export interface JobStatus {
+  lastScheduleTime?: string;
+  lastSuccessfulTime?: string;
+  nextRunTime?: string;
+  active?: string[];
+  missed?: number;
+}
+export type Job = Resource<JobSpec, JobStatus>;
+
+// ---- JobRun ----
+export interface JobRunSpec {
+  job: string;
+  /** The scheduled instant this run is for (ISO 8601), or absent when on demand. */
+  slot?: string;
+  template: TaskTemplate;
+  retries: number;
+}
+export interface JobRunStatus {
+  state: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  slot?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  attempts: number;
+  tasks?: string[];
+  message?: string;
+}
+export type JobRun = Resource<JobRunSpec, JobRunStatus>;
+
+// ---- Task ----
+export type TaskState =
+  | 'Pending'
+  | 'Admitted'
+  | 'Bound'
+  | 'Starting'
+  | 'Running'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Killed'
+  | 'Lost';
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['Succeeded', 'Failed', 'Killed', 'Lost']);
+export type Health = 'Unknown' | 'Healthy' | 'Unhealthy';
+
+export interface TaskSpec extends TaskTemplate {
+  /** "service/hello" or "jobrun/report-1764000000"; empty for a bare task. */
+  owner?: string;
+  templateHash?: string;
+  /** Set by the owner's loop to ask the agent to stop the task. */
+  desiredState?: 'Running' | 'Killed';
+  /** Hollow nodes only: how long a task "runs" and how it exits. */
+  sim?: { runSeconds?: number; exitCode?: number };
+}
+export interface TaskStatus {
+  state: TaskState;
+  health?: Health;
+  nodeName?: string;
+  ports?: Record<string, number>;
+  containerId?: string;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  healthyAt?: string;
+  consecutiveFailures?: number;
+  lastHealthCheck?: string;
+  /** Why a Pending task is not placed: "0/5 nodes fit: 3 insufficient mem, ...". */
+  pendingReason?: string;
+  pendingDetails?: Record<string, number>;
+}
+export type Task = Resource<TaskSpec, TaskStatus>;
+
+// ---- Event ----
+export interface EventSpec {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  involvedObject: { kind: string; namespace?: string; name: string; uid?: string };
+  source: string;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  count?: number;
+}
+export type Event = Resource<EventSpec, Record<string, never>>;
+
+export type AnyResource = Resource<any, any>;

@@ -1,0 +1,50 @@
+/**
+ * One place that knows how to build an etcd3 client for Stowage: bounded
+ * deadlines on unary calls (a dead etcd answers "unavailable" within
+ * seconds instead of hanging a request), quick watch reconnects, and no
+ * circuit breaker (a server must recover by itself the moment etcd returns).
+ */
+import { Etcd3, isRecoverableError } from 'etcd3';
+import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
+
+export interface EtcdOptions {
+  /** Comma-separated or listed URLs: http://127.0.0.1:2379 */
+  endpoints: string | string[];
+  /** Deadline of unary calls in milliseconds. */
+  callTimeoutMs?: number;
+}
+
+export function parseEndpoints(endpoints: string | string[]): string[] {
+  const list = (Array.isArray(endpoints) ? endpoints : endpoints.split(','))
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+  if (list.length === 0) throw new RangeError('--etcd: at least one endpoint is required, e.g. http://127.0.0.1:2379');
+  for (const e of list) {
+    if (!/^https?:\/\/[^/]+$/.test(e)) {
+      throw new RangeError(`--etcd: "${e}" is not an endpoint URL; expected http://HOST:PORT`);
+    }
+  }
+  return list;
+}
+
+export function newEtcdClient(opts: EtcdOptions): Etcd3 {
+  const hosts = parseEndpoints(opts.endpoints);
+  const timeout = opts.callTimeoutMs ?? 5000;
+  return new Etcd3({
+    hosts,
+    dialTimeout: 2000,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    faultHandling: {
+      host: () => noop,
+      global: hosts.length > 1 ? retry(handleWhen(isRecoverableError), { maxAttempts: hosts.length }) : noop,
+      watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }).next(),
+    },
+    grpcOptions: {
+      'grpc.keepalive_time_ms': 5000,
+      'grpc.keepalive_timeout_ms': 2000,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+    },
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * A real etcd for integration tests, started and stopped by hack/etcd.sh
+ * on a port of its own, so test files can run side by side.
+ */
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const HACK = resolve(ROOT, 'hack/etcd.sh');
+
+/** A free loopback port whose successor is free too (etcd's peer port). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const p = await new Promise<number>((res, rej) => {
+      const s = createServer();
+      s.once('error', rej);
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => res(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    if (p > 1024 && p < 65000 && (await portFree(p + 1))) return p;
+  }
+}
+
+function portFree(p: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(p, '127.0.0.1', () => s.close(() => res(true)));
+  });
+}
+
+export interface TestEtcd {
+  endpoint: string;
+  port: number;
+  stop(): void;
+  /** Stop and start again on the same port with the same data (a restart). */
+  restart(): void;
+}
+
+export async function startEtcd(): Promise<TestEtcd> {
+  const port = await freePort();
+  const dir = execFileSync('mktemp', ['-d', `/tmp/stowage-test-etcd.XXXX`]).toString().trim();
+  const start = () => execFileSync(HACK, ['start', '--port', String(port), '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stop = () => execFileSync(HACK, ['stop', '--port', String(port)], { stdio: 'inherit' });
+  start();
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () => {
+      stop();
+      execFileSync('rm', ['-rf', dir, `${dir}.log`]);
+    },
+    restart: () => {
+      stop();
+      start();
+    },
+  };
+}
