@@ -6,9 +6,10 @@ import { lookupKind } from '../../pkg/api/kinds.js';
 import { isApiError } from '../../pkg/api/errors.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import type { Etcd3 } from 'etcd3';
+import type { AnyResource } from '../../pkg/api/types.js';
 
 const svcKind = lookupKind('service')!;
-const svc = (name: string, instances = 1) => ({
+const svc = (name: string, instances = 1): AnyResource => ({
   apiVersion: 'stowage/v1',
   kind: 'Service',
   metadata: { name, namespace: 'default' },

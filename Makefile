@@ -1,0 +1,39 @@
+# Stowage: `make up` starts everything on this machine, `make test` proves it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+.PHONY: deps build up down test test-unit test-integration test-e2e typecheck clean bench
+
+deps:
+	@hack/install-deps.sh
+
+build: deps
+	@npx tsc -p tsconfig.build.json
+	@mkdir -p bin
+	@printf '#!/bin/sh\nexec node --enable-source-maps "$$(dirname "$$(readlink -f "$$0")")/../dist/cmd/stowage/main.js" "$$@"\n' > bin/stowage
+	@printf '#!/bin/sh\nexec node --enable-source-maps "$$(dirname "$$(readlink -f "$$0")")/../dist/cmd/stowctl/main.js" "$$@"\n' > bin/stowctl
+	@chmod +x bin/stowage bin/stowctl
+
+typecheck:
+	@npx tsc -p tsconfig.json --noEmit
+
+up: build
+	@hack/up.sh
+
+down:
+	@hack/down.sh
+
+test: build typecheck
+	@hack/test.sh all
+
+test-unit:
+	@hack/test.sh unit
+
+test-integration: build
+	@hack/test.sh integration
+
+test-e2e: build
+	@hack/test.sh e2e
+
+clean:
+	rm -rf dist bin .run

@@ -1,0 +1,99 @@
+/**
+ * Binding: a task is given a node and host ports, and the node's allocation
+ * takes the task's resources, in ONE transaction that compares both
+ * revisions the placer read. If anything moved in between, nothing is
+ * written and the placer retries with fresh state, so a node is never
+ * over-committed whatever crashes when.
+ *
+ * The same transaction writes the assignment key the node's agent watches
+ * (/stowage/assignments/<node>/<ns>/<task>): its value is the task as bound.
+ *
+ * Releasing is the reverse: a task that ended (or vanished) leaves the
+ * node's `status.tasks`, guarded by the node status revision.
+ */
+import { lookupKind } from '../api/kinds.js';
+import type { Node, NodeAllocation, NodeStatus, Task, TaskStatus } from '../api/types.js';
+import { assignmentKey, nsSegment, specKey, statusKey } from './keys.js';
+import type { Stored } from './store.js';
+import type { Txn } from './txn.js';
+
+const TASK = lookupKind('Task')!;
+const NODE = lookupKind('Node')!;
+
+export interface Binding {
+  task: Stored<Task>;
+  ports: Record<string, number>;
+}
+
+export const taskRef = (t: Task): string => `${nsSegment(TASK, t.metadata.namespace)}/${t.metadata.name}`;
+
+/** Recompute the totals of a node status from its per-task allocations. */
+export function summarize(node: Node, tasks: Record<string, NodeAllocation>): Pick<NodeStatus, 'allocated' | 'free' | 'tasks' | 'capacity'> {
+  const a = { cpus: 0, mem: 0, disk: 0, ports: 0 };
+  for (const t of Object.values(tasks)) {
+    a.cpus += t.cpus;
+    a.mem += t.mem;
+    a.disk += t.disk;
+    a.ports += t.ports.length;
+  }
+  const cap = node.spec.capacity;
+  const totalPorts = node.spec.portRanges.reduce((n, r) => n + (r.end - r.begin + 1), 0);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    capacity: cap,
+    tasks,
+    allocated: { cpus: round(a.cpus), mem: a.mem, disk: a.disk, ports: a.ports },
+    free: { cpus: round(cap.cpus - a.cpus), mem: cap.mem - a.mem, disk: cap.disk - a.disk, ports: totalPorts - a.ports },
+  };
+}
+
+/**
+ * Add the binding of `bindings` (all to `node`) to txn: guarded by the node
+ * status revision and each task's status revision. Returns the node status
+ * that will be written. Costs 1 + 2 * bindings.length operations.
+ */
+export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[], now = new Date()): NodeStatus {
+  const nodeName = node.object.metadata.name;
+  const prev = node.object.status ?? { state: 'NotReady' as const };
+  const tasks: Record<string, NodeAllocation> = { ...(prev.tasks ?? {}) };
+  for (const b of bindings) {
+    const t = b.task.object;
+    const r = t.spec.resources;
+    tasks[taskRef(t)] = { cpus: r.cpus, mem: r.mem, disk: r.disk ?? 0, ports: Object.values(b.ports) };
+  }
+  const status: NodeStatus = { ...prev, ...summarize(node.object, tasks) };
+  txn.ifModRev(statusKey(NODE, undefined, nodeName), node.statusRev).put(statusKey(NODE, undefined, nodeName), JSON.stringify(status));
+  for (const b of bindings) {
+    const t = b.task.object;
+    const ns = nsSegment(TASK, t.metadata.namespace);
+    const taskStatus: TaskStatus = {
+      ...(t.status ?? {}),
+      state: 'Bound',
+      nodeName,
+      ports: b.ports,
+      health: t.spec.healthChecks?.length ? 'Unknown' : undefined,
+      pendingReason: undefined,
+      pendingDetails: undefined,
+    };
+    const bound: Task = { ...t, status: taskStatus };
+    const sk = statusKey(TASK, ns, t.metadata.name);
+    txn
+      .ifModRev(sk, b.task.statusRev)
+      .compareExists(specKey(TASK, ns, t.metadata.name))
+      .put(sk, JSON.stringify(taskStatus))
+      .put(assignmentKey(nodeName, ns, t.metadata.name), JSON.stringify(bound));
+    b.task.object = bound;
+  }
+  return status;
+}
+
+/** Add the release of `refs` ("ns/name") from the node's allocation to txn. */
+export function addRelease(txn: Txn, node: Stored<Node>, refs: string[]): NodeStatus {
+  const prev = node.object.status ?? { state: 'NotReady' as const };
+  const tasks: Record<string, NodeAllocation> = { ...(prev.tasks ?? {}) };
+  for (const r of refs) delete tasks[r];
+  const status: NodeStatus = { ...prev, ...summarize(node.object, tasks) };
+  const k = statusKey(NODE, undefined, node.object.metadata.name);
+  txn.ifModRev(k, node.statusRev).put(k, JSON.stringify(status));
+  return status;
+}
