@@ -68,6 +68,48 @@ export const fencedWritesRefused = new Counter({
   registers: [registry],
 });
 
+// ---- agent ----
+export const agentTasks = new Gauge({
+  name: 'stowage_agent_tasks',
+  help: 'Tasks this agent process holds, by the state it last reported.',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});
+export const agentTaskStart = new Histogram({
+  name: 'stowage_agent_task_start_seconds',
+  help: 'Time from the agent seeing a task bound to it until the task is Running.',
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+export const agentStatusWrites = new Counter({
+  name: 'stowage_agent_status_writes_total',
+  help: 'Task status writes by result (ok, conflict, gone, error).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+export const agentStatusTxns = new Counter({
+  name: 'stowage_agent_status_transactions_total',
+  help: 'Transactions the agent committed to write task status (many statuses each).',
+  registers: [registry],
+});
+export const agentRuntimeOps = new Counter({
+  name: 'stowage_agent_runtime_operations_total',
+  help: 'Container runtime operations by operation and result.',
+  labelNames: ['op', 'result'] as const,
+  registers: [registry],
+});
+export const agentHealthChecks = new Counter({
+  name: 'stowage_agent_health_checks_total',
+  help: 'Health check probes run by the agent, by protocol and result.',
+  labelNames: ['protocol', 'result'] as const,
+  registers: [registry],
+});
+export const agentLeaseLost = new Counter({
+  name: 'stowage_agent_lease_lost_total',
+  help: 'Times the agent lost its heartbeat lease and had to register again.',
+  registers: [registry],
+});
+
 const FLAGGED = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
 let defaultsOn = false;
 
