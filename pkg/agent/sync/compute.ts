@@ -1,0 +1,127 @@
+/**
+ * What to do about one task uid, given what is wanted and what runs. Pure:
+ * the node sync calls it for a uid whenever anything about that uid changed
+ * (an assignment, a container event, a status conflict, a re-list), and on
+ * start for every uid it knows (adoption).
+ *
+ *   desired (assignment + last known status)   observed (containers with that uid)
+ *                       └──────────── compute ────────────┘
+ *                                       │
+ *        start | adopt | report | kill | remove | reportKilled | reportMissing
+ *
+ * The rules (DESIGN.md, task lifecycle):
+ * - no desired task: every container of the uid is stopped and removed
+ *   (no task claims it, or its task is now bound elsewhere);
+ * - the task is to stop (assignment gone, desiredState Killed, someone set
+ *   Lost): stop with grace; report Killed unless the status is terminal;
+ *   remove the container unless the assignment is still there (its logs
+ *   stay readable until the task goes);
+ * - the status is terminal: never start again; a container still running
+ *   against a terminal status is stopped;
+ * - one running container: adopt it (report Running if the status says
+ *   otherwise); exited: report how it exited; created but never started:
+ *   remove it and start anew; none: start, unless the status says it was
+ *   Running (then it vanished: report it, do not restart — the services
+ *   loop replaces tasks, the agent never does).
+ * - extra containers of the same uid are removed (keep the running one, or
+ *   the one the status names, or the newest).
+ */
+import { TERMINAL_STATES, type Task, type TaskStatus } from '../../api/types.js';
+import type { ContainerInfo } from '../runtime/runtime.js';
+
+export interface DesiredTask {
+  uid: string;
+  task: Task;
+  /** As last known: etcd's status with the agent's unwritten changes on top. */
+  status: TaskStatus;
+  /** False once the assignment key is deleted. */
+  assigned: boolean;
+}
+
+export type Action =
+  | { kind: 'start' }
+  | { kind: 'adopt'; id: string }
+  | { kind: 'report'; id: string }
+  | { kind: 'kill'; id: string; remove: boolean; report: boolean }
+  | { kind: 'remove'; id: string; running: boolean }
+  | { kind: 'reportKilled' }
+  | { kind: 'reportMissing'; id?: string };
+
+export const DEFAULT_KILL_GRACE_SECONDS = 10;
+
+export function compute(d: DesiredTask | undefined, containers: ContainerInfo[]): Action[] {
+  if (!d) return containers.map((c) => ({ kind: 'remove', id: c.id, running: c.phase !== 'exited' }));
+  const actions: Action[] = [];
+  const primary = pickPrimary(containers, d.status.containerId);
+  for (const c of containers) if (c !== primary) actions.push({ kind: 'remove', id: c.id, running: c.phase !== 'exited' });
+
+  const state = d.status.state;
+  const terminal = TERMINAL_STATES.has(state);
+  const lost = state === 'Lost';
+  const stop = !d.assigned || lost || d.task.spec.desiredState === 'Killed';
+  const removeAfter = !d.assigned || lost;
+
+  if (stop) {
+    if (!primary) {
+      if (!terminal) actions.push({ kind: 'reportKilled' });
+    } else if (primary.phase === 'exited') {
+      // It ended by itself before the stop: say how, then clean up.
+      if (!terminal) actions.push({ kind: 'report', id: primary.id });
+      if (removeAfter) actions.push({ kind: 'remove', id: primary.id, running: false });
+    } else {
+      actions.push({ kind: 'kill', id: primary.id, remove: removeAfter, report: !terminal });
+    }
+    return actions;
+  }
+
+  if (terminal) {
+    if (primary && primary.phase !== 'exited') actions.push({ kind: 'kill', id: primary.id, remove: false, report: false });
+    return actions;
+  }
+
+  if (!primary) {
+    if (state === 'Running') actions.push({ kind: 'reportMissing', ...(d.status.containerId ? { id: d.status.containerId } : {}) });
+    else actions.push({ kind: 'start' });
+    return actions;
+  }
+  switch (primary.phase) {
+    case 'running':
+      if (state !== 'Running' || d.status.containerId !== primary.id) actions.push({ kind: 'adopt', id: primary.id });
+      break;
+    case 'exited':
+      actions.push({ kind: 'report', id: primary.id });
+      break;
+    case 'created':
+      actions.push({ kind: 'remove', id: primary.id, running: false }, { kind: 'start' });
+      break;
+  }
+  return actions;
+}
+
+/** The container that stands for the task: running first, then the one the status names, then the newest. */
+function pickPrimary(cs: ContainerInfo[], statusId: string | undefined): ContainerInfo | undefined {
+  if (cs.length <= 1) return cs[0];
+  const rank = (c: ContainerInfo) => (c.phase === 'running' ? 2 : 0) + (c.id === statusId ? 1 : 0);
+  return [...cs].sort((a, b) => rank(b) - rank(a) || (b.startedAt ?? '').localeCompare(a.startedAt ?? ''))[0];
+}
+
+/** The status patch that says how an exited container ended. */
+export function exitPatch(c: ContainerInfo, memMiB: number | undefined, now: Date): Partial<TaskStatus> {
+  const base: Partial<TaskStatus> = {
+    containerId: c.id,
+    finishedAt: c.finishedAt ?? now.toISOString(),
+    ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+    ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+  };
+  const code = c.exitCode ?? -1;
+  if (c.killed) return { ...base, state: 'Killed', reason: 'Killed', message: 'stopped by the agent' };
+  if (c.oomKilled) {
+    const limit = memMiB !== undefined ? ` of ${memMiB} MiB` : '';
+    return { ...base, state: 'Failed', reason: 'OOMKilled', message: `killed by the kernel: out of memory (limit${limit})` };
+  }
+  if (code === 0) return { ...base, state: 'Succeeded', reason: 'Completed', message: undefined };
+  const sig = code > 128 && code < 160 ? ` (signal ${code - 128}${SIGNALS[code - 128] ? `, ${SIGNALS[code - 128]}` : ''})` : '';
+  return { ...base, state: 'Failed', reason: 'Error', message: c.error ?? `exited with code ${code}${sig}` };
+}
+
+const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 15: 'SIGTERM' };
