@@ -1,0 +1,181 @@
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { NodeSync } from './node-sync.js';
+import { FakeRuntime } from './fake-runtime.js';
+import type { Assignment } from './assignments.js';
+import type { StatusPatch } from './status-writer.js';
+import type { Task, TaskStatus } from '../../api/types.js';
+import { nopLogger } from '../../log/logger.js';
+
+/** A status writer that applies patches at once and remembers each one. */
+class MemoryWriter {
+  readonly statuses = new Map<string, TaskStatus>();
+  readonly patches: { uid: string; patch: StatusPatch }[] = [];
+  readonly external = new Map<string, (s: TaskStatus | undefined) => void>();
+  track(uid: string, _ns: string, _name: string, status: TaskStatus, _rev: string, onExternal: (s: TaskStatus | undefined) => void): void {
+    if (!this.statuses.has(uid)) this.statuses.set(uid, status);
+    this.external.set(uid, onExternal);
+  }
+  view(uid: string): TaskStatus | undefined {
+    return this.statuses.get(uid);
+  }
+  update(uid: string, patch: StatusPatch): void {
+    const cur = this.statuses.get(uid);
+    if (!cur) return;
+    this.patches.push({ uid, patch });
+    this.statuses.set(uid, { ...cur, ...patch });
+  }
+  release(uid: string): void {
+    this.statuses.delete(uid);
+  }
+  states(uid: string): string[] {
+    return this.patches.filter((p) => p.uid === uid).map((p) => p.patch.state!);
+  }
+}
+
+const assignment = (name: string, status: TaskStatus = { state: 'Bound', nodeName: 'n1' }, spec: Partial<Task['spec']> = {}): Assignment => ({
+  node: 'n1',
+  ns: 'default',
+  name,
+  task: {
+    apiVersion: 'stowage/v1',
+    kind: 'Task',
+    metadata: { name, namespace: 'default', uid: `uid-${name}` },
+    spec: { image: 'img', resources: { cpus: 0.1, mem: 32, disk: 0 }, killGracePeriodSeconds: 3, ...spec },
+    status,
+  },
+  status,
+  statusRev: '10',
+});
+
+const until = async (what: string, f: () => boolean, ms = 2000) => {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('NodeSync with a fake runtime', () => {
+  let sync: NodeSync | undefined;
+  afterEach(async () => {
+    await sync?.stop();
+  });
+  const make = (rt: FakeRuntime, w: MemoryWriter) =>
+    (sync = new NodeSync({ node: 'n1', runtime: rt, writer: w, log: nopLogger, spec: { host: '127.0.0.1', pidsLimit: 1024 }, resyncMs: 0 }));
+
+  it('starts an assigned task: Starting, then Running with the container id', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('a'));
+    await until('running', () => w.view('uid-a')?.state === 'Running');
+    assert.deepEqual(w.states('uid-a'), ['Starting', 'Running']);
+    assert.equal(w.view('uid-a')?.containerId, 'c1');
+    assert.deepEqual(rt.calls, ['start default/a']);
+    assert.equal(rt.containers.get('c1')?.spec?.env.STOWAGE_TASK, 'a');
+  });
+
+  it('reports exits: Succeeded on 0, Failed with the code, OOMKilled', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    for (const n of ['ok', 'bad', 'oom']) s.put(assignment(n));
+    await until('3 running', () => ['ok', 'bad', 'oom'].every((n) => w.view(`uid-${n}`)?.state === 'Running'));
+    rt.exit(w.view('uid-ok')!.containerId!, 0);
+    rt.exit(w.view('uid-bad')!.containerId!, 3);
+    rt.exit(w.view('uid-oom')!.containerId!, 137, { oomKilled: true });
+    await until('all reported', () => ['ok', 'bad', 'oom'].every((n) => w.view(`uid-${n}`)?.finishedAt));
+    assert.equal(w.view('uid-ok')?.state, 'Succeeded');
+    assert.deepEqual([w.view('uid-bad')?.state, w.view('uid-bad')?.exitCode, w.view('uid-bad')?.reason], ['Failed', 3, 'Error']);
+    assert.deepEqual([w.view('uid-oom')?.state, w.view('uid-oom')?.reason], ['Failed', 'OOMKilled']);
+    // exited containers stay while assigned (logs); nothing restarts
+    assert.equal(rt.containers.size, 3);
+    assert.equal(rt.calls.filter((c) => c.startsWith('start')).length, 3);
+  });
+
+  it('fails a task whose image is missing with ImageNotFound, without retrying', async () => {
+    const rt = new FakeRuntime();
+    rt.missingImages.add('nope');
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('x', undefined, { image: 'nope' }));
+    await until('failed', () => w.view('uid-x')?.state === 'Failed');
+    assert.equal(w.view('uid-x')?.reason, 'ImageNotFound');
+    assert.match(w.view('uid-x')!.message!, /image nope is not on this node/);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(rt.calls, ['start default/x']);
+  });
+
+  it('kills with the grace period, removes and reports Killed when the assignment goes', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('k'));
+    await until('running', () => w.view('uid-k')?.state === 'Running');
+    const id = w.view('uid-k')!.containerId!;
+    s.remove('default', 'k');
+    await until('removed', () => rt.containers.size === 0);
+    assert.deepEqual(rt.calls.slice(1), [`stop ${id} 3`, `remove ${id}`]);
+    assert.equal(w.patches.at(-1)?.patch.state, 'Killed');
+    assert.equal(w.patches.at(-1)?.patch.exitCode, 143);
+  });
+
+  it('adopts what runs after a restart, reports what exited meanwhile, removes what no task claims', async () => {
+    const rt = new FakeRuntime();
+    rt.seed({ id: 'keep', taskUid: 'uid-a', phase: 'running', startedAt: '2026-01-01T00:00:00Z' });
+    rt.seed({ id: 'done', taskUid: 'uid-b', phase: 'exited', exitCode: 0, finishedAt: '2026-01-01T00:01:00Z' });
+    rt.seed({ id: 'orphan', taskUid: 'uid-gone', phase: 'running' });
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([
+      assignment('a', { state: 'Running', containerId: 'keep', nodeName: 'n1' }),
+      assignment('b', { state: 'Running', containerId: 'done', nodeName: 'n1' }),
+      assignment('c', { state: 'Succeeded', nodeName: 'n1' }),
+    ]);
+    await s.start();
+    await until('orphan removed and b reported', () => !rt.containers.has('orphan') && w.view('uid-b')?.state === 'Succeeded');
+    assert.deepEqual(rt.calls, ['stop orphan 10', 'remove orphan']);
+    assert.equal(w.view('uid-a')?.state, 'Running');
+    assert.deepEqual(w.states('uid-a'), [], 'an adopted task that says Running is not written again');
+    assert.deepEqual(w.states('uid-c'), [], 'a terminal task is not started again');
+    assert.equal(s.containerOf('default', 'a'), 'keep');
+  });
+
+  it('re-lists when the engine comes back and reports containers lost with it', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('a'));
+    await until('running', () => w.view('uid-a')?.state === 'Running');
+    rt.lose(w.view('uid-a')!.containerId!);
+    rt.reconnect();
+    await until('failed', () => w.view('uid-a')?.state === 'Failed');
+    assert.equal(w.view('uid-a')?.reason, 'ContainerMissing');
+    assert.equal(rt.calls.filter((c) => c.startsWith('start')).length, 1, 'no restart by the agent');
+  });
+
+  it('stops and removes the container when someone else sets Lost', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('l'));
+    await until('running', () => w.view('uid-l')?.state === 'Running');
+    w.statuses.set('uid-l', { ...w.view('uid-l')!, state: 'Lost' });
+    w.external.get('uid-l')!(w.view('uid-l'));
+    await until('removed', () => rt.containers.size === 0);
+    assert.equal(w.view('uid-l')?.state, 'Lost');
+  });
+});
