@@ -1,0 +1,154 @@
+/**
+ * Checks the schema cannot express, run after it on the raw object (so they
+ * must tolerate shapes the schema already rejected: they skip them).
+ *
+ *   metadata     label keys and values (Kubernetes rules, '/' allowed in values)
+ *   templates    unique port names and host ports; constraints; health checks
+ *                name an existing port, COMMAND has a command
+ *   Service      does not depend on itself
+ *   Job          schedule xor parents; schedule parses; IANA timeZone; not its own parent
+ *   Node         port ranges begin <= end
+ */
+import type { ErrorDetail } from './errors.js';
+import { checkConstraint } from './constraints.js';
+import { labelKeyError, labelValueError } from './labels.js';
+import { joinPath } from './paths.js';
+import { scheduleError, timeZoneError } from './schedule.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+type Report = (field: string, rule: string, message: string) => void;
+
+/** Every cross-field failure of obj (whose kind is known), in document order. */
+export function crossFieldDetails(obj: Obj): ErrorDetail[] {
+  const out: ErrorDetail[] = [];
+  const report: Report = (field, rule, message) => out.push({ field, rule, message });
+  if (isObj(obj.metadata)) checkMetadata(obj.metadata, report);
+  const spec = isObj(obj.spec) ? obj.spec : undefined;
+  const name = isObj(obj.metadata) ? str(obj.metadata.name) : undefined;
+  if (!spec) return out;
+  switch (obj.kind) {
+    case 'Service':
+      checkTemplate(spec, 'spec', report);
+      checkNotSelf(spec.dependencies, name, 'spec.dependencies', 'a Service cannot depend on itself', report);
+      break;
+    case 'Job':
+      checkTemplate(spec, 'spec', report);
+      checkJob(spec, name, report);
+      break;
+    case 'Task':
+      checkTemplate(spec, 'spec', report);
+      break;
+    case 'JobRun':
+      if (isObj(spec.template)) checkTemplate(spec.template, 'spec.template', report);
+      break;
+    case 'Node':
+      list(spec.portRanges).forEach((r, i) => {
+        if (isObj(r) && typeof r.begin === 'number' && typeof r.end === 'number' && r.begin > r.end)
+          report(`spec.portRanges[${i}]`, 'portRange', `begin (${r.begin}) must be <= end (${r.end})`);
+      });
+      break;
+  }
+  return out;
+}
+
+function checkMetadata(meta: Obj, report: Report): void {
+  for (const which of ['labels', 'annotations'] as const) {
+    const m = meta[which];
+    if (!isObj(m)) continue;
+    for (const [k, v] of Object.entries(m)) {
+      const field = joinPath(`metadata.${which}`, k);
+      const keyErr = labelKeyError(k);
+      if (keyErr) report(field, 'labelKey', keyErr);
+      if (which !== 'labels') continue; // annotation values: any string (the schema checks the type)
+      const valErr = typeof v === 'string' ? labelValueError(v) : 'must be a string';
+      if (valErr) report(field, typeof v === 'string' ? 'labelValue' : 'type', valErr);
+    }
+  }
+}
+
+function checkTemplate(t: Obj, base: string, report: Report): void {
+  const ports = list(t.ports);
+  const names = new Map<string, number>();
+  const hostPorts = new Map<number, number>();
+  ports.forEach((p, i) => {
+    if (!isObj(p)) return;
+    const n = str(p.name);
+    if (n !== undefined) {
+      const first = names.get(n);
+      if (first !== undefined)
+        report(`${base}.ports[${i}].name`, 'unique', `duplicate port name "${n}" (also ${base}.ports[${first}])`);
+      else names.set(n, i);
+    }
+    if (typeof p.hostPort === 'number' && p.hostPort > 0) {
+      const first = hostPorts.get(p.hostPort);
+      if (first !== undefined)
+        report(
+          `${base}.ports[${i}].hostPort`,
+          'unique',
+          `duplicate host port ${p.hostPort} (also ${base}.ports[${first}])`,
+        );
+      else hostPorts.set(p.hostPort, i);
+    }
+  });
+
+  list(t.constraints).forEach((c, i) => {
+    const r = checkConstraint(c);
+    if (!r.ok) report(`${base}.constraints[${i}]`, r.rule, r.message);
+  });
+
+  list(t.healthChecks).forEach((hc, i) => {
+    if (!isObj(hc)) return;
+    const at = `${base}.healthChecks[${i}]`;
+    const protocol = str(hc.protocol);
+    if (protocol === 'COMMAND') {
+      if (hc.command === undefined) report(`${at}.command`, 'required', 'is required for a COMMAND health check');
+      return;
+    }
+    if (protocol !== 'HTTP' && protocol !== 'TCP') return;
+    const port = str(hc.port);
+    const index = typeof hc.portIndex === 'number' ? hc.portIndex : undefined;
+    const known = [...names.keys()];
+    if (port !== undefined && hc.portIndex !== undefined) {
+      report(at, 'portRef', 'set port or portIndex, not both');
+    } else if (port !== undefined) {
+      const byIndex = /^\d+$/.test(port) ? Number(port) : undefined;
+      if (byIndex !== undefined ? byIndex >= ports.length : !names.has(port))
+        report(
+          `${at}.port`,
+          'portRef',
+          ports.length === 0
+            ? `no port "${port}": ${base}.ports is empty`
+            : `no port "${port}" in ${base}.ports (${known.join(', ')})`,
+        );
+    } else if (ports.length === 0) {
+      report(at, 'portRef', `an ${protocol} health check needs a port, but ${base}.ports is empty`);
+    } else if (index !== undefined && index >= ports.length) {
+      report(`${at}.portIndex`, 'portRef', `must be < ${ports.length}, the number of ${base}.ports`);
+    }
+  });
+}
+
+function checkNotSelf(names: unknown, self: string | undefined, base: string, message: string, report: Report): void {
+  if (self === undefined) return;
+  list(names).forEach((n, i) => {
+    if (n === self) report(`${base}[${i}]`, 'self', message);
+  });
+}
+
+function checkJob(spec: Obj, name: string | undefined, report: Report): void {
+  const schedule = str(spec.schedule);
+  const tz = str(spec.timeZone);
+  if (schedule !== undefined && spec.parents !== undefined)
+    report('spec.parents', 'exclusive', 'cannot be set together with spec.schedule: a Job runs on a schedule or after its parents, not both');
+  const tzErr = tz !== undefined ? timeZoneError(tz) : undefined;
+  if (tzErr) report('spec.timeZone', 'timeZone', tzErr);
+  if (schedule !== undefined && schedule !== '') {
+    const err = scheduleError(schedule, tzErr ? 'UTC' : (tz ?? 'UTC'));
+    if (err) report('spec.schedule', 'schedule', err);
+  }
+  checkNotSelf(spec.parents, name, 'spec.parents', 'a Job cannot be its own parent', report);
+}
