@@ -1,0 +1,249 @@
+/**
+ * The docker driver: a Runtime over one Docker Engine, through dockerode on
+ * its unix socket (a keep-alive agent, so bursts of starts reuse connections).
+ *
+ *   start:  POST /containers/create ──> POST /containers/{id}/start   (two round trips, nothing else)
+ *   stop:   inspect ──> POST /stop?t=grace (SIGTERM, SIGKILL after grace; returns once exited) ──> rename *.killed
+ *   events: one GET /events stream filtered on stowage.node=<node>, reconnected with backoff
+ *
+ * Images are never pulled (no registry is reachable from these hosts): a
+ * missing image is RuntimeError('ImageNotFound') at once.
+ *
+ * "killed": a label cannot change after creation, so a stop through this
+ * runtime is remembered twice: in memory (this process), and durably by
+ * renaming the container to "<name>.killed", so an agent that restarts and
+ * adopts its containers still knows which ones it stopped itself. A container
+ * that had already exited when stop was asked is not marked.
+ */
+import Docker from 'dockerode';
+import http from 'node:http';
+import type { Readable } from 'node:stream';
+import { errMsg, type Logger } from '../../log/logger.js';
+import { RuntimeError, type ContainerInfo, type ContainerSpec, type Runtime, type RuntimeEvent } from './runtime.js';
+import { statusOf, toRuntimeError } from './docker/errors.js';
+import { EventStream } from './docker/events.js';
+import { execIn } from './docker/exec.js';
+import { isOurs, phaseOf, toContainerInfo } from './docker/info.js';
+import { demuxLogs } from './docker/logs.js';
+import { KILLED_SUFFIX, LABEL_NODE, LABEL_TASK, containerName, createOptions } from './docker/spec.js';
+
+export interface DockerRuntimeOptions {
+  nodeName: string;
+  /** Default /var/run/docker.sock. */
+  socketPath?: string;
+  log: Logger;
+  /** Event stream reconnect backoff (tests shorten it). */
+  reconnectBackoffMs?: { initial: number; max: number };
+}
+
+/** How many inspects list() runs at once. */
+const LIST_CONCURRENCY = 16;
+
+export class DockerRuntime implements Runtime {
+  readonly docker: Docker;
+  readonly nodeName: string;
+  private readonly agent: http.Agent;
+  private readonly log: Logger;
+  private readonly stoppedHere = new Set<string>();
+  private readonly eventHandlers = new Set<(e: RuntimeEvent) => void>();
+  private readonly reconnectHandlers = new Set<() => void>();
+  private readonly events: EventStream;
+
+  constructor(o: DockerRuntimeOptions) {
+    this.nodeName = o.nodeName;
+    this.log = o.log.child({ runtime: 'docker', node: o.nodeName });
+    // Unbounded sockets: the event stream and followed logs each hold one for long.
+    this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: 32 });
+    this.docker = new Docker({ socketPath: o.socketPath ?? '/var/run/docker.sock', agent: this.agent } as Docker.DockerOptions);
+    this.events = new EventStream({
+      docker: this.docker,
+      nodeName: o.nodeName,
+      log: this.log,
+      onEvent: (e) => this.dispatch(this.eventHandlers, e),
+      onConnect: () => this.dispatch(this.reconnectHandlers, undefined),
+      initialBackoffMs: o.reconnectBackoffMs?.initial,
+      maxBackoffMs: o.reconnectBackoffMs?.max,
+    });
+    this.events.start();
+  }
+
+  /** Resolves once the event stream is connected (start() does not need it). */
+  ready(): Promise<void> {
+    return this.events.ready();
+  }
+
+  async start(spec: ContainerSpec): Promise<string> {
+    if (spec.nodeName !== this.nodeName) {
+      throw new RuntimeError('CreateContainerError', `task ${spec.taskRef} is for node ${spec.nodeName}, this runtime is node ${this.nodeName}`);
+    }
+    const t0 = performance.now();
+    const c = await this.create(spec, true);
+    if (typeof c === 'string') return c; // it was already running
+    try {
+      await c.start();
+    } catch (e) {
+      if (statusOf(e) !== 304) {
+        // Leave nothing half-made behind: the error carries the engine's reason.
+        await c.remove({ force: true }).catch(() => {});
+        throw toRuntimeError(e, 'StartError', `start container for task ${spec.taskRef}`);
+      }
+    }
+    this.log.debug('container started', { task: spec.taskRef, id: c.id, ms: Math.round(performance.now() - t0) });
+    return c.id;
+  }
+
+  /** Create, or resolve a name conflict with a container of the same task: its id if running, the container if created. */
+  private async create(spec: ContainerSpec, retryConflict: boolean): Promise<Docker.Container | string> {
+    try {
+      return await this.docker.createContainer(createOptions(spec));
+    } catch (e) {
+      const status = statusOf(e);
+      if (status === 404) {
+        throw new RuntimeError(
+          'ImageNotFound',
+          `image "${spec.image}" is not present on node ${this.nodeName} and no registry is reachable: build or load it first`,
+        );
+      }
+      if (status === 409 && retryConflict) return this.resolveConflict(spec);
+      throw toRuntimeError(e, 'CreateContainerError', `create container for task ${spec.taskRef}`);
+    }
+  }
+
+  private async resolveConflict(spec: ContainerSpec): Promise<Docker.Container | string> {
+    const name = containerName(spec);
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(name).inspect();
+    } catch (e) {
+      if (statusOf(e) === 404) return this.create(spec, false); // gone meanwhile
+      throw toRuntimeError(e, 'CreateContainerError', `create container for task ${spec.taskRef}`);
+    }
+    const labels = info.Config.Labels ?? {};
+    if (!isOurs(labels, this.nodeName) || labels[LABEL_TASK] !== spec.taskUid) {
+      throw new RuntimeError('CreateContainerError', `a container named ${name} exists and belongs to another task or node`);
+    }
+    const phase = phaseOf(info.State.Status);
+    if (phase === 'running') return info.Id;
+    if (phase === 'created') return this.docker.getContainer(info.Id);
+    // An exited run of the same task: the caller asked for a new one.
+    this.log.info('removing an exited container of the same task to start it again', { task: spec.taskRef, id: info.Id });
+    await this.remove(info.Id);
+    return this.create(spec, false);
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    const c = this.docker.getContainer(id);
+    const info = await this.inspectRaw(id);
+    if (!info || !isOurs(info.Config.Labels ?? undefined, this.nodeName)) return;
+    if (phaseOf(info.State.Status) !== 'running') return; // exited on its own: not a kill
+    this.stoppedHere.add(id);
+    try {
+      await c.stop({ t: Math.max(0, Math.ceil(graceSeconds)) });
+    } catch (e) {
+      const s = statusOf(e);
+      if (s === 304) {
+        this.stoppedHere.delete(id); // it exited by itself in between
+        return;
+      }
+      if (s === 404) return;
+      throw toRuntimeError(e, 'StopError', `stop container ${id.slice(0, 12)}`);
+    }
+    if (!info.Name.endsWith(KILLED_SUFFIX)) {
+      await c.rename({ name: info.Name.replace(/^\//, '') + KILLED_SUFFIX }).catch((e: unknown) => {
+        this.log.debug('could not mark a stopped container as killed', { id, error: errMsg(e) });
+      });
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    const info = await this.inspectRaw(id);
+    if (!info || !isOurs(info.Config.Labels ?? undefined, this.nodeName)) return;
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (e) {
+      const s = statusOf(e);
+      // 404: gone; 409: a removal is already in progress.
+      if (s !== 404 && s !== 409) throw toRuntimeError(e, 'RemoveError', `remove container ${id.slice(0, 12)}`);
+    }
+    this.stoppedHere.delete(id);
+  }
+
+  async list(): Promise<ContainerInfo[]> {
+    let summaries: Docker.ContainerInfo[];
+    try {
+      summaries = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${this.nodeName}`] } });
+    } catch (e) {
+      throw toRuntimeError(e, 'ListError', 'list containers');
+    }
+    // The summary has no exit code, OOM flag or times: inspect each, a few at a time.
+    const out: ContainerInfo[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < summaries.length) {
+        const info = await this.inspect(summaries[next++]!.Id);
+        if (info) out.push(info); // vanished between list and inspect: skip
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, summaries.length) }, worker));
+    return out;
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | undefined> {
+    const info = await this.inspectRaw(id);
+    if (!info || !isOurs(info.Config.Labels ?? undefined, this.nodeName)) return undefined;
+    return toContainerInfo(info, this.stoppedHere.has(info.Id));
+  }
+
+  private async inspectRaw(id: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(id).inspect();
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw toRuntimeError(e, 'InspectError', `inspect container ${id.slice(0, 12)}`);
+    }
+  }
+
+  exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number }> {
+    return execIn(this.docker.getContainer(id), command, timeoutMs);
+  }
+
+  async logs(id: string, opts: { follow: boolean; tail?: number }): Promise<Readable> {
+    const c = this.docker.getContainer(id);
+    const base = { stdout: true, stderr: true, timestamps: false, tail: opts.tail ?? 'all' } as Docker.ContainerLogsOptions;
+    try {
+      const raw = opts.follow ? await c.logs({ ...base, follow: true }) : await c.logs({ ...base, follow: false });
+      return demuxLogs(this.docker, raw);
+    } catch (e) {
+      if (statusOf(e) === 404) throw new RuntimeError('ContainerNotFound', `logs: no container ${id.slice(0, 12)} on node ${this.nodeName}`);
+      throw toRuntimeError(e, 'LogsError', `logs of container ${id.slice(0, 12)}`);
+    }
+  }
+
+  onEvent(handler: (e: RuntimeEvent) => void): () => void {
+    this.eventHandlers.add(handler);
+    return () => this.eventHandlers.delete(handler);
+  }
+
+  /** Fires on every (re)connect of the event stream, the first one included: re-list then. */
+  onReconnect(handler: () => void): () => void {
+    this.reconnectHandlers.add(handler);
+    return () => this.reconnectHandlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.events.close();
+    this.eventHandlers.clear();
+    this.reconnectHandlers.clear();
+    this.agent.destroy();
+  }
+
+  private dispatch<T>(handlers: Set<(x: T) => void>, x: T): void {
+    for (const h of handlers) {
+      try {
+        h(x);
+      } catch (e) {
+        this.log.error('runtime handler threw', { error: errMsg(e) });
+      }
+    }
+  }
+}
