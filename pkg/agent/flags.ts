@@ -23,6 +23,8 @@ export interface AgentConfig {
   advertiseHost: string;
   heartbeatTtl: number;
   pidsLimit: number;
+  /** The Docker Engine's unix socket (docker driver). */
+  dockerSocket: string;
 }
 
 /** What commander hands over: strings as typed (attr repeatable). */
@@ -41,6 +43,7 @@ export interface RawAgentFlags {
   pidsLimit?: string;
   nodes?: string;
   nodePrefix?: string;
+  dockerSocket?: string;
 }
 
 /** A bad flag: the CLI prints the message and exits 2. */
@@ -72,6 +75,7 @@ export function parseAgentFlags(raw: RawAgentFlags): AgentConfig {
     advertiseHost: raw.advertiseHost ?? (isWildcard(listen.host) ? '127.0.0.1' : listen.host),
     heartbeatTtl,
     pidsLimit: raw.pidsLimit === undefined ? 1024 : positive('--pids-limit', raw.pidsLimit, true),
+    dockerSocket: parseSocket(raw.dockerSocket ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock'),
   };
 }
 
@@ -151,6 +155,12 @@ export function parseListen(s: string): { host: string; port: number } {
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new FlagError(`--listen: "${s}" is not HOST:PORT (e.g. 127.0.0.1:0 for any free port)`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function parseSocket(s: string): string {
+  const path = s.startsWith('unix://') ? s.slice('unix://'.length) : s;
+  if (!path.startsWith('/')) throw new FlagError(`--docker-socket: "${s}" is not a unix socket path (DOCKER_HOST tcp:// is not supported)`);
+  return path;
 }
 
 const isWildcard = (h: string) => h === '0.0.0.0' || h === '::' || h === '';

@@ -1,0 +1,193 @@
+/**
+ * The agent process: hosts one node (docker) or many hollow ones (sim) and
+ * wires the pieces together.
+ *
+ *        --listen (logs, metrics) ◄── address written into each Node
+ *                 │
+ *   start: register Nodes (Ready) ──► heartbeat lease + keys ──► list+watch assignments
+ *                                                                  │ per node
+ *                                  runtime ◄── NodeSync ◄──────────┘
+ *                                                 │
+ *                                        StatusWriter (shared, batched CAS)
+ *
+ *   stop: stop watching and syncing, flush statuses, revoke the lease (the
+ *   nodes go NotReady at once), close; containers keep running and a
+ *   restarted agent adopts them.
+ */
+import type { Etcd3 } from 'etcd3';
+import type { Resources } from '../api/types.js';
+import { EventRecorder } from '../events/recorder.js';
+import { errMsg, type Logger } from '../log/logger.js';
+import { agentTasks, registry } from '../metrics/metrics.js';
+import { newEtcdClient } from '../store/etcd.js';
+import { Store } from '../store/store.js';
+import { VERSION } from '../version.js';
+import { hostCapacity } from './capacity.js';
+import type { AgentConfig } from './flags.js';
+import { startAgentServer, type AgentServer } from './http.js';
+import { registerNode } from './register.js';
+import type { Runtime } from './runtime/runtime.js';
+import { HeartbeatSession } from './session.js';
+import { AssignmentWatcher, pool } from './sync/assignments.js';
+import { NodeSync, type HealthSupervisor } from './sync/node-sync.js';
+import { StatusWriter } from './sync/status-writer.js';
+import type { Readable } from 'node:stream';
+
+export interface AgentOptions {
+  config: AgentConfig;
+  log: Logger;
+  /** The container runtime of one node. */
+  runtimeFor: (node: string) => Promise<Runtime>;
+  /** The directory whose free space is the default disk capacity. */
+  dataRoot: () => Promise<string>;
+  /** Health checks for one node's tasks (left out: none run). */
+  healthFor?: (node: string, runtime: Runtime, writer: StatusWriter) => HealthSupervisor;
+  /** Write Events for notable things (docker nodes: yes; thousands of hollow ones: no). */
+  events: boolean;
+  /** Reconciles at once per node. */
+  workersPerNode: number;
+  /** Re-list each runtime this often (ms). */
+  resyncMs?: number;
+}
+
+interface Hosted {
+  sync: NodeSync;
+  runtime: Runtime;
+  health?: HealthSupervisor;
+}
+
+export class Agent {
+  private client: Etcd3 | undefined;
+  private store: Store | undefined;
+  private server: AgentServer | undefined;
+  private writer: StatusWriter | undefined;
+  private session: HeartbeatSession | undefined;
+  private watcher: AssignmentWatcher | undefined;
+  private readonly hosted = new Map<string, Hosted>();
+  private capacity: Resources | undefined;
+  private stopping = false;
+  /** host:port of the --listen endpoint, as written into the Nodes. */
+  address = '';
+
+  constructor(private readonly o: AgentOptions) {}
+
+  get nodes(): string[] {
+    return this.o.config.nodes;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.o.config;
+    const log = this.o.log;
+    this.client = newEtcdClient({ endpoints: cfg.etcd });
+    const store = (this.store = new Store(this.client));
+    this.server = await startAgentServer({
+      host: cfg.listen.host,
+      port: cfg.listen.port,
+      log,
+      logs: { openLogs: (ns, name, opts) => this.openLogs(ns, name, opts) },
+      metrics: async () => {
+        this.updateGauges();
+        return { contentType: registry.contentType, body: await registry.metrics() };
+      },
+    });
+    this.address = `${cfg.advertiseHost.includes(':') ? `[${cfg.advertiseHost}]` : cfg.advertiseHost}:${this.server.port}`;
+    this.capacity = await hostCapacity(cfg.capacity, this.o.dataRoot);
+    const writer = (this.writer = new StatusWriter(store, log));
+    await pool(cfg.nodes, 64, async (node) => {
+      const runtime = await this.o.runtimeFor(node);
+      const health = this.o.healthFor?.(node, runtime, writer);
+      const sync = new NodeSync({
+        node,
+        runtime,
+        writer,
+        log,
+        spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit },
+        ...(this.o.events ? { recorder: new EventRecorder(store, `agent/${node}`, log) } : {}),
+        ...(health ? { health } : {}),
+        workers: this.o.workersPerNode,
+        ...(this.o.resyncMs !== undefined ? { resyncMs: this.o.resyncMs } : {}),
+      });
+      this.hosted.set(node, { sync, runtime, ...(health ? { health } : {}) });
+    });
+    await this.registerAll();
+    this.session = new HeartbeatSession({
+      client: this.client,
+      nodes: cfg.nodes,
+      ttlSeconds: cfg.heartbeatTtl,
+      version: VERSION,
+      log,
+      onRenewed: () => this.registerAll(),
+    });
+    await this.session.start();
+    this.watcher = new AssignmentWatcher(
+      this.client,
+      new Set(cfg.nodes),
+      {
+        snapshot: (node, items) => this.hosted.get(node)?.sync.snapshot(items),
+        put: (a) => void this.hosted.get(a.node)?.sync.put(a),
+        remove: (node, ns, name) => this.hosted.get(node)?.sync.remove(ns, name),
+      },
+      log,
+    );
+    await this.watcher.start();
+    await pool([...this.hosted.values()], 64, (h) => h.sync.start());
+    log.info('agent ready', {
+      nodes: cfg.nodes.length === 1 ? cfg.nodes[0] : `${cfg.nodes[0]}..${cfg.nodes.at(-1)} (${cfg.nodes.length})`,
+      driver: cfg.driver,
+      address: this.address,
+      capacity: this.capacity,
+    });
+  }
+
+  /** Register every hosted node (Ready); etcd being down is waited out. */
+  private async registerAll(): Promise<void> {
+    const cfg = this.o.config;
+    await pool(cfg.nodes, 32, async (name) => {
+      for (let attempt = 0; !this.stopping; attempt++) {
+        try {
+          await registerNode(
+            this.store!,
+            { name, capacity: this.capacity!, portRanges: cfg.portRanges, attributes: cfg.attributes, address: this.address, version: VERSION, driver: cfg.driver },
+            this.o.log,
+          );
+          return;
+        } catch (e) {
+          const ms = Math.min(2000, 100 * 2 ** attempt);
+          if (attempt % 5 === 0) this.o.log.warn('registering node failed; retrying', { node: name, error: errMsg(e), retryInMs: ms });
+          await new Promise((r) => setTimeout(r, ms));
+        }
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.watcher?.stop();
+    for (const h of this.hosted.values()) await h.sync.stop();
+    if (this.writer) {
+      await Promise.race([this.writer.idle(), new Promise((r) => setTimeout(r, 2000))]);
+      this.writer.close();
+    }
+    await this.session?.close();
+    await this.server?.close();
+    await Promise.all([...this.hosted.values()].map((h) => h.runtime.close().catch(() => undefined)));
+    this.client?.close();
+    this.o.log.info('agent stopped; containers left running for the next agent to adopt');
+  }
+
+  private async openLogs(ns: string, name: string, opts: { follow: boolean; tail?: number }): Promise<Readable | undefined> {
+    for (const h of this.hosted.values()) {
+      const id = h.sync.containerOf(ns, name);
+      if (id) return h.runtime.logs(id, opts);
+    }
+    return undefined;
+  }
+
+  private updateGauges(): void {
+    const counts = new Map<string, number>();
+    for (const h of this.hosted.values()) h.sync.countStates(counts);
+    agentTasks.reset();
+    for (const [state, n] of counts) agentTasks.set({ state }, n);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * `stowage agent`: flags -> AgentConfig -> a running Agent, until SIGTERM or
+ * SIGINT (then a graceful stop: lease revoked, containers left running).
+ * A bad flag prints `error: --flag: what is wrong` and exits 2.
+ */
+import type { Command } from 'commander';
+import { newLogger } from '../log/logger.js';
+import { collectDefaults } from '../metrics/metrics.js';
+import { Agent } from './agent.js';
+import { FlagError, parseAgentFlags, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
+import { driverOptions } from './runtimes.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('run the tasks bound to this node as containers and report what happens to them')
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated (http://127.0.0.1:2379)')
+    .option('--node <name>', 'this node\'s name (also its "hostname" for constraints)')
+    .option('--driver <driver>', 'docker, or sim for hollow nodes', 'docker')
+    .option('--cpus <n>', 'cpus offered (default: all cores)')
+    .option('--mem <MiB>', 'memory offered in MiB (default: all memory)')
+    .option('--disk <MiB>', "disk offered in MiB (default: free space of Docker's data root)")
+    .option('--ports <ranges>', 'host port ranges tasks get ports from', DEFAULT_PORTS)
+    .option('--attr <key=value>', 'an attribute for placement constraints (repeatable)', collect, [])
+    .option('--listen <host:port>', 'address serving task logs, /metrics and /healthz', '127.0.0.1:0')
+    .option('--advertise-host <host>', 'host the cluster reaches the agent and its tasks at (HOST in task env)')
+    .option('--heartbeat-ttl <seconds>', 'TTL of the heartbeat lease', '5')
+    .option('--pids-limit <n>', 'process limit of each container', '1024')
+    .option('--docker-socket <path>', 'Docker Engine socket (default: $DOCKER_HOST or /var/run/docker.sock)')
+    .option('--nodes <n>', 'sim only: host this many hollow nodes in this process')
+    .option('--node-prefix <prefix>', 'sim only: name hollow nodes <prefix>0001..', 'sim-')
+    .action(async (raw: RawAgentFlags) => {
+      let config;
+      try {
+        config = parseAgentFlags(raw);
+      } catch (e) {
+        if (!(e instanceof FlagError)) throw e;
+        process.stderr.write(`error: ${e.message}\n`);
+        process.exit(2);
+      }
+      const log = newLogger({ component: 'agent' });
+      collectDefaults();
+      const agent = new Agent({ config, log, ...driverOptions(config, log) });
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info('stopping', { signal });
+        agent.stop().then(
+          () => process.exit(0),
+          (e) => {
+            log.error('stop failed', { error: String(e) });
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      await agent.start();
+    });
+}

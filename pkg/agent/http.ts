@@ -1,0 +1,98 @@
+/**
+ * The agent's --listen endpoint (its address is the Node's spec.address):
+ *
+ *   GET /healthz                                 ok
+ *   GET /metrics                                 Prometheus text
+ *   GET /tasks/<ns>/<name>/log?follow=1&tail=N   the task's stdout+stderr, text/plain;
+ *                                                streams while follow, until the client goes
+ *
+ * The API server proxies `GET /api/v1/tasks/<ns>/<name>/log` here, and
+ * `stowctl logs` reaches it through that. Errors are JSON {code, message, details}.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { errMsg, type Logger } from '../log/logger.js';
+
+export interface LogSource {
+  /** Open the output of a task this process runs; undefined when it runs no such task. */
+  openLogs(ns: string, name: string, opts: { follow: boolean; tail?: number }): Promise<Readable | undefined>;
+}
+
+export interface AgentServerOptions {
+  host: string;
+  port: number;
+  logs: LogSource;
+  metrics: () => Promise<{ contentType: string; body: string }>;
+  log: Logger;
+}
+
+export interface AgentServer {
+  /** The bound port (when --listen asked for 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+const LOG_PATH = /^\/tasks\/([^/]+)\/([^/]+)\/log$/;
+
+export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
+  const server: Server = createServer((req, res) => {
+    handle(o, req, res).catch((e) => {
+      o.log.warn('agent http request failed', { url: req.url, error: errMsg(e) });
+      if (!res.headersSent) fail(res, 500, 'Internal', errMsg(e));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const a = server.address();
+  return {
+    port: typeof a === 'object' && a ? a.port : o.port,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://agent');
+  if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BadRequest', `${req.method} is not allowed; the agent serves GET only`);
+  if (url.pathname === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
+    return;
+  }
+  if (url.pathname === '/metrics') {
+    const m = await o.metrics();
+    res.writeHead(200, { 'content-type': m.contentType }).end(m.body);
+    return;
+  }
+  const m = LOG_PATH.exec(url.pathname);
+  if (!m) return fail(res, 404, 'NotFound', `no route ${url.pathname}; try /tasks/<namespace>/<name>/log`);
+  const [ns, name] = [decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)];
+  const follow = ['1', 'true', 'yes'].includes(url.searchParams.get('follow') ?? '');
+  const tailRaw = url.searchParams.get('tail');
+  let tail: number | undefined;
+  if (tailRaw !== null && tailRaw !== '') {
+    tail = Number(tailRaw);
+    if (!Number.isInteger(tail) || tail < 0) return fail(res, 400, 'BadRequest', `tail: "${tailRaw}" is not an integer >= 0`, 'tail');
+  }
+  const stream = await o.logs.openLogs(ns, name, { follow, ...(tail !== undefined ? { tail } : {}) });
+  if (!stream) return fail(res, 404, 'NotFound', `task "${name}" in namespace "${ns}" has no container on this agent`);
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+  // Followed logs hold the response open: flush each chunk and end when the client goes.
+  res.flushHeaders();
+  const done = () => stream.destroy();
+  req.on('close', done);
+  stream.on('error', (e) => {
+    o.log.debug('log stream ended with an error', { task: `${ns}/${name}`, error: errMsg(e) });
+    res.end();
+  });
+  stream.pipe(res);
+}
+
+function fail(res: ServerResponse, status: number, code: string, message: string, field = ''): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, message, details: field ? [{ field, message }] : [] }));
+}

@@ -1,0 +1,38 @@
+/**
+ * What differs between the drivers, in one place: the runtime of a node,
+ * where the disk capacity comes from, health checks, events, parallelism.
+ *
+ *   docker: one node, DockerRuntime on the engine's socket, Events written,
+ *           many reconciles at once (50 tasks start in parallel)
+ *   sim:    1..N hollow nodes, SimRuntime in memory, no Events (too many),
+ *           few reconciles per node (starts are instant)
+ */
+import Docker from 'dockerode';
+import type { Logger } from '../log/logger.js';
+import type { AgentOptions } from './agent.js';
+import type { AgentConfig } from './flags.js';
+import { DockerRuntime } from './runtime/docker.js';
+
+export type DriverOptions = Omit<AgentOptions, 'config' | 'log'>;
+
+/** How long to wait for the engine's event stream before listing anyway (the list catches up). */
+const EVENTS_READY_MS = 5000;
+
+export function driverOptions(config: AgentConfig, log: Logger): DriverOptions {
+  if (config.driver === 'docker') {
+    return {
+      runtimeFor: async (node) => {
+        const rt = new DockerRuntime({ nodeName: node, socketPath: config.dockerSocket, log });
+        await Promise.race([rt.ready(), new Promise((r) => setTimeout(r, EVENTS_READY_MS))]);
+        return rt;
+      },
+      dataRoot: async () => {
+        const info = (await new Docker({ socketPath: config.dockerSocket }).info()) as { DockerRootDir?: string };
+        return info.DockerRootDir ?? '/var/lib/docker';
+      },
+      events: true,
+      workersPerNode: 64,
+    };
+  }
+  throw new Error('the sim driver is not available yet');
+}
