@@ -1,0 +1,210 @@
+/**
+ * The allocator: which pending task goes next, across tenants.
+ *
+ *   pending ─> per namespace, by priority then age
+ *                 │
+ *   heap of namespaces by dominant share / weight ── pop the lowest
+ *                 │
+ *   quota? ── no ─> waiting: QuotaExceeded (the namespace's next task still gets its turn)
+ *                 │ yes
+ *   place() ── no ─> waiting: "0/5 nodes fit: ..." (no head-of-line blocking)
+ *                 │ yes
+ *   assume on the snapshot, charge the namespace, push it back
+ *
+ * Weighted DRF (Ghodsi et al., as in Mesos): a namespace's dominant share
+ * is its largest fraction of the cluster's cpus, mem or disk; divided by
+ * its weight, the lowest goes first. Usage starts from what its tasks hold
+ * in the snapshot. Namespaces without a Namespace object: weight 1, no quota.
+ */
+import type { Namespace } from '../api/types.js';
+import { toMilli } from './node-info.js';
+import { compile } from './feasible.js';
+import { placeCompiled } from './place.js';
+import { shapeKey } from './request.js';
+import type { ClusterSnapshot, Usage } from './snapshot.js';
+import type { Failure, FailureReason, PlaceOptions, TaskRequest } from './types.js';
+
+export interface ScheduleOptions extends PlaceOptions {
+  /** Stop after this many placements (the runner commits in batches). */
+  maxPlacements?: number;
+}
+
+export interface Placement {
+  taskKey: string;
+  node: string;
+  ports: Record<string, number>;
+}
+
+export interface Waiting {
+  taskKey: string;
+  reason: FailureReason;
+  /** For Task status.pendingReason. */
+  summary: string;
+  /** For Task status.pendingDetails. */
+  counts: Record<string, number>;
+}
+
+export interface ScheduleResult {
+  placements: Placement[];
+  waiting: Waiting[];
+  /** Not looked at this cycle (maxPlacements reached). */
+  deferred: string[];
+}
+
+interface Tenant {
+  name: string;
+  weight: number;
+  quota: Usage | undefined;
+  usage: Usage;
+  queue: TaskRequest[];
+  next: number;
+  share: number;
+}
+
+/**
+ * One scheduling cycle. Mutates the snapshot with assume() for every
+ * placement, so the caller must forget() the ones whose binding fails.
+ */
+export function schedule(
+  s: ClusterSnapshot,
+  pending: readonly TaskRequest[],
+  namespaces: readonly Namespace[],
+  opts: ScheduleOptions = {},
+): ScheduleResult {
+  const max = opts.maxPlacements ?? Infinity;
+  const out: ScheduleResult = { placements: [], waiting: [], deferred: [] };
+  const heap = new TenantHeap();
+  for (const t of tenants(s, pending, namespaces)) heap.push(t);
+  // Capacity only shrinks during a cycle, so an identical request that
+  // failed before (same owner state) fails again: reuse its explanation.
+  const failed = new Map<string, Failure>();
+
+  while (heap.size > 0) {
+    if (out.placements.length >= max) break;
+    const t = heap.pop();
+    const req = t.queue[t.next++]!;
+    const over = overQuota(t, req);
+    if (over) {
+      out.waiting.push({ taskKey: req.key, reason: 'QuotaExceeded', summary: over, counts: {} });
+    } else {
+      const owner = s.owner(req.namespace, req.owner);
+      const memoKey = `${shapeKey(req)}\0${owner?.version ?? 0}`;
+      let f = failed.get(memoKey);
+      if (!f) {
+        const r = placeCompiled(compile(req, s), s, opts);
+        if (r.ok) {
+          s.assume(req, r.node, r.ports);
+          out.placements.push({ taskKey: req.key, node: r.node, ports: r.ports });
+          t.usage.cpu += toMilli(req.resources.cpus);
+          t.usage.mem += req.resources.mem || 0;
+          t.usage.disk += req.resources.disk || 0;
+          t.share = dominantShare(t.usage, s.totals, t.weight);
+        } else {
+          f = r.failure;
+          failed.set(memoKey, f);
+        }
+      }
+      if (f) out.waiting.push({ taskKey: req.key, reason: f.reason, summary: f.summary, counts: f.counts });
+    }
+    if (t.next < t.queue.length) heap.push(t);
+  }
+  for (const t of heap.drain()) for (let i = t.next; i < t.queue.length; i++) out.deferred.push(t.queue[i]!.key);
+  return out;
+}
+
+function tenants(s: ClusterSnapshot, pending: readonly TaskRequest[], namespaces: readonly Namespace[]): Tenant[] {
+  const specs = new Map(namespaces.map((n) => [n.metadata.name, n.spec]));
+  const byNs = new Map<string, Tenant>();
+  for (const req of pending) {
+    let t = byNs.get(req.namespace);
+    if (!t) {
+      const spec = specs.get(req.namespace);
+      const q = spec?.quota;
+      const weight = spec && spec.weight > 0 ? spec.weight : 1;
+      const usage = s.namespaceUsage(req.namespace);
+      t = {
+        name: req.namespace,
+        weight,
+        quota: q ? { cpu: q.cpus === undefined ? Infinity : toMilli(q.cpus), mem: q.mem ?? Infinity, disk: q.disk ?? Infinity } : undefined,
+        usage,
+        queue: [],
+        next: 0,
+        share: dominantShare(usage, s.totals, weight),
+      };
+      byNs.set(req.namespace, t);
+    }
+    t.queue.push(req);
+  }
+  for (const t of byNs.values()) {
+    t.queue.sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.created ?? 0) - (b.created ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+  return [...byNs.values()];
+}
+
+export function dominantShare(u: Usage, total: Usage, weight: number): number {
+  let d = 0;
+  if (total.cpu > 0) d = Math.max(d, u.cpu / total.cpu);
+  if (total.mem > 0) d = Math.max(d, u.mem / total.mem);
+  if (total.disk > 0) d = Math.max(d, u.disk / total.disk);
+  return d / weight;
+}
+
+function overQuota(t: Tenant, req: TaskRequest): string | undefined {
+  const q = t.quota;
+  if (!q) return undefined;
+  const r = req.resources;
+  const cpu = toMilli(r.cpus);
+  if (t.usage.cpu + cpu > q.cpu) return quotaText(t.name, 'cpus', t.usage.cpu / 1000, cpu / 1000, q.cpu / 1000);
+  if (t.usage.mem + (r.mem || 0) > q.mem) return quotaText(t.name, 'mem', t.usage.mem, r.mem, q.mem);
+  if (t.usage.disk + (r.disk || 0) > q.disk) return quotaText(t.name, 'disk', t.usage.disk, r.disk, q.disk);
+  return undefined;
+}
+
+const quotaText = (ns: string, what: string, used: number, ask: number, quota: number): string =>
+  `namespace ${ns} quota exceeded: ${what} ${round(used)} in use + ${round(ask)} asked > ${round(quota)}`;
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Min-heap of tenants by (share, name): deterministic ties. */
+class TenantHeap {
+  private readonly a: Tenant[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  private less(x: Tenant, y: Tenant): boolean {
+    return x.share < y.share || (x.share === y.share && x.name < y.name);
+  }
+  push(t: Tenant): void {
+    const a = this.a;
+    a.push(t);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): Tenant {
+    const a = this.a;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
+        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  drain(): Tenant[] {
+    return this.a.splice(0);
+  }
+}
