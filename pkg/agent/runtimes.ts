@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import type { AgentOptions } from './agent.js';
 import type { AgentConfig } from './flags.js';
 import { DockerRuntime } from './runtime/docker.js';
+import { SimRuntime } from './runtime/sim.js';
 
 export type DriverOptions = Omit<AgentOptions, 'config' | 'log'>;
 
@@ -34,5 +35,11 @@ export function driverOptions(config: AgentConfig, log: Logger): DriverOptions {
       workersPerNode: 64,
     };
   }
-  throw new Error('the sim driver is not available yet');
+  return {
+    runtimeFor: async (node) => new SimRuntime({ nodeName: node, log }),
+    dataRoot: async () => '/',
+    events: false,
+    workersPerNode: 4,
+    resyncMs: 60_000,
+  };
 }
