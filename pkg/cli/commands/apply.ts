@@ -1,0 +1,77 @@
+/**
+ * `stowctl apply -f FILE|DIR|- [-f ...] [-R] [--wait] [--timeout 5m]`:
+ * parse every document first, then send them all in one
+ * `POST /api/v1/apply`; the server validates all before writing any.
+ */
+import type { Command } from 'commander';
+import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { withSources } from '../apply-errors.js';
+import { CliError } from '../errors.js';
+import { refOf } from '../kinds.js';
+import { defaultNamespaces, readManifests } from '../manifests.js';
+import { toYamlText } from '../printers/output.js';
+import { waitForServices } from '../rollout/wait.js';
+
+export interface ApplyResult {
+  kind: string;
+  namespace?: string;
+  name: string;
+  action: 'created' | 'configured' | 'unchanged' | string;
+}
+
+export const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerApply(program: Command, io: Io, deps: Deps): void {
+  program
+    .command('apply')
+    .description('create or update the objects in manifests (YAML or JSON)')
+    .option('-f, --filename <path>', 'a file, a directory of .yaml/.yml/.json files, or - for stdin (repeatable)', collect, [])
+    .option('-R, --recursive', 'read directories given with -f recursively')
+    .option('--wait', 'wait until every applied service has finished rolling out')
+    .option('--timeout <duration>', 'how long --wait waits', '5m')
+    .action(async (opts: ApplyOptions, cmd: Command) => runApply(makeCtx(cmd, io, deps), opts));
+}
+
+interface ApplyOptions {
+  filename: string[];
+  recursive?: boolean;
+  wait?: boolean;
+  timeout: string;
+}
+
+export async function runApply(ctx: Ctx, opts: ApplyOptions): Promise<void> {
+  if (opts.filename.length === 0) throw new CliError('apply needs -f FILE, DIR or - (stdin)');
+  const timeoutMs = parseDuration(opts.timeout);
+  const manifests = await readManifests(opts.filename, { recursive: opts.recursive, stdin: ctx.io.stdin });
+  if (manifests.length === 0) throw new CliError(`no objects passed to apply (read ${opts.filename.join(', ')})`);
+  defaultNamespaces(manifests, ctx.g.namespace, ctx.g.namespaceExplicit);
+
+  let answer: { results?: ApplyResult[] };
+  try {
+    answer = await ctx.client.post<{ results?: ApplyResult[] }>('/api/v1/apply', { items: manifests.map((m) => m.object) });
+  } catch (e) {
+    throw withSources(e, manifests);
+  }
+  const results = answer?.results ?? [];
+  switch (ctx.g.output) {
+    case 'json':
+      ctx.out(JSON.stringify(answer, null, 2) + '\n');
+      break;
+    case 'yaml':
+      ctx.out(await toYamlText(answer));
+      break;
+    case 'name':
+      for (const r of results) ctx.out(refOf(r.kind, r.name) + '\n');
+      break;
+    default:
+      for (const r of results) ctx.out(`${refOf(r.kind, r.name)} ${r.action}\n`);
+  }
+
+  if (opts.wait) {
+    const services = results
+      .filter((r) => r.kind.toLowerCase() === 'service')
+      .map((r) => ({ namespace: r.namespace ?? ctx.g.namespace, name: r.name }));
+    await waitForServices(ctx, services, timeoutMs);
+  }
+}

@@ -1,0 +1,80 @@
+/** `stowctl get KIND [NAME...] [-l SELECTOR] [-w]` */
+import type { Command } from 'commander';
+import type { KindInfo } from '../../api/kinds.js';
+import type { AnyResource, Event } from '../../api/types.js';
+import { listNamespace, makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { CliError, ExitError, formatError, NotFoundError } from '../errors.js';
+import { parseTargets } from '../kinds.js';
+import { byNamespaceAndName, getObject, listObjects } from '../objects.js';
+import { eventTime } from '../printers/columns.js';
+import { formatObjects } from '../printers/output.js';
+import { printWatchEvents } from './watch-print.js';
+
+export function registerGet(program: Command, io: Io, deps: Deps): void {
+  program
+    .command('get')
+    .description('list objects of a kind, or show some by name')
+    .argument('<kind>', 'kind (services, svc, ...) or KIND/NAME')
+    .argument('[names...]', 'names of objects to show')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=cache')
+    .option('-w, --watch', 'after listing, print a row for each change')
+    .action(async (kind: string, names: string[], opts: { selector?: string; watch?: boolean }, cmd: Command) => {
+      await runGet(makeCtx(cmd, io, deps), [kind, ...names], opts);
+    });
+}
+
+export function sortForDisplay(kind: KindInfo, items: AnyResource[]): AnyResource[] {
+  if (kind.kind === 'Event') {
+    const t = (e: AnyResource) => Date.parse(eventTime(e as Event) ?? '') || 0;
+    return [...items].sort((a, b) => t(a) - t(b));
+  }
+  return [...items].sort(byNamespaceAndName);
+}
+
+export async function runGet(ctx: Ctx, args: string[], opts: { selector?: string; watch?: boolean }): Promise<void> {
+  const { kind, targets } = parseTargets(args);
+  if (!kind) throw new CliError('you must give a kind');
+  if (targets.some((t) => t.kind !== kind)) throw new CliError('get shows one kind at a time');
+  const namespace = kind.namespaced ? listNamespace(ctx) : undefined;
+  const namespaceColumn = kind.namespaced && namespace === undefined;
+  let items: AnyResource[] = [];
+  let resourceVersion: string | undefined;
+  let missing = 0;
+
+  if (targets.length === 0) {
+    const list = await listObjects(ctx.client, kind, { namespace, labelSelector: opts.selector });
+    items = sortForDisplay(kind, list.items);
+    resourceVersion = list.metadata?.resourceVersion;
+  } else {
+    if (ctx.g.allNamespaces && kind.namespaced) throw new CliError('a name cannot be looked up across all namespaces: drop -A');
+    for (const t of targets) {
+      try {
+        items.push(await getObject(ctx.client, kind, ctx.g.namespace, t.name));
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+        ctx.err(formatError(e));
+        missing++;
+      }
+    }
+  }
+
+  const table = !ctx.g.output || ctx.g.output === 'wide';
+  const printOpts = { kind: kind.kind, output: ctx.g.output, single: targets.length === 1, namespaceColumn, now: ctx.now() };
+  if (opts.watch) {
+    const names = targets.length ? new Set(targets.map((t) => t.name)) : undefined;
+    await printWatchEvents(ctx, kind, items, {
+      namespace,
+      labelSelector: opts.selector,
+      resourceVersion: targets.length ? undefined : resourceVersion,
+      names,
+      namespaceColumn,
+    });
+    return;
+  }
+  if (items.length === 0 && targets.length === 0 && table) {
+    ctx.err(kind.namespaced && namespace ? `No resources found in ${namespace} namespace.\n` : 'No resources found.\n');
+    return;
+  }
+  if (items.length > 0) ctx.out(await formatObjects(items, printOpts));
+  if (missing) throw new ExitError(1);
+}

@@ -1,0 +1,40 @@
+/** `stowctl rollout status|undo service/NAME` */
+import type { Command } from 'commander';
+import type { Service } from '../../api/types.js';
+import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { nonNegativeInt } from '../flags.js';
+import { objectPath, refOf, singleTarget } from '../kinds.js';
+import { waitForServices } from '../rollout/wait.js';
+
+export function registerRollout(program: Command, io: Io, deps: Deps): void {
+  const rollout = program.command('rollout').description("follow or undo a service's deployment");
+  rollout
+    .command('status')
+    .description('wait until the deployment completes (exit 1 if it fails)')
+    .argument('<service...>', 'service/NAME')
+    .option('--timeout <duration>', 'give up after this long', '5m')
+    .action(async (args: string[], opts: { timeout: string }, cmd: Command) => runRolloutStatus(makeCtx(cmd, io, deps), args, opts.timeout));
+  rollout
+    .command('undo')
+    .description('roll back to the previous revision, or to --to-revision')
+    .argument('<service...>', 'service/NAME')
+    .option('--to-revision <n>', 'the revision to go back to (default: the previous one)', nonNegativeInt('--to-revision'))
+    .action(async (args: string[], opts: { toRevision?: number }, cmd: Command) => runRolloutUndo(makeCtx(cmd, io, deps), args, opts.toRevision));
+}
+
+export async function runRolloutStatus(ctx: Ctx, args: string[], timeout: string): Promise<void> {
+  const timeoutMs = parseDuration(timeout);
+  const t = singleTarget(args, 'service');
+  await waitForServices(ctx, [{ namespace: ctx.g.namespace, name: t.name }], timeoutMs);
+  ctx.out(`${refOf(t.kind, t.name)} successfully rolled out\n`);
+}
+
+export async function runRolloutUndo(ctx: Ctx, args: string[], revision: number | undefined): Promise<void> {
+  const t = singleTarget(args, 'service');
+  const body = revision === undefined ? {} : { revision };
+  const answer = await ctx.client.post<Partial<Service> & { revision?: number }>(`${objectPath(t.kind, ctx.g.namespace, t.name)}/rollback`, body);
+  // The answer's shape is not pinned down yet: the updated Service, or {revision}.
+  const rev = answer?.revision ?? answer?.status?.deployment?.revision ?? revision;
+  ctx.out(`${refOf(t.kind, t.name)} rolled back${rev !== undefined ? ` to revision ${rev}` : ''}\n`);
+}

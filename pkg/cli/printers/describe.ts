@@ -1,0 +1,252 @@
+/**
+ * `stowctl describe`: an object's key fields for humans, then what is
+ * related to it (a service's tasks, a job's runs) and its events, newest last.
+ */
+import type {
+  AnyResource, Condition, Event, HealthCheck, Job, JobRun, Namespace, Node, Resources, Service, Task, TaskTemplate,
+} from '../../api/types.js';
+import { age } from './age.js';
+import { eventTime, jobSchedule, nodeState, num, quota, taskPorts, taskOwner } from './columns.js';
+import { commandLine, fields, indent, mapLines, type Field } from './fields.js';
+import { renderTable } from './table.js';
+
+export interface Related {
+  tasks?: Task[];
+  runs?: JobRun[];
+  events?: Event[];
+  /** Why events (or tasks) could not be listed. */
+  notes?: string[];
+}
+
+const res = (r: Partial<Resources> | undefined) =>
+  r ? (['cpus', 'mem', 'disk'] as const).filter((k) => r[k] !== undefined).map((k) => `${k}=${num(r[k])}`).join(' ') : undefined;
+
+const when = (ts: string | undefined, now: Date) => (ts ? `${ts} (${age(ts, now)} ago)` : undefined);
+
+function healthCheck(h: HealthCheck): string {
+  const target = h.protocol === 'COMMAND' ? commandLine(h.command) : `port=${h.port ?? h.portIndex ?? 0}${h.path ? ` path=${h.path}` : ''}`;
+  return `${h.protocol} ${target} grace=${h.gracePeriodSeconds}s interval=${h.intervalSeconds}s timeout=${h.timeoutSeconds}s maxFailures=${h.maxConsecutiveFailures}`;
+}
+
+function template(t: Partial<TaskTemplate> | undefined): Field[] {
+  if (!t) return [];
+  return [
+    ['Image', t.image],
+    ['Command', commandLine(t.command)],
+    ['Args', commandLine(t.args)],
+    ['Env', t.env && Object.keys(t.env).length ? mapLines(t.env) : undefined],
+    ['Resources', res(t.resources)],
+    ['Ports', t.ports?.length ? t.ports.map((p) => (p.hostPort ? `${p.name}:${p.hostPort}` : p.name)).join(', ') : undefined],
+    ['Constraints', t.constraints?.length ? t.constraints.map((c) => c.join(' ')).join('\n') : undefined],
+    ['Health Checks', t.healthChecks?.length ? t.healthChecks.map(healthCheck).join('\n') : undefined],
+    ['Placement', t.placement],
+    ['Priority', t.priority],
+  ];
+}
+
+function metadata(o: AnyResource, now: Date): string {
+  const m = o.metadata;
+  return fields([
+    ['Name', m.name],
+    ['Namespace', m.namespace],
+    ['Kind', o.kind],
+    ['Labels', mapLines(m.labels)],
+    ['Annotations', m.annotations && Object.keys(m.annotations).length ? mapLines(m.annotations) : undefined],
+    ['UID', m.uid],
+    ['Resource Version', m.resourceVersion],
+    ['Generation', m.generation],
+    ['Created', when(m.creationTimestamp, now)],
+  ]);
+}
+
+function conditions(cs: Condition[] | undefined): string {
+  if (!cs?.length) return '';
+  const rows = cs.map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '', c.lastTransitionTime ?? '']);
+  return 'Conditions:\n' + indent(renderTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE', 'LAST TRANSITION'], rows));
+}
+
+function section(title: string, f: Field[]): string {
+  const body = fields(f, 2);
+  return body ? `${title}:\n${body}` : '';
+}
+
+function service(s: Service, now: Date): string {
+  const st = s.status;
+  const d = st?.deployment;
+  return (
+    section('Spec', [
+      ['Instances', s.spec?.instances],
+      ...template(s.spec),
+      ['Upgrade Strategy', s.spec?.upgradeStrategy ? `minimumHealthCapacity=${s.spec.upgradeStrategy.minimumHealthCapacity} maximumOverCapacity=${s.spec.upgradeStrategy.maximumOverCapacity}` : undefined],
+      ['Dependencies', s.spec?.dependencies?.join(', ')],
+      ['Backoff', s.spec?.backoffSeconds !== undefined ? `${s.spec.backoffSeconds}s x${s.spec.backoffFactor ?? 1}, max ${s.spec.maxLaunchDelaySeconds ?? '?'}s` : undefined],
+      ['Progress Deadline', s.spec?.progressDeadlineSeconds !== undefined ? `${s.spec.progressDeadlineSeconds}s` : undefined],
+    ]) +
+    section('Status', [
+      ['Instances', st ? `${num(st.instances)} desired, ${num(st.running)} running, ${num(st.healthy)} healthy` : '<none>'],
+      ['Deployment', d ? `${d.state}, revision ${d.revision}${d.startedAt ? `, started ${age(d.startedAt, now)} ago` : ''}` : undefined],
+      ['Message', d?.message],
+      ['Delayed Until', st?.delayedUntil],
+      ['Observed Generation', st?.observedGeneration],
+    ]) +
+    conditions(st?.conditions)
+  );
+}
+
+function task(t: Task, now: Date): string {
+  const st = t.status;
+  return (
+    section('Spec', [['Owner', taskOwner(t)], ...template(t.spec), ['Desired State', t.spec?.desiredState], ['Template Hash', t.spec?.templateHash]]) +
+    section('Status', [
+      ['State', st?.state ?? 'Pending'],
+      ['Health', st?.health],
+      ['Node', st?.nodeName],
+      ['Ports', st?.ports ? taskPorts(t) : undefined],
+      ['Container', st?.containerId],
+      ['Exit Code', st?.exitCode],
+      ['Reason', st?.reason],
+      ['Message', st?.message],
+      ['Started', when(st?.startedAt, now)],
+      ['Finished', when(st?.finishedAt, now)],
+      ['Healthy Since', when(st?.healthyAt, now)],
+      ['Consecutive Failures', st?.consecutiveFailures || undefined],
+      ['Pending Reason', st?.pendingReason],
+      ['Pending Details', st?.pendingDetails ? mapLines(st.pendingDetails) : undefined],
+    ])
+  );
+}
+
+function node(n: Node, now: Date): string {
+  const st = n.status;
+  return (
+    section('Spec', [
+      ['Capacity', res(n.spec?.capacity)],
+      ['Port Ranges', n.spec?.portRanges?.map((r) => `${r.begin}-${r.end}`).join(', ')],
+      ['Attributes', mapLines(n.spec?.attributes)],
+      ['Address', n.spec?.address],
+      ['Agent Version', n.spec?.version],
+      ['Driver', n.spec?.driver],
+      ['Unschedulable', n.spec?.unschedulable ?? false],
+    ]) +
+    section('Status', [
+      ['State', n.status ? nodeState(n) : undefined],
+      ['Reason', st?.reason],
+      ['Since', when(st?.lastTransitionTime, now)],
+      ['Capacity', res(st?.capacity)],
+      ['Allocated', st?.allocated ? `${res(st.allocated)} ports=${st.allocated.ports}` : undefined],
+      ['Free', st?.free ? `${res(st.free)} ports=${st.free.ports}` : undefined],
+    ]) +
+    (st?.tasks && Object.keys(st.tasks).length
+      ? 'Tasks:\n' + indent(renderTable(['TASK', 'CPUS', 'MEM', 'DISK', 'PORTS'],
+          Object.entries(st.tasks).map(([k, a]) => [k, num(a.cpus), num(a.mem), num(a.disk), a.ports?.join(',') || '<none>'])))
+      : '')
+  );
+}
+
+function job(j: Job, now: Date): string {
+  const st = j.status;
+  return (
+    section('Spec', [
+      ['Schedule', jobSchedule(j)],
+      ['Time Zone', j.spec?.timeZone],
+      ['Suspend', j.spec?.suspend],
+      ...template(j.spec),
+      ['Retries', j.spec?.retries],
+      ['Concurrency Policy', j.spec?.concurrencyPolicy],
+      ['Active Deadline', j.spec?.activeDeadlineSeconds !== undefined ? `${j.spec.activeDeadlineSeconds}s` : undefined],
+      ['Starting Deadline', j.spec?.startingDeadlineSeconds !== undefined ? `${j.spec.startingDeadlineSeconds}s` : undefined],
+    ]) +
+    section('Status', [
+      ['Last Schedule', when(st?.lastScheduleTime, now)],
+      ['Last Successful', when(st?.lastSuccessfulTime, now)],
+      ['Next Run', st?.nextRunTime],
+      ['Active', st?.active?.length ? st.active.join(', ') : undefined],
+      ['Missed', st?.missed],
+    ])
+  );
+}
+
+function jobRun(r: JobRun, now: Date): string {
+  const st = r.status;
+  return (
+    section('Spec', [['Job', r.spec?.job], ['Slot', r.spec?.slot], ['Retries', r.spec?.retries], ...template(r.spec?.template)]) +
+    section('Status', [
+      ['State', st?.state ?? 'Pending'],
+      ['Attempts', st?.attempts],
+      ['Started', when(st?.startedAt, now)],
+      ['Finished', when(st?.finishedAt, now)],
+      ['Tasks', st?.tasks?.join(', ')],
+      ['Message', st?.message],
+    ])
+  );
+}
+
+function namespace(n: Namespace): string {
+  return (
+    section('Spec', [['Weight', n.spec?.weight], ['Quota', quota(n.spec?.quota)]]) +
+    section('Status', [['Allocated', n.status?.allocated ? quota(n.status.allocated) : undefined], ['Dominant Share', n.status?.dominantShare]])
+  );
+}
+
+function event(e: Event, now: Date): string {
+  const io = e.spec?.involvedObject;
+  return fields([
+    ['Type', e.spec?.type],
+    ['Reason', e.spec?.reason],
+    ['Object', io ? `${io.kind}/${io.name}${io.namespace ? ` in ${io.namespace}` : ''}` : undefined],
+    ['Message', e.spec?.message],
+    ['Source', e.spec?.source],
+    ['Count', e.spec?.count],
+    ['First Seen', when(e.spec?.firstTimestamp, now)],
+    ['Last Seen', when(e.spec?.lastTimestamp, now)],
+  ]);
+}
+
+function body(o: AnyResource, now: Date): string {
+  switch (o.kind) {
+    case 'Service': return service(o as Service, now);
+    case 'Task': return task(o as Task, now);
+    case 'Node': return node(o as Node, now);
+    case 'Job': return job(o as Job, now);
+    case 'JobRun': return jobRun(o as JobRun, now);
+    case 'Namespace': return namespace(o as Namespace);
+    case 'Event': return event(o as Event, now);
+    default: return '';
+  }
+}
+
+function tasksSection(tasks: Task[], now: Date): string {
+  if (tasks.length === 0) return 'Tasks:  <none>\n';
+  const rows = tasks.map((t) => [t.metadata.name, t.status?.state ?? 'Pending', t.status?.health ?? '<none>', t.status?.nodeName ?? '<none>', taskPorts(t), age(t.metadata.creationTimestamp, now)]);
+  let out = 'Tasks:\n' + indent(renderTable(['NAME', 'STATE', 'HEALTH', 'NODE', 'PORTS', 'AGE'], rows));
+  const pending = tasks.filter((t) => t.status?.pendingReason);
+  if (pending.length) {
+    out += 'Pending:\n' + pending.map((t) => `  ${t.metadata.name}: ${t.status!.pendingReason}\n`).join('');
+  }
+  return out;
+}
+
+function runsSection(runs: JobRun[], now: Date): string {
+  if (runs.length === 0) return 'Runs:  <none>\n';
+  const rows = runs.map((r) => [r.metadata.name, r.status?.state ?? 'Pending', String(r.status?.attempts ?? 0), age(r.metadata.creationTimestamp, now)]);
+  return 'Runs:\n' + indent(renderTable(['NAME', 'STATE', 'ATTEMPTS', 'AGE'], rows));
+}
+
+export function eventsSection(events: Event[], now: Date): string {
+  if (events.length === 0) return 'Events:  <none>\n';
+  const sorted = [...events].sort((a, b) => (Date.parse(eventTime(a) ?? '') || 0) - (Date.parse(eventTime(b) ?? '') || 0));
+  const rows = sorted.map((e) => [
+    age(eventTime(e), now), e.spec?.type ?? '', e.spec?.reason ?? '',
+    e.spec?.count && e.spec.count > 1 ? `x${e.spec.count}` : '', (e.spec?.message ?? '').replace(/\s*\n\s*/g, ' '),
+  ]);
+  return 'Events:\n' + indent(renderTable(['LAST SEEN', 'TYPE', 'REASON', 'COUNT', 'MESSAGE'], rows));
+}
+
+export function describe(o: AnyResource, related: Related, now: Date): string {
+  let out = metadata(o, now) + body(o, now);
+  if (related.tasks) out += tasksSection(related.tasks, now);
+  if (related.runs) out += runsSection(related.runs, now);
+  if (related.events) out += eventsSection(related.events, now);
+  for (const n of related.notes ?? []) out += `${n}\n`;
+  return out;
+}

@@ -1,0 +1,50 @@
+/** Where a Service's deployment stands, from the Service alone (pure). */
+import type { Condition, Service } from '../../api/types.js';
+
+export interface Progress {
+  ref: string;
+  desired: number;
+  healthy: number;
+  running: number;
+  state: string;
+  revision?: number;
+  /** The services loop has seen the latest spec (status.observedGeneration). */
+  observed: boolean;
+  done: boolean;
+  failed: boolean;
+  message?: string;
+}
+
+export function progressOf(svc: Service): Progress {
+  const st = svc.status;
+  const gen = svc.metadata.generation;
+  const seen = st?.observedGeneration;
+  // A server that does not report observedGeneration: trust the deployment state.
+  const observed = gen === undefined || seen === undefined || seen >= gen;
+  const desired = svc.spec?.instances ?? 0;
+  const healthy = st?.healthy ?? 0;
+  const state = st?.deployment?.state ?? 'pending';
+  return {
+    ref: `service/${svc.metadata.name}`,
+    desired,
+    healthy,
+    running: st?.running ?? 0,
+    state: observed ? state : 'pending',
+    revision: st?.deployment?.revision,
+    observed,
+    done: observed && state === 'complete' && healthy === desired,
+    failed: observed && state === 'failed',
+    message: st?.deployment?.message,
+  };
+}
+
+export function conditionLine(c: Condition): string {
+  const why = [c.reason, c.message].filter(Boolean).join(': ');
+  return `${c.type}=${c.status}${why ? ` (${why})` : ''}`;
+}
+
+/** One line, for plain output and for error messages. */
+export function progressLine(p: Progress): string {
+  const rev = p.revision !== undefined ? ` (revision ${p.revision})` : '';
+  return `${p.ref}: ${p.healthy}/${p.desired} healthy, ${p.running} running, deployment ${p.state}${rev}`;
+}
