@@ -9,7 +9,7 @@ import type { ClusterSnapshot } from './snapshot.js';
 import type { Failure } from './types.js';
 
 export function explain(c: Compiled, s: ClusterSnapshot): Failure {
-  if (c.error) return { reason: 'InvalidConstraint', summary: c.error, counts: {} };
+  if (c.error) return { reason: 'InvalidRequest', summary: c.error, counts: {} };
   const byCode = new Map<number, number>();
   for (const n of s.nodes) {
     const code = !n.ready ? NOT_READY : n.unschedulable ? CORDONED : check(n, c, s);

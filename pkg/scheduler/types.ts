@@ -27,7 +27,7 @@ export interface PlaceOk {
   score: number;
 }
 
-export type FailureReason = 'Unschedulable' | 'InvalidConstraint' | 'QuotaExceeded';
+export type FailureReason = 'Unschedulable' | 'InvalidRequest' | 'QuotaExceeded';
 
 export interface Failure {
   reason: FailureReason;
