@@ -125,7 +125,7 @@ function checkTemplate(t: Obj, base: string, report: Report): void {
             : `no port "${port}" in ${base}.ports (${known.join(', ')})`,
         );
     } else if (ports.length === 0) {
-      report(at, 'portRef', `an ${protocol} health check needs a port, but ${base}.ports is empty`);
+      report(at, 'portRef', `${protocol === 'HTTP' ? 'an' : 'a'} ${protocol} health check needs a port, but ${base}.ports is empty`);
     } else if (index !== undefined && index >= ports.length) {
       report(`${at}.portIndex`, 'portRef', `must be < ${ports.length}, the number of ${base}.ports`);
     }

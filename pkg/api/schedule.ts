@@ -110,13 +110,19 @@ export function parseRepeatingInterval(s: string): Extract<Schedule, { kind: 'in
  * "R", else cron (read in timeZone). Throws Error with a message for users.
  */
 export function parseSchedule(s: string, timeZone = 'UTC'): Schedule {
-  if (/^R\d*\//.test(s) || s === 'R') {
+  if (/^R[^/\s]*\//.test(s)) {
     try {
       return parseRepeatingInterval(s);
     } catch (e) {
       throw new Error(`invalid ISO 8601 repeating interval "${s}": ${(e as Error).message}`);
     }
   }
+  // croner also takes an ISO date ("run once at"): insist on fields or a nickname.
+  const fields = s.trim().split(/\s+/).length;
+  if (!/^@[a-z]+$/.test(s.trim()) && fields !== 5 && fields !== 6)
+    throw new Error(
+      `invalid cron expression "${s}": expected 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly; got ${fields}`,
+    );
   let cron: Cron;
   try {
     cron = new Cron(s, { mode: CRON_MODE, paused: true, timezone: timeZoneError(timeZone) ? 'UTC' : timeZone });

@@ -18,7 +18,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to word (case-insensitive), when at most a third of
- * the word's length away (at least 1 edit allowed); ties go to the first.
+ * the word's length away (at least 1 edit allowed), or when word (3+
+ * characters) is the start of it (`UNIQ` -> `UNIQUE`); ties go to the first.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
@@ -27,8 +28,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestD = Infinity;
   for (const c of candidates) {
     if (c === word) continue;
-    const dist = editDistance(w, c.toLowerCase());
-    if (dist <= limit && dist < bestD) {
+    const lc = c.toLowerCase();
+    const prefix = w.length >= 3 && lc.startsWith(w);
+    const dist = prefix ? lc.length - w.length : editDistance(w, lc);
+    if ((prefix || dist <= limit) && dist < bestD) {
       best = c;
       bestD = dist;
     }
