@@ -29,7 +29,8 @@ import { registerNode } from './register.js';
 import type { Runtime } from './runtime/runtime.js';
 import { HeartbeatSession } from './session.js';
 import { AssignmentWatcher, pool } from './sync/assignments.js';
-import { NodeSync, type HealthSupervisor } from './sync/node-sync.js';
+import { TaskHealth } from './sync/health.js';
+import { NodeSync } from './sync/node-sync.js';
 import { StatusWriter } from './sync/status-writer.js';
 import type { Readable } from 'node:stream';
 
@@ -40,8 +41,8 @@ export interface AgentOptions {
   runtimeFor: (node: string) => Promise<Runtime>;
   /** The directory whose free space is the default disk capacity. */
   dataRoot: () => Promise<string>;
-  /** Health checks for one node's tasks (left out: none run). */
-  healthFor?: (node: string, runtime: Runtime, writer: StatusWriter) => HealthSupervisor;
+  /** Hollow nodes: run every health check as an exec (the sim driver answers it). */
+  execOnlyHealth: boolean;
   /** Write Events for notable things (docker nodes: yes; thousands of hollow ones: no). */
   events: boolean;
   /** Reconciles at once per node. */
@@ -53,7 +54,6 @@ export interface AgentOptions {
 interface Hosted {
   sync: NodeSync;
   runtime: Runtime;
-  health?: HealthSupervisor;
 }
 
 export class Agent {
@@ -95,19 +95,20 @@ export class Agent {
     const writer = (this.writer = new StatusWriter(store, log));
     await pool(cfg.nodes, 64, async (node) => {
       const runtime = await this.o.runtimeFor(node);
-      const health = this.o.healthFor?.(node, runtime, writer);
+      const recorder = this.o.events ? new EventRecorder(store, `agent/${node}`, log) : undefined;
+      const health = new TaskHealth({ runtime, writer, log, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
       const sync = new NodeSync({
         node,
         runtime,
         writer,
         log,
         spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit },
-        ...(this.o.events ? { recorder: new EventRecorder(store, `agent/${node}`, log) } : {}),
-        ...(health ? { health } : {}),
+        health,
+        ...(recorder ? { recorder } : {}),
         workers: this.o.workersPerNode,
         ...(this.o.resyncMs !== undefined ? { resyncMs: this.o.resyncMs } : {}),
       });
-      this.hosted.set(node, { sync, runtime, ...(health ? { health } : {}) });
+      this.hosted.set(node, { sync, runtime });
     });
     await this.registerAll();
     this.session = new HeartbeatSession({

@@ -32,6 +32,7 @@ export function driverOptions(config: AgentConfig, log: Logger): DriverOptions {
         return info.DockerRootDir ?? '/var/lib/docker';
       },
       events: true,
+      execOnlyHealth: false,
       workersPerNode: 64,
     };
   }
@@ -39,6 +40,7 @@ export function driverOptions(config: AgentConfig, log: Logger): DriverOptions {
     runtimeFor: async (node) => new SimRuntime({ nodeName: node, log }),
     dataRoot: async () => '/',
     events: false,
+    execOnlyHealth: true,
     workersPerNode: 4,
     resyncMs: 60_000,
   };
