@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start or stop a Docker engine for Stowage on this machine.
-#   hack/dockerd.sh start|stop|restart|status [--socket PATH] [--data-root DIR] [--exec-root DIR]
+#   hack/dockerd.sh start|stop|restart|status [--socket PATH] [--data-root DIR] [--exec-root DIR] [--purge]
 #
 # start: if an engine already answers on the socket (default /var/run/docker.sock),
 #   say so and do nothing. Otherwise start `dockerd --bridge=none --iptables=false`
@@ -8,19 +8,21 @@
 #   answers, and record it in .run/<tag>.pid (log: .run/<tag>.log), where <tag> is
 #   "dockerd" for the default socket and "dockerd-<socket name>" otherwise.
 # stop: stop only an engine this script started (SIGTERM, SIGKILL after 15 s).
-#   An engine someone else started is left alone.
+#   An engine someone else started is left alone. --purge (not for the default
+#   socket) also deletes its data root and exec root: for throw-away test engines.
 # A second engine for tests that must restart it (so nobody else's containers
 # die with it): hack/dockerd.sh start --socket /run/stowage-test.sock
 #   (data root /var/lib/stowage-docker-<name>, exec root /run/stowage-docker-<name>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd=${1:-}; shift || true
-sock=/var/run/docker.sock; data=""; exec_root=""
+sock=/var/run/docker.sock; data=""; exec_root=""; purge=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --socket) sock=$2; shift 2 ;;
     --data-root) data=$2; shift 2 ;;
     --exec-root) exec_root=$2; shift 2 ;;
+    --purge) purge=1; shift ;;
     *) echo "hack/dockerd.sh: unknown flag $1" >&2; exit 2 ;;
   esac
 done
@@ -103,6 +105,12 @@ stop() {
   fi
   rm -f "$pidf"
   echo "dockerd (pid $p) on $sock stopped" >&2
+  if [ $purge = 1 ]; then
+    [ "$tag" = dockerd ] && { echo "--purge: refusing to delete the default engine's data" >&2; return 1; }
+    # Mounts left by a SIGKILLed engine would make rm fail: unmount what is under the roots first.
+    grep -oE " ($data|$exec_root)/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    rm -rf "$data" "$exec_root" "$logf" "$run/$tag.lock"
+  fi
 }
 
 case "$cmd" in
