@@ -14,11 +14,11 @@ import type { Node, Task, TaskSpec, TaskStatus } from '../../pkg/api/types.js';
 import { addBindings } from '../../pkg/store/binding.js';
 import { statusKey } from '../../pkg/store/keys.js';
 import type { Store, Stored } from '../../pkg/store/store.js';
+import { IMAGE } from '../helpers/docker.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const TASK = lookupKind('Task')!;
 export const NODE = lookupKind('Node')!;
-export const IMAGE = 'localhost/stowage-busybox:1';
 const run = promisify(execFile);
 
 export interface AgentProc {
@@ -162,19 +162,10 @@ export async function watchStates(client: Etcd3, names: string[], state: string,
 
 // ---- docker ----
 
-export const docker = async (...args: string[]): Promise<string> => (await run('docker', args, { maxBuffer: 16 << 20 })).stdout.trim();
-
-export async function containersOf(node: string, all = false): Promise<string[]> {
-  const out = await docker('ps', ...(all ? ['-a'] : []), '-q', '--no-trunc', '--filter', `label=stowage.node=${node}`);
-  return out ? out.split('\n').sort() : [];
-}
-
-export async function removeContainersOf(node: string): Promise<void> {
-  const ids = await containersOf(node, true).catch(() => []);
-  if (ids.length) await docker('rm', '-f', ...ids).catch(() => '');
-}
-
-export async function ensureDockerAndImage(): Promise<void> {
-  await run(resolve(ROOT, 'hack/dockerd.sh'), ['start']);
-  await run(resolve(ROOT, 'hack/build-image.sh'), []);
+/** IDs of this node's containers (running, or all), sorted. */
+export async function containersOf(node: string, all = false, socket = '/var/run/docker.sock'): Promise<string[]> {
+  const { stdout } = await run('docker', ['ps', ...(all ? ['-a'] : []), '-q', '--no-trunc', '--filter', `label=stowage.node=${node}`], {
+    env: { ...process.env, DOCKER_HOST: `unix://${socket}` },
+  });
+  return stdout.trim() ? stdout.trim().split('\n').sort() : [];
 }
