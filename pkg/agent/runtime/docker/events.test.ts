@@ -1,6 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter, parseEvent } from './events.js';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { memoryLogger } from '../../../log/logger.js';
+import type { RuntimeEvent } from '../runtime.js';
+import { EventStream, LineSplitter, parseEvent } from './events.js';
 
 const ev = (action: string, attrs: Record<string, string> = {}, type = 'container') =>
   JSON.stringify({
@@ -36,5 +40,42 @@ describe('parseEvent', () => {
     assert.equal(parseEvent(ev('start', {}, 'network')), undefined);
     assert.equal(parseEvent('{"Type":"container","Action":"start"}'), undefined);
     assert.equal(parseEvent('not json'), undefined);
+  });
+});
+
+describe('EventStream', () => {
+  it('retries a refused connect, splits chunks into events, reconnects when the stream ends', async () => {
+    const streams: PassThrough[] = [];
+    const asked: unknown[] = [];
+    let calls = 0;
+    const docker = {
+      getEvents: async (opts: unknown) => {
+        asked.push(opts);
+        if (calls++ === 0) throw Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' });
+        const s = new PassThrough();
+        streams.push(s);
+        return s;
+      },
+    } as unknown as Docker;
+    const events: RuntimeEvent[] = [];
+    let connects = 0;
+    const log = memoryLogger();
+    const es = new EventStream({ docker, nodeName: 'n1', log, onEvent: (e) => events.push(e), onConnect: () => connects++, initialBackoffMs: 5, maxBackoffMs: 20 });
+    es.start();
+    await es.ready();
+    assert.equal(connects, 1);
+    assert.deepEqual((asked[0] as { filters: unknown }).filters, { type: ['container'], label: ['stowage.node=n1'], event: ['start', 'die', 'oom', 'destroy'] });
+    const line = ev('die', { exitCode: '3' }) + '\n' + ev('start') + '\n';
+    streams[0]!.write(line.slice(0, 10));
+    streams[0]!.write(line.slice(10));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(events.map((e) => [e.type, e.exitCode]), [['die', 3], ['start', undefined]]);
+    streams[0]!.end();
+    while (connects < 2) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(streams.length, 2);
+    assert.ok(log.lines.some((l) => l.level === 'warn' && l.message === 'docker event stream lost; reconnecting'));
+    es.close();
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(streams.length, 2, 'no reconnect after close');
   });
 });

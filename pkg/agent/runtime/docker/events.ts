@@ -16,6 +16,7 @@ import { errMsg, type Logger } from '../../../log/logger.js';
 import type { RuntimeEvent } from '../runtime.js';
 import { LABEL_NODE, LABEL_TASK } from './spec.js';
 
+const CONNECT_TIMEOUT_MS = 10_000;
 const ACTIONS = new Set<RuntimeEvent['type']>(['start', 'die', 'oom', 'destroy']);
 
 /** Splits a byte stream into lines; keeps a partial last line for the next chunk. */
@@ -100,15 +101,19 @@ export class EventStream {
     if (this.closed) return;
     const abort = new AbortController();
     this.abort = abort;
+    // An engine that accepts the connection but never answers (still starting, wedged) must not hold us forever.
+    const connectTimer = setTimeout(() => abort.abort(), CONNECT_TIMEOUT_MS);
     let stream: Readable;
     try {
       stream = (await this.o.docker.getEvents({
         filters: { type: ['container'], label: [`${LABEL_NODE}=${this.o.nodeName}`], event: [...ACTIONS] },
         abortSignal: abort.signal,
-      })) as unknown as Readable;
+      } as Docker.GetEventsOptions)) as unknown as Readable;
     } catch (e) {
       this.lost(`connect: ${errMsg(e)}`);
       return;
+    } finally {
+      clearTimeout(connectTimer);
     }
     if (this.closed) {
       stream.destroy();
