@@ -52,6 +52,7 @@ export async function printWatchEvents(ctx: Ctx, kind: KindInfo, initial: AnyRes
     labelSelector: o.labelSelector,
     resourceVersion: o.resourceVersion,
     signal: ctx.signal,
+    sleep: (ms) => ctx.sleep(ms),
     onReconnect: (why) => ctx.err(`watch: ${why}; reconnecting\n`),
   });
   for await (const ev of stream) {

@@ -1,0 +1,261 @@
+/** Commands end to end against an in-memory fake of the HTTP API. */
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AnyResource } from '../../api/types.js';
+import { sendJson, startFakeApi, stowctl, svc, type FakeApi } from '../testutil.js';
+
+let api: FakeApi;
+let dir: string;
+before(async () => {
+  api = await startFakeApi();
+  dir = mkdtempSync(join(tmpdir(), 'stowctl-test-'));
+});
+after(() => api.close());
+beforeEach(() => api.reset());
+
+const HELLO = `apiVersion: stowage/v1
+kind: Service
+metadata:
+  name: hello
+spec:
+  instances: 3
+  image: localhost/stowage-busybox:1
+  resources: {cpus: 0.1, mem: 32, disk: 0}
+---
+apiVersion: stowage/v1
+kind: Namespace
+metadata:
+  name: team-a
+spec:
+  weight: 1
+`;
+
+const cli = (...args: string[]) => stowctl(['--server', api.url, ...args]);
+const applies = () => api.requests.filter((r) => r.path === '/api/v1/apply');
+
+test('apply: one POST with every object, namespace from -n for namespaced kinds only; created then unchanged', async () => {
+  const f = join(dir, 'hello.yaml');
+  writeFileSync(f, HELLO);
+  let r = await cli('apply', '-f', f, '-n', 'team-a');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'service/hello created\nnamespace/team-a created\n');
+  assert.equal(applies().length, 1);
+  const items = (applies()[0]!.body as { items: AnyResource[] }).items;
+  assert.equal(items[0]!.metadata.namespace, 'team-a');
+  assert.equal(items[1]!.metadata.namespace, undefined);
+  r = await cli('-n', 'team-a', 'apply', '-f', f);
+  assert.equal(r.out, 'service/hello unchanged\nnamespace/team-a unchanged\n');
+});
+
+test('apply: the default namespace, stdin, and -o name', async () => {
+  const r = await stowctl(['--server', api.url, 'apply', '-f', '-', '-o', 'name'], {}, HELLO);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'service/hello\nnamespace/team-a\n');
+  assert.equal((applies()[0]!.body as { items: AnyResource[] }).items[0]!.metadata.namespace, 'default');
+});
+
+test('apply: a directory is read in name order, only manifest files, not recursively unless -R', async () => {
+  const d = join(dir, 'many');
+  mkdirSync(join(d, 'sub'), { recursive: true });
+  const doc = (name: string) => `{"apiVersion":"stowage/v1","kind":"Service","metadata":{"name":"${name}"},"spec":{"instances":1}}`;
+  writeFileSync(join(d, 'b.yaml'), doc('b'));
+  writeFileSync(join(d, 'a.json'), doc('a'));
+  writeFileSync(join(d, 'c.yml'), doc('c'));
+  writeFileSync(join(d, 'notes.txt'), 'not: a manifest');
+  writeFileSync(join(d, 'sub', 'd.yaml'), doc('d'));
+  let r = await cli('apply', '-f', d);
+  assert.equal(r.out, 'service/a created\nservice/b created\nservice/c created\n');
+  r = await cli('apply', '-R', '-f', d);
+  assert.equal(r.out, 'service/a unchanged\nservice/b unchanged\nservice/c unchanged\nservice/d created\n');
+});
+
+test('apply: malformed YAML anywhere -> file, line and column, exit 1, nothing sent', async () => {
+  const good = join(dir, 'good.yaml');
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(good, HELLO);
+  writeFileSync(bad, 'apiVersion: stowage/v1\nkind: Service\nmetadata:\n  name: [oops\n');
+  const r = await cli('apply', '-f', good, '-f', bad);
+  assert.equal(r.code, 1);
+  assert.match(r.err, new RegExp(`^error: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: line \\d+, column \\d+: `));
+  assert.equal(r.err.split('\n').length, 2, 'the message once, not repeated as a detail');
+  assert.equal(applies().length, 0);
+});
+
+test('apply: a missing file is an error before anything is sent', async () => {
+  const r = await cli('apply', '-f', join(dir, 'nope.yaml'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^error: the path ".*nope.yaml" does not exist\n$/);
+  assert.equal(applies().length, 0);
+});
+
+test('apply: -n conflicting with the manifest namespace is refused', async () => {
+  const f = join(dir, 'ns.yaml');
+  writeFileSync(f, 'apiVersion: stowage/v1\nkind: Service\nmetadata: {name: x, namespace: prod}\nspec: {instances: 1}\n');
+  const r = await cli('apply', '-f', f, '-n', 'dev');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /is in namespace "prod", not "dev"/);
+});
+
+test('apply: the server refusing the batch -> its message and one line per field, with the file of each document', async () => {
+  const f = join(dir, 'two.yaml');
+  writeFileSync(f, HELLO);
+  api.handle((req, res) =>
+    req.path === '/api/v1/apply' &&
+    sendJson(res, 422, {
+      code: 'Invalid',
+      message: '1 of 2 documents is invalid: document 1 (Service "hello"): spec.instances: must be >= 0',
+      details: [
+        { field: 'spec.instances', rule: 'minimum', message: 'document 1 (Service "hello"): spec.instances: must be >= 0', document: 1, object: 'Service "hello"' },
+        { field: 'spec.image', rule: 'required', message: 'document 1 (Service "hello"): spec.image: is required', document: 1, object: 'Service "hello"' },
+      ],
+    }));
+  const r = await cli('apply', '-f', f);
+  assert.equal(r.code, 1);
+  assert.equal(r.err, `error: ${f} document 1 (Service "hello") is invalid\n  spec.instances: must be >= 0\n  spec.image: is required\n`);
+});
+
+test('get -o json: the object; list -o json: a List', async () => {
+  api.put(svc('hello'));
+  let r = await cli('get', 'svc', 'hello', '-o', 'json');
+  assert.equal(JSON.parse(r.out).metadata.name, 'hello');
+  r = await cli('get', 'svc', '-o', 'json');
+  const list = JSON.parse(r.out);
+  assert.equal(list.kind, 'List');
+  assert.deepEqual(list.items.map((i: AnyResource) => i.metadata.name), ['hello']);
+});
+
+test('get with a label selector passes it on; an empty list says so on stderr', async () => {
+  const r = await cli('get', 'tasks', '-l', 'stowage/owner=service/hello');
+  assert.equal(r.code, 0);
+  assert.equal(api.requests.at(-1)!.query.get('labelSelector'), 'stowage/owner=service/hello');
+  assert.equal(r.out, '');
+  assert.equal(r.err, 'No resources found in default namespace.\n');
+});
+
+test('delete by name, by KIND/NAME and from a file; missing is an error unless --ignore-not-found', async () => {
+  api.put(svc('a'));
+  api.put(svc('b'));
+  let r = await cli('delete', 'svc', 'a');
+  assert.equal(r.out, 'service/a deleted\n');
+  r = await cli('delete', 'service/b', 'service/a');
+  assert.equal(r.code, 1);
+  assert.equal(r.out, 'service/b deleted\n');
+  assert.equal(r.err, 'error: service "a" not found in namespace "default"\n');
+  r = await cli('delete', 'svc', 'a', '--ignore-not-found');
+  assert.equal(r.code, 0);
+  const f = join(dir, 'del.yaml');
+  writeFileSync(f, HELLO);
+  await cli('apply', '-f', f);
+  r = await cli('delete', '-f', f);
+  assert.equal(r.out, 'service/hello deleted\nnamespace/team-a deleted\n');
+  assert.equal(api.requests.at(-1)!.path, '/api/v1/namespaces/team-a');
+});
+
+test('scale: GET then PUT with the resourceVersion; a conflict is retried once', async () => {
+  api.put(svc('web'));
+  let conflicts = 1;
+  api.handle((req, res) => {
+    if (req.method === 'PUT' && conflicts > 0) {
+      conflicts--;
+      api.put(svc('web')); // someone else wrote meanwhile
+      return sendJson(res, 409, { code: 'Conflict', message: 'conflict', details: [] });
+    }
+    return false;
+  });
+  const r = await cli('scale', 'service/web', '--instances', '5');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'service/web scaled from 3 to 5\n');
+  const puts = api.requests.filter((q) => q.method === 'PUT');
+  assert.equal(puts.length, 2);
+  assert.ok((puts[1]!.body as AnyResource).metadata.resourceVersion);
+  assert.equal(api.objects.get('services/default/web')!.spec.instances, 5);
+});
+
+test('cordon, uncordon, and drain deleting only live service tasks on the node', async () => {
+  api.put({ apiVersion: 'stowage/v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpus: 1, mem: 1, disk: 1 }, portRanges: [], attributes: {} } });
+  const task = (name: string, node: string, state: string, owner?: string, ns = 'default'): AnyResource => ({
+    apiVersion: 'stowage/v1', kind: 'Task', metadata: { name, namespace: ns }, spec: { owner }, status: { state, nodeName: node },
+  });
+  api.put(task('s1', 'n1', 'Running', 'service/web'));
+  api.put(task('s2', 'n1', 'Starting', 'service/api', 'team-a'));
+  api.put(task('s3', 'n2', 'Running', 'service/web'));
+  api.put(task('s4', 'n1', 'Failed', 'service/web'));
+  api.put(task('j1', 'n1', 'Running', 'jobrun/report-1'));
+  let r = await cli('cordon', 'n1');
+  assert.equal(r.out, 'node/n1 cordoned\n');
+  assert.equal(api.objects.get('nodes/_/n1')!.spec.unschedulable, true);
+  r = await cli('uncordon', 'node/n1');
+  assert.equal(r.out, 'node/n1 uncordoned\n');
+  r = await cli('drain', 'n1');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(api.objects.get('nodes/_/n1')!.spec.unschedulable, true);
+  assert.deepEqual([...api.objects.keys()].filter((k) => k.startsWith('tasks/')).sort(), ['tasks/default/j1', 'tasks/default/s3', 'tasks/default/s4']);
+  assert.match(r.out, /^node\/n1 cordoned\n/);
+  assert.match(r.out, /task\/j1 \(namespace default\) left to finish: owned by jobrun\/report-1\n/);
+  assert.match(r.out, /task\/s2 \(namespace team-a\) deleted; service\/api will replace it\n/);
+  assert.match(r.out, /node\/n1 drained: 2 tasks deleted, 1 left to finish\n$/);
+});
+
+test('events --for filters by object; describe shows the service, its tasks and its events', async () => {
+  api.put(svc('hello', { status: { instances: 3, running: 1, healthy: 1, deployment: { state: 'progressing', revision: 1 } } }));
+  api.put({ apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 'hello-1', namespace: 'default', labels: { 'stowage/owner': 'service/hello' } }, spec: {}, status: { state: 'Pending', pendingReason: '0/1 nodes fit: 1 insufficient mem' } });
+  const ev = (name: string, obj: string, reason: string, ts: string): AnyResource => ({
+    apiVersion: 'stowage/v1', kind: 'Event', metadata: { name, namespace: 'default' },
+    spec: { type: 'Normal', reason, message: `${reason} happened`, involvedObject: { kind: 'Service', namespace: 'default', name: obj }, source: 'services', lastTimestamp: ts },
+  });
+  api.put(ev('e2', 'hello', 'Scaled', '2026-01-01T00:00:02Z'));
+  api.put(ev('e1', 'hello', 'Created', '2026-01-01T00:00:01Z'));
+  api.put(ev('e3', 'other', 'Other', '2026-01-01T00:00:03Z'));
+  let r = await cli('events', '--for', 'svc/hello');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\n.*Created.*\n.*Scaled.*\n$/);
+  r = await cli('describe', 'service', 'hello');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Tasks:\n  NAME .*\n  hello-1 +Pending/);
+  assert.match(r.out, /Pending:\n  hello-1: 0\/1 nodes fit: 1 insufficient mem\n/);
+  assert.match(r.out, /Events:\n.*\n.*Created.*\n.*Scaled.*\n$/);
+  assert.doesNotMatch(r.out, /Other/);
+  const taskList = api.requests.find((q) => q.path === '/api/v1/tasks')!;
+  assert.equal(taskList.query.get('labelSelector'), 'stowage/owner=service/hello');
+  r = await cli('describe', 'svc', 'nope');
+  assert.equal(r.code, 1);
+  assert.equal(r.err, 'error: service "nope" not found in namespace "default"\n');
+});
+
+test('rollout undo posts the revision to the rollback endpoint', async () => {
+  api.handle((req, res) => req.path === '/api/v1/services/default/hello/rollback' && sendJson(res, 200, { status: { deployment: { revision: 3 } } }));
+  const r = await cli('rollout', 'undo', 'service/hello', '--to-revision', '1');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(api.requests.at(-1)!.body, { revision: 1 });
+  assert.equal(r.out, 'service/hello rolled back to revision 3\n');
+});
+
+test('version prints both; an unreachable server fails after the client line', async () => {
+  let r = await cli('version');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^client: \d+\.\d+\.\d+\nserver: 9\.9\.9\n$/);
+  r = await stowctl(['--server', 'http://127.0.0.1:1', 'version']);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /^client: .*\nserver: unreachable at http:\/\/127\.0\.0\.1:1\n$/);
+  assert.match(r.err, /ECONNREFUSED 127\.0\.0\.1:1/);
+});
+
+test('logs streams the task log with follow and tail', async () => {
+  api.handle((req, res) => {
+    if (!req.path.endsWith('/log')) return false;
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('line 1\n');
+    setTimeout(() => res.end('line 2\n'), 20);
+    return true;
+  });
+  const r = await cli('logs', 'hello-1', '-f', '--tail', '10', '-n', 'team-a');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'line 1\nline 2\n');
+  const q = api.requests.at(-1)!;
+  assert.equal(q.path, '/api/v1/tasks/team-a/hello-1/log');
+  assert.equal(q.query.get('follow'), '1');
+  assert.equal(q.query.get('tail'), '10');
+});

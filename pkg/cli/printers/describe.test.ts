@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describe } from './describe.js';
+import * as fx from './fixtures.js';
+
+test('a service: metadata, spec summary, status, conditions, its tasks with pending reasons, events', () => {
+  const out = describe(fx.service, { tasks: [fx.runningTask, fx.pendingTask], events: [fx.event] }, fx.NOW);
+  assert.match(out, /^Name: +hello\nNamespace: +default\nKind: +Service\nLabels: +app=hello\n/);
+  assert.match(out, /\n  Command: +\/bin\/sh -c 'exec httpd -f -p \$PORT0 -h \/www'\n/);
+  assert.match(out, /\n  Health Checks: +HTTP port=http path=\/ grace=5s interval=2s timeout=1s maxFailures=3\n/);
+  assert.match(out, /\n  Instances: +3 desired, 3 running, 2 healthy\n  Deployment: +progressing, revision 2\n/);
+  assert.match(out, /\nConditions:\n  TYPE +STATUS +REASON +MESSAGE +LAST TRANSITION\n  Available +False +NotEnoughHealthy +2\/3 healthy\n/);
+  assert.match(out, /\nTasks:\n  NAME +STATE +HEALTH +NODE +PORTS +AGE\n  hello-7f9c2-abcde +Running/);
+  assert.match(out, /\nPending:\n  hello-7f9c2-zzzzz: 0\/2 nodes fit: 2 constraint hostname UNIQUE\n/);
+  assert.match(out, /\nEvents:\n  LAST SEEN +TYPE +REASON +COUNT +MESSAGE\n  30s +Warning +Unhealthy +x4 +task hello-7f9c2-abcde failed 3 health checks\n$/);
+});
+
+test('a pending task shows why it is pending; no events reads <none>', () => {
+  const out = describe(fx.pendingTask, { events: [] }, fx.NOW);
+  assert.match(out, /\n  State: +Pending\n  Pending Reason: +0\/2 nodes fit: 2 constraint hostname UNIQUE\n/);
+  assert.match(out, /\nEvents:  <none>\n$/);
+});
+
+test('a node: no namespace line, cordoned state, its tasks', () => {
+  const out = describe(fx.node, {}, fx.NOW);
+  assert.doesNotMatch(out, /Namespace:/);
+  assert.match(out, /\n  State: +Ready,SchedulingDisabled\n/);
+  assert.match(out, /\nTasks:\n  TASK +CPUS +MEM +DISK +PORTS\n  default\/a +0.1 +32 +0 +31000\n/);
+});
+
+test('events are printed oldest first, newest last', () => {
+  const older = { ...fx.event, spec: { ...fx.event.spec, reason: 'Older', lastTimestamp: '2026-01-01T11:00:00Z' } };
+  const out = describe(fx.service, { events: [fx.event, older] }, fx.NOW);
+  assert.ok(out.indexOf('Older') < out.indexOf('Unhealthy'));
+});
