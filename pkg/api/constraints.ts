@@ -103,7 +103,7 @@ export function checkConstraint(c: unknown): Check {
 }
 
 /** Parse one constraint; throws ApiError Invalid naming path and rule. */
-export function parseConstraint(c: unknown, path: string): ParsedConstraint {
+export function parseConstraint(c: unknown, path = 'constraint'): ParsedConstraint {
   const r = checkConstraint(c);
   if (r.ok) return r.parsed;
   const detail: ErrorDetail = { field: path, rule: r.rule, message: r.message };

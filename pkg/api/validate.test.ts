@@ -584,3 +584,9 @@ test('validateMany uses the positions given', () => {
   const e = manyFailure([svc({}), svc({ instances: -1 })], ['hello.yaml document 1', 'hello.yaml document 2']);
   assert.equal(e.message, '1 of 2 documents is invalid: hello.yaml document 2 (Service "acc-bad"): spec.instances: must be >= 0');
 });
+
+test('a huge number of failures: every one in details, the message shortened', () => {
+  const e = failure(svc({ command: Array.from({ length: 60 }, () => 1) }));
+  assert.equal(e.details.length, 60);
+  assert.match(e.message, /; spec\.command\[49\]: must be a string; \(and 10 more\)$/);
+});

@@ -91,6 +91,14 @@ function sortBySection(details: ErrorDetail[]): void {
   details.sort((a, b) => rank(a) - rank(b));
 }
 
+/** Messages list this many failures, then "(and N more)"; details always carry all. */
+export const MAX_MESSAGE_FAILURES = 50;
+
+function joinFailures(parts: string[]): string {
+  const shown = parts.slice(0, MAX_MESSAGE_FAILURES).join('; ');
+  return parts.length > MAX_MESSAGE_FAILURES ? `${shown}; (and ${parts.length - MAX_MESSAGE_FAILURES} more)` : shown;
+}
+
 /** `spec.instances: must be >= 0`, or the bare message for the whole object. */
 export function formatDetail(d: ErrorDetail): string {
   return d.field === '' ? d.message : `${d.field}: ${d.message}`;
@@ -105,7 +113,7 @@ export function formatDetail(d: ErrorDetail): string {
 export function validateObject(obj: unknown): AnyResource {
   const r = check(obj);
   if (r.ok) return r.obj;
-  throw new ApiError(r.code, `${describeObject(obj)}: ${r.details.map(formatDetail).join('; ')}`, r.details);
+  throw new ApiError(r.code, `${describeObject(obj)}: ${joinFailures(r.details.map(formatDetail))}`, r.details);
 }
 
 /**
@@ -152,5 +160,5 @@ export function validateMany(objs: readonly unknown[], positions?: readonly stri
   if (details.length === 0) return out;
   const n = objs.length;
   const summary = `${failed.size} of ${n} document${n === 1 ? '' : 's'} ${failed.size === 1 ? 'is' : 'are'} invalid`;
-  throw new ApiError(code, `${summary}: ${details.map((d) => d.message).join('; ')}`, details);
+  throw new ApiError(code, `${summary}: ${joinFailures(details.map((d) => d.message))}`, details);
 }
