@@ -84,10 +84,19 @@ export function globalsOf(cmd: Command, env: Io['env']): Globals {
   };
 }
 
+/** A sleep that Ctrl-C cuts short (and that leaves no listener behind). */
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 export function makeCtx(cmd: Command, io: Io, deps: Deps): Ctx {

@@ -10,6 +10,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerEvents } from './commands/events.js';
 import { registerGet } from './commands/get.js';
+import { registerJob } from './commands/job.js';
 import { registerLogs } from './commands/logs.js';
 import { registerNodeCommands } from './commands/nodes.js';
 import { registerRollout } from './commands/rollout.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: Io, deps: Deps = {}): Command {
   registerScale(program, io, deps);
   registerNodeCommands(program, io, deps);
   registerRollout(program, io, deps);
+  registerJob(program, io, deps);
   registerVersion(program, io, deps);
   return program;
 }
