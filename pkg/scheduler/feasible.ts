@@ -98,16 +98,20 @@ export function compile(req: TaskRequest, s: ClusterSnapshot): Compiled {
     } else c.dyn++;
   }
   for (const raw of req.constraints ?? []) {
-    const key = `c\0${raw.join('\0')}`;
-    let parsed = s.memo.get(key) as ParsedConstraint | string | undefined;
+    let parsed = s.memoByRef.get(raw) as ParsedConstraint | string | undefined;
     if (parsed === undefined) {
-      try {
-        parsed = parseConstraint(raw);
-      } catch (e) {
-        if (!(e instanceof ConstraintError)) throw e;
-        parsed = e.message;
+      const key = `c\0${raw.join('\0')}`;
+      parsed = s.memo.get(key) as ParsedConstraint | string | undefined;
+      if (parsed === undefined) {
+        try {
+          parsed = parseConstraint(raw);
+        } catch (e) {
+          if (!(e instanceof ConstraintError)) throw e;
+          parsed = e.message;
+        }
+        s.memo.set(key, parsed);
       }
-      s.memo.set(key, parsed);
+      if (typeof raw === 'object' && raw !== null) s.memoByRef.set(raw, parsed);
     }
     if (typeof parsed === 'string') {
       c.error = `invalid constraint: ${parsed}`;

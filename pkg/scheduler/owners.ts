@@ -14,7 +14,10 @@ export class OwnerState {
   /** field id -> value id -> tasks; only for fields some constraint asked about. */
   private readonly fields = new Map<number, Map<number, number>>();
 
-  constructor(readonly key: string) {}
+  constructor(
+    readonly namespace: string,
+    readonly name: string,
+  ) {}
 
   add(n: NodeInfo): void {
     this.size++;

@@ -130,6 +130,26 @@ describe('ClusterSnapshot: tasks and owners', () => {
     assert.equal(place(unique('t'), s).ok, false);
   });
 
+  it('a task bound to a node not known yet counts once the node arrives', () => {
+    const s = ClusterSnapshot.from([mkNode('b')], [mkTask('x', { owner: 'service/w', node: 'a' })]);
+    s.setNode(mkNode('a'));
+    const r = place(unique('t'), s);
+    assert.equal(r.ok && r.node, 'b');
+  });
+
+  it('a node that leaves and comes back brings its tasks’ counts back', () => {
+    const s = ClusterSnapshot.from([mkNode('a'), mkNode('b')], [mkTask('x', { owner: 'service/w', node: 'a' })]);
+    s.removeNode('a');
+    assert.equal(s.owner('default', 'service/w'), undefined);
+    s.setNode(mkNode('a'));
+    const r = place(unique('t'), s);
+    assert.equal(r.ok && r.node, 'b');
+    s.removeNode('a');
+    s.removeTask('default/x');
+    s.setNode(mkNode('a'));
+    assert.equal(s.owner('default', 'service/w'), undefined);
+  });
+
   it('a task moved to another node counts there', () => {
     const s = ClusterSnapshot.from([mkNode('a'), mkNode('b')], [mkTask('x', { owner: 'service/w', node: 'a' })]);
     s.setTask(mkTask('x', { owner: 'service/w', node: 'b' }));

@@ -39,6 +39,7 @@ interface Member {
   assumed: boolean;
 }
 
+const NO_PORTS: number[] = [];
 const LIVE_BOUND: ReadonlySet<string> = new Set(['Bound', 'Starting', 'Running']);
 export const HOSTNAME = 0;
 
@@ -57,13 +58,19 @@ export class ClusterSnapshot {
   private readonly byName = new Map<string, NodeInfo>();
   private readonly fields: Field[] = [];
   private readonly fieldIds = new Map<string, number>();
-  private readonly owners = new Map<string, OwnerState>();
+  /** namespace -> owner -> counts (two levels: no key strings built per placement). */
+  private readonly owners = new Map<string, Map<string, OwnerState>>();
   private readonly memberOf = new Map<string, Member>();
+  /** Live tasks bound to a node we do not know (yet, or any more): node -> task -> owner. */
+  private readonly parked = new Map<string, Map<string, { ns: string; owner: string }>>();
+  private readonly parkedAt = new Map<string, string>();
   private readonly allocAt = new Map<string, NodeInfo>();
   private readonly usage = new Map<string, Usage>();
   private readonly rand: Rand;
   /** Memo of parsed constraints and regex matches, owned by feasible.ts. */
   readonly memo = new Map<string, unknown>();
+  /** The same, by constraint array: tasks from one template share theirs. */
+  readonly memoByRef = new WeakMap<object, unknown>();
 
   constructor(opts: { seed?: number } = {}) {
     this.rand = mulberry32(opts.seed ?? 1);
@@ -118,6 +125,14 @@ export class ClusterSnapshot {
     this.setRanges(n, node);
     this.syncAllocs(n, node.status?.tasks ?? {});
     this.index(n);
+    const waiting = this.parked.get(name);
+    if (waiting) {
+      this.parked.delete(name);
+      for (const [key, w] of waiting) {
+        this.parkedAt.delete(key);
+        this.addMember(key, w.ns, w.owner, n, false);
+      }
+    }
   }
 
   removeNode(name: string): void {
@@ -125,7 +140,12 @@ export class ClusterSnapshot {
     if (!n) return;
     this.unindex(n);
     for (const key of [...n.allocs.keys()]) this.dropAlloc(key);
-    for (const key of [...n.members]) this.dropMember(key);
+    for (const key of [...n.members]) {
+      // Committed tasks still say they run there: count them again if it returns.
+      const m = this.memberOf.get(key)!;
+      if (!m.assumed) this.park(key, name, m.owner.namespace, m.owner.name);
+      this.dropMember(key);
+    }
     const last = this.nodes.pop()!;
     if (last !== n) {
       this.nodes[n.pos] = last;
@@ -174,7 +194,7 @@ export class ClusterSnapshot {
     const changed = attrs.length !== n.attrs.length || attrs.some((v, i) => v !== n.attrs[i]);
     n.attrs = attrs;
     // Owners with tasks here counted them under the old values.
-    if (changed && n.members.size > 0) for (const o of this.owners.values()) o.invalidate();
+    if (changed && n.members.size > 0) for (const byOwner of this.owners.values()) for (const o of byOwner.values()) o.invalidate();
   }
 
   private setRanges(n: NodeInfo, node: Node): void {
@@ -233,27 +253,51 @@ export class ClusterSnapshot {
     const nodeName = t.status?.nodeName;
     const n = nodeName ? this.byName.get(nodeName) : undefined;
     const m = this.memberOf.get(key);
-    if (n && t.spec.owner && LIVE_BOUND.has(state)) {
-      const ownerKey = `${t.metadata.namespace ?? 'default'}/${t.spec.owner}`;
-      if (m && m.node === n && m.owner.key === ownerKey) {
+    const ns = t.metadata.namespace ?? 'default';
+    if (nodeName && t.spec.owner && LIVE_BOUND.has(state)) {
+      if (m && m.node === n && m.owner.namespace === ns && m.owner.name === t.spec.owner) {
         m.assumed = false;
         return;
       }
       if (m) this.dropMember(key);
-      this.addMember(key, ownerKey, n, false);
+      if (n) {
+        this.unpark(key);
+        this.addMember(key, ns, t.spec.owner, n, false);
+      } else this.park(key, nodeName, ns, t.spec.owner);
       return;
     }
+    this.unpark(key);
     // A stale Pending event must not undo our own placement; an end does.
     if (m && (!m.assumed || state !== 'Pending')) this.dropMember(key);
   }
 
   removeTask(key: string): void {
+    this.unpark(key);
     this.dropMember(key);
   }
 
-  private addMember(key: string, ownerKey: string, n: NodeInfo, assumed: boolean): void {
-    let o = this.owners.get(ownerKey);
-    if (!o) this.owners.set(ownerKey, (o = new OwnerState(ownerKey)));
+  private park(key: string, nodeName: string, ns: string, owner: string): void {
+    this.unpark(key);
+    let p = this.parked.get(nodeName);
+    if (!p) this.parked.set(nodeName, (p = new Map()));
+    p.set(key, { ns, owner });
+    this.parkedAt.set(key, nodeName);
+  }
+
+  private unpark(key: string): void {
+    const at = this.parkedAt.get(key);
+    if (at === undefined) return;
+    this.parkedAt.delete(key);
+    const p = this.parked.get(at)!;
+    p.delete(key);
+    if (p.size === 0) this.parked.delete(at);
+  }
+
+  private addMember(key: string, ns: string, owner: string, n: NodeInfo, assumed: boolean): void {
+    let byOwner = this.owners.get(ns);
+    if (!byOwner) this.owners.set(ns, (byOwner = new Map()));
+    let o = byOwner.get(owner);
+    if (!o) byOwner.set(owner, (o = new OwnerState(ns, owner)));
     o.add(n);
     n.members.add(key);
     this.memberOf.set(key, { owner: o, node: n, assumed });
@@ -265,11 +309,11 @@ export class ClusterSnapshot {
     this.memberOf.delete(key);
     m.owner.remove(m.node);
     m.node.members.delete(key);
-    if (m.owner.size === 0) this.owners.delete(m.owner.key);
+    if (m.owner.size === 0) this.owners.get(m.owner.namespace)?.delete(m.owner.name);
   }
 
   owner(namespace: string, owner: string | undefined): OwnerState | undefined {
-    return owner ? this.owners.get(`${namespace}/${owner}`) : undefined;
+    return owner ? this.owners.get(namespace)?.get(owner) : undefined;
   }
 
   // ---- this cycle's placements ----
@@ -280,19 +324,17 @@ export class ClusterSnapshot {
     if (!n) throw new Error(`assume: unknown node ${nodeName}`);
     if (this.allocAt.has(req.key)) throw new Error(`assume: task ${req.key} already holds resources on ${this.allocAt.get(req.key)!.name}`);
     const r = req.resources;
-    this.putAlloc(n, req.key, {
-      cpu: toMilli(r.cpus),
-      mem: r.mem || 0,
-      disk: r.disk || 0,
-      ports: Object.values(ports),
-      assumed: true,
-      ns: req.namespace,
-    });
-    for (const p of Object.values(ports)) n.ports.advance(p);
+    let taken = NO_PORTS;
+    for (const _ in ports) {
+      taken = Object.values(ports);
+      break;
+    }
+    this.putAlloc(n, req.key, { cpu: toMilli(r.cpus), mem: r.mem || 0, disk: r.disk || 0, ports: taken, assumed: true, ns: req.namespace });
+    if (taken.length) n.ports.advance(taken[taken.length - 1]!);
     if (n.cell >= 0) this.grid.place(n, n.freeCpu, n.freeMem);
     if (req.owner) {
-      this.dropMember(req.key);
-      this.addMember(req.key, `${req.namespace}/${req.owner}`, n, true);
+      if (this.memberOf.has(req.key)) this.dropMember(req.key);
+      this.addMember(req.key, req.namespace, req.owner, n, true);
     }
   }
 
