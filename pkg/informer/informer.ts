@@ -1,0 +1,225 @@
+/**
+ * A list + watch cache of one kind, joining each object with its status:
+ *
+ *   list (spec + status at one revision) ──► cache ──► handlers(ADDED/MODIFIED/DELETED)
+ *        └─ watch spec prefix and status prefix from revision+1 ─┘
+ *   watch canceled (compaction) ──► re-list, diff against the cache, watch again
+ *
+ * The etcd client resumes watches after a disconnect from the last revision
+ * it saw, so an etcd restart costs no events. Objects handed out are shared:
+ * never modify them (clone first).
+ */
+import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
+import type { KindInfo } from '../api/kinds.js';
+import type { AnyResource } from '../api/types.js';
+import { errMsg, type Logger } from '../log/logger.js';
+import { parseTail, specPrefix, statusPrefix } from '../store/keys.js';
+import type { Store, Stored } from '../store/store.js';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface InformerEvent<T extends AnyResource> {
+  type: EventType;
+  key: string;
+  /** The object after the change (before it, for DELETED). */
+  stored: Stored<T>;
+  /** Before the change, for MODIFIED. */
+  old?: Stored<T>;
+  revision: string;
+}
+
+export type Handler<T extends AnyResource> = (e: InformerEvent<T>) => void;
+
+/** The two halves of an object as last seen, and their join. */
+interface Entry {
+  spec?: AnyResource;
+  specRev?: string;
+  status?: unknown;
+  statusRev?: string;
+  stored?: Stored<any>;
+}
+
+export class Informer<T extends AnyResource = AnyResource> {
+  private readonly entries = new Map<string, Entry>();
+  private readonly handlers: Handler<T>[] = [];
+  private watchers: Watcher[] = [];
+  private rev = '0';
+  private synced = false;
+  private stopped = false;
+  private relisting: Promise<void> | undefined;
+  private readonly client: Etcd3;
+
+  constructor(
+    private readonly store: Store,
+    readonly kind: KindInfo,
+    private readonly log: Logger,
+  ) {
+    this.client = store.client;
+  }
+
+  /** Register a handler; it sees every change after it was added. */
+  onChange(h: Handler<T>): () => void {
+    this.handlers.push(h);
+    return () => {
+      const i = this.handlers.indexOf(h);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** The newest revision the cache reflects. */
+  get revision(): string {
+    return this.rev;
+  }
+
+  get(key: string): Stored<T> | undefined {
+    return this.entries.get(key)?.stored;
+  }
+
+  list(): Stored<T>[] {
+    const out: Stored<T>[] = [];
+    for (const e of this.entries.values()) if (e.stored) out.push(e.stored);
+    return out;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.stored) n++;
+    return n;
+  }
+
+  /** List, fill the cache, start watching. Resolves once synced. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listAndWatch();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.relisting) await Promise.race([this.relisting, sleep(1000)]);
+    const ws = this.watchers.splice(0);
+    // etcd acknowledges a cancel; a broken stream may never do so.
+    await Promise.race([Promise.all(ws.map((w) => w.cancel().catch(() => undefined))), sleep(1000)]);
+  }
+
+  private async listAndWatch(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        const l = await this.store.list<T>(this.kind);
+        if (this.stopped) return;
+        this.replace(l.items, l.revision);
+        await this.watch(String(BigInt(l.revision) + 1n));
+        this.synced = true;
+        return;
+      } catch (e) {
+        this.log.warn('informer list failed; retrying', { kind: this.kind.plural, error: errMsg(e) });
+        await sleep(Math.min(2000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Make the cache equal to items, emitting the differences. */
+  private replace(items: Stored<T>[], revision: string): void {
+    const seen = new Set<string>();
+    for (const s of items) {
+      const key = `${s.object.metadata.namespace ?? '_'}/${s.object.metadata.name}`;
+      seen.add(key);
+      const old = this.entries.get(key)?.stored;
+      const { status, ...spec } = s.object;
+      this.entries.set(key, { stored: s, spec, specRev: s.specRev, status, statusRev: s.statusRev === '0' ? undefined : s.statusRev });
+      if (!old) this.emit({ type: 'ADDED', key, stored: s, revision });
+      else if (old.specRev !== s.specRev || old.statusRev !== s.statusRev) this.emit({ type: 'MODIFIED', key, stored: s, old, revision });
+    }
+    for (const [key, e] of this.entries) {
+      if (seen.has(key)) continue;
+      this.entries.delete(key);
+      if (e.stored) this.emit({ type: 'DELETED', key, stored: e.stored, revision });
+    }
+    this.rev = revision;
+  }
+
+  private async watch(from: string): Promise<void> {
+    const sp = specPrefix(this.kind);
+    const tp = statusPrefix(this.kind);
+    const make = async (prefix: string, isStatus: boolean) => {
+      const w = await this.client.watch().prefix(prefix).startRevision(from).create();
+      if (this.stopped) {
+        void w.cancel().catch(() => undefined);
+        return w;
+      }
+      w.on('data', (res: IWatchResponse) => this.onData(res, prefix, isStatus));
+      w.on('error', (e: Error) => this.onWatchError(e));
+      return w;
+    };
+    this.watchers = [await make(sp, false), await make(tp, true)];
+  }
+
+  private onWatchError(e: Error): void {
+    if (this.stopped || this.relisting) return;
+    this.log.warn('watch canceled; re-listing', { kind: this.kind.plural, error: errMsg(e) });
+    this.relisting = (async () => {
+      // A canceled watcher may never acknowledge a cancel: don't wait for it.
+      for (const w of this.watchers.splice(0)) void w.cancel().catch(() => undefined);
+      await this.listAndWatch();
+    })().finally(() => {
+      this.relisting = undefined;
+    });
+  }
+
+  private onData(res: IWatchResponse, prefix: string, isStatus: boolean): void {
+    const revision = String(res.header.revision);
+    for (const ev of res.events) {
+      const t = parseTail(ev.kv.key.toString(), prefix);
+      if (!t) continue;
+      const key = `${t.namespace}/${t.name}`;
+      const e: Entry = this.entries.get(key) ?? {};
+      const old = e.stored;
+      const modRev = String(ev.kv.mod_revision);
+      if (ev.type === 'Delete') {
+        if (isStatus) e.status = e.statusRev = undefined;
+        else e.spec = e.specRev = undefined;
+      } else {
+        // After a re-list the cache may already hold a newer version than a replayed event.
+        const cur = isStatus ? e.statusRev : e.specRev;
+        if (cur && BigInt(cur) >= BigInt(modRev)) continue;
+        const value = JSON.parse(ev.kv.value.toString());
+        if (isStatus) {
+          e.status = value;
+          e.statusRev = modRev;
+        } else {
+          value.metadata.resourceVersion = modRev;
+          e.spec = value;
+          e.specRev = modRev;
+        }
+      }
+      if (!e.spec) {
+        e.stored = undefined;
+        if (e.status !== undefined) this.entries.set(key, e);
+        else this.entries.delete(key);
+        if (old) this.emit({ type: 'DELETED', key, stored: old, revision });
+        continue;
+      }
+      const object = (e.status === undefined ? e.spec : { ...e.spec, status: e.status }) as T;
+      const stored: Stored<T> = { object, specRev: e.specRev!, statusRev: e.statusRev ?? '0' };
+      e.stored = stored;
+      this.entries.set(key, e);
+      this.emit(old ? { type: 'MODIFIED', key, stored, old, revision } : { type: 'ADDED', key, stored, revision });
+    }
+    if (BigInt(revision) > BigInt(this.rev)) this.rev = revision;
+  }
+
+  private emit(e: InformerEvent<T>): void {
+    for (const h of this.handlers) {
+      try {
+        h(e);
+      } catch (err) {
+        this.log.error('informer handler threw', { kind: this.kind.plural, error: errMsg(err) });
+      }
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

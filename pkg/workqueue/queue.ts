@@ -1,0 +1,124 @@
+/**
+ * The stingy keyed work queue every loop uses (client-go's workqueue):
+ *
+ *   add(key) ──► dirty ──► queue ──► get() ──► processing ──► done(key)
+ *                  ▲                                │
+ *                  └──── added again while processing: re-queued on done
+ *
+ * - a key is never processed by two workers at once;
+ * - a key added many times while it waits is processed once;
+ * - addAfter(key, ms) delays a key (timers, requeueAfter);
+ * - addRateLimited(key) delays by per-key exponential backoff
+ *   (baseMs * 2^failures, capped at maxMs); forget(key) resets it.
+ */
+
+export interface QueueOptions {
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Called with the depth whenever it changes (for a gauge). */
+  onDepth?: (depth: number) => void;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private head = 0;
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly waiters: ((key: string | undefined) => void)[] = [];
+  private shuttingDown = false;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+
+  constructor(private readonly opts: QueueOptions = {}) {
+    this.baseMs = opts.baseDelayMs ?? 5;
+    this.maxMs = opts.maxDelayMs ?? 60_000;
+  }
+
+  get length(): number {
+    return this.queue.length - this.head;
+  }
+
+  add(key: string): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    if (this.processing.has(key)) return;
+    const w = this.waiters.shift();
+    if (w) {
+      this.dirty.delete(key);
+      this.processing.add(key);
+      w(key);
+      return;
+    }
+    this.queue.push(key);
+    this.opts.onDepth?.(this.length);
+  }
+
+  /** Add key after ms; an earlier pending delay for the same key wins. */
+  addAfter(key: string, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) return this.add(key);
+    const at = Date.now() + ms;
+    const cur = this.timers.get(key);
+    if (cur && cur.at <= at) return;
+    if (cur) clearTimeout(cur.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms);
+    this.timers.set(key, { at, timer });
+  }
+
+  addRateLimited(key: string): void {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    this.addAfter(key, Math.min(this.maxMs, this.baseMs * 2 ** n));
+  }
+
+  /** How many times key failed in a row. */
+  retries(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** The next key to process; undefined once shut down. */
+  get(): Promise<string | undefined> {
+    if (this.length > 0) {
+      const key = this.queue[this.head++]!;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      this.dirty.delete(key);
+      this.processing.add(key);
+      this.opts.onDepth?.(this.length);
+      return Promise.resolve(key);
+    }
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Mark key processed; if it was added meanwhile, queue it again. */
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key)) {
+      this.dirty.delete(key);
+      this.add(key);
+    }
+  }
+
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const t of this.timers.values()) clearTimeout(t.timer);
+    this.timers.clear();
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  get isShutdown(): boolean {
+    return this.shuttingDown;
+  }
+}
