@@ -108,6 +108,15 @@ describe('schedule: quota, priority, blocking', () => {
     assert.deepEqual(r.waiting[0]!.counts, { 'insufficient cpus': 1 });
   });
 
+  it('a task that already holds resources (binding in flight) is skipped, not placed twice', () => {
+    const s = snap([mkNode('a', { cpus: 4 })]);
+    const r1 = schedule(s, [mkReq('t', { cpus: 1 })], []);
+    assert.equal(r1.placements.length, 1);
+    const r2 = schedule(s, [mkReq('t', { cpus: 1 }), mkReq('u', { cpus: 1 })], []);
+    assert.deepEqual(r2.skipped, ['default/t']);
+    assert.deepEqual(r2.placements.map((p) => p.taskKey), ['default/u']);
+  });
+
   it('placements are assumed on the snapshot: a cycle sees its own effects', () => {
     const s = snap([mkNode('a', { cpus: 2 }), mkNode('b', { cpus: 2 })]);
     const r = schedule(s, reqs('default', 5, { cpus: 1, owner: 'service/w', constraints: [['hostname', 'MAX_PER', '2']] }), []);

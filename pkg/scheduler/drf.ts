@@ -49,6 +49,8 @@ export interface ScheduleResult {
   waiting: Waiting[];
   /** Not looked at this cycle (maxPlacements reached). */
   deferred: string[];
+  /** Already hold resources in the snapshot (a placement in flight): left alone. */
+  skipped: string[];
 }
 
 interface Tenant {
@@ -72,7 +74,7 @@ export function schedule(
   opts: ScheduleOptions = {},
 ): ScheduleResult {
   const max = opts.maxPlacements ?? Infinity;
-  const out: ScheduleResult = { placements: [], waiting: [], deferred: [] };
+  const out: ScheduleResult = { placements: [], waiting: [], deferred: [], skipped: [] };
   const heap = new TenantHeap();
   for (const t of tenants(s, pending, namespaces)) heap.push(t);
   // Capacity only shrinks during a cycle, so an identical request that
@@ -83,8 +85,11 @@ export function schedule(
     if (out.placements.length >= max) break;
     const t = heap.pop();
     const req = t.queue[t.next++]!;
-    const over = overQuota(t, req);
-    if (over) {
+    const inFlight = s.holds(req.key) !== undefined;
+    const over = inFlight ? undefined : overQuota(t, req);
+    if (inFlight) {
+      out.skipped.push(req.key);
+    } else if (over) {
       out.waiting.push({ taskKey: req.key, reason: 'QuotaExceeded', summary: over, counts: {} });
     } else {
       const owner = s.owner(req.namespace, req.owner);

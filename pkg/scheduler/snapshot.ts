@@ -338,6 +338,11 @@ export class ClusterSnapshot {
     }
   }
 
+  /** The node where the task holds resources (committed or assumed), if any. */
+  holds(key: string): string | undefined {
+    return this.allocAt.get(key)?.name;
+  }
+
   /** Undo an assumed placement (its binding transaction failed). */
   forget(key: string): void {
     const n = this.allocAt.get(key);
