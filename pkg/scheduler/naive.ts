@@ -4,14 +4,14 @@
  * scoring). Same GROUP_BY rounds, ports and failure explanation as place().
  */
 import { check, compile, OK } from './feasible.js';
-import { explain } from './explain.js';
+import { explainByScan } from './explain.js';
 import { assignPorts, groupByRounds, setRound } from './place.js';
 import type { ClusterSnapshot } from './snapshot.js';
 import type { PlaceResult, TaskRequest } from './types.js';
 
 export function placeNaive(req: TaskRequest, s: ClusterSnapshot): PlaceResult {
   const c = compile(req, s);
-  if (c.error) return { ok: false, failure: explain(c, s) };
+  if (c.error) return { ok: false, failure: explainByScan(c, s) };
   const rounds = c.groupBy.length ? groupByRounds(c, s) : 1;
   for (let r = 0; r < rounds; r++) {
     if (c.groupBy.length) setRound(c, r);
@@ -20,5 +20,5 @@ export function placeNaive(req: TaskRequest, s: ClusterSnapshot): PlaceResult {
       return { ok: true, node: n.name, ports: assignPorts(n, c), score: 0 };
     }
   }
-  return { ok: false, failure: explain(c, s) };
+  return { ok: false, failure: explainByScan(c, s) };
 }

@@ -55,6 +55,9 @@ export class ClusterSnapshot {
   readonly grid = new FreeGrid<NodeInfo>();
   /** Capacity of Ready nodes: the pool DRF shares are measured against. */
   readonly totals: Usage = { cpu: 0, mem: 0, disk: 0 };
+  /** Nodes outside the grid, by why (explain.ts names them without a scan). */
+  notReady = 0;
+  cordoned = 0;
   private readonly byName = new Map<string, NodeInfo>();
   private readonly fields: Field[] = [];
   private readonly fieldIds = new Map<string, number>();
@@ -160,6 +163,8 @@ export class ClusterSnapshot {
       this.totals.mem += n.capMem;
       this.totals.disk += n.capDisk;
     }
+    if (!n.ready) this.notReady++;
+    else if (n.unschedulable) this.cordoned++;
     if (!n.schedulable) return;
     this.grid.place(n, n.freeCpu, n.freeMem);
     for (let f = 0; f < n.attrs.length; f++) {
@@ -174,6 +179,8 @@ export class ClusterSnapshot {
       this.totals.mem -= n.capMem;
       this.totals.disk -= n.capDisk;
     }
+    if (!n.ready) this.notReady--;
+    else if (n.unschedulable) this.cordoned--;
     if (n.cell < 0) return;
     this.grid.remove(n);
     for (let f = 0; f < n.attrs.length; f++) {
