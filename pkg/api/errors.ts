@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'TooLarge'
   | 'Unavailable'
   | 'Fenced'
+  | 'Gone'
   | 'Internal';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -32,6 +33,7 @@ const STATUS: Record<ErrorCode, number> = {
   TooLarge: 413,
   Unavailable: 503,
   Fenced: 409,
+  Gone: 410,
   Internal: 500,
 };
 

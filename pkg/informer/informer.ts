@@ -12,6 +12,7 @@
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
+import { ApiError } from '../api/errors.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import { parseTail, specPrefix, statusPrefix } from '../store/keys.js';
 import type { Store, Stored } from '../store/store.js';
@@ -53,6 +54,8 @@ export class Informer<T extends AnyResource = AnyResource> {
     private readonly store: Store,
     readonly kind: KindInfo,
     private readonly log: Logger,
+    /** Start from the state at this revision instead of now (then watch from the next one). */
+    private readonly atRevision?: string,
   ) {
     this.client = store.client;
   }
@@ -108,13 +111,15 @@ export class Informer<T extends AnyResource = AnyResource> {
   private async listAndWatch(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        const l = await this.store.list<T>(this.kind);
+        const at = this.synced ? undefined : this.atRevision;
+        const l = await this.store.list<T>(this.kind, undefined, at);
         if (this.stopped) return;
         this.replace(l.items, l.revision);
         await this.watch(String(BigInt(l.revision) + 1n));
         this.synced = true;
         return;
       } catch (e) {
+        if (e instanceof ApiError && (e.code === 'Gone' || e.code === 'BadRequest')) throw e;
         this.log.warn('informer list failed; retrying', { kind: this.kind.plural, error: errMsg(e) });
         await sleep(Math.min(2000, 100 * 2 ** attempt));
       }

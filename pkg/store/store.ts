@@ -18,6 +18,7 @@ import type { AnyResource } from '../api/types.js';
 import { unavailable } from './errors.js';
 import { assignmentKey, nsSegment, specKey, specPrefix, statusKey, statusPrefix, parseTail } from './keys.js';
 import { Txn, type Fence, type TxnResult } from './txn.js';
+import { jsonEqual } from '../util/equal.js';
 
 export interface Stored<T extends AnyResource = AnyResource> {
   object: T;
@@ -87,19 +88,30 @@ export class Store {
   }
 
   /** Objects of a kind (in one namespace, or all), read at one revision. */
-  async list<T extends AnyResource>(kind: KindInfo, namespace?: string): Promise<ListResult<T>> {
+  async list<T extends AnyResource>(kind: KindInfo, namespace?: string, atRevision?: string): Promise<ListResult<T>> {
     const sp = specPrefix(kind, namespace);
     const tp = statusPrefix(kind, namespace);
-    const res = await this.run(() =>
-      this.client.kv.txn({
-        compare: [],
-        success: [
-          { request_range: { key: Buffer.from(sp), range_end: prefixEnd(sp) } },
-          { request_range: { key: Buffer.from(tp), range_end: prefixEnd(tp) } },
-        ],
-        failure: [],
-      }),
-    );
+    const at = atRevision ? { revision: atRevision } : {};
+    const res = await this.run(async () => {
+      try {
+        return await this.client.kv.txn({
+          compare: [],
+          success: [
+            { request_range: { key: Buffer.from(sp), range_end: prefixEnd(sp), ...at } },
+            { request_range: { key: Buffer.from(tp), range_end: prefixEnd(tp), ...at } },
+          ],
+          failure: [],
+        });
+      } catch (e) {
+        if (/compacted/.test(String(e))) {
+          throw new ApiError('Gone', `resourceVersion ${atRevision} is older than etcd keeps (compacted); list again and watch from the new resourceVersion`);
+        }
+        if (/future revision/.test(String(e))) {
+          throw new ApiError('BadRequest', `resourceVersion ${atRevision} is newer than the store's current revision`);
+        }
+        throw e;
+      }
+    });
     const statuses = new Map<string, IKeyValue>();
     for (const kv of res.responses[1]?.response_range?.kvs ?? []) {
       const t = parseTail(kv.key.toString(), statusPrefix(kind));
@@ -111,7 +123,7 @@ export class Store {
       if (!t) continue;
       items.push(decode<T>(kv, statuses.get(`${t.namespace}/${t.name}`)));
     }
-    return { items, revision: String(res.header.revision) };
+    return { items, revision: atRevision ?? String(res.header.revision) };
   }
 
   /** Fill what the server owns on a new object: uid, creation time, generation. */
@@ -151,20 +163,35 @@ export class Store {
    * creation time of `prev`; bumps generation when the spec changed.
    */
   async update<T extends AnyResource>(kind: KindInfo, obj: T, prev: Stored, expectedRev: string, opts: WriteOptions = {}): Promise<Stored<T>> {
+    Store.carryMeta(kind, obj, prev);
+    const txn = this.txn().fence(opts.fence);
+    Store.addUpdate(txn, kind, obj, expectedRev);
+    const r = await txn.commit();
+    this.checkFence(r, opts.fence);
+    const key = specKey(kind, obj.metadata.namespace, obj.metadata.name);
+    if (!r.succeeded) throw conflict(`${kind.singular} "${obj.metadata.name}"`, expectedRev, r.current.get(key));
+    obj.metadata.resourceVersion = r.revision;
+    return { object: obj, specRev: r.revision, statusRev: prev.statusRev };
+  }
+
+  /** Keep what the server owns from the previous version; bump generation when the spec changed. */
+  static carryMeta(kind: KindInfo, obj: AnyResource, prev: Stored): void {
     const pm = prev.object.metadata;
     obj.metadata = {
       ...obj.metadata,
+      name: pm.name,
       uid: pm.uid,
       creationTimestamp: pm.creationTimestamp,
-      generation: (pm.generation ?? 1) + (JSON.stringify(obj.spec) === JSON.stringify(prev.object.spec) ? 0 : 1),
+      generation: (pm.generation ?? 1) + (jsonEqual(obj.spec, prev.object.spec) ? 0 : 1),
     };
     if (kind.namespaced) obj.metadata.namespace = pm.namespace;
-    const key = specKey(kind, pm.namespace, pm.name);
-    const r = await this.txn().fence(opts.fence).ifModRev(key, expectedRev).put(key, encodeSpec(obj)).commit();
-    this.checkFence(r, opts.fence);
-    if (!r.succeeded) throw conflict(`${kind.singular} "${pm.name}"`, expectedRev, r.current.get(key));
-    obj.metadata.resourceVersion = r.revision;
-    return { object: obj, specRev: r.revision, statusRev: prev.statusRev };
+    else delete obj.metadata.namespace;
+  }
+
+  /** Add a spec update guarded by expectedRev to txn (metadata already carried). */
+  static addUpdate(txn: Txn, kind: KindInfo, obj: AnyResource, expectedRev: string): void {
+    const key = specKey(kind, obj.metadata.namespace, obj.metadata.name);
+    txn.ifModRev(key, expectedRev).put(key, encodeSpec(obj));
   }
 
   /** Write status with CAS on the status key's revision ("0": none yet). Returns the new status revision. */

@@ -1,0 +1,114 @@
+/**
+ * The runner every loop shares: informer changes become keys in a stingy
+ * work queue; workers take a key, call reconcile(key), and act on the
+ * result. One contract for all loops:
+ *
+ *   informer change ──► enqueue(key) ──► queue ──► worker ──► reconcile(key)
+ *                                         ▲                      │
+ *        requeueAfter / error backoff ────┴──────────────────────┘
+ *
+ * - reconcile returns {requeueAfter?} or throws; a throw is retried with
+ *   per-key exponential backoff; a Fenced error (we lost leadership) is
+ *   counted and dropped.
+ * - every reconcile is logged with {controller, key, reconcileId} on error
+ *   and measured in stowage_reconcile_total / _duration_seconds.
+ */
+import { randomBytes } from 'node:crypto';
+import { isApiError } from '../api/errors.js';
+import type { AnyResource } from '../api/types.js';
+import type { Informer, InformerEvent } from '../informer/informer.js';
+import { errMsg, type Logger } from '../log/logger.js';
+import type { RunContext, Runnable } from '../manager/manager.js';
+import * as metrics from '../metrics/metrics.js';
+import { WorkQueue } from '../workqueue/queue.js';
+
+export interface ReconcileResult {
+  requeueAfter?: number;
+}
+
+export abstract class Controller implements Runnable {
+  readonly leaderOnly: boolean = true;
+  protected queue = new WorkQueue();
+  protected ctx: RunContext = { fence: () => undefined };
+  private unsubscribe: (() => void)[] = [];
+  private workers: Promise<void>[] = [];
+
+  constructor(
+    readonly name: string,
+    protected readonly log: Logger,
+    private readonly workerCount = 1,
+  ) {}
+
+  /** Subscribe to informers (via watch()) and wait for their caches. */
+  protected abstract setup(): Promise<void>;
+  protected abstract reconcile(key: string): Promise<ReconcileResult | void>;
+
+  /** Route an informer's changes to keys of this controller. */
+  protected watch<T extends AnyResource>(inf: Informer<T>, toKeys: (e: InformerEvent<T>) => string | string[] | undefined): void {
+    this.unsubscribe.push(
+      inf.onChange((e) => {
+        const k = toKeys(e);
+        if (k === undefined) return;
+        if (Array.isArray(k)) for (const x of k) this.queue.add(x);
+        else this.queue.add(k);
+      }),
+    );
+  }
+
+  enqueue(key: string, afterMs = 0): void {
+    if (afterMs > 0) this.queue.addAfter(key, afterMs);
+    else this.queue.add(key);
+  }
+
+  async start(ctx: RunContext): Promise<void> {
+    this.ctx = ctx;
+    this.queue = new WorkQueue({ onDepth: (d) => metrics.workqueueDepth.set({ controller: this.name }, d) });
+    await this.setup();
+    for (let i = 0; i < this.workerCount; i++) this.workers.push(this.work());
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.queue.shutdown();
+    await Promise.all(this.workers.splice(0));
+  }
+
+  private async work(): Promise<void> {
+    const q = this.queue;
+    for (;;) {
+      const key = await q.get();
+      if (key === undefined) return;
+      const end = metrics.reconcileDuration.startTimer({ controller: this.name });
+      try {
+        const r = await this.reconcile(key);
+        q.forget(key);
+        if (r?.requeueAfter !== undefined) {
+          q.addAfter(key, r.requeueAfter);
+          metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue' });
+        } else {
+          metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });
+        }
+      } catch (e) {
+        if (isApiError(e, 'Fenced')) {
+          metrics.fencedWritesRefused.inc();
+          metrics.reconcileTotal.inc({ controller: this.name, result: 'fenced' });
+          this.log.warn('write refused: no longer leader', { controller: this.name, key });
+        } else {
+          metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
+          const level = isApiError(e, 'Conflict') ? 'debug' : 'warn';
+          this.log[level]('reconcile failed; retrying with backoff', {
+            controller: this.name,
+            key,
+            reconcileId: randomBytes(4).toString('hex'),
+            retries: q.retries(key),
+            error: errMsg(e),
+          });
+          q.addRateLimited(key);
+        }
+      } finally {
+        end();
+        q.done(key);
+      }
+    }
+  }
+}

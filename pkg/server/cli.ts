@@ -1,0 +1,84 @@
+/**
+ * `stowage server`: flags -> etcd client, store, election, the leader-only
+ * loops and the HTTP API. Runs until SIGTERM/SIGINT, then steps down
+ * (revoking its lease so a standby takes over at once) and exits.
+ */
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { Election } from '../election/election.js';
+import { InformerFactory } from '../informer/factory.js';
+import { errMsg, newLogger } from '../log/logger.js';
+import { Manager } from '../manager/manager.js';
+import { collectDefaults } from '../metrics/metrics.js';
+import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
+import { Store } from '../store/store.js';
+import { leaderLoops, type LoopOptions } from '../controllers/index.js';
+import { ApiServer } from './http.js';
+import { parseHostPort, parseSeconds } from './flags.js';
+import { uiRoutes } from './ui.js';
+
+interface RawServerFlags {
+  etcd: string;
+  listen: string;
+  leaseTtl: string;
+  nodeLostGrace: string;
+  logLevel?: string;
+}
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('serve the API, the web UI and /metrics; campaign for leadership and run the loops when elected')
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated', 'http://127.0.0.1:2379')
+    .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:7070')
+    .option('--lease-ttl <seconds>', 'leader lease TTL: a standby takes over within this after the leader dies', '5')
+    .option('--node-lost-grace <seconds>', "how long a node may miss heartbeats before its tasks are Lost and replaced", '10')
+    .option('--log-level <level>', 'error, warn, info or debug', 'info')
+    .action(async (raw: RawServerFlags) => {
+      let listen: { host: string; port: number };
+      let leaseTtl: number;
+      let opts: LoopOptions;
+      try {
+        parseEndpoints(raw.etcd);
+        listen = parseHostPort('--listen', raw.listen);
+        leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
+        opts = { nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000 };
+      } catch (e) {
+        process.stderr.write(`error: ${errMsg(e)}\n`);
+        process.exit(2);
+      }
+      const log = newLogger({ component: 'server', level: raw.logLevel });
+      collectDefaults();
+      const client = newEtcdClient({ endpoints: raw.etcd });
+      const store = new Store(client);
+      const identity = `${hostname()}/${process.pid}@${raw.listen}`;
+      const election = new Election(client, { ttl: leaseTtl, identity }, log.child({ part: 'election' }));
+      const informers = new InformerFactory(store, log);
+      const manager = new Manager(election, log);
+      const api = new ApiServer({
+        store,
+        log,
+        ready: () => ({ isLeader: election.isLeader, leader: election.leader?.identity }),
+        fallback: uiRoutes(),
+      });
+      for (const loop of leaderLoops({ store, informers, log, api, opts })) manager.add(loop);
+      const addr = await api.listen(listen.host, listen.port);
+      log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl });
+      await manager.start();
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info('stopping', { signal });
+        const force = setTimeout(() => process.exit(0), 5000);
+        await manager.stop().catch(() => undefined);
+        await informers.stop().catch(() => undefined);
+        await api.close().catch(() => undefined);
+        client.close();
+        clearTimeout(force);
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', () => void stop('SIGINT'));
+    });
+}

@@ -1,0 +1,16 @@
+/** Flag values checked up front, with messages that name the flag. */
+
+export function parseHostPort(flag: string, v: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(v);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new RangeError(`${flag}: "${v}" is not HOST:PORT (e.g. 127.0.0.1:7070)`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+export function parseSeconds(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n) || n < min) {
+    throw new RangeError(`${flag}: "${v}" must be a number of seconds >= ${min}`);
+  }
+  return n;
+}

@@ -1,0 +1,208 @@
+/**
+ * The HTTP API (docs/api.md):
+ *
+ *   /api/v1/<kind>                       GET list | watch (SSE), POST create
+ *   /api/v1/<kind>/<ns>/<name>           GET, PUT, DELETE
+ *   /api/v1/<kind>/<name>                the same, for cluster-scoped kinds
+ *   /api/v1/<kind>/<ns>/<name>/<sub>     subresources (log, rollback, run, ...)
+ *   /api/v1/apply                        POST a batch, all or nothing
+ *   /healthz /readyz /metrics /version   and the web UI at /
+ *
+ * Every request is counted and timed by verb and kind.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ApiError } from '../api/errors.js';
+import { CLUSTER_SCOPE, kindNames, lookupKind, type KindInfo } from '../api/kinds.js';
+import { parseSelector } from '../api/labels.js';
+import { errMsg, type Logger } from '../log/logger.js';
+import * as metrics from '../metrics/metrics.js';
+import type { Store } from '../store/store.js';
+import { VERSION } from '../version.js';
+import { proxyLogs } from './logs.js';
+import { Objects } from './objects.js';
+import { readJson, sendError, sendJson } from './respond.js';
+import { serveWatch } from './watch.js';
+
+export interface Target {
+  kind: KindInfo;
+  namespace: string | undefined;
+  name: string;
+}
+
+/** A handler of POST|GET /api/v1/<kind>/<ns>/<name>/<sub>. */
+export type SubresourceHandler = (t: Target, req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => Promise<void>;
+
+export interface ReadyInfo {
+  isLeader: boolean;
+  leader?: string;
+}
+
+export interface ApiServerOptions {
+  store: Store;
+  log: Logger;
+  ready: () => ReadyInfo;
+  /** Extra routes (web UI) tried before 404; return true when handled. */
+  fallback?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+}
+
+export class ApiServer {
+  readonly objects: Objects;
+  private server: Server | undefined;
+  private readonly subresources = new Map<string, SubresourceHandler>();
+
+  constructor(private readonly o: ApiServerOptions) {
+    this.objects = new Objects(o.store);
+    this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
+  }
+
+  addSubresource(plural: string, method: string, sub: string, h: SubresourceHandler): void {
+    this.subresources.set(`${method} ${plural}/${sub}`, h);
+  }
+
+  async listen(host: string, port: number): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 65_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const a = server.address();
+    return typeof a === 'object' && a ? `${a.address}:${a.port}` : `${host}:${port}`;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections?.();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const verb = req.method ?? 'GET';
+    let kindLabel = 'none';
+    const end = metrics.apiLatency.startTimer();
+    let code = 200;
+    try {
+      if (url.pathname.startsWith('/api/v1/')) {
+        const parts = url.pathname.slice('/api/v1/'.length).split('/').filter((s) => s !== '').map(decodeURIComponent);
+        kindLabel = parts[0] === 'apply' ? 'apply' : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
+        code = await this.api(req, res, verb, parts, url.searchParams);
+      } else {
+        kindLabel = 'system';
+        code = await this.system(req, res, url);
+      }
+    } catch (e) {
+      code = sendError(res, e);
+      if (code >= 500 && code !== 503) this.o.log.error('request failed', { verb, path: url.pathname, error: errMsg(e) });
+    } finally {
+      const watch = url.searchParams.get('watch');
+      const v = watch === '1' || watch === 'true' ? 'WATCH' : verb;
+      end({ verb: v, kind: kindLabel });
+      metrics.apiRequests.inc({ verb: v, kind: kindLabel, code: String(code) });
+    }
+  }
+
+  private async api(req: IncomingMessage, res: ServerResponse, verb: string, parts: string[], q: URLSearchParams): Promise<number> {
+    if (parts[0] === 'apply' && parts.length === 1) {
+      if (verb !== 'POST') throw methodNotAllowed(verb, '/api/v1/apply');
+      const body = (await readJson(req)) as { items?: unknown[] };
+      const results = await this.objects.apply(body?.items as unknown[]);
+      sendJson(res, 200, { results });
+      return 200;
+    }
+    const kind = lookupKind(parts[0] ?? '');
+    if (!kind) throw new ApiError('NotFound', `unknown kind "${parts[0] ?? ''}"; known kinds: ${kindNames().join(', ')}`);
+    const t = this.target(kind, parts.slice(1));
+    if (!t) {
+      return this.collection(req, res, verb, kind, q);
+    }
+    if (t.sub) {
+      const h = this.subresources.get(`${verb} ${kind.plural}/${t.sub}`);
+      if (!h) throw new ApiError('NotFound', `no subresource "${t.sub}" for ${verb} on ${kind.plural}`);
+      await h(t, req, res, q);
+      return res.statusCode;
+    }
+    switch (verb) {
+      case 'GET':
+        sendJson(res, 200, await this.objects.get(kind, t.namespace, t.name));
+        return 200;
+      case 'PUT':
+        sendJson(res, 200, await this.objects.update(kind, t.namespace, t.name, await readJson(req)));
+        return 200;
+      case 'DELETE':
+        sendJson(res, 200, await this.objects.remove(kind, t.namespace, t.name));
+        return 200;
+      default:
+        throw methodNotAllowed(verb, `/api/v1/${kind.plural}/...`);
+    }
+  }
+
+  private async collection(req: IncomingMessage, res: ServerResponse, verb: string, kind: KindInfo, q: URLSearchParams): Promise<number> {
+    const namespace = q.get('namespace') ?? undefined;
+    const selector = q.get('labelSelector') ?? undefined;
+    if (verb === 'POST') {
+      sendJson(res, 201, await this.objects.create(kind, await readJson(req)));
+      return 201;
+    }
+    if (verb !== 'GET') throw methodNotAllowed(verb, `/api/v1/${kind.plural}`);
+    const watch = q.get('watch');
+    if (watch === '1' || watch === 'true') {
+      await serveWatch(this.o.store, this.o.log, req, res, {
+        kind,
+        namespace,
+        selector: selector ? parseSelector(selector) : undefined,
+        resourceVersion: q.get('resourceVersion') ?? undefined,
+      });
+      return 200;
+    }
+    const l = await this.objects.list(kind, namespace, selector);
+    sendJson(res, 200, { apiVersion: 'stowage/v1', kind: 'List', metadata: { resourceVersion: l.revision }, items: l.items });
+    return 200;
+  }
+
+  /** <ns>/<name>[/<sub>] or, for cluster-scoped kinds, <name>[/<sub>] too. */
+  private target(kind: KindInfo, rest: string[]): (Target & { sub?: string }) | undefined {
+    if (rest.length === 0) return undefined;
+    if (!kind.namespaced && rest[0] !== CLUSTER_SCOPE) {
+      if (rest.length > 2) throw new ApiError('NotFound', `${kind.plural} are cluster-scoped: use /api/v1/${kind.plural}/<name>`);
+      return { kind, namespace: undefined, name: rest[0]!, sub: rest[1] };
+    }
+    if (rest.length < 2 || rest.length > 3) {
+      throw new ApiError('NotFound', `expected /api/v1/${kind.plural}/<namespace>/<name>`);
+    }
+    return { kind, namespace: kind.namespaced ? rest[0] : undefined, name: rest[1]!, sub: rest[2] };
+  }
+
+  private async system(req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
+    switch (url.pathname) {
+      case '/healthz':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return 200;
+      case '/readyz': {
+        const info = this.o.ready();
+        try {
+          await this.o.store.client.get('/stowage/readyz').exec();
+          sendJson(res, 200, { etcd: 'ok', leader: info.leader ?? null, isLeader: info.isLeader });
+          return 200;
+        } catch (e) {
+          sendJson(res, 503, { etcd: `unreachable: ${errMsg(e)}`, leader: info.leader ?? null, isLeader: info.isLeader });
+          return 503;
+        }
+      }
+      case '/metrics': {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+        return 200;
+      }
+      case '/version':
+        sendJson(res, 200, { version: VERSION });
+        return 200;
+    }
+    if (this.o.fallback && (await this.o.fallback(req, res, url))) return res.statusCode;
+    throw new ApiError('NotFound', `no route ${url.pathname}; the API is under /api/v1/`);
+  }
+}
+
+const methodNotAllowed = (verb: string, path: string) => new ApiError('BadRequest', `${verb} is not supported on ${path}`);

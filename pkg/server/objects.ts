@@ -1,0 +1,171 @@
+/**
+ * Reads and writes of single objects and lists, as the REST API does them:
+ * validate, default, then a compare-and-swap through the store. Also the
+ * apply of a batch: everything is validated before anything is written, and
+ * the writes go in as few transactions as etcd allows (one, for any batch
+ * under 128 operations), so a bad document never leaves half a batch behind.
+ */
+import { ApiError } from '../api/errors.js';
+import { lookupKind, type KindInfo } from '../api/kinds.js';
+import { matches, parseSelector } from '../api/labels.js';
+import type { AnyResource, Node } from '../api/types.js';
+import { validateMany, validateObject } from '../api/validate.js';
+import { Store, type Stored } from '../store/store.js';
+import { MAX_TXN_OPS, type Txn } from '../store/txn.js';
+import { jsonEqual } from '../util/equal.js';
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged';
+export interface ApplyResult {
+  kind: string;
+  namespace?: string;
+  name: string;
+  action: ApplyAction;
+}
+
+/** Status a new object starts with, for kinds whose loops expect one. */
+function initialStatus(obj: AnyResource): unknown {
+  if (obj.kind === 'Task') return { state: 'Pending' };
+  return undefined;
+}
+
+/** A Node applied by a user is merged over what its agent registered. */
+function mergeNode(cur: Node, want: Node): Node {
+  return {
+    ...want,
+    spec: {
+      ...cur.spec,
+      ...want.spec,
+      attributes: { ...(cur.spec.attributes ?? {}), ...(want.spec.attributes ?? {}) },
+    },
+  };
+}
+
+const sameUserFields = (a: AnyResource, b: AnyResource): boolean =>
+  jsonEqual(a.spec, b.spec) &&
+  jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
+  jsonEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {});
+
+export class Objects {
+  constructor(private readonly store: Store) {}
+
+  async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<AnyResource> {
+    const s = await this.store.get(kind, namespace, name);
+    if (!s) throw notFound(kind, namespace, name);
+    return s.object;
+  }
+
+  async list(kind: KindInfo, namespace: string | undefined, selector: string | undefined): Promise<{ items: AnyResource[]; revision: string }> {
+    const sel = selector ? parseSelector(selector) : undefined;
+    const l = await this.store.list(kind, kind.namespaced ? namespace : undefined);
+    const items = l.items.map((s) => s.object).filter((o) => !sel || matches(sel, o.metadata.labels));
+    return { items, revision: l.revision };
+  }
+
+  async create(kind: KindInfo, body: unknown): Promise<AnyResource> {
+    const obj = this.checkKind(kind, validateObject(body));
+    const status = initialStatus(obj);
+    if (status !== undefined) obj.status = status;
+    return (await this.store.create(kind, obj)).object;
+  }
+
+  /** Replace an object; with metadata.resourceVersion, only if it is still that version. */
+  async update(kind: KindInfo, namespace: string | undefined, name: string, body: unknown): Promise<AnyResource> {
+    const sent = (body as AnyResource | undefined)?.metadata?.resourceVersion;
+    const obj = this.checkKind(kind, validateObject(body));
+    if (obj.metadata.name !== name || (kind.namespaced && (obj.metadata.namespace ?? 'default') !== (namespace ?? 'default'))) {
+      throw new ApiError('BadRequest', `the body names ${kind.singular} "${obj.metadata.namespace ?? ''}/${obj.metadata.name}" but the path names "${namespace ?? ''}/${name}"`, [
+        { field: 'metadata.name', rule: 'match-path', message: 'must match the URL' },
+      ]);
+    }
+    const cur = await this.store.get(kind, namespace, name);
+    if (!cur) throw notFound(kind, namespace, name);
+    const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : obj;
+    const res = await this.store.update(kind, merged, cur, sent ?? cur.specRev);
+    res.object.status = cur.object.status;
+    return res.object;
+  }
+
+  async remove(kind: KindInfo, namespace: string | undefined, name: string): Promise<AnyResource> {
+    const s = await this.store.remove(kind, namespace, name);
+    if (!s) throw notFound(kind, namespace, name);
+    return s.object;
+  }
+
+  /** Create or update each object by name; validate all first, write all or nothing. */
+  async apply(items: unknown[]): Promise<ApplyResult[]> {
+    if (!Array.isArray(items) || items.length === 0) {
+      throw new ApiError('BadRequest', 'apply needs a non-empty "items" array of objects', [{ field: 'items', rule: 'required', message: 'non-empty array' }]);
+    }
+    const objs = validateMany(items);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.applyOnce(objs.map((o) => structuredClone(o)));
+      } catch (e) {
+        // someone wrote one of these objects between our read and our write: read again
+        if (attempt < 3 && e instanceof ApiError && e.code === 'Conflict') continue;
+        throw e;
+      }
+    }
+  }
+
+  private async applyOnce(objs: AnyResource[]): Promise<ApplyResult[]> {
+    const kinds = objs.map((o) => lookupKind(o.kind)!);
+    const current = await Promise.all(objs.map((o, i) => this.store.get(kinds[i]!, o.metadata.namespace, o.metadata.name)));
+    const results: ApplyResult[] = [];
+    const writes: { ops: number; add: (t: Txn) => void }[] = [];
+    objs.forEach((o, i) => {
+      const kind = kinds[i]!;
+      const cur = current[i];
+      const r: ApplyResult = { kind: o.kind, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name, action: 'created' };
+      results.push(r);
+      if (!cur) {
+        const status = initialStatus(o);
+        if (status !== undefined) o.status = status;
+        writes.push({ ops: status === undefined ? 1 : 2, add: (t) => Store.addCreate(t, kind, o) });
+        return;
+      }
+      const want = kind.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : o;
+      if (sameUserFields(want, cur.object)) {
+        r.action = 'unchanged';
+        return;
+      }
+      r.action = 'configured';
+      writes.push({
+        ops: 1,
+        add: (t) => {
+          Store.carryMeta(kind, want, cur);
+          Store.addUpdate(t, kind, want, cur.specRev);
+        },
+      });
+    });
+    // one transaction for the whole batch when it fits, else chunks of what fits
+    let txn = this.store.txn();
+    const commits: Txn[] = [txn];
+    for (const w of writes) {
+      if (txn.size + w.ops > MAX_TXN_OPS) {
+        txn = this.store.txn();
+        commits.push(txn);
+      }
+      w.add(txn);
+    }
+    for (const t of commits) {
+      if (t.size === 0) continue;
+      const r = await t.commit();
+      if (!r.succeeded) {
+        throw new ApiError('Conflict', 'an object of this apply was changed or created by someone else meanwhile; nothing of this batch was written');
+      }
+    }
+    return results;
+  }
+
+  private checkKind(kind: KindInfo, obj: AnyResource): AnyResource {
+    if (obj.kind !== kind.kind) {
+      throw new ApiError('BadRequest', `the body is a ${obj.kind} but the path is for ${kind.plural}`, [{ field: 'kind', rule: 'match-path', message: `must be ${kind.kind}` }]);
+    }
+    return obj;
+  }
+}
+
+export function notFound(kind: KindInfo, namespace: string | undefined, name: string): ApiError {
+  return new ApiError('NotFound', `${kind.singular} "${name}" not found${kind.namespaced ? ` in namespace "${namespace ?? 'default'}"` : ''}`);
+}
