@@ -14,7 +14,7 @@
 import type { Node, Task } from '../api/types.js';
 import { FreeGrid } from './grid.js';
 import { NodeInfo, toMilli, type Alloc } from './node-info.js';
-import { OwnerState } from './owners.js';
+import { OwnerIndex, type OwnerState } from './owners.js';
 import { PortPool } from './ports.js';
 import { mulberry32, type Rand } from './prng.js';
 import type { TaskRequest } from './types.js';
@@ -31,12 +31,6 @@ interface Field {
   values: string[];
   /** value id -> schedulable nodes with that value (GROUP_BY spreads over these). */
   nodes: number[];
-}
-
-interface Member {
-  owner: OwnerState;
-  node: NodeInfo;
-  assumed: boolean;
 }
 
 const NO_PORTS: number[] = [];
@@ -61,12 +55,7 @@ export class ClusterSnapshot {
   private readonly byName = new Map<string, NodeInfo>();
   private readonly fields: Field[] = [];
   private readonly fieldIds = new Map<string, number>();
-  /** namespace -> owner -> counts (two levels: no key strings built per placement). */
-  private readonly owners = new Map<string, Map<string, OwnerState>>();
-  private readonly memberOf = new Map<string, Member>();
-  /** Live tasks bound to a node we do not know (yet, or any more): node -> task -> owner. */
-  private readonly parked = new Map<string, Map<string, { ns: string; owner: string }>>();
-  private readonly parkedAt = new Map<string, string>();
+  private readonly owners = new OwnerIndex();
   private readonly allocAt = new Map<string, NodeInfo>();
   private readonly usage = new Map<string, Usage>();
   private readonly rand: Rand;
@@ -128,14 +117,7 @@ export class ClusterSnapshot {
     this.setRanges(n, node);
     this.syncAllocs(n, node.status?.tasks ?? {});
     this.index(n);
-    const waiting = this.parked.get(name);
-    if (waiting) {
-      this.parked.delete(name);
-      for (const [key, w] of waiting) {
-        this.parkedAt.delete(key);
-        this.addMember(key, w.ns, w.owner, n, false);
-      }
-    }
+    this.owners.nodeAdded(n);
   }
 
   removeNode(name: string): void {
@@ -143,12 +125,7 @@ export class ClusterSnapshot {
     if (!n) return;
     this.unindex(n);
     for (const key of [...n.allocs.keys()]) this.dropAlloc(key);
-    for (const key of [...n.members]) {
-      // Committed tasks still say they run there: count them again if it returns.
-      const m = this.memberOf.get(key)!;
-      if (!m.assumed) this.park(key, name, m.owner.namespace, m.owner.name);
-      this.dropMember(key);
-    }
+    this.owners.nodeRemoved(n);
     const last = this.nodes.pop()!;
     if (last !== n) {
       this.nodes[n.pos] = last;
@@ -201,7 +178,7 @@ export class ClusterSnapshot {
     const changed = attrs.length !== n.attrs.length || attrs.some((v, i) => v !== n.attrs[i]);
     n.attrs = attrs;
     // Owners with tasks here counted them under the old values.
-    if (changed && n.members.size > 0) for (const byOwner of this.owners.values()) for (const o of byOwner.values()) o.invalidate();
+    if (changed && n.members.size > 0) this.owners.invalidateAll();
   }
 
   private setRanges(n: NodeInfo, node: Node): void {
@@ -259,68 +236,28 @@ export class ClusterSnapshot {
     const state = t.status?.state ?? 'Pending';
     const nodeName = t.status?.nodeName;
     const n = nodeName ? this.byName.get(nodeName) : undefined;
-    const m = this.memberOf.get(key);
+    const m = this.owners.member(key);
     const ns = t.metadata.namespace ?? 'default';
     if (nodeName && t.spec.owner && LIVE_BOUND.has(state)) {
       if (m && m.node === n && m.owner.namespace === ns && m.owner.name === t.spec.owner) {
         m.assumed = false;
         return;
       }
-      if (m) this.dropMember(key);
-      if (n) {
-        this.unpark(key);
-        this.addMember(key, ns, t.spec.owner, n, false);
-      } else this.park(key, nodeName, ns, t.spec.owner);
+      if (n) this.owners.add(key, ns, t.spec.owner, n, false);
+      else this.owners.park(key, nodeName, ns, t.spec.owner);
       return;
     }
-    this.unpark(key);
+    this.owners.unpark(key);
     // A stale Pending event must not undo our own placement; an end does.
-    if (m && (!m.assumed || state !== 'Pending')) this.dropMember(key);
+    if (m && (!m.assumed || state !== 'Pending')) this.owners.drop(key);
   }
 
   removeTask(key: string): void {
-    this.unpark(key);
-    this.dropMember(key);
-  }
-
-  private park(key: string, nodeName: string, ns: string, owner: string): void {
-    this.unpark(key);
-    let p = this.parked.get(nodeName);
-    if (!p) this.parked.set(nodeName, (p = new Map()));
-    p.set(key, { ns, owner });
-    this.parkedAt.set(key, nodeName);
-  }
-
-  private unpark(key: string): void {
-    const at = this.parkedAt.get(key);
-    if (at === undefined) return;
-    this.parkedAt.delete(key);
-    const p = this.parked.get(at)!;
-    p.delete(key);
-    if (p.size === 0) this.parked.delete(at);
-  }
-
-  private addMember(key: string, ns: string, owner: string, n: NodeInfo, assumed: boolean): void {
-    let byOwner = this.owners.get(ns);
-    if (!byOwner) this.owners.set(ns, (byOwner = new Map()));
-    let o = byOwner.get(owner);
-    if (!o) byOwner.set(owner, (o = new OwnerState(ns, owner)));
-    o.add(n);
-    n.members.add(key);
-    this.memberOf.set(key, { owner: o, node: n, assumed });
-  }
-
-  private dropMember(key: string): void {
-    const m = this.memberOf.get(key);
-    if (!m) return;
-    this.memberOf.delete(key);
-    m.owner.remove(m.node);
-    m.node.members.delete(key);
-    if (m.owner.size === 0) this.owners.get(m.owner.namespace)?.delete(m.owner.name);
+    this.owners.remove(key);
   }
 
   owner(namespace: string, owner: string | undefined): OwnerState | undefined {
-    return owner ? this.owners.get(namespace)?.get(owner) : undefined;
+    return owner ? this.owners.get(namespace, owner) : undefined;
   }
 
   // ---- this cycle's placements ----
@@ -339,10 +276,7 @@ export class ClusterSnapshot {
     this.putAlloc(n, req.key, { cpu: toMilli(r.cpus), mem: r.mem || 0, disk: r.disk || 0, ports: taken, assumed: true, ns: req.namespace });
     if (taken.length) n.ports.advance(taken[taken.length - 1]!);
     if (n.cell >= 0) this.grid.place(n, n.freeCpu, n.freeMem);
-    if (req.owner) {
-      if (this.memberOf.has(req.key)) this.dropMember(req.key);
-      this.addMember(req.key, req.namespace, req.owner, n, true);
-    }
+    if (req.owner) this.owners.add(req.key, req.namespace, req.owner, n, true);
   }
 
   /** The node where the task holds resources (committed or assumed), if any. */
@@ -354,7 +288,7 @@ export class ClusterSnapshot {
   forget(key: string): void {
     const n = this.allocAt.get(key);
     if (n?.allocs.get(key)?.assumed) this.dropAlloc(key);
-    if (this.memberOf.get(key)?.assumed) this.dropMember(key);
+    if (this.owners.member(key)?.assumed) this.owners.drop(key);
   }
 
   // ---- attributes ----
