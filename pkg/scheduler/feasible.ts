@@ -9,7 +9,7 @@
  * Node readiness is not checked here: only Ready, uncordoned nodes are in
  * the grid, and explain.ts names the others.
  */
-import { ConstraintError, constraintLabel, parseConstraint, type ParsedConstraint } from './constraint-parse.js';
+import { checkConstraint, formatConstraint, type ParsedConstraint } from '../api/constraints.js';
 import type { NodeInfo } from './node-info.js';
 import { toMilli } from './node-info.js';
 import type { OwnerState } from './owners.js';
@@ -103,12 +103,10 @@ export function compile(req: TaskRequest, s: ClusterSnapshot): Compiled {
       const key = `c\0${raw.join('\0')}`;
       parsed = s.memo.get(key) as ParsedConstraint | string | undefined;
       if (parsed === undefined) {
-        try {
-          parsed = parseConstraint(raw);
-        } catch (e) {
-          if (!(e instanceof ConstraintError)) throw e;
-          parsed = e.message;
-        }
+        // Specs were validated on write; a bad one here (an old object, a
+        // bare task) fails its placement with the validator's message.
+        const r = checkConstraint(raw);
+        parsed = r.ok ? r.parsed : `${formatConstraint(raw)}: ${r.message}`;
         s.memo.set(key, parsed);
       }
       if (typeof raw === 'object' && raw !== null) s.memoByRef.set(raw, parsed);
@@ -121,7 +119,7 @@ export function compile(req: TaskRequest, s: ClusterSnapshot): Compiled {
     const op = OP_CODES[parsed.op]!;
     const cc: CompiledConstraint = {
       parsed,
-      label: constraintLabel(parsed),
+      label: `constraint ${formatConstraint(parsed)}`,
       op,
       field,
       value: -1,
@@ -173,10 +171,7 @@ export function meets(n: NodeInfo, cc: CompiledConstraint, s: ClusterSnapshot): 
     case IS:
       return v === cc.value;
     case CLUSTER:
-      if (cc.parsed.value !== undefined) return v === cc.value;
-      // No value: the first task picks it; the others follow.
-      if (cc.counts.size === 0) return true;
-      return cc.counts.size === 1 && cc.counts.has(v);
+      return v === cc.value;
     case LIKE:
       return matches(cc, v, s);
     case UNLIKE:

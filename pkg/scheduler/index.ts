@@ -15,7 +15,7 @@
  *                                     forget()s what failed to commit
  *
  * Files: snapshot.ts (state), grid.ts (free-capacity index), ports.ts,
- * constraint-parse.ts (syntax), feasible.ts (checks, Marathon semantics),
+ * feasible.ts (checks, Marathon semantics; syntax is pkg/api/constraints.ts),
  * rank.ts (binpack/spread), place.ts (pipeline), explain.ts (why pending),
  * drf.ts (allocator), naive.ts (benchmark baseline).
  */
@@ -24,5 +24,4 @@ export { place, defaultLimit } from './place.js';
 export { placeNaive } from './naive.js';
 export { schedule, dominantShare, type Placement, type ScheduleOptions, type ScheduleResult, type Waiting } from './drf.js';
 export { requestFromTask, shapeKey } from './request.js';
-export { parseConstraint, ConstraintError, type ParsedConstraint, type ConstraintOp } from './constraint-parse.js';
 export type { TaskRequest, PlaceResult, PlaceOk, PlaceFail, PlaceOptions, Failure, FailureReason } from './types.js';
