@@ -15,7 +15,7 @@ export type FetchFn = typeof fetch;
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 
 const CODES = new Set<string>([
-  'BadRequest', 'Invalid', 'NotFound', 'AlreadyExists', 'Conflict', 'TooLarge', 'Unavailable', 'Fenced', 'Internal',
+  'BadRequest', 'Invalid', 'NotFound', 'AlreadyExists', 'Conflict', 'TooLarge', 'Unavailable', 'Fenced', 'Gone', 'Internal',
 ]);
 
 function codeForStatus(status: number): ErrorCode {
@@ -23,6 +23,7 @@ function codeForStatus(status: number): ErrorCode {
     case 400: return 'BadRequest';
     case 404: return 'NotFound';
     case 409: return 'Conflict';
+    case 410: return 'Gone';
     case 413: return 'TooLarge';
     case 422: return 'Invalid';
     case 503: return 'Unavailable';

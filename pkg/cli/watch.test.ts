@@ -73,6 +73,18 @@ test('a watch answered with Gone starts again without a revision; rows already p
   assert.equal(await done, 0);
 });
 
+test('a resumed watch answered with HTTP 410 Gone starts again without a revision', async () => {
+  api.put(svc('a'));
+  api.handle((req, res) => req.query.get('resourceVersion') !== null && sendJson(res, 410, { code: 'Gone', message: 'revision 101 was compacted', details: [] }));
+  const c = captureIo();
+  const ac = new AbortController();
+  const done = run(['--server', api.url, 'get', 'svc', '-w'], c.io, { signal: ac.signal });
+  await until('the second watch', () => watches().length === 2);
+  assert.equal(watches()[1]!.query.get('resourceVersion'), null);
+  ac.abort();
+  assert.equal(await done, 0);
+});
+
 test('a watch that cannot connect at all is an error', async () => {
   api.handle((req, res) => req.query.get('watch') === '1' && sendJson(res, 400, { code: 'BadRequest', message: 'bad selector', details: [] }));
   const c = captureIo();

@@ -4,12 +4,12 @@
  *
  *   connect ──> events ──> stream drops / goes idle ──> reconnect with
  *      ^                                                 Last-Event-ID
- *      └──────────── `ERROR {code: Gone}`: start afresh ──┘
+ *      └─────── `ERROR {code: Gone}` or HTTP 410: start afresh ──┘
  *
  * The first connection failing is an error for the caller; later drops are
  * retried with backoff (up to 5 s) until the caller stops iterating.
  */
-import { ApiError } from '../api/errors.js';
+import { ApiError, isApiError } from '../api/errors.js';
 import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
 import type { StowageClient } from './client.js';
@@ -87,7 +87,8 @@ export async function* watchKind(client: StowageClient, kind: KindInfo, opts: Wa
       }
     } catch (e) {
       if (opts.signal?.aborted) return;
-      if (e instanceof Gone) {
+      // Gone comes as an `ERROR` event or, before the stream starts, as HTTP 410.
+      if (e instanceof Gone || isApiError(e, 'Gone')) {
         // Too old to resume: start again from the current state.
         lastId = undefined;
         resourceVersion = undefined;
