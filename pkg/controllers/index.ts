@@ -1,11 +1,17 @@
 /**
- * The leader-only loops a server runs, wired to the shared informers.
+ * The leader-only loops a server runs, wired to the shared informers, and
+ * the API routes that belong to them.
  */
+import { EventRecorder } from '../events/recorder.js';
 import type { InformerFactory } from '../informer/factory.js';
 import type { Logger } from '../log/logger.js';
 import type { Runnable } from '../manager/manager.js';
 import type { ApiServer } from '../server/http.js';
 import type { Store } from '../store/store.js';
+import type { Fence } from '../store/txn.js';
+import { GarbageCollector } from './gc/controller.js';
+import { NodeLifecycleController } from './nodes/controller.js';
+import { SchedulerController } from './scheduler/controller.js';
 
 export interface LoopOptions {
   nodeLostGraceMs: number;
@@ -17,8 +23,16 @@ export interface LoopDeps {
   log: Logger;
   api: ApiServer;
   opts: LoopOptions;
+  /** The leader's fencing token, for writes made outside a loop (events). */
+  fence: () => Fence | undefined;
 }
 
-export function leaderLoops(_deps: LoopDeps): Runnable[] {
-  return [];
+export function leaderLoops(deps: LoopDeps): Runnable[] {
+  const { store, informers, log } = deps;
+  const recorder = new EventRecorder(store, 'leader', log, deps.fence);
+  return [
+    new SchedulerController({ store, informers, log, recorder }),
+    new NodeLifecycleController({ store, informers, log, recorder, graceMs: deps.opts.nodeLostGraceMs }),
+    new GarbageCollector({ store, informers, log }),
+  ];
 }

@@ -120,3 +120,22 @@ export function collectDefaults(): void {
   collectDefaultMetrics({ register: registry });
   for (const name of FLAGGED) registry.removeSingleMetric(name);
 }
+
+// ---- scheduler ----
+export const schedulerCycleDuration = new Histogram({
+  name: 'stowage_scheduler_cycle_duration_seconds',
+  help: 'Time to decide one scheduling cycle (DRF and placement, before binding).',
+  buckets: LATENCY,
+  registers: [registry],
+});
+export const schedulerPlacements = new Counter({
+  name: 'stowage_scheduler_placements_total',
+  help: 'Placements by result: bound, or conflict (lost a race; placed again).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+export const schedulerPending = new Gauge({
+  name: 'stowage_scheduler_pending_tasks',
+  help: 'Tasks left waiting after the last scheduling cycle.',
+  registers: [registry],
+});

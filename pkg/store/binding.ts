@@ -77,9 +77,10 @@ export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[], n
     };
     const bound: Task = { ...t, status: taskStatus };
     const sk = statusKey(TASK, ns, t.metadata.name);
+    txn.ifModRev(sk, b.task.statusRev);
+    // with no status yet, "absent status" alone would not prove the task still exists
+    if (b.task.statusRev === '0') txn.compareExists(specKey(TASK, ns, t.metadata.name));
     txn
-      .ifModRev(sk, b.task.statusRev)
-      .compareExists(specKey(TASK, ns, t.metadata.name))
       .put(sk, JSON.stringify(taskStatus))
       .put(assignmentKey(nodeName, ns, t.metadata.name), JSON.stringify(bound));
     b.task.object = bound;

@@ -1,0 +1,39 @@
+/**
+ * Garbage collection, pure:
+ * - a node's allocation entries whose task ended or is gone are released;
+ * - a task whose owner no longer exists is stopped (or deleted when it has
+ *   nothing running);
+ * - events older than their time to live go.
+ */
+import { TERMINAL_STATES, type Node, type Task } from '../../api/types.js';
+
+/**
+ * Entries of node.status.tasks to release: tasks that ended, and tasks the
+ * cache does not hold (`missing`; the caller confirms those against etcd,
+ * because a node's status can reach the cache before a new task does).
+ */
+export function releasable(node: Node, taskOf: (ref: string) => Task | undefined): { ended: string[]; missing: string[] } {
+  const ended: string[] = [];
+  const missing: string[] = [];
+  for (const ref of Object.keys(node.status?.tasks ?? {})) {
+    const t = taskOf(ref);
+    if (!t) missing.push(ref);
+    else if (TERMINAL_STATES.has(t.status?.state ?? 'Pending')) ended.push(ref);
+  }
+  return { ended, missing };
+}
+
+export type OrphanAction = 'none' | 'delete' | 'kill';
+
+/** What to do with a task whose owner may be gone. */
+export function orphanAction(t: Task, ownerExists: (owner: string) => boolean): OrphanAction {
+  const owner = t.spec.owner;
+  if (!owner || ownerExists(owner)) return 'none';
+  const state = t.status?.state ?? 'Pending';
+  if (TERMINAL_STATES.has(state) || !t.status?.nodeName) return 'delete';
+  return t.spec.desiredState === 'Killed' ? 'none' : 'kill';
+}
+
+export function expired(createdAt: string | undefined, now: number, ttlMs: number): boolean {
+  return createdAt !== undefined && now - Date.parse(createdAt) > ttlMs;
+}

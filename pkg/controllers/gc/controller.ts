@@ -1,0 +1,123 @@
+/**
+ * The garbage collector: a runner around gc/compute.ts. Keys:
+ *   node/<name>      release allocations of tasks that ended or vanished
+ *   task/<ns>/<name> stop or delete a task whose owner is gone
+ *   events           delete events past their TTL (every minute)
+ */
+import { ApiError } from '../../api/errors.js';
+import { lookupKind } from '../../api/kinds.js';
+import type { Event, Node, Service, Task } from '../../api/types.js';
+import type { InformerFactory } from '../../informer/factory.js';
+import type { Informer } from '../../informer/informer.js';
+import type { Logger } from '../../log/logger.js';
+import { addRelease } from '../../store/binding.js';
+import { Store } from '../../store/store.js';
+import { MAX_TXN_OPS, Txn } from '../../store/txn.js';
+import { Controller, type ReconcileResult } from '../controller.js';
+import { addKill } from '../tasks.js';
+import { expired, orphanAction, releasable } from './compute.js';
+
+const EVENT = lookupKind('Event')!;
+const TASK = lookupKind('Task')!;
+const EVENTS_KEY = 'events';
+const EVENT_TTL_MS = 60 * 60 * 1000;
+
+export interface GcDeps {
+  store: Store;
+  informers: InformerFactory;
+  log: Logger;
+}
+
+export class GarbageCollector extends Controller {
+  private nodes!: Informer<Node>;
+  private tasks!: Informer<Task>;
+  private services!: Informer<Service>;
+  private events!: Informer<Event>;
+
+  constructor(private readonly d: GcDeps) {
+    super('gc', d.log.child({ controller: 'gc' }), 2);
+  }
+
+  protected async setup(): Promise<void> {
+    this.nodes = await this.d.informers.get<Node>('Node');
+    this.tasks = await this.d.informers.get<Task>('Task');
+    this.services = await this.d.informers.get<Service>('Service');
+    this.events = await this.d.informers.get<Event>('Event');
+    this.watch(this.nodes, (e) => (e.type === 'DELETED' ? undefined : `node/${e.stored.object.metadata.name}`));
+    this.watch(this.tasks, (e) => {
+      const t = e.stored.object;
+      const keys = [`task/${e.key}`];
+      const nodes = new Set([t.status?.nodeName, e.old?.object.status?.nodeName]);
+      for (const n of nodes) if (n) keys.push(`node/${n}`);
+      return keys;
+    });
+    this.watch(this.services, (e) => {
+      if (e.type !== 'DELETED') return undefined;
+      const owner = `service/${e.stored.object.metadata.name}`;
+      const ns = e.stored.object.metadata.namespace;
+      return this.tasks
+        .list()
+        .filter((t) => t.object.spec.owner === owner && t.object.metadata.namespace === ns)
+        .map((t) => `task/${ns}/${t.object.metadata.name}`);
+    });
+    for (const n of this.nodes.list()) this.enqueue(`node/${n.object.metadata.name}`);
+    for (const t of this.tasks.list()) this.enqueue(`task/${t.object.metadata.namespace}/${t.object.metadata.name}`);
+    this.enqueue(EVENTS_KEY);
+  }
+
+  protected async reconcile(key: string): Promise<ReconcileResult | void> {
+    if (key === EVENTS_KEY) return this.expireEvents();
+    if (key.startsWith('node/')) return this.release(key.slice(5));
+    if (key.startsWith('task/')) return this.collectTask(key.slice(5));
+  }
+
+  private async release(name: string): Promise<void> {
+    const node = this.nodes.get(`_/${name}`);
+    if (!node) return;
+    const { ended, missing } = releasable(node.object, (ref) => this.tasks.get(ref)?.object);
+    const refs = [...ended];
+    for (const ref of missing) {
+      const [ns, n] = ref.split('/');
+      if (!(await this.d.store.get(TASK, ns, n!))) refs.push(ref);
+    }
+    if (refs.length === 0) return;
+    const fence = this.ctx.fence();
+    const txn = this.d.store.txn().fence(fence);
+    addRelease(txn, node, refs);
+    const r = await txn.commit();
+    if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
+    // a conflict means the node moved on (a binding, a heartbeat): its informer event brings us back
+    if (!r.succeeded) throw new ApiError('Conflict', `node ${name} changed while releasing`);
+  }
+
+  private async collectTask(ref: string): Promise<void> {
+    const s = this.tasks.get(ref);
+    if (!s) return;
+    const ns = s.object.metadata.namespace;
+    const action = orphanAction(s.object, (owner) => {
+      const [kind, name] = owner.split('/');
+      if (kind === 'service') return this.services.get(`${ns}/${name}`) !== undefined;
+      return true; // owners of other kinds keep their tasks until their own loops say otherwise
+    });
+    if (action === 'none') return;
+    const fence = this.ctx.fence();
+    const txn = this.d.store.txn().fence(fence);
+    if (action === 'delete') Store.addRemove(txn, TASK, s);
+    else addKill(txn, s);
+    const r = await txn.commit();
+    if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
+    if (!r.succeeded) throw new ApiError('Conflict', `task ${ref} changed while collecting it`);
+  }
+
+  private async expireEvents(): Promise<ReconcileResult> {
+    const now = Date.now();
+    const old = this.events.list().filter((e) => expired(e.object.spec.lastTimestamp ?? e.object.metadata.creationTimestamp, now, EVENT_TTL_MS));
+    const fence = this.ctx.fence();
+    for (let i = 0; i < old.length; i += MAX_TXN_OPS / 2) {
+      const txn = this.d.store.txn().fence(fence);
+      for (const e of old.slice(i, i + MAX_TXN_OPS / 2)) Store.addRemove(txn, EVENT, e);
+      await txn.commit(); // a conflict leaves that event for the next round
+    }
+    return { requeueAfter: 60_000 };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The scheduler loop's pure parts: which tasks wait for a node, how
+ * placements are packed into etcd transactions, when a pending reason is
+ * worth writing again.
+ */
+import type { Task, TaskStatus } from '../../api/types.js';
+import type { Placement, Waiting } from '../../scheduler/index.js';
+
+/** A task the scheduler should place: Pending (or no status yet) and not being killed. */
+export function isPending(t: Task): boolean {
+  return (t.status?.state ?? 'Pending') === 'Pending' && t.spec.desiredState !== 'Killed';
+}
+
+export interface NodeBatch {
+  node: string;
+  placements: Placement[];
+}
+
+/**
+ * Group placements by node and pack whole nodes into transactions of at
+ * most maxOps operations (a node costs 1 + 2 per task: its status, and each
+ * task's status and assignment). A node's placements must share one
+ * transaction (they all compare the same node revision), so a node with
+ * more than fits is cut, and the rest is returned as overflow for the next
+ * cycle.
+ */
+export function planBatches(placements: readonly Placement[], maxOps: number): { batches: NodeBatch[][]; overflow: Placement[] } {
+  const byNode = new Map<string, Placement[]>();
+  for (const p of placements) {
+    const l = byNode.get(p.node);
+    if (l) l.push(p);
+    else byNode.set(p.node, [p]);
+  }
+  const perNodeMax = Math.floor((maxOps - 1) / 2);
+  const batches: NodeBatch[][] = [];
+  const overflow: Placement[] = [];
+  let cur: NodeBatch[] = [];
+  let ops = 0;
+  for (const [node, ps] of byNode) {
+    const take = ps.slice(0, perNodeMax);
+    overflow.push(...ps.slice(perNodeMax));
+    const cost = 1 + 2 * take.length;
+    if (ops + cost > maxOps) {
+      batches.push(cur);
+      cur = [];
+      ops = 0;
+    }
+    cur.push({ node, placements: take });
+    ops += cost;
+  }
+  if (cur.length > 0) batches.push(cur);
+  return { batches, overflow };
+}
+
+/** Whether the status already says what `w` says (then nothing is written). */
+export function waitingChanged(status: TaskStatus | undefined, w: Waiting): boolean {
+  if (status?.pendingReason !== w.summary) return true;
+  const a = status.pendingDetails ?? {};
+  const keys = new Set([...Object.keys(a), ...Object.keys(w.counts)]);
+  for (const k of keys) if (a[k] !== w.counts[k]) return true;
+  return false;
+}

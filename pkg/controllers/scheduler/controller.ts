@@ -1,0 +1,205 @@
+/**
+ * The scheduler loop: allocator and placement in one cycle.
+ *
+ *   node/task/namespace changes ──► snapshot updates ──► enqueue "cycle"
+ *   cycle: pending tasks ──► schedule() (weighted DRF ─► quota ─► place)
+ *            ├─ placements ──► bind: one fenced txn per batch of nodes,
+ *            │                 CAS on each node status and task status
+ *            │                 (lost race: forget, re-read, next cycle)
+ *            └─ waiting    ──► status.pendingReason + an Event, when changed
+ *
+ * Admission and placement happen in the same pass (a task is admitted by
+ * being placed), so tasks go from Pending straight to Bound; there is no
+ * stored Admitted state to fall out of sync.
+ */
+import { ApiError, isApiError } from '../../api/errors.js';
+import { lookupKind } from '../../api/kinds.js';
+import type { Namespace, Node, Task, TaskStatus } from '../../api/types.js';
+import type { Recorder } from '../../events/recorder.js';
+import type { InformerFactory } from '../../informer/factory.js';
+import type { Informer, InformerEvent } from '../../informer/informer.js';
+import { errMsg, type Logger } from '../../log/logger.js';
+import * as metrics from '../../metrics/metrics.js';
+import { ClusterSnapshot, requestFromTask, schedule, type Placement, type Waiting } from '../../scheduler/index.js';
+import { addBindings } from '../../store/binding.js';
+import { Store, type Stored } from '../../store/store.js';
+import { MAX_TXN_OPS, Txn } from '../../store/txn.js';
+import { Controller, type ReconcileResult } from '../controller.js';
+import { isPending, planBatches, waitingChanged, type NodeBatch } from './compute.js';
+
+const TASK = lookupKind('Task')!;
+const NODE = lookupKind('Node')!;
+const CYCLE = 'cycle';
+/** Placements decided per cycle; the rest wait for the next one. */
+const MAX_PLACEMENTS = 4000;
+/** Binding transactions in flight at once (they touch disjoint nodes). */
+const COMMIT_CONCURRENCY = 16;
+/** Pending-reason events recorded per cycle, so a full cluster doesn't flood etcd. */
+const MAX_EVENTS_PER_CYCLE = 20;
+
+export interface SchedulerDeps {
+  store: Store;
+  informers: InformerFactory;
+  log: Logger;
+  recorder: Recorder;
+  seed?: number;
+}
+
+export class SchedulerController extends Controller {
+  private nodes!: Informer<Node>;
+  private tasks!: Informer<Task>;
+  private namespaces!: Informer<Namespace>;
+  private snapshot!: ClusterSnapshot;
+  /** Node statuses this loop wrote that its informer may not have delivered yet. */
+  private readonly written = new Map<string, Stored<Node>>();
+
+  constructor(private readonly d: SchedulerDeps) {
+    super('scheduler', d.log.child({ controller: 'scheduler' }));
+  }
+
+  protected async setup(): Promise<void> {
+    this.nodes = await this.d.informers.get<Node>('Node');
+    this.tasks = await this.d.informers.get<Task>('Task');
+    this.namespaces = await this.d.informers.get<Namespace>('Namespace');
+    this.snapshot = ClusterSnapshot.from(
+      this.nodes.list().map((s) => s.object),
+      this.tasks.list().map((s) => s.object),
+      { seed: this.d.seed ?? Date.now() % 2147483647 },
+    );
+    this.written.clear();
+    this.watch(this.nodes, (e) => this.onNode(e));
+    this.watch(this.tasks, (e) => this.onTask(e));
+    this.watch(this.namespaces, () => CYCLE);
+    this.enqueue(CYCLE);
+  }
+
+  private onNode(e: InformerEvent<Node>): string {
+    if (e.type === 'DELETED') {
+      this.snapshot.removeNode(e.stored.object.metadata.name);
+      this.written.delete(e.stored.object.metadata.name);
+    } else {
+      const mine = this.written.get(e.stored.object.metadata.name);
+      if (mine && BigInt(mine.statusRev) <= BigInt(e.stored.statusRev)) this.written.delete(e.stored.object.metadata.name);
+      this.snapshot.setNode(this.latestNode(e.stored).object);
+    }
+    return CYCLE;
+  }
+
+  private onTask(e: InformerEvent<Task>): string | undefined {
+    const t = e.stored.object;
+    if (e.type === 'DELETED') {
+      this.snapshot.removeTask(`${t.metadata.namespace}/${t.metadata.name}`);
+      return CYCLE;
+    }
+    this.snapshot.setTask(t);
+    // A new pending task, or one that ended (its resources come free through the node's status).
+    return isPending(t) || e.type === 'ADDED' ? CYCLE : undefined;
+  }
+
+  /** The newer of what the informer holds and what this loop last wrote. */
+  private latestNode(s: Stored<Node>): Stored<Node> {
+    const mine = this.written.get(s.object.metadata.name);
+    return mine && BigInt(mine.statusRev) > BigInt(s.statusRev) ? mine : s;
+  }
+
+  protected async reconcile(): Promise<ReconcileResult | void> {
+    const pending = this.tasks.list().filter((s) => isPending(s.object));
+    if (pending.length === 0) return;
+    const t0 = performance.now();
+    const result = schedule(
+      this.snapshot,
+      pending.map((s) => requestFromTask(s.object)),
+      this.namespaces.list().map((s) => s.object),
+      { maxPlacements: MAX_PLACEMENTS },
+    );
+    metrics.schedulerCycleDuration.observe((performance.now() - t0) / 1000);
+    const bound = await this.bind(result.placements);
+    await this.recordWaiting(result.waiting);
+    metrics.schedulerPlacements.inc({ result: 'bound' }, bound);
+    metrics.schedulerPending.set(result.waiting.length + result.deferred.length);
+    if (result.deferred.length > 0 || bound < result.placements.length) return { requeueAfter: bound < result.placements.length ? 50 : 0 };
+  }
+
+  /** Commit placements, grouped by node, several nodes per transaction. Returns how many stuck. */
+  private async bind(placements: Placement[]): Promise<number> {
+    if (placements.length === 0) return 0;
+    const { batches, overflow } = planBatches(placements, MAX_TXN_OPS);
+    for (const p of overflow) this.snapshot.forget(p.taskKey);
+    let ok = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) ok += await this.commitBatch(batches[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, batches.length) }, worker));
+    return ok;
+  }
+
+  private async commitBatch(batch: NodeBatch[]): Promise<number> {
+    const fence = this.ctx.fence();
+    const txn = this.d.store.txn().fence(fence);
+    const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
+    for (const { node: nodeName, placements } of batch) {
+      const cached = this.nodes.get(`_/${nodeName}`);
+      const tasks: Stored<Task>[] = [];
+      for (const p of placements) {
+        const t = this.tasks.get(p.taskKey);
+        // the task may have been deleted or killed since the cycle began
+        if (cached && t && isPending(t.object)) tasks.push({ ...t });
+        else this.snapshot.forget(p.taskKey);
+      }
+      if (!cached || tasks.length === 0) continue;
+      const node = this.latestNode(cached);
+      const portsOf = new Map(placements.map((p) => [p.taskKey, p.ports]));
+      const status = addBindings(txn, node, tasks.map((task) => ({ task, ports: portsOf.get(key(task)) ?? {} })));
+      plan.push({ node, status, tasks });
+    }
+    if (plan.length === 0) return 0;
+    const n = plan.reduce((sum, p) => sum + p.tasks.length, 0);
+    try {
+      const r = await txn.commit();
+      if (r.succeeded) {
+        for (const p of plan) {
+          this.written.set(p.node.object.metadata.name, { object: { ...p.node.object, status: p.status }, specRev: p.node.specRev, statusRev: r.revision });
+        }
+        return n;
+      }
+      if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader: bindings refused');
+      metrics.schedulerPlacements.inc({ result: 'conflict' }, n);
+    } catch (e) {
+      if (isApiError(e, 'Fenced')) throw e;
+      this.log.warn('binding failed; will place again', { nodes: plan.map((p) => p.node.object.metadata.name), error: errMsg(e) });
+    }
+    // Lost a race (or etcd said no): give the capacity back and re-read those nodes.
+    for (const p of plan) {
+      for (const t of p.tasks) this.snapshot.forget(key(t));
+      const name = p.node.object.metadata.name;
+      this.written.delete(name);
+      const fresh = await this.d.store.get<Node>(NODE, undefined, name).catch(() => undefined);
+      if (fresh) this.snapshot.setNode(this.latestNode(fresh).object);
+    }
+    return 0;
+  }
+
+  /** Tell each waiting task why, when the reason changed. */
+  private async recordWaiting(waiting: Waiting[]): Promise<void> {
+    const txns: ReturnType<Store['txn']>[] = [];
+    let txn = this.d.store.txn().fence(this.ctx.fence());
+    let events = 0;
+    for (const w of waiting) {
+      const s = this.tasks.get(w.taskKey);
+      if (!s || !isPending(s.object) || !waitingChanged(s.object.status, w)) continue;
+      const status: TaskStatus = { ...(s.object.status ?? { state: 'Pending' }), state: 'Pending', pendingReason: w.summary, pendingDetails: w.counts };
+      if (txn.size >= MAX_TXN_OPS) {
+        txns.push(txn);
+        txn = this.d.store.txn().fence(this.ctx.fence());
+      }
+      Store.addPutStatus(txn, TASK, s.object.metadata.namespace, s.object.metadata.name, status, s.statusRev);
+      if (events++ < MAX_EVENTS_PER_CYCLE) this.d.recorder.warning(s.object, w.reason === 'QuotaExceeded' ? 'QuotaExceeded' : 'FailedScheduling', w.summary);
+    }
+    txns.push(txn);
+    // A conflict only means the task moved on; the next cycle sees its new state.
+    await Promise.all(txns.filter((t) => t.size > 0).map((t) => t.commit().catch((e) => this.log.debug('pending reason not written', { error: errMsg(e) }))));
+  }
+}
+
+const key = (t: Stored<Task>): string => `${t.object.metadata.namespace}/${t.object.metadata.name}`;
