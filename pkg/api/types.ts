@@ -213,6 +213,8 @@ export type Health = 'Unknown' | 'Healthy' | 'Unhealthy';
 export interface TaskSpec extends TaskTemplate {
   /** "service/hello" or "jobrun/report-1764000000"; empty for a bare task. */
   owner?: string;
+  /** uid of the owner object that created this task; tasks with one are collected when it is gone. */
+  ownerUid?: string;
   templateHash?: string;
   /** Set by the owner's loop to ask the agent to stop the task. */
   desiredState?: 'Running' | 'Killed';

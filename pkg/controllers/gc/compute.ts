@@ -25,10 +25,16 @@ export function releasable(node: Node, taskOf: (ref: string) => Task | undefined
 
 export type OrphanAction = 'none' | 'delete' | 'kill';
 
-/** What to do with a task whose owner may be gone. */
-export function orphanAction(t: Task, ownerExists: (owner: string) => boolean): OrphanAction {
+/**
+ * What to do with a task whose owner may be gone. Only tasks a loop created
+ * (they carry the owner's uid) are collected: a task a user wrote by hand
+ * naming an owner that does not exist is left alone. `ownerUid(owner)` is
+ * the uid of the owner object now, or undefined when there is none.
+ */
+export function orphanAction(t: Task, ownerUid: (owner: string) => string | undefined): OrphanAction {
   const owner = t.spec.owner;
-  if (!owner || ownerExists(owner)) return 'none';
+  if (!owner || !t.spec.ownerUid) return 'none';
+  if (ownerUid(owner) === t.spec.ownerUid) return 'none';
   const state = t.status?.state ?? 'Pending';
   if (TERMINAL_STATES.has(state) || !t.status?.nodeName) return 'delete';
   return t.spec.desiredState === 'Killed' ? 'none' : 'kill';

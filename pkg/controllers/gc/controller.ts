@@ -96,8 +96,8 @@ export class GarbageCollector extends Controller {
     const ns = s.object.metadata.namespace;
     const action = orphanAction(s.object, (owner) => {
       const [kind, name] = owner.split('/');
-      if (kind === 'service') return this.services.get(`${ns}/${name}`) !== undefined;
-      return true; // owners of other kinds keep their tasks until their own loops say otherwise
+      if (kind === 'service') return this.services.get(`${ns}/${name}`)?.object.metadata.uid;
+      return s.object.spec.ownerUid; // owners of other kinds keep their tasks until their own loops say otherwise
     });
     if (action === 'none') return;
     const fence = this.ctx.fence();
