@@ -1,0 +1,40 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Task } from '../../api/types.js';
+import { isPending, planBatches, waitingChanged } from './compute.js';
+
+const p = (taskKey: string, node: string) => ({ taskKey, node, ports: {} });
+
+describe('scheduler compute', () => {
+  it('packs whole nodes into transactions of at most maxOps (1 + 2 per task)', () => {
+    const ps = [p('a', 'n1'), p('b', 'n1'), p('c', 'n2'), p('d', 'n3'), p('e', 'n3')];
+    // n1: 5 ops, n2: 3, n3: 5 -> with 10 ops per txn: [n1, n2] [n3]
+    const { batches, overflow } = planBatches(ps, 10);
+    assert.deepEqual(batches.map((b) => b.map((x) => `${x.node}:${x.placements.length}`)), [['n1:2', 'n2:1'], ['n3:2']]);
+    assert.deepEqual(overflow, []);
+  });
+
+  it('cuts a node with more placements than one transaction holds and returns the rest', () => {
+    const ps = Array.from({ length: 70 }, (_, i) => p(`t${i}`, 'n1'));
+    const { batches, overflow } = planBatches(ps, 128);
+    assert.equal(batches.length, 1);
+    assert.equal(batches[0]![0]!.placements.length, 63);
+    assert.equal(overflow.length, 7);
+  });
+
+  it('treats a task as pending until it is bound, unless it is being killed', () => {
+    const t = (state?: string, desiredState?: 'Killed'): Task =>
+      ({ apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 'a' }, spec: { image: 'x', resources: { cpus: 1, mem: 1, disk: 0 }, desiredState }, status: state ? { state } : undefined }) as Task;
+    assert.equal(isPending(t()), true);
+    assert.equal(isPending(t('Pending')), true);
+    assert.equal(isPending(t('Bound')), false);
+    assert.equal(isPending(t('Pending', 'Killed')), false);
+  });
+
+  it('writes a pending reason only when it changed', () => {
+    const w = { taskKey: 'default/a', reason: 'Unschedulable' as const, summary: '0/1 nodes fit: 1 insufficient mem', counts: { 'insufficient mem': 1 } };
+    assert.equal(waitingChanged(undefined, w), true);
+    assert.equal(waitingChanged({ state: 'Pending', pendingReason: w.summary, pendingDetails: { 'insufficient mem': 1 } }, w), false);
+    assert.equal(waitingChanged({ state: 'Pending', pendingReason: w.summary, pendingDetails: { 'insufficient mem': 2 } }, w), true);
+  });
+});
