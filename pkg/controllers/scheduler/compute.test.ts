@@ -22,10 +22,10 @@ describe('scheduler compute', () => {
     assert.equal(overflow.length, 7);
   });
 
-  it('treats a task as pending until it is bound, unless it is being killed', () => {
+  it('treats a task as pending while its status says so and it is not being killed', () => {
     const t = (state?: string, desiredState?: 'Killed'): Task =>
       ({ apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 'a' }, spec: { image: 'x', resources: { cpus: 1, mem: 1, disk: 0 }, desiredState }, status: state ? { state } : undefined }) as Task;
-    assert.equal(isPending(t()), true);
+    assert.equal(isPending(t()), false, 'its Pending status is on its way');
     assert.equal(isPending(t('Pending')), true);
     assert.equal(isPending(t('Bound')), false);
     assert.equal(isPending(t('Pending', 'Killed')), false);

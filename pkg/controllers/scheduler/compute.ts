@@ -6,9 +6,14 @@
 import type { Task, TaskStatus } from '../../api/types.js';
 import type { Placement, Waiting } from '../../scheduler/index.js';
 
-/** A task the scheduler should place: Pending (or no status yet) and not being killed. */
+/**
+ * A task the scheduler should place: Pending and not being killed. A task
+ * is created with its Pending status in the same transaction; a cache can
+ * show the object a moment before its status, and binding it then would
+ * only lose a compare-and-swap, so a task without status waits.
+ */
 export function isPending(t: Task): boolean {
-  return (t.status?.state ?? 'Pending') === 'Pending' && t.spec.desiredState !== 'Killed';
+  return t.status?.state === 'Pending' && t.spec.desiredState !== 'Killed';
 }
 
 export interface NodeBatch {

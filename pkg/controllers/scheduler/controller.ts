@@ -50,6 +50,8 @@ export class SchedulerController extends Controller {
   private tasks!: Informer<Task>;
   private namespaces!: Informer<Namespace>;
   private snapshot!: ClusterSnapshot;
+  /** Keys of the tasks waiting for a node, kept as the informer reports changes. */
+  private readonly pending = new Set<string>();
   /** Node statuses this loop wrote that its informer may not have delivered yet. */
   private readonly written = new Map<string, Stored<Node>>();
 
@@ -67,6 +69,8 @@ export class SchedulerController extends Controller {
       { seed: this.d.seed ?? Date.now() % 2147483647 },
     );
     this.written.clear();
+    this.pending.clear();
+    for (const t of this.tasks.list()) if (isPending(t.object)) this.pending.add(key(t));
     this.watch(this.nodes, (e) => this.onNode(e));
     this.watch(this.tasks, (e) => this.onTask(e));
     this.watch(this.namespaces, () => CYCLE);
@@ -87,13 +91,19 @@ export class SchedulerController extends Controller {
 
   private onTask(e: InformerEvent<Task>): string | undefined {
     const t = e.stored.object;
+    const k = key(e.stored);
     if (e.type === 'DELETED') {
-      this.snapshot.removeTask(`${t.metadata.namespace}/${t.metadata.name}`);
+      this.pending.delete(k);
+      this.snapshot.removeTask(k);
       return CYCLE;
     }
     this.snapshot.setTask(t);
-    // A new pending task, or one that ended (its resources come free through the node's status).
-    return isPending(t) || e.type === 'ADDED' ? CYCLE : undefined;
+    if (!isPending(t)) {
+      this.pending.delete(k);
+      return undefined;
+    }
+    this.pending.add(k);
+    return CYCLE;
   }
 
   /** The newer of what the informer holds and what this loop last wrote. */
@@ -103,7 +113,12 @@ export class SchedulerController extends Controller {
   }
 
   protected async reconcile(): Promise<ReconcileResult | void> {
-    const pending = this.tasks.list().filter((s) => isPending(s.object));
+    const pending: Stored<Task>[] = [];
+    for (const k of this.pending) {
+      const s = this.tasks.get(k);
+      if (s && isPending(s.object)) pending.push(s);
+      else this.pending.delete(k);
+    }
     if (pending.length === 0) return;
     const t0 = performance.now();
     const result = schedule(
@@ -128,7 +143,10 @@ export class SchedulerController extends Controller {
     let ok = 0;
     let next = 0;
     const worker = async () => {
-      while (next < batches.length) ok += await this.commitBatch(batches[next++]!);
+      while (next < batches.length) {
+        const n = await this.commitBatch(batches[next++]!);
+        ok += n;
+      }
     };
     await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, batches.length) }, worker));
     return ok;
