@@ -47,6 +47,8 @@ export interface AgentOptions {
   events: boolean;
   /** Reconciles at once per node. */
   workersPerNode: number;
+  /** Container starts at once per node. */
+  parallelStarts?: number;
   /** Re-list each runtime this often (ms). */
   resyncMs?: number;
 }
@@ -106,6 +108,7 @@ export class Agent {
         health,
         ...(recorder ? { recorder } : {}),
         workers: this.o.workersPerNode,
+        ...(this.o.parallelStarts ? { parallelStarts: this.o.parallelStarts } : {}),
         ...(this.o.resyncMs !== undefined ? { resyncMs: this.o.resyncMs } : {}),
       });
       this.hosted.set(node, { sync, runtime });

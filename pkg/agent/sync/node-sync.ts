@@ -23,6 +23,7 @@ import { containerSpec, type SpecContext } from '../env.js';
 import { RuntimeError, type ContainerInfo, type Runtime, type RuntimeEvent } from '../runtime/runtime.js';
 import type { Assignment } from './assignments.js';
 import { compute, DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
+import { Limiter } from './limiter.js';
 import type { StatusWriter } from './status-writer.js';
 
 /** Health checks of running tasks (sync/health.ts); optional so tests can leave it out. */
@@ -41,8 +42,10 @@ export interface NodeSyncOptions {
   /** Events for humans (docker nodes; hollow nodes leave it out). */
   recorder?: Recorder;
   health?: HealthSupervisor;
-  /** Reconciles at once (parallel container starts). */
+  /** Reconciles at once (kills with grace run beside starts). */
   workers?: number;
+  /** Container starts at once (the engine is quicker fed a few at a time). */
+  parallelStarts?: number;
   /** Re-list the runtime this often as a safety net for missed events (0: never). */
   resyncMs?: number;
   /** Give up starting a task after this many retryable failures. */
@@ -72,6 +75,7 @@ export class NodeSync {
   private readonly containers = new Map<string, Observed>();
   private readonly byUid = new Map<string, Set<string>>();
   private readonly queue: WorkQueue;
+  private readonly starts: Limiter;
   private seq = 0;
   private unsubscribe: (() => void)[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -83,6 +87,7 @@ export class NodeSync {
     this.node = o.node;
     this.log = o.log.child({ node: o.node });
     this.queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 10_000 });
+    this.starts = new Limiter(o.parallelStarts ?? Infinity);
   }
 
   // ---- inputs: assignments ----
@@ -333,7 +338,7 @@ export class NodeSync {
     this.o.writer.update(r.uid, { state: 'Starting', nodeName: this.node });
     let id: string;
     try {
-      id = await this.op('start', () => this.o.runtime.start(spec));
+      id = await this.starts.run(() => this.op('start', () => this.o.runtime.start(spec)));
     } catch (e) {
       return this.startFailed(r, e);
     }
