@@ -87,6 +87,24 @@ describe('hollow nodes', () => {
     assert.equal((await waitForTask(store, 'hol-0002-0', (s) => s.state === 'Succeeded', 5000)).exitCode, 0);
   });
 
+  it('never overwrites a status someone else made terminal: a batch with one conflict writes the rest', async () => {
+    const names = ['cas-0', 'cas-1', 'cas-2', 'cas-3', 'cas-4'];
+    // All five exit at the same instant: their Succeeded patches leave in one transaction.
+    await createAndBind(store, 'hol-0004', names.map((n) => newTask(n, { sim: { runSeconds: 1.5, exitCode: 0 } })));
+    for (const n of names) await waitForTask(store, n, (s) => s.state === 'Running', 5000);
+    // What the leader does to a task it gave up on.
+    const cur = (await store.get(TASK, 'default', 'cas-2'))!;
+    await store.putStatus(TASK, 'default', 'cas-2', { ...cur.object.status, state: 'Lost', reason: 'NodeLost' }, cur.statusRev);
+    for (const n of names.filter((x) => x !== 'cas-2')) await waitForTask(store, n, (s) => s.state === 'Succeeded', 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    const lost = (await store.get(TASK, 'default', 'cas-2'))!.object.status!;
+    assert.equal(lost.state, 'Lost');
+    assert.equal(lost.reason, 'NodeLost');
+    const address = (await store.get<Node>(NODE, undefined, 'hol-0004'))!.object.spec.address;
+    const metrics = await (await fetch(`http://${address}/metrics`)).text();
+    assert.match(metrics, /stowage_agent_status_writes_total\{result="conflict"\} [1-9]/, 'the agent did try, and lost the CAS');
+  });
+
   it('runs health checks on hollow nodes as execs (healthy while running)', async () => {
     await createAndBind(store, 'hol-0003', [
       newTask('sim-health', { ports: [], healthChecks: [{ protocol: 'HTTP', port: '0', gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 1 }] }),
