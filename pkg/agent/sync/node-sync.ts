@@ -335,7 +335,7 @@ export class NodeSync {
 
   private async startTask(r: TaskRecord): Promise<void> {
     const spec = containerSpec(r.task, { nodeName: this.node, ...this.o.spec });
-    this.o.writer.update(r.uid, { state: 'Starting', nodeName: this.node });
+    this.o.writer.update(r.uid, { state: 'Starting' });
     let id: string;
     try {
       id = await this.starts.run(() => this.op('start', () => this.o.runtime.start(spec)));
