@@ -147,13 +147,13 @@ export class NodeSync {
     const rt = this.o.runtime;
     this.unsubscribe.push(rt.onEvent((e) => this.onRuntimeEvent(e)));
     this.unsubscribe.push(rt.onReconnect(() => void this.relist('engine reconnected')));
+    // Without the engine's list nothing can be adopted: wait for it (an engine restarting with the agent).
     for (let attempt = 0; ; attempt++) {
       try {
         await this.relist('start');
         break;
       } catch (e) {
-        if (attempt >= 20) throw e;
-        this.log.warn('listing containers failed; retrying', { error: errMsg(e) });
+        if (attempt % 5 === 0) this.log.warn('listing containers failed; retrying', { error: errMsg(e), attempt });
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
     }
