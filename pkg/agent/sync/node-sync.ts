@@ -153,6 +153,7 @@ export class NodeSync {
         await this.relist('start');
         break;
       } catch (e) {
+        if (this.queue.isShutdown) return;
         if (attempt % 5 === 0) this.log.warn('listing containers failed; retrying', { error: errMsg(e), attempt });
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
