@@ -16,7 +16,7 @@ export function registerAgentCommand(program: Command): void {
   program
     .command('agent')
     .description('run the tasks bound to this node as containers and report what happens to them')
-    .option('--etcd <urls>', 'etcd endpoints, comma-separated (http://127.0.0.1:2379)')
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated', 'http://127.0.0.1:2379')
     .option('--node <name>', 'this node\'s name (also its "hostname" for constraints)')
     .option('--driver <driver>', 'docker, or sim for hollow nodes', 'docker')
     .option('--cpus <n>', 'cpus offered (default: all cores)')
@@ -31,7 +31,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--docker-socket <path>', 'Docker Engine socket (default: $DOCKER_HOST or /var/run/docker.sock)')
     .option('--nodes <n>', 'sim only: host this many hollow nodes in this process')
     .option('--node-prefix <prefix>', 'sim only: name hollow nodes <prefix>0001..', 'sim-')
-    .action(async (raw: RawAgentFlags) => {
+    .option('--log-level <level>', 'error, warn, info or debug', process.env.STOWAGE_LOG_LEVEL ?? 'info')
+    .action(async (raw: RawAgentFlags & { logLevel: string }) => {
       let config;
       try {
         config = parseAgentFlags(raw);
@@ -40,7 +41,11 @@ export function registerAgentCommand(program: Command): void {
         process.stderr.write(`error: ${e.message}\n`);
         process.exit(2);
       }
-      const log = newLogger({ component: 'agent' });
+      if (!['error', 'warn', 'info', 'debug'].includes(raw.logLevel)) {
+        process.stderr.write(`error: --log-level: "${raw.logLevel}" is not one of error, warn, info, debug\n`);
+        process.exit(2);
+      }
+      const log = newLogger({ component: 'agent', level: raw.logLevel });
       collectDefaults();
       const agent = new Agent({ config, log, ...driverOptions(config, log) });
       let stopping = false;
