@@ -14,6 +14,9 @@ export function sendError(res: ServerResponse, e: unknown): number {
     res.destroy();
     return err.status;
   }
+  // The rest of an oversized body is never read: a keep-alive client that
+  // sent its next request on this connection would wait forever.
+  if (err.code === 'TooLarge') res.setHeader('connection', 'close');
   sendJson(res, err.status, err.toJSON());
   return err.status;
 }
