@@ -139,19 +139,70 @@ export interface Condition {
   message?: string;
   lastTransitionTime?: string;
 }
+export type DeploymentState = 'progressing' | 'complete' | 'failed';
+export interface Deployment {
+  state: DeploymentState;
+  revision: number;
+  startedAt?: string;
+  message?: string;
+  /** The instances this deployment aims at (a scale starts a new deployment). */
+  instances?: number;
+  /** Last time the deployment made progress (more new tasks ready, fewer old ones); the deadline counts from here. */
+  progressAt?: string;
+  /** High-water mark of ready tasks of the new revision, and low-water mark of old tasks: what counts as progress. */
+  maxReady?: number;
+  minOld?: number;
+  finishedAt?: string;
+}
+/** One template the service has run, for `rollout undo`. */
+export interface ServiceRevision {
+  revision: number;
+  hash: string;
+  template: TaskTemplate;
+  createdAt: string;
+}
+/** A task that ended without being asked to, as describe shows it. */
+export interface TaskFailure {
+  task: string;
+  revision?: number;
+  state: TaskState | 'Unhealthy';
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  node?: string;
+  at: string;
+}
+export interface LaunchBackoff {
+  /** Consecutive failures counted toward the launch delay (reset by a new template or a task ready long enough). */
+  failures: number;
+  lastFailureAt?: string;
+  /** The template these failures belong to. */
+  hash?: string;
+}
 export interface ServiceStatus {
+  /** Desired instances, as last observed. */
   instances: number;
+  /** Live tasks in state Running (not being killed). */
   running: number;
+  /** Live tasks that are ready: Running and Healthy, or Running when there are no health checks. */
   healthy: number;
-  deployment?: {
-    state: 'progressing' | 'complete' | 'failed';
-    revision: number;
-    startedAt?: string;
-    message?: string;
-  };
+  /** Live tasks of every revision (not being killed). */
+  tasks?: number;
+  /** Live tasks of the current revision. */
+  updated?: number;
+  /** Tasks being killed that have not ended yet. */
+  terminating?: number;
+  deployment?: Deployment;
   conditions?: Condition[];
   delayedUntil?: string;
   observedGeneration?: number;
+  /** The last 10 templates, oldest first. */
+  revisions?: ServiceRevision[];
+  /** The last 10 unexpected task ends, newest first. */
+  lastFailures?: TaskFailure[];
+  backoff?: LaunchBackoff;
+  /** When tasks were killed for health within the brake window (ISO 8601). */
+  healthKills?: string[];
 }
 export type Service = Resource<ServiceSpec, ServiceStatus>;
 

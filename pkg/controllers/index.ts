@@ -12,9 +12,14 @@ import type { Fence } from '../store/txn.js';
 import { GarbageCollector } from './gc/controller.js';
 import { NodeLifecycleController } from './nodes/controller.js';
 import { SchedulerController } from './scheduler/controller.js';
+import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './health/compute.js';
+import { ServicesController } from './services/controller.js';
+import { rollbackHandler } from './services/rollback.js';
 
 export interface LoopOptions {
   nodeLostGraceMs: number;
+  /** The health brake and surge-replace (services loop); defaults in health/compute.ts. */
+  health?: Partial<HealthPolicy>;
 }
 
 export interface LoopDeps {
@@ -30,9 +35,12 @@ export interface LoopDeps {
 export function leaderLoops(deps: LoopDeps): Runnable[] {
   const { store, informers, log } = deps;
   const recorder = new EventRecorder(store, 'leader', log, deps.fence);
+  // Every server answers rollbacks (a user's write), leader or not.
+  deps.api.addSubresource('services', 'POST', 'rollback', rollbackHandler(store));
   return [
     new SchedulerController({ store, informers, log, recorder }),
     new NodeLifecycleController({ store, informers, log, recorder, graceMs: deps.opts.nodeLostGraceMs }),
     new GarbageCollector({ store, informers, log }),
+    new ServicesController({ store, informers, log, recorder, options: deps.opts.health ? { health: { ...DEFAULT_HEALTH_POLICY, ...deps.opts.health } } : undefined }),
   ];
 }

@@ -139,3 +139,28 @@ export const schedulerPending = new Gauge({
   help: 'Tasks left waiting after the last scheduling cycle.',
   registers: [registry],
 });
+
+// ---- services ----
+export const serviceTasksCreated = new Counter({
+  name: 'stowage_service_tasks_created_total',
+  help: 'Tasks the services loop created.',
+  registers: [registry],
+});
+export const serviceTasksKilled = new Counter({
+  name: 'stowage_service_tasks_killed_total',
+  help: 'Tasks the services loop asked to stop, by reason (ScaleDown, Rollout, Unhealthy).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+export const serviceTaskEnds = new Counter({
+  name: 'stowage_service_task_ends_total',
+  help: 'Ended tasks the services loop recorded and deleted, by final state.',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});
+export const serviceDeployments = new Counter({
+  name: 'stowage_service_deployments_total',
+  help: 'Deployments by outcome (started, complete, failed).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});

@@ -1,0 +1,76 @@
+/**
+ * The conditions a Service's status carries, pure. A condition keeps its
+ * lastTransitionTime while its status stays the same, so an unchanged
+ * situation writes nothing.
+ *
+ *   Available          healthy >= minimumHealthCapacity x instances
+ *   Progressing        the deployment: rolling, complete, or past its deadline
+ *   DependenciesReady  (services with dependencies) every dependency healthy
+ *   LaunchDelayed      (while it is) crash-loop backoff holds launches back
+ *   Unschedulable      (while it is) tasks wait for a node: the scheduler's reason
+ *   HealthBrake        (while it is) unhealthy tasks wait for the brake
+ */
+import type { Condition, Deployment, Service } from '../../api/types.js';
+
+export interface DependencyState {
+  name: string;
+  ready: boolean;
+  /** "service/db: 1/3 healthy", "service/db not found". */
+  detail: string;
+}
+
+/** A dependency is ready when it exists and at least max(1, instances) of its tasks are ready. */
+export function dependencyState(name: string, dep: Service | undefined): DependencyState {
+  if (!dep) return { name, ready: false, detail: `service/${name} not found` };
+  const want = Math.max(1, dep.spec.instances);
+  const healthy = dep.status?.healthy ?? 0;
+  return { name, ready: healthy >= want, detail: `service/${name}: ${healthy}/${dep.spec.instances} healthy` };
+}
+
+export interface ConditionFacts {
+  healthy: number;
+  minHealthy: number;
+  instances: number;
+  deployment: Deployment;
+  dependencies: readonly DependencyState[];
+  delayedUntil?: string;
+  failures: number;
+  lastFailure?: string;
+  pending: number;
+  pendingReason?: string;
+  held: number;
+  brakeLimit: number;
+  brakeWindowSeconds: number;
+}
+
+export function buildConditions(f: ConditionFacts, prev: readonly Condition[] | undefined, now: string): Condition[] {
+  const out: Condition[] = [];
+  const add = (type: string, status: Condition['status'], reason: string, message: string) => {
+    const old = prev?.find((c) => c.type === type);
+    const lastTransitionTime = old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now;
+    out.push({ type, status, reason, message, lastTransitionTime });
+  };
+  const avail = f.healthy >= f.minHealthy && (f.instances === 0 || f.healthy > 0);
+  add('Available', avail ? 'True' : 'False', avail ? 'MinimumHealthy' : 'BelowMinimumHealthy', `${f.healthy}/${f.instances} healthy, minimum ${f.minHealthy}`);
+  const d = f.deployment;
+  if (d.state === 'complete') add('Progressing', 'True', 'DeploymentComplete', `revision ${d.revision} rolled out`);
+  else if (d.state === 'failed') add('Progressing', 'False', 'ProgressDeadlineExceeded', d.message ?? `revision ${d.revision} made no progress`);
+  else add('Progressing', 'True', 'RollingOut', `revision ${d.revision}: ${d.message ?? 'rolling out'}`);
+  if (f.dependencies.length > 0) {
+    const waiting = f.dependencies.filter((x) => !x.ready);
+    add(
+      'DependenciesReady',
+      waiting.length ? 'False' : 'True',
+      waiting.length ? 'WaitingForDependencies' : 'DependenciesHealthy',
+      (waiting.length ? waiting : f.dependencies).map((x) => x.detail).join('; '),
+    );
+  }
+  if (f.delayedUntil) {
+    add('LaunchDelayed', 'True', 'CrashLoopBackOff', `launches delayed until ${f.delayedUntil} after ${f.failures} failure(s)${f.lastFailure ? `; last: ${f.lastFailure}` : ''}`);
+  }
+  if (f.pending > 0 && f.pendingReason) add('Unschedulable', 'True', 'TasksPending', `${f.pending} task(s) pending: ${f.pendingReason}`);
+  if (f.held > 0) {
+    add('HealthBrake', 'True', 'TooManyHealthKills', `${f.held} unhealthy task(s) wait: at most ${f.brakeLimit} killed for health per ${f.brakeWindowSeconds}s`);
+  }
+  return out;
+}

@@ -1,0 +1,247 @@
+/**
+ * The services loop: a thin runner around computeService. Keys are
+ * "namespace/name" of Services.
+ *
+ *   Service change ──► its key, and the keys of services depending on it
+ *   Task change    ──► its owner's key (label stowage/owner: service/<name>)
+ *   reconcile(key) ──► computeService(service, tasks, dependencies, now)
+ *                        │
+ *        txn 1 (fenced): status (CAS on statusRev) + delete ended tasks
+ *                        + health kills      ── all or nothing: a failure is
+ *                                               recorded exactly once
+ *        then, in parallel: other kills (CAS on each task's spec) and
+ *                        creates (create-if-absent), 64 per transaction
+ *
+ * What this loop wrote is remembered until the informer shows it (owned.ts),
+ * so a quick second reconcile never creates the same instances twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { ApiError } from '../../api/errors.js';
+import { lookupKind } from '../../api/kinds.js';
+import { API_VERSION, type Service, type ServiceStatus, type Task } from '../../api/types.js';
+import type { Recorder } from '../../events/recorder.js';
+import type { InformerFactory } from '../../informer/factory.js';
+import type { Informer, InformerEvent } from '../../informer/informer.js';
+import { errMsg, type Logger } from '../../log/logger.js';
+import * as metrics from '../../metrics/metrics.js';
+import { Store, type Stored } from '../../store/store.js';
+import { MAX_TXN_OPS, Txn, type Fence } from '../../store/txn.js';
+import { jsonEqual } from '../../util/equal.js';
+import { Controller, type ReconcileResult } from '../controller.js';
+import { addKill } from '../tasks.js';
+import { computeService, type Kill, type Plan, type ServiceOptions } from './compute.js';
+import { dependencyState } from './conditions.js';
+import { OwnedTasks } from './owned.js';
+import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from './view.js';
+
+const SERVICE = lookupKind('Service')!;
+const TASK = lookupKind('Task')!;
+/** A create costs 2 operations (spec, status); a kill 2 (spec, assignment). */
+const PER_TXN = Math.floor(MAX_TXN_OPS / 2);
+const COMMIT_CONCURRENCY = 8;
+const SUFFIX = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export interface ServicesDeps {
+  store: Store;
+  informers: InformerFactory;
+  log: Logger;
+  recorder: Recorder;
+  options?: Partial<ServiceOptions>;
+  /** The clock (tests step it). */
+  now?: () => number;
+}
+
+export class ServicesController extends Controller {
+  private services!: Informer<Service>;
+  private tasks!: Informer<Task>;
+  private owned!: OwnedTasks;
+  /** Statuses this loop wrote that its informer may not have delivered yet. */
+  private readonly written = new Map<string, { uid: string | undefined; status: ServiceStatus; statusRev: string }>();
+
+  constructor(private readonly d: ServicesDeps) {
+    super('services', d.log.child({ controller: 'services' }), 4);
+  }
+
+  protected async setup(): Promise<void> {
+    this.services = await this.d.informers.get<Service>('Service');
+    this.tasks = await this.d.informers.get<Task>('Task');
+    this.owned = new OwnedTasks(this.tasks);
+    this.written.clear();
+    this.watch(this.services, (e) => this.onService(e));
+    this.watch(this.tasks, (e) => this.owned.onEvent(e));
+    this.owned.rebuild();
+    for (const s of this.services.list()) this.enqueue(keyOf(s.object));
+  }
+
+  private onService(e: InformerEvent<Service>): string[] {
+    const svc = e.stored.object;
+    const key = keyOf(svc);
+    const w = this.written.get(key);
+    if (e.type === 'DELETED') {
+      this.written.delete(key);
+      this.owned.forget(key);
+    } else if (w && (w.uid !== svc.metadata.uid || BigInt(e.stored.statusRev) >= BigInt(w.statusRev))) {
+      this.written.delete(key);
+    }
+    // Services that depend on this one wait for its health.
+    const dependents = this.services
+      .list()
+      .filter((s) => s.object.metadata.namespace === svc.metadata.namespace && s.object.spec.dependencies?.includes(svc.metadata.name))
+      .map((s) => keyOf(s.object));
+    return [key, ...dependents];
+  }
+
+  /** The service with the newest status: the informer's or the one we just wrote. */
+  private latest(s: Stored<Service>): Stored<Service> {
+    const w = this.written.get(keyOf(s.object));
+    if (!w || w.uid !== s.object.metadata.uid || BigInt(w.statusRev) <= BigInt(s.statusRev)) return s;
+    return { object: { ...s.object, status: w.status }, specRev: s.specRev, statusRev: w.statusRev };
+  }
+
+  protected async reconcile(key: string): Promise<ReconcileResult | void> {
+    const cached = this.services.get(key);
+    if (!cached) {
+      this.owned.forget(key);
+      return;
+    }
+    const s = this.latest(cached);
+    const svc = s.object;
+    const uid = svc.metadata.uid;
+    const stored = this.owned.tasksOf(key).filter((t) => t.object.spec.ownerUid === uid);
+    const byTask = new Map(stored.map((t) => [t.object, t]));
+    const ns = svc.metadata.namespace ?? 'default';
+    const deps = (svc.spec.dependencies ?? []).map((name) => dependencyState(name, this.services.get(`${ns}/${name}`)?.object));
+    const now = this.d.now?.() ?? Date.now();
+    const plan = computeService({ service: svc, tasks: stored.map((t) => t.object), dependencies: deps, now, options: this.d.options });
+    await this.apply(key, s, plan, byTask);
+    for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](svc, ev.reason, ev.message);
+    this.count(key, plan, s.object.status);
+    if (plan.requeueAfterMs !== undefined) return { requeueAfter: plan.requeueAfterMs };
+  }
+
+  private async apply(key: string, s: Stored<Service>, plan: Plan, byTask: Map<Task, Stored<Task>>): Promise<void> {
+    const svc = s.object;
+    const fence = this.ctx.fence();
+    const storedOf = (t: Task) => byTask.get(t)!;
+    // 1. Status with what it records (ended tasks, health kills): one transaction.
+    const first = this.d.store.txn().fence(fence);
+    const statusChanged = !jsonEqual(svc.status, plan.status);
+    if (statusChanged) Store.addPutStatus(first, SERVICE, svc.metadata.namespace, svc.metadata.name, plan.status, s.statusRev);
+    for (const r of plan.remove) Store.addRemove(first, TASK, storedOf(r.task));
+    const healthKills = plan.kill.filter((k) => k.reason === 'Unhealthy');
+    for (const k of healthKills) addKill(first, storedOf(k.task));
+    if (first.size > 0) {
+      const r = await first.commit();
+      if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
+      if (!r.succeeded) throw new ApiError('Conflict', `service ${key} or one of its ended tasks changed meanwhile`);
+      if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
+      for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
+      for (const k of healthKills) this.noteKill(key, k.task, r.revision);
+    }
+    // 2. Everything else, batched.
+    const batches: (() => Promise<boolean>)[] = [];
+    const kills = plan.kill.filter((k) => k.reason !== 'Unhealthy');
+    for (let i = 0; i < kills.length; i += PER_TXN) {
+      const batch = kills.slice(i, i + PER_TXN);
+      batches.push(() => this.commitKills(key, batch, storedOf, fence));
+    }
+    const tasks = this.newTasks(key, svc, plan);
+    for (let i = 0; i < tasks.length; i += PER_TXN) {
+      const batch = tasks.slice(i, i + PER_TXN);
+      batches.push(() => this.commitCreates(key, batch, fence));
+    }
+    let next = 0;
+    let failed = 0;
+    const worker = async () => {
+      while (next < batches.length) if (!(await batches[next++]!())) failed++;
+    };
+    await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, batches.length) }, worker));
+    if (failed > 0) throw new ApiError('Conflict', `${failed} of ${batches.length} task transaction(s) for service ${key} did not apply; reconciling again`);
+  }
+
+  private noteKill(key: string, t: Task, revision: string): void {
+    if (!t.status?.nodeName) return this.owned.deleted(key, t, revision);
+    const killed: Task = { ...t, spec: { ...t.spec, desiredState: 'Killed' }, metadata: { ...t.metadata, resourceVersion: revision } };
+    this.owned.wrote(key, { object: killed, specRev: revision, statusRev: '0' });
+  }
+
+  private async commitKills(key: string, batch: Kill[], storedOf: (t: Task) => Stored<Task>, fence: Fence | undefined): Promise<boolean> {
+    const txn = this.d.store.txn().fence(fence);
+    for (const k of batch) addKill(txn, storedOf(k.task));
+    return this.commit(txn, fence, `kill ${batch.length} task(s) of service ${key}`, (rev) => {
+      for (const k of batch) this.noteKill(key, k.task, rev);
+    });
+  }
+
+  private async commitCreates(key: string, batch: Task[], fence: Fence | undefined): Promise<boolean> {
+    const txn = this.d.store.txn().fence(fence);
+    for (const t of batch) Store.addCreate(txn, TASK, t);
+    return this.commit(txn, fence, `create ${batch.length} task(s) of service ${key}`, (rev) => {
+      for (const t of batch) {
+        t.metadata.resourceVersion = rev;
+        this.owned.wrote(key, { object: t, specRev: rev, statusRev: rev });
+      }
+      metrics.serviceTasksCreated.inc(batch.length);
+    });
+  }
+
+  private async commit(txn: Txn, fence: Fence | undefined, what: string, ok: (revision: string) => void): Promise<boolean> {
+    try {
+      const r = await txn.commit();
+      if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
+      if (r.succeeded) {
+        ok(r.revision);
+        return true;
+      }
+      this.log.debug('transaction lost a race', { what });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'Fenced') throw e;
+      this.log.warn('transaction failed', { what, error: errMsg(e) });
+    }
+    return false;
+  }
+
+  /** The tasks to create: the template, the owner, a fresh name each. */
+  private newTasks(key: string, svc: Service, plan: Plan): Task[] {
+    const { count, template, hash, revision } = plan.create;
+    const ns = svc.metadata.namespace ?? 'default';
+    const owner = `service/${svc.metadata.name}`;
+    const names = new Set<string>();
+    const out: Task[] = [];
+    while (out.length < count) {
+      const name = `${svc.metadata.name}-${suffix()}`;
+      if (names.has(name) || this.owned.taken(key, ns, name)) continue;
+      names.add(name);
+      out.push({
+        apiVersion: API_VERSION,
+        kind: 'Task',
+        metadata: { name, namespace: ns, labels: { [OWNER_LABEL]: owner, [HASH_LABEL]: hash, [REVISION_LABEL]: String(revision) } },
+        spec: { ...structuredClone(template), owner, ...(svc.metadata.uid ? { ownerUid: svc.metadata.uid } : {}), templateHash: hash },
+        status: { state: 'Pending' },
+      });
+    }
+    return out;
+  }
+
+  private count(key: string, plan: Plan, before: ServiceStatus | undefined): void {
+    for (const k of plan.kill) metrics.serviceTasksKilled.inc({ reason: k.reason });
+    for (const r of plan.remove) metrics.serviceTaskEnds.inc({ state: r.task.status?.state ?? 'Unknown' });
+    const a = before?.deployment;
+    const b = plan.status.deployment;
+    if (!b) return;
+    if (!a || a.revision !== b.revision || a.instances !== b.instances) metrics.serviceDeployments.inc({ result: 'started' });
+    if (b.state !== a?.state && b.state !== 'progressing') {
+      metrics.serviceDeployments.inc({ result: b.state });
+      this.log.info(`deployment ${b.state}`, { service: key, revision: b.revision, message: b.message });
+    }
+  }
+}
+
+const keyOf = (s: Service): string => `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
+
+function suffix(): string {
+  const b = randomBytes(5);
+  let s = '';
+  for (const x of b) s += SUFFIX[x % SUFFIX.length];
+  return s;
+}

@@ -1,0 +1,127 @@
+/**
+ * The services runner's view of tasks: an index from owner to tasks, built
+ * from the shared task informer, plus what this loop wrote that the
+ * informer has not delivered yet.
+ *
+ *   informer event ──► index (owner label "service/<name>" ──► task keys)
+ *                 └──► drop overlay entries the cache has caught up with
+ *   our commit    ──► overlay: created/killed tasks (at the txn revision), deleted ones (null)
+ *   tasksOf(svc)  ──► cache + overlay, newest spec wins
+ *
+ * Without the overlay, a reconcile that runs before the watch delivers its
+ * own creates would create the same instances again (Kubernetes'
+ * ReplicaSet "expectations" solve the same problem by counting).
+ */
+import type { Task } from '../../api/types.js';
+import type { Informer, InformerEvent } from '../../informer/informer.js';
+import type { Stored } from '../../store/store.js';
+import { OWNER_LABEL } from './view.js';
+
+/** An entry the cache may not hold yet; null = deleted by us. */
+interface Written {
+  stored: Stored<Task> | null;
+  rev: bigint;
+  at: number;
+}
+
+/** Entries older than this are dropped even if the cache never confirmed them (a lost watch). */
+const OVERLAY_TTL_MS = 30_000;
+
+/** "ns/name" of the service that owns t, if a service does. */
+export function serviceKeyOf(t: Task): string | undefined {
+  const owner = t.metadata.labels?.[OWNER_LABEL] ?? t.spec.owner;
+  if (!owner?.startsWith('service/')) return undefined;
+  return `${t.metadata.namespace ?? 'default'}/${owner.slice('service/'.length)}`;
+}
+
+const taskKey = (t: Task): string => `${t.metadata.namespace ?? 'default'}/${t.metadata.name}`;
+
+export class OwnedTasks {
+  private readonly byOwner = new Map<string, Set<string>>();
+  private readonly overlay = new Map<string, Map<string, Written>>();
+
+  constructor(private readonly tasks: Informer<Task>) {}
+
+  /** Index everything the informer holds (on start). */
+  rebuild(): void {
+    this.byOwner.clear();
+    this.overlay.clear();
+    for (const s of this.tasks.list()) this.index(s.object);
+  }
+
+  /** Keep the index and overlay current; returns the owning service's key. */
+  onEvent(e: InformerEvent<Task>): string | undefined {
+    const t = e.stored.object;
+    const key = e.key;
+    const svc = serviceKeyOf(t);
+    const before = e.old ? serviceKeyOf(e.old.object) : undefined;
+    if (before && before !== svc) this.byOwner.get(before)?.delete(key);
+    if (e.type === 'DELETED') {
+      if (svc) this.byOwner.get(svc)?.delete(key);
+    } else this.index(t);
+    const w = svc ? this.overlay.get(svc)?.get(key) : undefined;
+    // Once deleted, the cache no longer needs our word; otherwise only once it caught up.
+    if (w && (e.type === 'DELETED' || BigInt(e.stored.specRev) >= w.rev)) {
+      this.overlay.get(svc!)!.delete(key);
+    }
+    return svc;
+  }
+
+  private index(t: Task): void {
+    const svc = serviceKeyOf(t);
+    if (!svc) return;
+    let set = this.byOwner.get(svc);
+    if (!set) this.byOwner.set(svc, (set = new Set()));
+    set.add(taskKey(t));
+  }
+
+  /** The tasks of a service as this loop should see them. */
+  tasksOf(svc: string, now = Date.now()): Stored<Task>[] {
+    const out = new Map<string, Stored<Task>>();
+    for (const k of this.byOwner.get(svc) ?? []) {
+      const s = this.tasks.get(k);
+      if (s) out.set(k, s);
+    }
+    const ov = this.overlay.get(svc);
+    for (const [k, w] of ov ?? []) {
+      if (now - w.at > OVERLAY_TTL_MS) {
+        ov!.delete(k);
+        continue;
+      }
+      const c = out.get(k);
+      if (w.stored === null) {
+        if (!c || BigInt(c.specRev) <= w.rev) out.delete(k);
+        continue;
+      }
+      if (c && BigInt(c.specRev) >= w.rev) continue;
+      // Our spec is newer; the agent may have written a newer status meanwhile.
+      const newerStatus = c && BigInt(c.statusRev) > BigInt(w.stored.statusRev);
+      out.set(k, newerStatus ? { object: { ...w.stored.object, status: c.object.status }, specRev: w.stored.specRev, statusRev: c.statusRev } : w.stored);
+    }
+    return [...out.values()];
+  }
+
+  /** Whether a task name is taken in a namespace (by the cache or by our unconfirmed creates). */
+  taken(svc: string, namespace: string, name: string): boolean {
+    const key = `${namespace}/${name}`;
+    return this.tasks.get(key) !== undefined || this.overlay.get(svc)?.has(key) === true;
+  }
+
+  wrote(svc: string, stored: Stored<Task>): void {
+    this.set(svc, taskKey(stored.object), { stored, rev: BigInt(stored.specRev), at: Date.now() });
+  }
+
+  deleted(svc: string, t: Task, revision: string): void {
+    this.set(svc, taskKey(t), { stored: null, rev: BigInt(revision), at: Date.now() });
+  }
+
+  forget(svc: string): void {
+    this.overlay.delete(svc);
+  }
+
+  private set(svc: string, key: string, w: Written): void {
+    let m = this.overlay.get(svc);
+    if (!m) this.overlay.set(svc, (m = new Map()));
+    m.set(key, w);
+  }
+}

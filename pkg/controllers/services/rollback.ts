@@ -1,0 +1,84 @@
+/**
+ * `POST /api/v1/services/<ns>/<name>/rollback` with `{"revision"?: N}`:
+ * a compare-and-swap of the service's spec back to a template from its
+ * revision history. Served by every server (it is a user's write, not a
+ * loop's); the services loop then rolls the service over like any other
+ * template change.
+ *
+ *   status.revisions [.., {2, h2}, {3, h3}]   spec template = h3 (current)
+ *   undo            ──► template of 2 (the newest that is not current)
+ *   undo --to N     ──► template of N (404 if unknown, 400 if current)
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, isApiError } from '../../api/errors.js';
+import { lookupKind } from '../../api/kinds.js';
+import type { Service, ServiceRevision } from '../../api/types.js';
+import { readJson, sendJson } from '../../server/respond.js';
+import type { Target } from '../../server/http.js';
+import type { Store } from '../../store/store.js';
+import { templateHash, templateOf, withTemplate } from './template.js';
+
+const SERVICE = lookupKind('Service')!;
+
+/** The revision to go back to, or an ApiError that names the problem. */
+export function rollbackTarget(svc: Service, revision?: number): ServiceRevision {
+  const ref = `service/${svc.metadata.name}`;
+  const history = svc.status?.revisions ?? [];
+  const hash = templateHash(templateOf(svc.spec));
+  if (revision !== undefined) {
+    const r = history.find((x) => x.revision === revision);
+    if (!r) {
+      const known = history.map((x) => x.revision).join(', ');
+      throw new ApiError('NotFound', `revision ${revision} of ${ref} not found; known revisions: ${known || 'none yet'}`, [
+        { field: 'revision', rule: 'exists', message: `unknown revision ${revision}` },
+      ]);
+    }
+    if (r.hash === hash) throw new ApiError('BadRequest', `revision ${revision} is the current template of ${ref}; nothing to roll back`);
+    return r;
+  }
+  const prev = [...history].reverse().find((x) => x.hash !== hash);
+  if (!prev) {
+    throw new ApiError('BadRequest', `nothing to roll back to: ${ref} has ${history.length ? 'only its current revision' : 'no revision history yet'}`);
+  }
+  return prev;
+}
+
+async function readBody(req: IncomingMessage): Promise<{ revision?: number }> {
+  if (req.headers['content-length'] === '0') return {};
+  let body: unknown;
+  try {
+    body = await readJson(req);
+  } catch (e) {
+    if (isApiError(e, 'BadRequest') && /empty/.test(e.message)) return {};
+    throw e;
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('BadRequest', 'expected a JSON object like {"revision": 2}');
+  const rev = (body as { revision?: unknown }).revision;
+  if (rev !== undefined && (typeof rev !== 'number' || !Number.isInteger(rev) || rev < 1)) {
+    throw new ApiError('BadRequest', `revision must be a positive integer, got ${JSON.stringify(rev)}`, [{ field: 'revision', rule: 'minimum', message: 'a positive integer' }]);
+  }
+  return rev === undefined ? {} : { revision: rev };
+}
+
+/** The subresource handler; answers the updated Service. */
+export function rollbackHandler(store: Store) {
+  return async (t: Target, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { revision } = await readBody(req);
+    for (let attempt = 0; ; attempt++) {
+      const cur = await store.get<Service>(SERVICE, t.namespace, t.name);
+      if (!cur) throw new ApiError('NotFound', `service "${t.name}" not found in namespace "${t.namespace ?? 'default'}"`);
+      const target = rollbackTarget(cur.object, revision);
+      const next: Service = { ...cur.object, spec: withTemplate(cur.object.spec, target.template) };
+      delete next.status;
+      try {
+        const updated = await store.update(SERVICE, next, cur, cur.specRev);
+        sendJson(res, 200, { ...updated.object, status: cur.object.status });
+        return;
+      } catch (e) {
+        // someone else wrote the service meanwhile: decide again on the new version
+        if (attempt < 3 && isApiError(e, 'Conflict')) continue;
+        throw e;
+      }
+    }
+  };
+}

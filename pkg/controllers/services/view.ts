@@ -1,0 +1,92 @@
+/**
+ * How the services loop sees one task (pure):
+ *
+ *   terminal (Succeeded/Failed/Killed/Lost) ──► record, delete
+ *   desiredState Killed, not ended ──────────► terminating: gone for instances,
+ *                                               still occupying capacity
+ *   live ──► current template | old template
+ *            ready = Running and (Healthy, or no health checks)
+ *            condemned = Unhealthy past maxConsecutiveFailures (health policy)
+ */
+import { TERMINAL_STATES, type Task, type TaskFailure, type TaskState } from '../../api/types.js';
+import { condemned } from '../health/compute.js';
+
+export const REVISION_LABEL = 'stowage/revision';
+export const HASH_LABEL = 'stowage/template-hash';
+export const OWNER_LABEL = 'stowage/owner';
+
+export interface TaskView {
+  task: Task;
+  name: string;
+  state: TaskState;
+  hash: string | undefined;
+  revision: number;
+  terminal: boolean;
+  terminating: boolean;
+  bound: boolean;
+  ready: boolean;
+  condemned: boolean;
+  createdMs: number;
+  /** When it became ready (ms), if it is. */
+  readySince?: number;
+}
+
+export function viewOf(t: Task): TaskView {
+  const state = t.status?.state ?? 'Pending';
+  const terminal = TERMINAL_STATES.has(state);
+  const hasChecks = (t.spec.healthChecks?.length ?? 0) > 0;
+  const ready = !terminal && state === 'Running' && (!hasChecks || t.status?.health === 'Healthy');
+  const readyAt = hasChecks ? t.status?.healthyAt : t.status?.startedAt;
+  return {
+    task: t,
+    name: t.metadata.name,
+    state,
+    hash: t.spec.templateHash ?? t.metadata.labels?.[HASH_LABEL],
+    revision: Number(t.metadata.labels?.[REVISION_LABEL] ?? 0),
+    terminal,
+    terminating: !terminal && t.spec.desiredState === 'Killed',
+    bound: !!t.status?.nodeName,
+    ready,
+    condemned: !terminal && condemned(t),
+    createdMs: Date.parse(t.metadata.creationTimestamp ?? '') || 0,
+    ...(ready ? { readySince: Date.parse(readyAt ?? '') || 0 } : {}),
+  };
+}
+
+/**
+ * Kill order for surplus tasks: the least useful first — unplaced, then not
+ * running, then not ready, then the youngest (Marathon kills youngest first).
+ */
+export function killOrder(a: TaskView, b: TaskView): number {
+  const rank = (v: TaskView) => (!v.bound ? 0 : v.state !== 'Running' ? 1 : !v.ready ? 2 : 3);
+  return rank(a) - rank(b) || b.createdMs - a.createdMs || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
+}
+
+/** Order for old tasks in a rollout: not ready first, then the oldest revision, then the youngest. */
+export function oldKillOrder(a: TaskView, b: TaskView): number {
+  return Number(a.ready) - Number(b.ready) || a.revision - b.revision || killOrder(a, b);
+}
+
+/**
+ * What a terminal task says about the service: a failure to record (with
+ * whether it counts toward the launch backoff), or nothing when the loop
+ * asked for the stop itself.
+ */
+export function endOf(v: TaskView, now: number): { failure?: TaskFailure; backoff: boolean } {
+  const t = v.task;
+  const st = t.status;
+  if (!v.terminal) return { backoff: false };
+  if (v.state === 'Killed' && t.spec.desiredState === 'Killed') return { backoff: false };
+  const at = Math.min(now, Date.parse(st?.finishedAt ?? '') || now);
+  const failure: TaskFailure = {
+    task: v.name,
+    ...(v.revision ? { revision: v.revision } : {}),
+    state: v.state,
+    ...(st?.exitCode !== undefined ? { exitCode: st.exitCode } : {}),
+    ...(st?.reason ? { reason: st.reason } : v.state === 'Succeeded' ? { reason: 'Exited' } : {}),
+    ...(st?.message ? { message: st.message } : {}),
+    ...(st?.nodeName ? { node: st.nodeName } : {}),
+    at: new Date(at).toISOString(),
+  };
+  return { failure, backoff: v.state === 'Failed' || v.state === 'Succeeded' };
+}
