@@ -230,7 +230,7 @@ test('rollout undo posts the revision to the rollback endpoint', async () => {
   const r = await cli('rollout', 'undo', 'service/hello', '--to-revision', '1');
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(api.requests.at(-1)!.body, { revision: 1 });
-  assert.equal(r.out, 'service/hello rolled back to revision 3\n');
+  assert.equal(r.out, 'service/hello rolled back to revision 1\n');
 });
 
 test('version prints both; an unreachable server fails after the client line', async () => {

@@ -6,6 +6,7 @@ import { parseDuration } from '../duration.js';
 import { nonNegativeInt } from '../flags.js';
 import { objectPath, refOf, singleTarget } from '../kinds.js';
 import { waitForServices } from '../rollout/wait.js';
+import { revisionOfSpec } from '../../controllers/services/template.js';
 
 export function registerRollout(program: Command, io: Io, deps: Deps): void {
   const rollout = program.command('rollout').description("follow or undo a service's deployment");
@@ -33,8 +34,8 @@ export async function runRolloutStatus(ctx: Ctx, args: string[], timeout: string
 export async function runRolloutUndo(ctx: Ctx, args: string[], revision: number | undefined): Promise<void> {
   const t = singleTarget(args, 'service');
   const body = revision === undefined ? {} : { revision };
-  const answer = await ctx.client.post<Partial<Service> & { revision?: number }>(`${objectPath(t.kind, ctx.g.namespace, t.name)}/rollback`, body);
-  // The answer's shape is not pinned down yet: the updated Service, or {revision}.
-  const rev = answer?.revision ?? answer?.status?.deployment?.revision ?? revision;
+  const answer = await ctx.client.post<Partial<Service>>(`${objectPath(t.kind, ctx.g.namespace, t.name)}/rollback`, body);
+  // The answer is the updated Service: its spec now holds the template of the revision gone back to.
+  const rev = (answer?.spec ? revisionOfSpec(answer.spec, answer.status?.revisions)?.revision : undefined) ?? revision;
   ctx.out(`${refOf(t.kind, t.name)} rolled back${rev !== undefined ? ` to revision ${rev}` : ''}\n`);
 }

@@ -33,3 +33,27 @@ test('events are printed oldest first, newest last', () => {
   const out = describe(fx.service, { events: [fx.event, older] }, fx.NOW);
   assert.ok(out.indexOf('Older') < out.indexOf('Unhealthy'));
 });
+
+test('a service: its revisions (current starred), last failures and launch backoff', () => {
+  const tpl = { image: 'localhost/stowage-busybox:1', command: ['/bin/sh', '-c', 'exit 1'], resources: { cpus: 0.1, mem: 32, disk: 0 } };
+  const svc = {
+    ...fx.service,
+    status: {
+      ...fx.service.status!,
+      tasks: 3, updated: 1, terminating: 1,
+      deployment: { state: 'failed' as const, revision: 2, message: 'no progress for 600s' },
+      backoff: { failures: 4, lastFailureAt: '2026-01-01T11:59:50Z' },
+      delayedUntil: '2026-01-01T12:00:10Z',
+      revisions: [
+        { revision: 1, hash: 'aaaaaaaaaa', template: { ...tpl, command: ['httpd'] }, createdAt: '2026-01-01T10:00:00Z' },
+        { revision: 2, hash: 'bbbbbbbbbb', template: tpl, createdAt: '2026-01-01T11:00:00Z' },
+      ],
+      lastFailures: [{ task: 'hello-abcde', revision: 2, state: 'Failed' as const, exitCode: 1, reason: 'Error', message: 'boom\nagain', at: '2026-01-01T11:59:50Z' }],
+    },
+  };
+  const out = describe(svc, {}, fx.NOW);
+  assert.match(out, /\n  Tasks: +3 live, 1 of the current revision, 1 terminating\n/);
+  assert.match(out, /\n  Delayed Until: +2026-01-01T12:00:10Z\n  Launch Failures: +4 in a row, last 10s ago\n/);
+  assert.match(out, /\nRevisions:\n  REVISION +HASH +IMAGE +COMMAND +CREATED\n  2\* +bbbbbbbbbb +localhost\/stowage-busybox:1 +\/bin\/sh -c 'exit 1' +2026-01-01T11:00:00Z\n  1 +aaaaaaaaaa .* httpd /);
+  assert.match(out, /\nLast Failures:\n  AGE +TASK +REVISION +STATE +EXIT +REASON +MESSAGE\n  10s +hello-abcde +2 +Failed +1 +Error +boom again\n/);
+});

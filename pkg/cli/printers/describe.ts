@@ -3,7 +3,7 @@
  * related to it (a service's tasks, a job's runs) and its events, newest last.
  */
 import type {
-  AnyResource, Condition, Event, HealthCheck, Job, JobRun, Namespace, Node, Resources, Service, Task, TaskTemplate,
+  AnyResource, Condition, Event, HealthCheck, Job, JobRun, Namespace, Node, Resources, Service, Task, TaskFailure, TaskTemplate,
 } from '../../api/types.js';
 import { age } from './age.js';
 import { eventTime, jobSchedule, nodeState, num, quota, taskPorts, taskOwner } from './columns.js';
@@ -86,11 +86,34 @@ function service(s: Service, now: Date): string {
       ['Instances', st ? `${num(st.instances)} desired, ${num(st.running)} running, ${num(st.healthy)} healthy` : '<none>'],
       ['Deployment', d ? `${d.state}, revision ${d.revision}${d.startedAt ? `, started ${age(d.startedAt, now)} ago` : ''}` : undefined],
       ['Message', d?.message],
+      ['Tasks', st?.tasks !== undefined ? `${st.tasks} live, ${num(st.updated)} of the current revision, ${num(st.terminating)} terminating` : undefined],
       ['Delayed Until', st?.delayedUntil],
+      ['Launch Failures', st?.backoff?.failures ? `${st.backoff.failures} in a row${st.backoff.lastFailureAt ? `, last ${age(st.backoff.lastFailureAt, now)} ago` : ''}` : undefined],
       ['Observed Generation', st?.observedGeneration],
     ]) +
-    conditions(st?.conditions)
+    conditions(st?.conditions) +
+    revisions(s) +
+    failures(st?.lastFailures, now)
   );
+}
+
+function revisions(s: Service): string {
+  const rs = s.status?.revisions;
+  if (!rs?.length) return '';
+  const current = s.status?.deployment?.revision;
+  const rows = [...rs].reverse().map((r) => [
+    `${r.revision}${r.revision === current ? '*' : ''}`, r.hash, r.template.image ?? '', commandLine(r.template.command) ?? '', r.createdAt,
+  ]);
+  return 'Revisions:\n' + indent(renderTable(['REVISION', 'HASH', 'IMAGE', 'COMMAND', 'CREATED'], rows));
+}
+
+function failures(fs: TaskFailure[] | undefined, now: Date): string {
+  if (!fs?.length) return '';
+  const rows = fs.map((f) => [
+    age(f.at, now), f.task, f.revision !== undefined ? String(f.revision) : '', f.state, f.exitCode !== undefined ? String(f.exitCode) : '',
+    f.reason ?? '', (f.message ?? '').replace(/\s*\n\s*/g, ' '),
+  ]);
+  return 'Last Failures:\n' + indent(renderTable(['AGE', 'TASK', 'REVISION', 'STATE', 'EXIT', 'REASON', 'MESSAGE'], rows));
 }
 
 function task(t: Task, now: Date): string {

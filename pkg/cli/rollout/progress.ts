@@ -32,7 +32,8 @@ export function progressOf(svc: Service): Progress {
     state: observed ? state : 'pending',
     revision: st?.deployment?.revision,
     observed,
-    done: observed && state === 'complete' && healthy === desired,
+    // healthy may briefly exceed desired while a surge replacement and the task it replaces overlap
+    done: observed && state === 'complete' && healthy >= desired,
     failed: observed && state === 'failed',
     message: st?.deployment?.message,
   };
