@@ -8,7 +8,6 @@
  *           few reconciles per node (starts are instant)
  */
 import Docker from 'dockerode';
-import { inspect } from 'node:util';
 import type { Logger } from '../log/logger.js';
 import type { AgentOptions } from './agent.js';
 import type { AgentConfig } from './flags.js';
@@ -20,25 +19,11 @@ export type DriverOptions = Omit<AgentOptions, 'config' | 'log'>;
 /** How long to wait for the engine's event stream before listing anyway (the list catches up). */
 const EVENTS_READY_MS = 5000;
 
-/**
- * docker-modem 5 formats every request's options with util.inspect({showHidden,
- * depth: null}) whether or not debug logging is on. The options carry the
- * runtime's keep-alive http.Agent, so each request walks every pooled socket:
- * 50 starts at once blocked the event loop ~13 s (50 starts took 15 s; 4.5 s
- * with this). A one-line inspect of the agent fixes it. It belongs in
- * DockerRuntime's constructor; until it is there, the agent wiring does it.
- */
-function quietInspect(rt: DockerRuntime): void {
-  const agent = (rt.docker.modem as { agent?: object }).agent;
-  if (agent && !(inspect.custom in agent)) Object.defineProperty(agent, inspect.custom, { value: () => '[http.Agent]' });
-}
-
 export function driverOptions(config: AgentConfig, log: Logger): DriverOptions {
   if (config.driver === 'docker') {
     return {
       runtimeFor: async (node) => {
         const rt = new DockerRuntime({ nodeName: node, socketPath: config.dockerSocket, log });
-        quietInspect(rt);
         await Promise.race([rt.ready(), new Promise((r) => setTimeout(r, EVENTS_READY_MS))]);
         return rt;
       },

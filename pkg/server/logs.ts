@@ -31,6 +31,8 @@ export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerR
     const up = request(
       { host, port, path: `/tasks/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log?${qs}`, method: 'GET', timeout: 5000 },
       (ares) => {
+        // the timeout guards the connect; a followed log of a quiet task may be silent for long
+        up.setTimeout(0);
         res.writeHead(ares.statusCode ?? 502, { 'content-type': ares.headers['content-type'] ?? 'text/plain; charset=utf-8' });
         ares.pipe(res);
         ares.on('end', resolve);

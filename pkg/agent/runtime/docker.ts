@@ -17,6 +17,7 @@
  */
 import Docker from 'dockerode';
 import http from 'node:http';
+import { inspect } from 'node:util';
 import type { Readable } from 'node:stream';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { RuntimeError, type ContainerInfo, type ContainerSpec, type Runtime, type RuntimeEvent } from './runtime.js';
@@ -54,6 +55,11 @@ export class DockerRuntime implements Runtime {
     this.log = o.log.child({ runtime: 'docker', node: o.nodeName });
     // Unbounded sockets: the event stream and followed logs each hold one for long.
     this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: 32 });
+    // docker-modem formats every request's options with util.inspect({showHidden,
+    // depth: null}), debug logging or not; the options carry this agent, so each
+    // request walked every pooled socket (50 parallel starts blocked the event
+    // loop ~13 s). A one-line inspect of the agent avoids it.
+    Object.defineProperty(this.agent, inspect.custom, { value: () => '[http.Agent]' });
     this.docker = new Docker({ socketPath: o.socketPath ?? '/var/run/docker.sock', agent: this.agent } as Docker.DockerOptions);
     this.events = new EventStream({
       docker: this.docker,
