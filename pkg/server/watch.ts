@@ -7,8 +7,9 @@
  *   R:     the state at R is the starting point; only changes after R are sent
  *          (Last-Event-ID works the same, so EventSource clients resume)
  *
- * Each event: `event: ADDED|MODIFIED|DELETED`, `id: <etcd revision>`,
- * `data: <object>`. A private informer per stream joins spec and status.
+ * Each event: `event: ADDED|MODIFIED|DELETED`, `id: <etcd revision>` (of
+ * the change; for the initial ADDED, of the list), `data: <object>`. A
+ * private informer per stream joins spec and status.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
@@ -18,6 +19,8 @@ import type { AnyResource } from '../api/types.js';
 import { Informer, type InformerEvent } from '../informer/informer.js';
 import type { Logger } from '../log/logger.js';
 import * as metrics from '../metrics/metrics.js';
+import { unavailable } from '../store/errors.js';
+import { ROOT } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 
 const PING_MS = 15_000;
@@ -34,39 +37,87 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
   if (rv !== undefined && !/^\d+$/.test(rv)) {
     throw new ApiError('BadRequest', `resourceVersion must be a decimal etcd revision; got "${rv}"`, [{ field: 'resourceVersion', rule: 'integer', message: 'not a revision' }]);
   }
-  const inf = new Informer<AnyResource>(store, p.kind, log, rv);
+  // The starting point: R, or now. Reading "now" also answers 503 at once
+  // when etcd is down, instead of a stream that never starts.
+  const from = rv ?? (await headRevision(store));
+  const inf = new Informer<AnyResource>(store, p.kind, log, from);
   const wanted = (o: AnyResource) =>
     (!p.kind.namespaced || p.namespace === undefined || o.metadata.namespace === p.namespace) && (!p.selector || matches(p.selector, o.metadata.labels));
 
-  const buffered: InformerEvent<AnyResource>[] = [];
+  const buffered: [InformerEvent<AnyResource>, string][] = [];
   let started = false;
-  const send = (e: InformerEvent<AnyResource>) => {
+  const send = (e: InformerEvent<AnyResource>, id: string) => {
     const o = e.stored.object;
     if (!wanted(o)) return;
-    res.write(`event: ${e.type}\nid: ${e.revision}\ndata: ${JSON.stringify(o)}\n\n`);
+    res.write(`event: ${e.type}\nid: ${id}\ndata: ${JSON.stringify(o)}\n\n`);
   };
-  // When resuming, the informer's initial list is the starting point, not news.
-  const resume = rv !== undefined;
-  const off = inf.onChange((e) => (started ? send(e) : resume ? undefined : buffered.push(e)));
-  await inf.start(); // throws Gone when R was compacted away
+  const off = inf.onChange((e) => {
+    // The informer's list at `from` is the starting point: news only without R.
+    // Everything else is a change after it, possibly arriving before start() returns.
+    const initial = BigInt(e.revision) <= BigInt(from);
+    if (initial && rv !== undefined) return;
+    const id = initial ? from : changeRevision(e);
+    if (started) send(e, id);
+    else buffered.push([e, id]);
+  });
+  let gone = false;
+  const closed = new Promise<void>((resolve) => {
+    const done = () => {
+      gone = true;
+      resolve();
+    };
+    req.once('close', done);
+    res.once('close', done);
+  });
+  try {
+    // throws Gone when R was compacted away; retries while etcd is unreachable
+    await Promise.race([inf.start(), closed]);
+  } catch (e) {
+    off();
+    await inf.stop();
+    throw e;
+  }
+  if (gone) {
+    // the client left while we waited for etcd
+    off();
+    await inf.stop();
+    return;
+  }
   res.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  res.write(`: watching ${p.kind.plural} from revision ${inf.revision}\n\n`);
+  res.write(`: watching ${p.kind.plural} from revision ${from}\n\n`);
   started = true;
-  for (const e of buffered.splice(0)) send(e);
+  for (const [e, id] of buffered.splice(0)) send(e, id);
   metrics.watchStreams.inc();
   const ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    req.on('close', done);
-    res.on('close', done);
-  });
+  await closed;
   clearInterval(ping);
   off();
   metrics.watchStreams.dec();
   await inf.stop();
+}
+
+async function headRevision(store: Store): Promise<string> {
+  try {
+    return String((await store.client.get(`${ROOT}/`).exec()).header.revision);
+  } catch (e) {
+    throw unavailable(e);
+  }
+}
+
+/**
+ * The revision of the change an event reports. Not e.revision: that is the
+ * header of etcd's watch response, which for a catch-up batch (resuming from
+ * an old revision) is the newest revision for every event of the batch, so a
+ * client resuming from the first event's id would skip the rest.
+ */
+function changeRevision(e: InformerEvent<AnyResource>): string {
+  if (e.type === 'DELETED') return e.revision; // the informer keeps no revision of the delete itself
+  const s = e.stored;
+  if (e.old && e.old.specRev === s.specRev && s.statusRev !== '0') return s.statusRev; // a status write
+  return s.specRev;
 }

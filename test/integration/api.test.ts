@@ -6,7 +6,9 @@
  *
  *   test ──HTTP──► bin/stowage server ──gRPC──► etcd (hack/etcd.sh)
  *
- * The watch stream is in api-watch.test.ts, etcd outages in api-etcd.test.ts.
+ * The test holds leadership itself until the last test, so no loop writes
+ * beside it (etcd revisions move only when the test writes). The watch
+ * stream is in api-watch.test.ts, etcd outages in api-etcd.test.ts.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
+import type { Etcd3 } from 'etcd3';
+import { Election } from '../../pkg/election/election.js';
+import { nopLogger } from '../../pkg/log/logger.js';
+import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -95,18 +102,25 @@ describe('REST API of a real stowage server', () => {
   let base: string;
   let listen: string;
   let log = '';
+  let client: Etcd3;
+  let election: Election;
   const api = (method: string, path: string, body?: unknown, opts?: { agent?: Agent; headers?: Record<string, string> }) => call(base, method, path, body, opts);
 
   before(async () => {
     assert.ok(existsSync(STOWAGE), 'run `make build` first: bin/stowage is missing');
     etcd = await startEtcd();
+    client = newEtcdClient({ endpoints: etcd.endpoint });
+    election = new Election(client, { ttl: 2, identity: 'test-leader' }, nopLogger);
+    const elected = new Promise((r) => election.once('elected', r));
+    await election.start();
+    await elected;
     const port = await freePort();
     listen = `127.0.0.1:${port}`;
     base = `http://${listen}`;
     server = spawn(STOWAGE, ['server', '--etcd', etcd.endpoint, '--listen', listen, '--lease-ttl', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (d) => (log = (log + d).slice(-8000)));
     server.stderr!.on('data', (d) => (log = (log + d).slice(-8000)));
-    await waitFor('the server to lead', async () => {
+    await waitFor('the server to see the leader', async () => {
       if (server.exitCode !== null) throw new Error(`stowage server exited ${server.exitCode}: ${log}`);
       const r = await api('GET', '/readyz');
       return r.status === 200 && r.json.leader ? true : undefined;
@@ -121,6 +135,8 @@ describe('REST API of a real stowage server', () => {
       await exited;
       clearTimeout(t);
     }
+    await election?.stop();
+    client?.close();
     etcd?.stop();
   });
 
@@ -131,12 +147,10 @@ describe('REST API of a real stowage server', () => {
       assert.equal(r.text, 'ok\n');
     });
 
-    it('/readyz: etcd ok and who leads (this server, named by host, pid and address)', async () => {
+    it('/readyz: etcd ok and who leads (a standby names the leader)', async () => {
       const r = await api('GET', '/readyz');
       assert.equal(r.status, 200);
-      assert.equal(r.json.etcd, 'ok');
-      assert.equal(r.json.isLeader, true);
-      assert.equal(r.json.leader, `${(await import('node:os')).hostname()}/${server.pid}@${listen}`);
+      assert.deepEqual(r.json, { etcd: 'ok', leader: 'test-leader', isLeader: false });
     });
 
     it('/version is the package version', async () => {
@@ -601,5 +615,15 @@ describe('REST API of a real stowage server', () => {
       assert.ok(j.level && j.message && j.timestamp, l);
     }
     assert.ok(lines.some((l) => JSON.parse(l).message === 'serving'));
+  });
+
+  it('when the leader steps down this server leads, and /readyz names it by host, pid and address', async () => {
+    await election.stop();
+    const r = await waitFor('the server to lead', async () => {
+      const x = await api('GET', '/readyz');
+      return x.json?.isLeader ? x : undefined;
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { etcd: 'ok', leader: `${hostname()}/${server.pid}@${listen}`, isLeader: true });
   });
 });
