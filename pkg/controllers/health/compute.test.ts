@@ -122,7 +122,16 @@ describe('health in the services loop', () => {
     assert.equal(p3.kill.length, 2);
   });
 
-  it('old unhealthy tasks in a rollout go through the brake too', () => {
+  it('once the new revision has a ready task, condemned old tasks go at once (a rollback of a broken template)', () => {
+    const v1 = svcWith(4, { command: ['v1'] });
+    const v2 = svcWith(4, { command: ['v2'] });
+    const tasks = [...Array.from({ length: 4 }, (_, i) => well(v1, i)), sick(v2, 5), sick(v2, 6)];
+    const p = computeService({ service: v1, tasks, dependencies: [], now: T0 + 100_000 });
+    assert.deepEqual(p.kill.map((k) => k.reason), ['Rollout', 'Rollout']);
+    assert.equal(p.status.deployment?.state, 'complete');
+  });
+
+  it('old unhealthy tasks in a rollout go through the brake while no new task is ready', () => {
     const v1 = svcWith(4, { command: ['v1'] });
     const v2 = svcWith(4, { command: ['v2'] });
     const p = computeService({ service: v2, tasks: Array.from({ length: 4 }, (_, i) => sick(v1, i)), dependencies: [], now: T0 + 100_000 });

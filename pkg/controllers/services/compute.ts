@@ -8,6 +8,8 @@
  *        └─► live ─┬─ condemned ──────► health policy (surge-replace, brake)
  *                  ├─ old template ───► rollout: kill unready, then ready ones
  *                  │                     while healthy - 1 >= minHealthy
+ *                  │                     (condemned old ones wait for the brake
+ *                  │                      until a new task is ready)
  *                  └─ current ────────► create up to instances (+ surge) within
  *                                        maxTotal, after dependencies and backoff;
  *                                        kill the surplus, least useful first
@@ -147,7 +149,10 @@ export function computeService(input: ComputeInput): Plan {
   const br = brake(prev?.healthKills, n, o.health, now);
   const hp = planHealth({
     current: cur.filter((v) => v.condemned).sort(byCreated).map((v) => v.task),
-    old: old.filter((v) => v.condemned).sort(byCreated).map((v) => v.task),
+    // Once the new revision has a ready task, the rollout removes condemned old
+    // tasks like any unready old task; before that the brake guards them (a sick
+    // dependency during an upgrade must not take everything down).
+    old: curReady === 0 ? old.filter((v) => v.condemned).sort(byCreated).map((v) => v.task) : [],
     ready: curReady,
     instances: n,
     headroom: Math.max(0, maxTotal - n),
@@ -181,7 +186,7 @@ export function computeService(input: ComputeInput): Plan {
   let readyAll = live.filter((v) => v.ready && !killed.has(v.task)).length;
   if (!depsGate) {
     for (const v of old.filter((x) => !killed.has(x.task)).sort(oldKillOrder)) {
-      if (v.condemned) continue; // the health policy's, within the brake
+      if (v.condemned && curReady === 0) continue; // the health policy's, within the brake
       if (v.ready) {
         if (readyAll - 1 < minHealthy) continue;
         readyAll--;
