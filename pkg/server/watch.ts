@@ -39,7 +39,8 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
   }
   // The starting point: R, or now. Reading "now" also answers 503 at once
   // when etcd is down, instead of a stream that never starts.
-  const from = rv ?? (await headRevision(store));
+  const head = await headRevision(store);
+  const from = rv ?? head;
   const inf = new Informer<AnyResource>(store, p.kind, log, from);
   const wanted = (o: AnyResource) =>
     (!p.kind.namespaced || p.namespace === undefined || o.metadata.namespace === p.namespace) && (!p.selector || matches(p.selector, o.metadata.labels));
