@@ -125,3 +125,35 @@ describe('schedule: quota, priority, blocking', () => {
     assert.equal(s.node('a')!.freeCpu + s.node('b')!.freeCpu, 0);
   });
 });
+
+describe('schedule: owners inside a namespace (hierarchical DRF)', () => {
+  it('a big service applied beside small ones does not take the cluster before they get their instances', () => {
+    // three 1-cpu racks; big asks 12 x 0.3, spread 6 x 0.1 GROUP_BY rack, unique 4 x 0.1 UNIQUE hostname
+    const s = snap(['a', 'b', 'c'].map((r) => mkNode(`n-${r}`, { cpus: 1, mem: 1024, attrs: { rack: r } })));
+    const pending = [
+      ...Array.from({ length: 12 }, (_, i) => mkReq(`big-${i}`, { owner: 'service/big', cpus: 0.3, mem: 16 })),
+      ...Array.from({ length: 6 }, (_, i) => mkReq(`spread-${i}`, { owner: 'service/spread', cpus: 0.1, mem: 16, constraints: [['rack', 'GROUP_BY', '3']] })),
+      ...Array.from({ length: 4 }, (_, i) => mkReq(`unique-${i}`, { owner: 'service/unique', cpus: 0.1, mem: 16, constraints: [['hostname', 'UNIQUE']] })),
+    ];
+    const r = schedule(s, pending, []);
+    const placed = (p: string) => r.placements.filter((x) => x.taskKey.startsWith(`default/${p}-`));
+    assert.equal(placed('spread').length, 6);
+    assert.equal(placed('unique').length, 3);
+    const perRack = ['n-a', 'n-b', 'n-c'].map((n) => placed('spread').filter((x) => x.node === n).length);
+    assert.deepEqual(perRack, [2, 2, 2]);
+    // big takes what is left: 0.6 cpu per node -> 2 each, never over
+    assert.equal(placed('big').length, 6);
+  });
+
+  it('takes turns by share: the owner holding less goes next', () => {
+    const s = snap([mkNode('n', { cpus: 100, mem: 100_000 })]);
+    const pending = [
+      ...Array.from({ length: 4 }, (_, i) => mkReq(`x-${i}`, { owner: 'service/x', cpus: 2, mem: 1, created: 1 })),
+      ...Array.from({ length: 4 }, (_, i) => mkReq(`y-${i}`, { owner: 'service/y', cpus: 1, mem: 1, created: 2 })),
+    ];
+    const r = schedule(s, pending, []);
+    // x (2 cpus a task) goes first (older); then y (1 cpu) takes two turns for each of x's
+    const order = r.placements.map((p) => p.taskKey.split('/')[1]!.split('-')[0]).join('');
+    assert.equal(order, 'xyyxyyxx');
+  });
+});

@@ -1,9 +1,11 @@
 /**
  * The allocator: which pending task goes next, across tenants.
  *
- *   pending ─> per namespace, by priority then age
+ *   pending ─> per namespace, per owner, by priority then age
  *                 │
  *   heap of namespaces by dominant share / weight ── pop the lowest
+ *                 │
+ *   its heap of owners (services) by priority, then dominant share ── pop
  *                 │
  *   quota? ── no ─> waiting: QuotaExceeded (the namespace's next task still gets its turn)
  *                 │ yes
@@ -15,6 +17,13 @@
  * is its largest fraction of the cluster's cpus, mem or disk; divided by
  * its weight, the lowest goes first. Usage starts from what its tasks hold
  * in the snapshot. Namespaces without a Namespace object: weight 1, no quota.
+ *
+ * Inside a namespace the same rule runs one level down (hierarchical DRF):
+ * among its owners the one holding the smallest dominant share goes next,
+ * so one big service applied beside small ones cannot take the cluster
+ * before they get their first instances. A higher-priority task still goes
+ * first. An owner's share is its live task count times one task's share
+ * (an owner's tasks share one template).
  */
 import type { Namespace } from '../api/types.js';
 import { toMilli } from './node-info.js';
@@ -53,15 +62,40 @@ export interface ScheduleResult {
   skipped: string[];
 }
 
+interface OwnerQueue {
+  name: string;
+  queue: TaskRequest[];
+  next: number;
+  /** Live tasks of the owner, plus this cycle's placements. */
+  count: number;
+  /** The dominant share one of its tasks takes. */
+  unit: number;
+}
+
 interface Tenant {
   name: string;
   weight: number;
   quota: Usage | undefined;
   usage: Usage;
-  queue: TaskRequest[];
-  next: number;
+  owners: Heap<OwnerQueue>;
   share: number;
 }
+
+const ownerLess = (x: OwnerQueue, y: OwnerQueue): boolean => {
+  const a = x.queue[x.next]!;
+  const b = y.queue[y.next]!;
+  const pa = a.priority ?? 0;
+  const pb = b.priority ?? 0;
+  if (pa !== pb) return pa > pb;
+  const sa = x.count * x.unit;
+  const sb = y.count * y.unit;
+  if (sa !== sb) return sa < sb;
+  const ca = a.created ?? 0;
+  const cb = b.created ?? 0;
+  if (ca !== cb) return ca < cb;
+  return x.name < y.name;
+};
+const tenantLess = (x: Tenant, y: Tenant): boolean => x.share < y.share || (x.share === y.share && x.name < y.name);
 
 /**
  * One scheduling cycle. Mutates the snapshot with assume() for every
@@ -75,7 +109,7 @@ export function schedule(
 ): ScheduleResult {
   const max = opts.maxPlacements ?? Infinity;
   const out: ScheduleResult = { placements: [], waiting: [], deferred: [], skipped: [] };
-  const heap = new TenantHeap();
+  const heap = new Heap<Tenant>(tenantLess);
   for (const t of tenants(s, pending, namespaces)) heap.push(t);
   // Capacity only shrinks during a cycle, so an identical request that
   // failed before (same owner state) fails again: reuse its explanation.
@@ -84,7 +118,8 @@ export function schedule(
   while (heap.size > 0) {
     if (out.placements.length >= max) break;
     const t = heap.pop();
-    const req = t.queue[t.next++]!;
+    const o = t.owners.pop();
+    const req = o.queue[o.next++]!;
     const inFlight = s.holds(req.key) !== undefined;
     const over = inFlight ? undefined : overQuota(t, req);
     if (inFlight) {
@@ -100,6 +135,7 @@ export function schedule(
         if (r.ok) {
           s.assume(req, r.node, r.ports);
           out.placements.push({ taskKey: req.key, node: r.node, ports: r.ports });
+          o.count++;
           t.usage.cpu += toMilli(req.resources.cpus);
           t.usage.mem += req.resources.mem || 0;
           t.usage.disk += req.resources.disk || 0;
@@ -111,15 +147,17 @@ export function schedule(
       }
       if (f) out.waiting.push({ taskKey: req.key, reason: f.reason, summary: f.summary, counts: f.counts });
     }
-    if (t.next < t.queue.length) heap.push(t);
+    if (o.next < o.queue.length) t.owners.push(o);
+    if (t.owners.size > 0) heap.push(t);
   }
-  for (const t of heap.drain()) for (let i = t.next; i < t.queue.length; i++) out.deferred.push(t.queue[i]!.key);
+  for (const t of heap.drain()) for (const o of t.owners.drain()) for (let i = o.next; i < o.queue.length; i++) out.deferred.push(o.queue[i]!.key);
   return out;
 }
 
 function tenants(s: ClusterSnapshot, pending: readonly TaskRequest[], namespaces: readonly Namespace[]): Tenant[] {
   const specs = new Map(namespaces.map((n) => [n.metadata.name, n.spec]));
   const byNs = new Map<string, Tenant>();
+  const queues = new Map<Tenant, Map<string, OwnerQueue>>();
   for (const req of pending) {
     let t = byNs.get(req.namespace);
     if (!t) {
@@ -132,16 +170,34 @@ function tenants(s: ClusterSnapshot, pending: readonly TaskRequest[], namespaces
         weight,
         quota: q ? { cpu: q.cpus === undefined ? Infinity : toMilli(q.cpus), mem: q.mem ?? Infinity, disk: q.disk ?? Infinity } : undefined,
         usage,
-        queue: [],
-        next: 0,
+        owners: new Heap<OwnerQueue>(ownerLess),
         share: dominantShare(usage, s.totals, weight),
       };
       byNs.set(req.namespace, t);
+      queues.set(t, new Map());
     }
-    t.queue.push(req);
+    // ownerless tasks form one group of their own
+    const name = req.owner ?? '';
+    const qs = queues.get(t)!;
+    let q = qs.get(name);
+    if (!q) {
+      const r = req.resources;
+      q = {
+        name,
+        queue: [],
+        next: 0,
+        count: s.owner(req.namespace, req.owner)?.size ?? 0,
+        unit: dominantShare({ cpu: toMilli(r.cpus), mem: r.mem || 0, disk: r.disk || 0 }, s.totals, 1),
+      };
+      qs.set(name, q);
+    }
+    q.queue.push(req);
   }
-  for (const t of byNs.values()) {
-    t.queue.sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.created ?? 0) - (b.created ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const [t, qs] of queues) {
+    for (const q of qs.values()) {
+      q.queue.sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.created ?? 0) - (b.created ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      t.owners.push(q);
+    }
   }
   return [...byNs.values()];
 }
@@ -169,16 +225,14 @@ const quotaText = (ns: string, what: string, used: number, ask: number, quota: n
   `namespace ${ns} quota exceeded: ${what} ${round(used)} in use + ${round(ask)} asked > ${round(quota)}`;
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
-/** Min-heap of tenants by (share, name): deterministic ties. */
-class TenantHeap {
-  private readonly a: Tenant[] = [];
+/** A binary min-heap under `less`: deterministic as long as `less` breaks ties. */
+class Heap<T> {
+  private readonly a: T[] = [];
+  constructor(private readonly less: (x: T, y: T) => boolean) {}
   get size(): number {
     return this.a.length;
   }
-  private less(x: Tenant, y: Tenant): boolean {
-    return x.share < y.share || (x.share === y.share && x.name < y.name);
-  }
-  push(t: Tenant): void {
+  push(t: T): void {
     const a = this.a;
     a.push(t);
     let i = a.length - 1;
@@ -189,7 +243,7 @@ class TenantHeap {
       i = p;
     }
   }
-  pop(): Tenant {
+  pop(): T {
     const a = this.a;
     const top = a[0]!;
     const last = a.pop()!;
@@ -209,7 +263,7 @@ class TenantHeap {
     }
     return top;
   }
-  drain(): Tenant[] {
+  drain(): T[] {
     return this.a.splice(0);
   }
 }
