@@ -13,6 +13,7 @@ import { validateMany, validateObject } from '../api/validate.js';
 import { Store, type Stored } from '../store/store.js';
 import { MAX_TXN_OPS, type Txn } from '../store/txn.js';
 import { jsonEqual } from '../util/equal.js';
+import { CreateBatcher } from './batch.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 export interface ApplyResult {
@@ -40,13 +41,26 @@ function mergeNode(cur: Node, want: Node): Node {
   };
 }
 
+/** What the server owns on a new object: a user's (say, pasted from `get -o yaml`) is dropped. */
+function dropServerOwned(obj: AnyResource): void {
+  const m = obj.metadata;
+  delete m.uid;
+  delete m.creationTimestamp;
+  delete m.generation;
+  delete m.resourceVersion;
+}
+
 const sameUserFields = (a: AnyResource, b: AnyResource): boolean =>
   jsonEqual(a.spec, b.spec) &&
   jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
   jsonEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {});
 
 export class Objects {
-  constructor(private readonly store: Store) {}
+  private readonly creates: CreateBatcher;
+
+  constructor(private readonly store: Store) {
+    this.creates = new CreateBatcher(store);
+  }
 
   async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<AnyResource> {
     const s = await this.store.get(kind, namespace, name);
@@ -63,9 +77,10 @@ export class Objects {
 
   async create(kind: KindInfo, body: unknown): Promise<AnyResource> {
     const obj = this.checkKind(kind, validateObject(body));
+    dropServerOwned(obj);
     const status = initialStatus(obj);
     if (status !== undefined) obj.status = status;
-    return (await this.store.create(kind, obj)).object;
+    return (await this.creates.create(kind, obj)).object;
   }
 
   /** Replace an object; with metadata.resourceVersion, only if it is still that version. */
@@ -119,6 +134,7 @@ export class Objects {
       const r: ApplyResult = { kind: o.kind, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name, action: 'created' };
       results.push(r);
       if (!cur) {
+        dropServerOwned(o);
         const status = initialStatus(o);
         if (status !== undefined) o.status = status;
         writes.push({ ops: status === undefined ? 1 : 2, add: (t) => Store.addCreate(t, kind, o) });

@@ -191,11 +191,14 @@ describe('REST API of a real stowage server', () => {
 
     it('POST ignores the status, uid and generation a user sends', async () => {
       const body = { ...svc('ignored'), status: { running: 99 } };
-      (body.metadata as Record<string, unknown>).generation = 42;
+      Object.assign(body.metadata, { generation: 42, uid: 'mine', creationTimestamp: '2001-01-01T00:00:00Z', resourceVersion: '1' });
       const r = await api('POST', '/api/v1/services', body);
       assert.equal(r.status, 201, r.text);
       assert.equal(r.json.status, undefined);
       assert.equal(r.json.metadata.generation, 1);
+      assert.notEqual(r.json.metadata.uid, 'mine');
+      assert.notEqual(r.json.metadata.creationTimestamp, '2001-01-01T00:00:00Z');
+      assert.notEqual(r.json.metadata.resourceVersion, '1');
       assert.equal((await api('DELETE', '/api/v1/services/default/ignored')).status, 200);
     });
 
@@ -377,6 +380,19 @@ describe('REST API of a real stowage server', () => {
       r = await apply([svc('shop', { labels: { app: 'shop', v: '2' }, instances: 4 })]);
       assert.equal(r.json.results[0].action, 'configured');
       assert.equal((await api('GET', '/api/v1/services/default/shop')).json.metadata.generation, 2);
+    });
+
+    it('a created object gets its uid and creation time from the server, whatever the document says', async () => {
+      const doc = svc('pasted');
+      Object.assign(doc.metadata, { uid: 'mine', creationTimestamp: '2001-01-01T00:00:00Z', generation: 9 });
+      assert.equal((await apply([doc])).json.results[0].action, 'created');
+      const got = (await api('GET', '/api/v1/services/default/pasted')).json;
+      assert.notEqual(got.metadata.uid, 'mine');
+      assert.notEqual(got.metadata.creationTimestamp, '2001-01-01T00:00:00Z');
+      assert.equal(got.metadata.generation, 1);
+      assert.equal((await apply([doc])).json.results[0].action, 'unchanged');
+      assert.equal((await api('GET', '/api/v1/services/default/pasted')).json.metadata.uid, got.metadata.uid);
+      assert.equal((await api('DELETE', '/api/v1/services/default/pasted')).status, 200);
     });
 
     it('one bad document among good ones: 422 listing every failing path and rule; nothing written', async () => {
@@ -604,6 +620,37 @@ describe('REST API of a real stowage server', () => {
       const check = spawnSync('promtool', ['check', 'metrics'], { input: r.text, encoding: 'utf8' });
       assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
       assert.equal(check.stdout + check.stderr, '');
+    });
+  });
+
+  describe('concurrency', () => {
+    it('concurrent creates: 200 names at once all created; one name 50 times at once: one 201, 49 409', async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+      try {
+        const many = await Promise.all(Array.from({ length: 200 }, (_, i) => api('POST', '/api/v1/services', svc(`burst-${i}`, { namespace: 'burst' }), { agent })));
+        assert.deepEqual([...new Set(many.map((r) => r.status))], [201], many.find((r) => r.status !== 201)?.text);
+        const uids = new Set(many.map((r) => r.json.metadata.uid));
+        assert.equal(uids.size, 200);
+        const list = await api('GET', '/api/v1/services?namespace=burst');
+        assert.equal(list.json.items.length, 200);
+        const byName = new Map(list.json.items.map((o: { metadata: { name: string } }) => [o.metadata.name, o]));
+        for (const r of many) assert.deepEqual(byName.get(r.json.metadata.name), r.json, 'the answer is what was stored');
+        const same = await Promise.all(Array.from({ length: 50 }, (_, i) => api('POST', '/api/v1/services', svc('contended', { namespace: 'burst', instances: i + 1 }), { agent })));
+        const created = same.filter((r) => r.status === 201);
+        assert.equal(created.length, 1, same.map((r) => r.status).join(','));
+        assert.equal(same.filter((r) => r.status === 409 && r.json.message === 'service "contended" already exists in namespace "burst"').length, 49);
+        const stored = (await api('GET', '/api/v1/services/burst/contended')).json;
+        assert.deepEqual(stored, created[0]!.json, 'the one answered 201 is the one stored');
+        // existing names among new ones at once: each answer as if alone
+        for (const i of [3, 7]) assert.equal((await api('POST', '/api/v1/services', svc(`pre-${i}`, { namespace: 'burst' }))).status, 201);
+        const mixed = await Promise.all(Array.from({ length: 20 }, (_, i) => api('POST', '/api/v1/services', svc(`pre-${i}`, { namespace: 'burst' }), { agent })));
+        assert.deepEqual(
+          mixed.map((r, i) => (r.status === 201 ? 'created' : `${i} ${r.status} ${r.json.code}`)).filter((x) => x !== 'created'),
+          ['3 409 AlreadyExists', '7 409 AlreadyExists'],
+        );
+      } finally {
+        agent.destroy();
+      }
     });
   });
 
