@@ -1,0 +1,298 @@
+/**
+ * `npm run bench:api`: objects created per second through the REST API
+ * (POST /api/v1/services to a real `bin/stowage server`), beside raw etcd3
+ * puts of the same objects to the same etcd, measured in the same run.
+ *
+ *   raw:  bench ──etcd3 put(/stowage/services/bench/<name>, <Service JSON>)──► etcd
+ *   API:  bench ──HTTP keep-alive POST──► stowage server ──validate, txn create-if-absent──► etcd
+ *
+ * Each row runs with 1 and with 64 requests in flight, for a fixed count of
+ * objects (unique names), after a warm-up; rounds interleave raw and API so
+ * drift hits both, and the table shows medians. The bench holds leadership
+ * itself so the server is a standby: no loop reacts to the new Services and
+ * the server does API work only. Goal: API >= 0.5 x raw at 64 in flight.
+ *
+ *   --count N    objects per run (default 5000)   --rounds N   (default 3)
+ *   --cpu-prof   run the server under `node --cpu-prof` (profile in .run/)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { Etcd3 } from 'etcd3';
+import { lookupKind } from '../../pkg/api/kinds.js';
+import type { AnyResource } from '../../pkg/api/types.js';
+import { validateObject } from '../../pkg/api/validate.js';
+import { Election } from '../../pkg/election/election.js';
+import { nopLogger } from '../../pkg/log/logger.js';
+import { newEtcdClient } from '../../pkg/store/etcd.js';
+import { specKey } from '../../pkg/store/keys.js';
+import { encodeSpec, Store } from '../../pkg/store/store.js';
+import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const COUNT = arg('count', 5000);
+const ROUNDS = arg('rounds', 3);
+const WARMUP = Math.min(1000, COUNT);
+const CPU_PROF = process.argv.includes('--cpu-prof');
+const SERVICE = lookupKind('Service')!;
+const NAMESPACE = 'bench';
+
+/** A Service as a user writes it: what `stowctl apply` sends. */
+function service(name: string): AnyResource {
+  return {
+    apiVersion: 'stowage/v1',
+    kind: 'Service',
+    metadata: { name, namespace: NAMESPACE, labels: { app: 'bench', tier: 'web' } },
+    spec: {
+      instances: 3,
+      image: 'localhost/stowage-busybox:1',
+      command: ['/bin/sh', '-c', 'exec httpd -f -p $PORT0 -h /www'],
+      env: { GREETING: 'hello' },
+      resources: { cpus: 0.1, mem: 32, disk: 0 },
+      ports: [{ name: 'http' }],
+      constraints: [['hostname', 'UNIQUE']],
+      healthChecks: [{ protocol: 'HTTP', port: 'http', path: '/', gracePeriodSeconds: 5, intervalSeconds: 2, timeoutSeconds: 1, maxConsecutiveFailures: 3 }],
+      upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0.5 },
+    },
+  } as AnyResource;
+}
+
+/** The value the server stores for a Service: defaulted, with server-owned metadata. */
+function storedValue(name: string): string {
+  const o = validateObject(service(name));
+  Store.initMeta(SERVICE, o);
+  return encodeSpec(o);
+}
+
+interface Run {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** CPU milliseconds per object: of etcd, of the stowage server, of this process (the client). */
+  cpu: { etcd: number; server: number; client: number };
+}
+
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
+
+/** utime + stime of a process, in ms (0 when it is gone). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+const pids: { etcd?: number; server?: number } = {};
+
+/** CPU of etcd, the server and this process while f runs, per object. */
+async function measured(count: number, f: () => Promise<Omit<Run, 'cpu'>>): Promise<Run> {
+  const e0 = cpuMs(pids.etcd);
+  const s0 = cpuMs(pids.server);
+  const c0 = process.cpuUsage();
+  const r = await f();
+  const c = process.cpuUsage(c0);
+  return {
+    ...r,
+    cpu: { etcd: (cpuMs(pids.etcd) - e0) / count, server: (cpuMs(pids.server) - s0) / count, client: (c.user + c.system) / 1000 / count },
+  };
+}
+
+/** Do `count` operations with `inFlight` at a time; op(i) does the i-th. */
+async function drive(count: number, inFlight: number, op: (i: number) => Promise<void>): Promise<Omit<Run, 'cpu'>> {
+  const lat: number[] = new Array(count);
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const s = performance.now();
+      await op(i);
+      lat[i] = performance.now() - s;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  return { perSecond: count / seconds, p50: lat[Math.floor(count * 0.5)]!, p99: lat[Math.min(count - 1, Math.floor(count * 0.99))]! };
+}
+
+function post(agent: Agent, port: number, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/api/v1/services', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`POST: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`))));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+let seq = 0;
+const names = (label: string, n: number) => {
+  const base = `${label}-${++seq}`;
+  return Array.from({ length: n }, (_, i) => `${base}-${i}`);
+};
+
+async function rawRun(client: Etcd3, inFlight: number, count: number): Promise<Run> {
+  const ns = names('raw', count);
+  const values = ns.map(storedValue); // built before the clock starts: etcd's share only
+  return measured(count, () => drive(count, inFlight, async (i) => void (await client.put(specKey(SERVICE, NAMESPACE, ns[i]!)).value(values[i]!))));
+}
+
+async function apiRun(agent: Agent, port: number, inFlight: number, count: number): Promise<Run> {
+  const ns = names('api', count);
+  const bodies = ns.map((n) => JSON.stringify(service(n)));
+  return measured(count, () => drive(count, inFlight, (i) => post(agent, port, bodies[i]!)));
+}
+
+function startServer(etcd: TestEtcd, port: number): ChildProcess {
+  const main = join(ROOT, 'dist/cmd/stowage/main.js');
+  if (!existsSync(main)) {
+    process.stderr.write('dist/ is missing: make build\n');
+    execFileSync('make', ['build'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  const profDir = join(ROOT, '.run');
+  if (CPU_PROF) mkdirSync(profDir, { recursive: true });
+  const flags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  return spawn(process.execPath, [...flags, '--enable-source-maps', main, 'server', '--etcd', etcd.endpoint, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+async function waitReady(port: number, server: ChildProcess): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (Date.now() < end) {
+    if (server.exitCode !== null) throw new Error(`stowage server exited ${server.exitCode}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      async (r) => r.ok && ((await r.json()) as { leader?: string }).leader === 'bench',
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('stowage server not ready after 30 s');
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const results = new Map<string, Run[]>();
+  const add = (k: string, r: Run) => results.set(k, [...(results.get(k) ?? []), r]);
+  const etcd = await startEtcd();
+  const client = newEtcdClient({ endpoints: etcd.endpoint });
+  const election = new Election(client, { ttl: 5, identity: 'bench' }, nopLogger);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  let server: ChildProcess | undefined;
+  try {
+    // hold leadership: the server under test stays a standby and runs no loops
+    const elected = new Promise((r) => election.once('elected', r));
+    await election.start();
+    await elected;
+    const port = await freePort();
+    server = startServer(etcd, port);
+    await waitReady(port, server);
+    pids.server = server.pid;
+    pids.etcd = Number(readFileSync(join(ROOT, `.run/etcd-${etcd.port}.pid`), 'utf8').trim());
+    process.stderr.write(`etcd 127.0.0.1:${etcd.port}, server 127.0.0.1:${port}; ${COUNT} objects per run, ${ROUNDS} rounds, ${cpus().length} CPUs\n`);
+    // warm-up: connections, JIT, etcd's first allocations
+    await rawRun(client, 64, WARMUP);
+    await apiRun(agent, port, 64, WARMUP);
+    await rawRun(client, 1, Math.min(200, WARMUP));
+    await apiRun(agent, port, 1, Math.min(200, WARMUP));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const inFlight of [1, 64]) {
+        const raw = await rawRun(client, inFlight, COUNT);
+        add(`raw ${inFlight}`, raw);
+        const api = await apiRun(agent, port, inFlight, COUNT);
+        add(`api ${inFlight}`, api);
+        process.stderr.write(`round ${round}, ${inFlight} in flight: raw ${raw.perSecond.toFixed(0)}/s, API ${api.perSecond.toFixed(0)}/s\n`);
+      }
+    }
+  } finally {
+    agent.destroy();
+    if (server && server.exitCode === null) {
+      const s = server;
+      const exited = new Promise((r) => s.once('exit', r));
+      s.kill('SIGTERM');
+      const t = setTimeout(() => s.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    await election.stop().catch(() => undefined);
+    client.close();
+    etcd.stop();
+  }
+
+  const row = (label: string, key: string, inFlight: number) => {
+    const runs = results.get(key)!;
+    const per = runs.map((r) => r.perSecond);
+    return {
+      label,
+      inFlight,
+      perSecond: median(per),
+      p50: median(runs.map((r) => r.p50)),
+      p99: median(runs.map((r) => r.p99)),
+      cpu: {
+        etcd: median(runs.map((r) => r.cpu.etcd)),
+        server: median(runs.map((r) => r.cpu.server)),
+        client: median(runs.map((r) => r.cpu.client)),
+      },
+      all: per.map((x) => x.toFixed(0)).join(' / '),
+    };
+  };
+  const rows = [
+    row('raw etcd3 put', 'raw 1', 1),
+    row('API POST /api/v1/services', 'api 1', 1),
+    row('raw etcd3 put', 'raw 64', 64),
+    row('API POST /api/v1/services', 'api 64', 64),
+  ];
+  const out: string[] = [];
+  out.push(`objects created per second: ${COUNT} per run, median of ${ROUNDS} runs (server a standby, keep-alive HTTP)`);
+  out.push('');
+  out.push(`${''.padEnd(27)} ${''.padStart(9)} ${''.padStart(10)} ${''.padStart(8)} ${''.padStart(8)}  ${'CPU ms per object'.padEnd(22)}`);
+  out.push(
+    `${'path'.padEnd(27)} ${'in flight'.padStart(9)} ${'objects/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  ${'etcd'.padStart(6)} ${'server'.padStart(7)} ${'client'.padStart(7)}   runs/s`,
+  );
+  const f2 = (x: number) => x.toFixed(2);
+  for (const r of rows) {
+    const server = r.label.startsWith('raw') ? '-' : f2(r.cpu.server);
+    out.push(
+      `${r.label.padEnd(27)} ${String(r.inFlight).padStart(9)} ${r.perSecond.toFixed(0).padStart(10)} ${f2(r.p50).padStart(8)} ${f2(r.p99).padStart(8)}  ${f2(r.cpu.etcd).padStart(6)} ${server.padStart(7)} ${f2(r.cpu.client).padStart(7)}   ${r.all}`,
+    );
+  }
+  const ratio1 = rows[1]!.perSecond / rows[0]!.perSecond;
+  const ratio64 = rows[3]!.perSecond / rows[2]!.perSecond;
+  out.push('');
+  out.push(`API/raw at  1 in flight: ${ratio1.toFixed(2)}`);
+  out.push(`API/raw at 64 in flight: ${ratio64.toFixed(2)}`);
+  out.push(`goal (API >= 0.5 x raw at 64 in flight): ${ratio64 >= 0.5 ? 'met' : 'MISSED'}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (CPU_PROF) process.stdout.write(`server CPU profile: ${join(ROOT, '.run')}/*.cpuprofile\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench:api failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(1);
+  },
+);
