@@ -91,8 +91,32 @@ describe('services e2e: one HTTP service on Docker', () => {
     assert.match(d.out, /\nEvents:\n[\s\S]*TaskFailed/);
   });
 
+  it('a task whose health check starts failing is replaced surge-first: the new one is healthy before the sick one is killed', async () => {
+    const before = (await serviceTasks(c.store, 'hello')).filter(isHealthy);
+    const sick = before[0]!;
+    dockerCli(['exec', sick.status!.containerId!, 'rm', '/www/index.html']); // httpd now answers 404
+    let killedWhileShort = false;
+    const t0 = Date.now();
+    await until('the sick task killed and 3 healthy others', async () => {
+      const ts = await serviceTasks(c.store, 'hello');
+      const me = ts.find((t) => t.metadata.name === sick.metadata.name);
+      const others = ts.filter((t) => t.metadata.name !== sick.metadata.name && isHealthy(t));
+      if (me?.spec.desiredState === 'Killed' && others.length < 3) killedWhileShort = true;
+      return (!me || me.spec.desiredState === 'Killed') && others.length === 3;
+    }, 20_000, 100);
+    console.log(`# unhealthy task replaced ${Date.now() - t0} ms after its check started failing`);
+    assert.equal(killedWhileShort, false, 'killed only once its replacement was healthy');
+    const svc = await until('recorded', async () => {
+      const s = await getService(c.store, 'hello');
+      return s?.status?.lastFailures?.[0]?.state === 'Unhealthy' && s;
+    }, 5000);
+    assert.equal(svc.status?.lastFailures?.[0]?.task, sick.metadata.name);
+    assert.match(svc.status!.lastFailures![0]!.message!, /404/);
+    assert.equal(svc.status?.healthKills?.length, 1);
+  });
+
   it('scale service/hello --instances 1: the two youngest go', async () => {
-    const ts = (await serviceTasks(c.store, 'hello')).sort((a, b) => Date.parse(a.metadata.creationTimestamp!) - Date.parse(b.metadata.creationTimestamp!));
+    const ts = (await serviceTasks(c.store, 'hello')).filter(isHealthy).sort((a, b) => Date.parse(a.metadata.creationTimestamp!) - Date.parse(b.metadata.creationTimestamp!));
     const r = await stowctl(c.server.url, ['scale', 'service/hello', '--instances', '1']);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, 'service/hello scaled from 3 to 1\n');
