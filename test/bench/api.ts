@@ -282,8 +282,13 @@ async function main(): Promise<void> {
   const ratio1 = rows[1]!.perSecond / rows[0]!.perSecond;
   const ratio64 = rows[3]!.perSecond / rows[2]!.perSecond;
   out.push('');
-  out.push(`API/raw at  1 in flight: ${ratio1.toFixed(2)}`);
-  out.push(`API/raw at 64 in flight: ${ratio64.toFixed(2)}`);
+  const perRound = (n: number) =>
+    results
+      .get(`api ${n}`)!
+      .map((a, i) => (a.perSecond / results.get(`raw ${n}`)![i]!.perSecond).toFixed(2))
+      .join(' / ');
+  out.push(`API/raw at  1 in flight: ${ratio1.toFixed(2)}   (round by round: ${perRound(1)})`);
+  out.push(`API/raw at 64 in flight: ${ratio64.toFixed(2)}   (round by round: ${perRound(64)})`);
   out.push(`goal (API >= 0.5 x raw at 64 in flight): ${ratio64 >= 0.5 ? 'met' : 'MISSED'}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (CPU_PROF) process.stdout.write(`server CPU profile: ${join(ROOT, '.run')}/*.cpuprofile\n`);

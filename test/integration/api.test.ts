@@ -623,6 +623,42 @@ describe('REST API of a real stowage server', () => {
     });
   });
 
+  describe('subresources', () => {
+    it('rollback: 404 for a missing service or revision, 400 with nothing to roll back to or a bad revision', async () => {
+      const missing = await api('POST', '/api/v1/services/default/absent/rollback', {});
+      assert.equal(missing.status, 404);
+      assert.equal(missing.json.message, 'service "absent" not found in namespace "default"');
+      const none = await api('POST', '/api/v1/services/default/web/rollback');
+      assert.equal(none.status, 400);
+      assert.equal(none.json.message, 'nothing to roll back to: service/web has no revision history yet');
+      const zero = await api('POST', '/api/v1/services/default/web/rollback', { revision: 0 });
+      assert.equal(zero.status, 400);
+      assert.equal(zero.json.message, 'revision must be a positive integer, got 0');
+      const unknown = await api('POST', '/api/v1/services/default/web/rollback', { revision: 7 });
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.json.message, 'revision 7 of service/web not found; known revisions: none yet');
+    });
+
+    it('job run is not served yet: 404', async () => {
+      const r = await api('POST', '/api/v1/jobs/default/report/run', {});
+      assert.equal(r.status, 404);
+      assert.equal(r.json.message, 'no subresource "run" for POST on jobs');
+    });
+
+    it('task log of a task on no node: 400; of a missing task: 404', async () => {
+      const task = { apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 'lonely' }, spec: { image: 'x:1', resources: { cpus: 0.1, mem: 16 } } };
+      const c = await api('POST', '/api/v1/tasks', task);
+      if (c.status !== 201) return assert.fail(`task create: ${c.text}`);
+      assert.deepEqual(c.json.status, { state: 'Pending' }, 'a new task starts Pending');
+      const r = await api('GET', '/api/v1/tasks/default/lonely/log');
+      assert.equal(r.status, 400);
+      assert.equal(r.json.message, 'task "lonely" is Pending and not on any node yet: it has no logs');
+      const m = await api('GET', '/api/v1/tasks/default/absent/log');
+      assert.equal(m.status, 404);
+      assert.equal((await api('DELETE', '/api/v1/tasks/default/lonely')).status, 200);
+    });
+  });
+
   describe('concurrency', () => {
     it('concurrent creates: 200 names at once all created; one name 50 times at once: one 201, 49 409', async () => {
       const agent = new Agent({ keepAlive: true, maxSockets: 64 });
