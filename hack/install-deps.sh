@@ -24,8 +24,11 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 for w in "${want[@]}"; do
-  if [ "$w" = npm ] && [ ! -d node_modules/.bin ] || [ "$w" = npm ] && [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm ci --no-audit --no-fund >&2
+  [ "$w" = npm ] || continue
+  if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    # one install at a time: two builds at once must not both rewrite node_modules
+    mkdir -p .run
+    flock .run/npm.lock sh -c '[ -x node_modules/.bin/tsc ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund' >&2
   fi
 done
 exit 0
