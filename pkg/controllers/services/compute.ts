@@ -45,7 +45,7 @@ export interface ServiceOptions {
 
 export const DEFAULT_OPTIONS: ServiceOptions = {
   health: DEFAULT_HEALTH_POLICY,
-  maxCreatesPerPass: 4096,
+  maxCreatesPerPass: 10_000,
   maxEndsPerPass: 30,
   maxHealthKillsPerPass: 16,
 };
@@ -113,17 +113,15 @@ export function computeService(input: ComputeInput): Plan {
 
   // 1. Ended tasks: remember why, then delete them.
   const revOf = new Map(revisions.map((r) => [r.hash, r.revision]));
-  const views = input.tasks.map((t) => {
-    const v = viewOf(t);
-    v.revision = (v.hash && revOf.get(v.hash)) || v.revision;
-    return v;
-  });
+  // A template that came back (rollback) has a new number; tasks carry the one they were created with.
+  const revisionOf = (v: TaskView) => (v.hash && revOf.get(v.hash)) || v.revision;
+  const views = input.tasks.map(viewOf);
   const ended = views.filter((v) => v.terminal).sort(byCreated);
   let backoff = backoffFor(prev?.backoff, hash);
   const failures: TaskFailure[] = [...(prev?.lastFailures ?? [])];
   const remove: Removal[] = [];
   for (const v of ended.slice(0, o.maxEndsPerPass)) {
-    const e = endOf(v, now);
+    const e = endOf(v, now, revisionOf(v));
     remove.push(e.failure ? { task: v.task, failure: e.failure } : { task: v.task });
     if (!e.failure) continue;
     failures.push(e.failure);
@@ -163,14 +161,14 @@ export function computeService(input: ComputeInput): Plan {
   const killed = new Set<Task>();
   const healthKills = [...br.recent];
   for (const t of hp.kill) {
-    const v = views.find((x) => x.task === t)!;
+    const v = viewOf(t);
     const msg = t.status?.message ?? 'health check failed';
     kill.push({ task: t, reason: 'Unhealthy', message: `unhealthy after ${t.status?.consecutiveFailures ?? '?'} failed checks: ${msg}` });
     killed.add(t);
     healthKills.push(iso);
     failures.push({
       task: v.name,
-      ...(v.revision ? { revision: v.revision } : {}),
+      ...(revisionOf(v) ? { revision: revisionOf(v) } : {}),
       state: 'Unhealthy',
       reason: 'Unhealthy',
       message: msg,
@@ -185,7 +183,7 @@ export function computeService(input: ComputeInput): Plan {
   // 3. Rollout: old tasks go, unready first, ready ones only while enough stay ready.
   let readyAll = live.filter((v) => v.ready && !killed.has(v.task)).length;
   if (!depsGate) {
-    for (const v of old.filter((x) => !killed.has(x.task)).sort(oldKillOrder)) {
+    for (const v of old.filter((x) => !killed.has(x.task)).sort(oldKillOrder(revisionOf))) {
       if (v.condemned && curReady === 0) continue; // the health policy's, within the brake
       if (v.ready) {
         if (readyAll - 1 < minHealthy) continue;

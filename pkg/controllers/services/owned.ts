@@ -101,6 +101,11 @@ export class OwnedTasks {
     return [...out.values()];
   }
 
+  /** How many tasks the index holds for a service. */
+  count(svc: string): number {
+    return this.byOwner.get(svc)?.size ?? 0;
+  }
+
   /** Whether a task name is taken in a namespace (by the cache or by our unconfirmed creates). */
   taken(svc: string, namespace: string, name: string): boolean {
     const key = `${namespace}/${name}`;
