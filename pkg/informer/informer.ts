@@ -26,6 +26,7 @@ export interface InformerEvent<T extends AnyResource> {
   stored: Stored<T>;
   /** Before the change, for MODIFIED. */
   old?: Stored<T>;
+  /** The etcd revision of this change (of the list, for changes a re-list found). */
   revision: string;
 }
 
@@ -175,29 +176,29 @@ export class Informer<T extends AnyResource = AnyResource> {
   }
 
   private onData(res: IWatchResponse, prefix: string, isStatus: boolean): void {
-    const revision = String(res.header.revision);
     for (const ev of res.events) {
+      // the revision of this change (for a delete, etcd reports the deletion's revision)
+      const revision = String(ev.kv.mod_revision);
       const t = parseTail(ev.kv.key.toString(), prefix);
       if (!t) continue;
       const key = `${t.namespace}/${t.name}`;
       const e: Entry = this.entries.get(key) ?? {};
       const old = e.stored;
-      const modRev = String(ev.kv.mod_revision);
       if (ev.type === 'Delete') {
         if (isStatus) e.status = e.statusRev = undefined;
         else e.spec = e.specRev = undefined;
       } else {
         // After a re-list the cache may already hold a newer version than a replayed event.
         const cur = isStatus ? e.statusRev : e.specRev;
-        if (cur && BigInt(cur) >= BigInt(modRev)) continue;
+        if (cur && BigInt(cur) >= BigInt(revision)) continue;
         const value = JSON.parse(ev.kv.value.toString());
         if (isStatus) {
           e.status = value;
-          e.statusRev = modRev;
+          e.statusRev = revision;
         } else {
-          value.metadata.resourceVersion = modRev;
+          value.metadata.resourceVersion = revision;
           e.spec = value;
-          e.specRev = modRev;
+          e.specRev = revision;
         }
       }
       if (!e.spec) {
@@ -213,7 +214,8 @@ export class Informer<T extends AnyResource = AnyResource> {
       this.entries.set(key, e);
       this.emit(old ? { type: 'MODIFIED', key, stored, old, revision } : { type: 'ADDED', key, stored, revision });
     }
-    if (BigInt(revision) > BigInt(this.rev)) this.rev = revision;
+    const head = String(res.header.revision);
+    if (BigInt(head) > BigInt(this.rev)) this.rev = head;
   }
 
   private emit(e: InformerEvent<T>): void {

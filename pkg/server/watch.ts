@@ -57,7 +57,7 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
     // Everything else is a change after it, possibly arriving before start() returns.
     const initial = BigInt(e.revision) <= BigInt(from);
     if (initial && rv !== undefined) return;
-    const id = initial ? from : changeRevision(e);
+    const id = initial ? from : e.revision;
     if (started) send(e, id);
     else buffered.push([e, id]);
   });
@@ -108,17 +108,4 @@ async function headRevision(store: Store): Promise<string> {
   } catch (e) {
     throw unavailable(e);
   }
-}
-
-/**
- * The revision of the change an event reports. Not e.revision: that is the
- * header of etcd's watch response, which for a catch-up batch (resuming from
- * an old revision) is the newest revision for every event of the batch, so a
- * client resuming from the first event's id would skip the rest.
- */
-function changeRevision(e: InformerEvent<AnyResource>): string {
-  if (e.type === 'DELETED') return e.revision; // the informer keeps no revision of the delete itself
-  const s = e.stored;
-  if (e.old && e.old.specRev === s.specRev && s.statusRev !== '0') return s.statusRev; // a status write
-  return s.specRev;
 }
