@@ -80,6 +80,8 @@ describe('services e2e: rolling upgrades', () => {
       let r = await apply(manifest({ greeting: `v${i}`, minHC, maxOC }));
       assert.equal(r.code, 0, r.err + r.out);
       assert.deepEqual(await bodies(), Array(N).fill(`v${i}\n`));
+      // the previous rollout's killed tasks may still be stopping: start from N tasks exactly
+      await until('only the N current tasks left', async () => (await serviceTasks(c.store, 'roll')).filter(isLive).length === N, 15_000);
       const s = sampler(c);
       r = await apply(manifest({ greeting: `v${i + 1}`, minHC, maxOC }));
       const samples = await s.stop();
