@@ -222,20 +222,32 @@ export class Store {
    * `expectedRev`, only if the object is still at that revision.
    */
   async remove(kind: KindInfo, namespace: string | undefined, name: string, expectedRev?: string, opts: WriteOptions = {}): Promise<Stored | undefined> {
-    const cur = await this.get(kind, namespace, name);
-    if (!cur) return undefined;
-    const txn = this.txn().fence(opts.fence);
-    Store.addRemove(txn, kind, cur, expectedRev);
-    const r = await txn.commit();
-    this.checkFence(r, opts.fence);
-    if (!r.succeeded) throw conflict(`${kind.singular} "${name}"`, expectedRev ?? cur.specRev, r.current.get(specKey(kind, namespace, name)));
-    return cur;
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.get(kind, namespace, name);
+      if (!cur) return undefined;
+      const txn = this.txn().fence(opts.fence);
+      Store.addRemove(txn, kind, cur, expectedRev);
+      const r = await txn.commit();
+      this.checkFence(r, opts.fence);
+      if (r.succeeded) return cur;
+      const now = r.current.get(specKey(kind, namespace, name));
+      // Only the status moved (an agent's report, a binding): read again and retry.
+      const specMoved = !now || String(now.mod_revision) !== (expectedRev ?? cur.specRev);
+      if (specMoved || attempt >= 5) throw conflict(`${kind.singular} "${name}"`, expectedRev ?? cur.specRev, now);
+    }
   }
 
+  /**
+   * Add the delete of an object, its status and (for a bound task) its
+   * assignment to txn. The status revision is compared too: a task that was
+   * bound since it was read must not be deleted without its assignment, or
+   * its agent would run a container nobody owns.
+   */
   static addRemove(txn: Txn, kind: KindInfo, cur: Stored, expectedRev?: string): void {
     const m = cur.object.metadata;
     const key = specKey(kind, m.namespace, m.name);
-    txn.ifModRev(key, expectedRev ?? cur.specRev).del(key).del(statusKey(kind, m.namespace, m.name));
+    const sk = statusKey(kind, m.namespace, m.name);
+    txn.ifModRev(key, expectedRev ?? cur.specRev).ifModRev(sk, cur.statusRev).del(key).del(sk);
     const node = (cur.object.status as { nodeName?: string } | undefined)?.nodeName;
     if (kind.kind === 'Task' && node) txn.del(assignmentKey(node, nsSegment(kind, m.namespace), m.name));
   }

@@ -25,7 +25,6 @@ import type { Informer, InformerEvent } from '../../informer/informer.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
 import { Store, type Stored } from '../../store/store.js';
-import { statusKey } from '../../store/keys.js';
 import { MAX_TXN_OPS, Txn, type Fence } from '../../store/txn.js';
 import { jsonEqual } from '../../util/equal.js';
 import { Controller, type ReconcileResult } from '../controller.js';
@@ -145,7 +144,7 @@ export class ServicesController extends Controller {
       if (!r.succeeded) throw new ApiError('Conflict', `service ${key} or one of its ended tasks changed meanwhile`);
       if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
       for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
-      for (const k of healthKills) this.noteKill(key, k.task, r.revision);
+      for (const k of healthKills) this.noteKill(key, k.task, r.revision, storedOf(k.task).statusRev);
     }
     // 2. Everything else, batched.
     const batches: (() => Promise<boolean>)[] = [];
@@ -168,23 +167,23 @@ export class ServicesController extends Controller {
     if (failed > 0) throw new ApiError('Conflict', `${failed} of ${batches.length} task transaction(s) for service ${key} did not apply; reconciling again`);
   }
 
-  private noteKill(key: string, t: Task, revision: string): void {
+  /** Remember a kill until the informer shows it (a kill writes the spec; the status is untouched). */
+  private noteKill(key: string, t: Task, revision: string, statusRev: string): void {
     if (!t.status?.nodeName) return this.owned.deleted(key, t, revision);
     const killed: Task = { ...t, spec: { ...t.spec, desiredState: 'Killed' }, metadata: { ...t.metadata, resourceVersion: revision } };
-    this.owned.wrote(key, { object: killed, specRev: revision, statusRev: '0' });
+    this.owned.wrote(key, { object: killed, specRev: revision, statusRev });
   }
 
   private async commitKills(key: string, batch: Kill[], storedOf: (t: Task) => Stored<Task>, fence: Fence | undefined): Promise<boolean> {
     const txn = this.d.store.txn().fence(fence);
     for (const k of batch) {
       const s = storedOf(k.task);
-      // An unbound task is deleted outright: make sure the scheduler has not bound it meanwhile
-      // (its binding changes only the status), or its assignment would outlive it.
-      if (!s.object.status?.nodeName) txn.ifModRev(statusKey(TASK, s.object.metadata.namespace, s.object.metadata.name), s.statusRev);
+      // (an unbound task is deleted outright; Store.addRemove compares its status
+      // revision too, so a binding made meanwhile cannot leave its assignment behind)
       addKill(txn, s);
     }
     return this.commit(txn, fence, `kill ${batch.length} task(s) of service ${key}`, (rev) => {
-      for (const k of batch) this.noteKill(key, k.task, rev);
+      for (const k of batch) this.noteKill(key, k.task, rev, storedOf(k.task).statusRev);
     });
   }
 
