@@ -24,10 +24,10 @@ export interface NodeBatch {
 /**
  * Group placements by node and pack whole nodes into transactions of at
  * most maxOps operations (a node costs 1 + 2 per task: its status, and each
- * task's status and assignment). A node's placements must share one
+ * task's status and assignment). A node's placements in one round share a
  * transaction (they all compare the same node revision), so a node with
- * more than fits is cut, and the rest is returned as overflow for the next
- * cycle.
+ * more than fits is cut, and the rest is returned as overflow for a next
+ * round (which compares the revision this one wrote).
  */
 export function planBatches(placements: readonly Placement[], maxOps: number): { batches: NodeBatch[][]; overflow: Placement[] } {
   const byNode = new Map<string, Placement[]>();

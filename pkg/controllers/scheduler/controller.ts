@@ -135,24 +135,36 @@ export class SchedulerController extends Controller {
     if (result.deferred.length > 0 || bound < result.placements.length) return { requeueAfter: bound < result.placements.length ? 50 : 0 };
   }
 
-  /** Commit placements, grouped by node, several nodes per transaction. Returns how many stuck. */
+  /**
+   * Commit placements, grouped by node, several nodes per transaction.
+   * A node's placements beyond what one transaction holds go in the next
+   * round, which compares the revision the previous round wrote. Returns
+   * how many stuck.
+   */
   private async bind(placements: Placement[]): Promise<number> {
-    if (placements.length === 0) return 0;
-    const { batches, overflow } = planBatches(placements, MAX_TXN_OPS);
-    for (const p of overflow) this.snapshot.forget(p.taskKey);
     let ok = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        const n = await this.commitBatch(batches[next++]!);
-        ok += n;
+    let rest = placements;
+    while (rest.length > 0) {
+      const { batches, overflow } = planBatches(rest, MAX_TXN_OPS);
+      const failed = new Set<string>();
+      let next = 0;
+      const worker = async () => {
+        while (next < batches.length) {
+          const n = await this.commitBatch(batches[next++]!, failed);
+          ok += n;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, batches.length) }, worker));
+      rest = [];
+      for (const p of overflow) {
+        if (failed.has(p.node)) this.snapshot.forget(p.taskKey);
+        else rest.push(p);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, batches.length) }, worker));
+    }
     return ok;
   }
 
-  private async commitBatch(batch: NodeBatch[]): Promise<number> {
+  private async commitBatch(batch: NodeBatch[], failed: Set<string>): Promise<number> {
     const fence = this.ctx.fence();
     const txn = this.d.store.txn().fence(fence);
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
@@ -165,6 +177,7 @@ export class SchedulerController extends Controller {
         if (cached && t && isPending(t.object)) tasks.push({ ...t });
         else this.snapshot.forget(p.taskKey);
       }
+      if (!cached) failed.add(nodeName);
       if (!cached || tasks.length === 0) continue;
       const node = this.latestNode(cached);
       const portsOf = new Map(placements.map((p) => [p.taskKey, p.ports]));
@@ -189,6 +202,7 @@ export class SchedulerController extends Controller {
     }
     // Lost a race (or etcd said no): give the capacity back and re-read those nodes.
     for (const p of plan) {
+      failed.add(p.node.object.metadata.name);
       for (const t of p.tasks) this.snapshot.forget(key(t));
       const name = p.node.object.metadata.name;
       this.written.delete(name);
