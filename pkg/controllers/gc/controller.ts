@@ -6,7 +6,7 @@
  */
 import { ApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
-import type { Event, Node, Service, Task } from '../../api/types.js';
+import { TERMINAL_STATES, type Event, type Node, type Service, type Task } from '../../api/types.js';
 import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer } from '../../informer/informer.js';
 import type { Logger } from '../../log/logger.js';
@@ -43,13 +43,20 @@ export class GarbageCollector extends Controller {
     this.tasks = await this.d.informers.get<Task>('Task');
     this.services = await this.d.informers.get<Service>('Service');
     this.events = await this.d.informers.get<Event>('Event');
-    this.watch(this.nodes, (e) => (e.type === 'DELETED' ? undefined : `node/${e.stored.object.metadata.name}`));
+    // A node's allocation changes with every binding; only its tasks ending or
+    // vanishing leave something to release (see the task handler below).
+    this.watch(this.nodes, (e) => (e.type === 'ADDED' ? `node/${e.stored.object.metadata.name}` : undefined));
     this.watch(this.tasks, (e) => {
+      // Only what can leave something to collect: a new task (its owner may be
+      // gone already), a task that ended, a task deleted while holding a node.
       const t = e.stored.object;
-      const keys = [`task/${e.key}`];
-      const nodes = new Set([t.status?.nodeName, e.old?.object.status?.nodeName]);
-      for (const n of nodes) if (n) keys.push(`node/${n}`);
-      return keys;
+      if (e.type === 'ADDED') return `task/${e.key}`;
+      const node = t.status?.nodeName ?? e.old?.object.status?.nodeName;
+      if (!node) return undefined;
+      if (e.type === 'DELETED') return `node/${node}`;
+      const ended = TERMINAL_STATES.has(t.status?.state ?? 'Pending');
+      const wasEnded = TERMINAL_STATES.has(e.old?.object.status?.state ?? 'Pending');
+      return ended && !wasEnded ? [`node/${node}`, `task/${e.key}`] : undefined;
     });
     this.watch(this.services, (e) => {
       if (e.type !== 'DELETED') return undefined;
