@@ -63,7 +63,7 @@ describe('garbage collector (real etcd)', () => {
   it('releases what ended or vanished, and stops tasks whose service is gone', async () => {
     await store.create(NODE, { apiVersion: 'stowage/v1', kind: 'Node', metadata: { name: 'n1' }, spec: { capacity: { cpus: 4, mem: 1024, disk: 0 }, portRanges: [], attributes: {} } } as Node);
     await store.putStatus(NODE, undefined, 'n1', { state: 'Ready' }, '0');
-    const svc = await store.create(SERVICE, { apiVersion: 'stowage/v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { image: 'x' } } as never);
+    const svc = await store.create(SERVICE, { apiVersion: 'stowage/v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { image: 'x' } } as unknown as Task);
     const owned = { owner: 'service/web', ownerUid: svc.object.metadata.uid };
     const tasks = [
       await store.create(TASK, mkTask('ends')),
