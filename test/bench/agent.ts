@@ -21,7 +21,7 @@ import { Store, type Stored } from '../../pkg/store/store.js';
 import { addBindings } from '../../pkg/store/binding.js';
 import { ensureDocker, IMAGE, removeNodeContainers, testNodeName } from '../helpers/docker.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
-import { containersOf, createAndBind, NODE, newTask, spawnAgent, TASK, watchStates, type AgentProc } from './agent-harness.js';
+import { containersOf, createAndBind, NODE, newTask, spawnAgent, TASK, watchStates, type AgentProc } from '../helpers/agent.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

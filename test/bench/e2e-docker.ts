@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { API_VERSION, type Service } from '../../pkg/api/types.js';
 import { IMAGE, ensureDocker, removeNodeContainers, testNodeName } from '../helpers/docker.js';
-import { isHealthy, portRange, probe, serviceTasks, sleep, startCluster, until } from './e2e-harness.js';
+import { isHealthy, portRange, probe, serviceTasks, sleep, startCluster, until } from '../helpers/stowage.js';
 
 const run = promisify(execFile);
 const i = process.argv.indexOf('--instances');

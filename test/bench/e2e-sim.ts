@@ -22,8 +22,8 @@ import { specPrefix, statusPrefix } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import { startEtcd } from '../helpers/etcd.js';
-import { ROOT, spawnAgent } from './agent-harness.js';
-import { SERVICE, TASK, spawnServer, sleep, until } from './e2e-harness.js';
+import { ROOT, spawnAgent } from '../helpers/agent.js';
+import { SERVICE, TASK, spawnServer, sleep, until } from '../helpers/stowage.js';
 
 const NODE = lookupKind('Node')!;
 const arg = (name: string, def: number) => {

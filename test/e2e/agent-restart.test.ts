@@ -12,7 +12,7 @@ import type { Task } from '../../pkg/api/types.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { heartbeatKey } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
-import { containersOf, createAndBind, newTask, spawnAgent, TASK, waitForTask, type AgentProc } from '../bench/agent-harness.js';
+import { containersOf, createAndBind, newTask, spawnAgent, TASK, waitForTask, type AgentProc } from '../helpers/agent.js';
 import { dockerCli, dockerInspect, ensureDocker, IMAGE, privateDockerd, removeNodeContainers, testNodeName, waitFor, type PrivateDockerd } from '../helpers/docker.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 

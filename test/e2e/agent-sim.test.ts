@@ -13,7 +13,7 @@ import { pool } from '../../pkg/agent/sync/assignments.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { HEARTBEAT_PREFIX, heartbeatKey, statusKey } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
-import { createAndBind, NODE, TASK, newTask, ROOT, spawnAgent, waitForTask, type AgentProc } from '../bench/agent-harness.js';
+import { createAndBind, NODE, TASK, newTask, ROOT, spawnAgent, waitForTask, type AgentProc } from '../helpers/agent.js';
 import { waitFor } from '../helpers/docker.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { startProxy, type Proxy } from '../helpers/proxy.js';

@@ -12,7 +12,7 @@ import type { Node } from '../../pkg/api/types.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { assignmentKey, heartbeatKey } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
-import { containersOf, createAndBind, NODE, TASK, newTask, spawnAgent, waitForTask, type AgentProc } from '../bench/agent-harness.js';
+import { containersOf, createAndBind, NODE, TASK, newTask, spawnAgent, waitForTask, type AgentProc } from '../helpers/agent.js';
 import { dockerCli, dockerInspect, ensureDocker, removeNodeContainers, testNodeName, waitFor } from '../helpers/docker.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 

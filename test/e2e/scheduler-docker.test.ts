@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dockerCli, ensureDocker, testNodeName } from '../helpers/docker.js';
-import { isHealthy, serviceTasks, startCluster, stowctl, until, type Cluster } from '../bench/e2e-harness.js';
+import { isHealthy, serviceTasks, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
 
 const racks = ['a', 'b', 'c'];
 const task = (i: number) => `---

@@ -7,8 +7,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Task } from '../../pkg/api/types.js';
+import { spawnAgent, type AgentProc } from '../helpers/agent.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
-import { api, startAgent, startServer, until, type Proc, type Server } from '../helpers/cluster.js';
+import { spawnServer, until, type ServerProc } from '../helpers/stowage.js';
+
+/** JSON over the API; throws with the server's message on a non-2xx answer. */
+async function api<T = any>(url: string, method: string, path: string, body?: unknown): Promise<T> {
+  const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return JSON.parse(text) as T;
+}
 
 const ns = (name: string, weight: number, quota?: { cpus: number }) => ({ apiVersion: 'stowage/v1', kind: 'Namespace', metadata: { name }, spec: { weight, ...(quota ? { quota } : {}) } });
 const task = (namespace: string, i: number) => ({
@@ -20,16 +29,16 @@ const task = (namespace: string, i: number) => ({
 
 describe('weighted DRF and quotas (real etcd, hollow nodes)', () => {
   let etcd: TestEtcd;
-  let server: Server;
-  const procs: Proc[] = [];
+  let server: ServerProc;
+  let agent: AgentProc | undefined;
 
   before(async () => {
     etcd = await startEtcd();
-    server = await startServer(etcd.endpoint);
-    procs.push(server);
+    server = await spawnServer(etcd.endpoint);
   });
   after(async () => {
-    for (const p of procs) await p.stop();
+    await agent?.stop('SIGKILL');
+    await server?.stop();
     etcd.stop();
   });
 
@@ -56,7 +65,7 @@ describe('weighted DRF and quotas (real etcd, hollow nodes)', () => {
     }
     await api(server.url, 'POST', '/api/v1/apply', { items: Array.from({ length: 10 }, (_, i) => task('capped', i)) });
     // 4 hollow nodes x 2 cpus = 8 cpus; 22.5 cpus asked for
-    procs.push(startAgent(etcd.endpoint, ['--driver', 'sim', '--nodes', '4', '--node-prefix', 'fair-', '--cpus', '2', '--mem', '8192', '--disk', '1000']));
+    agent = await spawnAgent(['--etcd', etcd.endpoint, '--driver', 'sim', '--nodes', '4', '--node-prefix', 'fair-', '--cpus', '2', '--mem', '8192', '--disk', '1000']);
     const u = await until('the cluster to fill', async () => {
       const x = await usage();
       const total = (x.light?.cpus ?? 0) + (x.heavy?.cpus ?? 0) + (x.capped?.cpus ?? 0);

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
-import { getService, serviceTasks, sleep, startCluster, stowctl, type Cluster } from '../bench/e2e-harness.js';
+import { getService, serviceTasks, sleep, startCluster, stowctl, type Cluster } from '../helpers/stowage.js';
 
 const manifest = `apiVersion: stowage/v1
 kind: Service

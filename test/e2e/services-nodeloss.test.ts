@@ -6,9 +6,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { containersOf } from '../bench/agent-harness.js';
+import { containersOf } from '../helpers/agent.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
-import { getService, isHealthy, serviceTasks, startCluster, stowctl, until, type Cluster } from '../bench/e2e-harness.js';
+import { getService, isHealthy, serviceTasks, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
 
 const GRACE_S = 3;
 const manifest = `apiVersion: stowage/v1

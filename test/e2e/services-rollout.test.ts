@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Task } from '../../pkg/api/types.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
-import { getService, isHealthy, isLive, probe, serviceTasks, sleep, startCluster, stowctl, until, type Cluster } from '../bench/e2e-harness.js';
+import { getService, isHealthy, isLive, probe, serviceTasks, sleep, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
 
 const N = 4;
 const manifest = (o: { greeting: string; minHC: number; maxOC: number; path?: string; deadline?: number }) => `apiVersion: stowage/v1

@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerCli, ensureDocker, testNodeName } from '../helpers/docker.js';
-import { getService, isHealthy, probe, serviceTasks, startCluster, stowctl, until, type Cluster } from '../bench/e2e-harness.js';
+import { getService, isHealthy, probe, serviceTasks, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
 
 const manifest = (instances: number) => `apiVersion: stowage/v1
 kind: Service

@@ -14,7 +14,7 @@ import type { Node, Task, TaskSpec, TaskStatus } from '../../pkg/api/types.js';
 import { addBindings } from '../../pkg/store/binding.js';
 import { statusKey } from '../../pkg/store/keys.js';
 import type { Store, Stored } from '../../pkg/store/store.js';
-import { IMAGE } from '../helpers/docker.js';
+import { IMAGE } from './docker.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const TASK = lookupKind('Task')!;

@@ -20,9 +20,9 @@ import { lookupKind } from '../../pkg/api/kinds.js';
 import { TERMINAL_STATES, type Service, type Task } from '../../pkg/api/types.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
-import { removeNodeContainers } from '../helpers/docker.js';
-import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
-import { ROOT, spawnAgent, type AgentProc } from './agent-harness.js';
+import { removeNodeContainers } from './docker.js';
+import { freePort, startEtcd, type TestEtcd } from './etcd.js';
+import { ROOT, spawnAgent, type AgentProc } from './agent.js';
 
 export const SERVICE = lookupKind('Service')!;
 export const TASK = lookupKind('Task')!;
