@@ -33,6 +33,8 @@ export class GarbageCollector extends Controller {
   private tasks!: Informer<Task>;
   private services!: Informer<Service>;
   private events!: Informer<Event>;
+  /** Tasks deleted lately (insertion-ordered, capped): a node's status may still list them. */
+  private readonly gone = new Map<string, true>();
 
   constructor(private readonly d: GcDeps) {
     super('gc', d.log.child({ controller: 'gc' }), 2);
@@ -43,9 +45,19 @@ export class GarbageCollector extends Controller {
     this.tasks = await this.d.informers.get<Task>('Task');
     this.services = await this.d.informers.get<Service>('Service');
     this.events = await this.d.informers.get<Event>('Event');
-    // A node's allocation changes with every binding; only its tasks ending or
-    // vanishing leave something to release (see the task handler below).
-    this.watch(this.nodes, (e) => (e.type === 'ADDED' ? `node/${e.stored.object.metadata.name}` : undefined));
+    // A node's allocation changes with every binding; look at it only when it
+    // lists a task that ended or was deleted (its status can reach this cache
+    // after the task's own change did).
+    this.watch(this.nodes, (e) => {
+      const name = e.stored.object.metadata.name;
+      if (e.type === 'ADDED') return `node/${name}`;
+      if (e.type === 'DELETED') return undefined;
+      for (const ref of Object.keys(e.stored.object.status?.tasks ?? {})) {
+        const t = this.tasks.get(ref)?.object;
+        if (this.gone.has(ref) || (t && TERMINAL_STATES.has(t.status?.state ?? 'Pending'))) return `node/${name}`;
+      }
+      return undefined;
+    });
     this.watch(this.tasks, (e) => {
       // Only what can leave something to collect: a new task (its owner may be
       // gone already), a task that ended, a task deleted while holding a node.
@@ -53,7 +65,11 @@ export class GarbageCollector extends Controller {
       if (e.type === 'ADDED') return `task/${e.key}`;
       const node = t.status?.nodeName ?? e.old?.object.status?.nodeName;
       if (!node) return undefined;
-      if (e.type === 'DELETED') return `node/${node}`;
+      if (e.type === 'DELETED') {
+        this.gone.set(e.key, true);
+        if (this.gone.size > 50_000) this.gone.delete(this.gone.keys().next().value!);
+        return `node/${node}`;
+      }
       const ended = TERMINAL_STATES.has(t.status?.state ?? 'Pending');
       const wasEnded = TERMINAL_STATES.has(e.old?.object.status?.state ?? 'Pending');
       return ended && !wasEnded ? [`node/${node}`, `task/${e.key}`] : undefined;
