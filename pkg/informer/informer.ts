@@ -38,6 +38,8 @@ interface Entry {
   specRev?: string;
   status?: unknown;
   statusRev?: string;
+  /** The status key was deleted at this revision while the object stayed (so far). */
+  statusGoneAt?: string;
   stored?: Stored<any>;
 }
 
@@ -49,6 +51,7 @@ export class Informer<T extends AnyResource = AnyResource> {
   private synced = false;
   private stopped = false;
   private relisting: Promise<void> | undefined;
+  private starting = false;
   private readonly client: Etcd3;
 
   constructor(
@@ -110,6 +113,15 @@ export class Informer<T extends AnyResource = AnyResource> {
   }
 
   private async listAndWatch(): Promise<void> {
+    this.starting = true;
+    try {
+      await this.listAndWatchOnce();
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async listAndWatchOnce(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         const at = this.synced ? undefined : this.atRevision;
@@ -120,6 +132,7 @@ export class Informer<T extends AnyResource = AnyResource> {
         this.synced = true;
         return;
       } catch (e) {
+        for (const w of this.watchers.splice(0)) void w.cancel().catch(() => undefined);
         if (e instanceof ApiError && (e.code === 'Gone' || e.code === 'BadRequest')) throw e;
         this.log.warn('informer list failed; retrying', { kind: this.kind.plural, error: errMsg(e) });
         await sleep(Math.min(2000, 100 * 2 ** attempt));
@@ -148,23 +161,24 @@ export class Informer<T extends AnyResource = AnyResource> {
   }
 
   private async watch(from: string): Promise<void> {
-    const sp = specPrefix(this.kind);
-    const tp = statusPrefix(this.kind);
-    const make = async (prefix: string, isStatus: boolean) => {
-      const w = await this.client.watch().prefix(prefix).startRevision(from).create();
-      if (this.stopped) {
-        void w.cancel().catch(() => undefined);
-        return w;
-      }
+    // Watchers are kept from the moment they exist (not once connected), so
+    // stop() can always detach them: a watcher left in the etcd client would
+    // retry its stream forever, even after the client is closed.
+    const make = (prefix: string, isStatus: boolean): Watcher => {
+      const w = this.client.watch().prefix(prefix).startRevision(from).watcher();
       w.on('data', (res: IWatchResponse) => this.onData(res, prefix, isStatus));
       w.on('error', (e: Error) => this.onWatchError(e));
       return w;
     };
-    this.watchers = [await make(sp, false), await make(tp, true)];
+    const ws = [make(specPrefix(this.kind), false), make(statusPrefix(this.kind), true)];
+    this.watchers = ws;
+    await Promise.all(ws.map((w) => connected(w)));
   }
 
+
   private onWatchError(e: Error): void {
-    if (this.stopped || this.relisting) return;
+    // while (re)starting, the failed attach is handled by listAndWatch itself
+    if (this.stopped || this.relisting || this.starting) return;
     this.log.warn('watch canceled; re-listing', { kind: this.kind.plural, error: errMsg(e) });
     this.relisting = (async () => {
       // A canceled watcher may never acknowledge a cancel: don't wait for it.
@@ -185,6 +199,13 @@ export class Informer<T extends AnyResource = AnyResource> {
       const e: Entry = this.entries.get(key) ?? {};
       const old = e.stored;
       if (ev.type === 'Delete') {
+        if (isStatus && e.spec) {
+          // An object and its status go in one transaction, but their events come
+          // through two watches: keep the status until the object's own delete
+          // arrives, so the DELETED event still says where the task ran.
+          e.statusGoneAt = revision;
+          continue;
+        }
         if (isStatus) e.status = e.statusRev = undefined;
         else e.spec = e.specRev = undefined;
       } else {
@@ -195,10 +216,15 @@ export class Informer<T extends AnyResource = AnyResource> {
         if (isStatus) {
           e.status = value;
           e.statusRev = revision;
+          e.statusGoneAt = undefined;
         } else {
           value.metadata.resourceVersion = revision;
           e.spec = value;
           e.specRev = revision;
+          if (e.statusGoneAt !== undefined && BigInt(revision) > BigInt(e.statusGoneAt)) {
+            // the status really was deleted on its own
+            e.status = e.statusRev = e.statusGoneAt = undefined;
+          }
         }
       }
       if (!e.spec) {
@@ -230,3 +256,19 @@ export class Informer<T extends AnyResource = AnyResource> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves when the watcher is attached to etcd; rejects if etcd refuses it (e.g. compacted). */
+function connected(w: Watcher): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = () => {
+      w.off('error', fail);
+      resolve();
+    };
+    const fail = (e: Error) => {
+      w.off('connected', ok);
+      reject(e);
+    };
+    w.once('connected', ok);
+    w.once('error', fail);
+  });
+}

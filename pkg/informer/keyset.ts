@@ -42,8 +42,8 @@ export class KeySet {
         const now = new Set(res.kvs.map((kv) => kv.key.toString().slice(this.prefix.length)));
         for (const k of [...this.keys]) if (!now.has(k)) this.set(k, false);
         for (const k of now) this.set(k, true);
-        const w = await this.client.watch().prefix(this.prefix).startRevision(String(BigInt(res.header.revision) + 1n)).create();
-        if (this.stopped) return void w.cancel().catch(() => undefined);
+        // kept from the moment it exists, so stop() can always detach it
+        const w = this.client.watch().prefix(this.prefix).startRevision(String(BigInt(res.header.revision) + 1n)).watcher();
         this.watcher = w;
         w.on('data', (r: IWatchResponse) => {
           for (const ev of r.events) this.set(ev.kv.key.toString().slice(this.prefix.length), ev.type !== 'Delete');

@@ -81,7 +81,7 @@ describe('garbage collector (real etcd)', () => {
     const ends = (await store.get<Task>(TASK, 'default', 'ends'))!;
     await store.putStatus(TASK, 'default', 'ends', { ...ends.object.status, state: 'Succeeded', exitCode: 0 }, ends.statusRev);
     await store.remove(TASK, 'default', 'deleted');
-    await until('ended and deleted tasks released', async () => (await allocated()).join() === 'default/by-hand,default/runs');
+    await until('ended and deleted tasks released', async () => (await allocated()).join() === 'default/by-hand,default/runs').catch(async (e) => { throw new Error(`${e.message}: still allocated ${(await allocated()).join()}`); });
     const n = (await store.get<Node>(NODE, undefined, 'n1'))!.object;
     assert.equal(n.status?.allocated?.cpus, 1);
     assert.equal(n.status?.free?.cpus, 3);
