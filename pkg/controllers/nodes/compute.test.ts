@@ -10,7 +10,7 @@ const node = (state: 'Ready' | 'NotReady' | undefined, since = T0): Node => ({
   kind: 'Node',
   metadata: { name: 'n1' },
   spec: { capacity: { cpus: 1, mem: 1024, disk: 0 }, portRanges: [], attributes: {} },
-  status: state ? { state, lastTransitionTime: new Date(since).toISOString() } : undefined,
+  status: state ? { state, lastTransitionTime: new Date(since).toISOString(), tasks: { 'default/a': { cpus: 0.1, mem: 16, disk: 0, ports: [] } } } : undefined,
 });
 const task = (name: string, state: TaskState, nodeName = 'n1'): Task => ({
   apiVersion: 'stowage/v1',
@@ -32,15 +32,17 @@ describe('computeNode', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const d = computeNode(c.node, c.hb, live, c.now, GRACE);
+      const d = computeNode(c.node, c.hb, () => live, c.now, GRACE);
       assert.equal(d.status?.state, c.state);
       assert.deepEqual(d.lose.map((t) => t.metadata.name), c.lost);
       assert.equal(d.requeueAfterMs, c.requeue);
     });
   }
 
-  it('a NotReady node with no live tasks is not requeued', () => {
-    assert.equal(computeNode(node('NotReady'), false, [], T0 + 1000, GRACE).requeueAfterMs, undefined);
+  it('a NotReady node holding no tasks is not requeued', () => {
+    const empty = node('NotReady');
+    empty.status!.tasks = {};
+    assert.equal(computeNode(empty, false, () => [], T0 + 1000, GRACE).requeueAfterMs, undefined);
   });
 
   it('a lost task keeps where it ran and says why', () => {

@@ -20,7 +20,8 @@ export interface NodeDecision {
   requeueAfterMs?: number;
 }
 
-export function computeNode(node: Node, heartbeat: boolean, tasks: readonly Task[], now: number, graceMs: number): NodeDecision {
+/** `tasks` is called only when the grace is over (it may be costly: every task of the cluster). */
+export function computeNode(node: Node, heartbeat: boolean, tasks: () => readonly Task[], now: number, graceMs: number): NodeDecision {
   const cur = node.status ?? { state: 'NotReady' as const };
   const iso = new Date(now).toISOString();
   if (heartbeat) {
@@ -36,9 +37,9 @@ export function computeNode(node: Node, heartbeat: boolean, tasks: readonly Task
   }
   const since = cur.lastTransitionTime ? Date.parse(cur.lastTransitionTime) : now;
   const left = since + graceMs - now;
-  const live = tasks.filter((t) => t.status?.nodeName === node.metadata.name && !TERMINAL_STATES.has(t.status.state));
-  if (left > 0) return { lose: [], requeueAfterMs: live.length > 0 ? left : undefined };
-  return { lose: live };
+  const onNode = Object.keys(node.status?.tasks ?? {}).length > 0;
+  if (left > 0) return { lose: [], requeueAfterMs: onNode ? left : undefined };
+  return { lose: tasks().filter((t) => t.status?.nodeName === node.metadata.name && !TERMINAL_STATES.has(t.status.state)) };
 }
 
 /** The status of a task lost with its node. */

@@ -58,8 +58,7 @@ export class NodeLifecycleController extends Controller {
     const s = this.nodes.get(`_/${name}`);
     if (!s) return;
     const now = Date.now();
-    const tasks = this.tasks.list().map((t) => t.object);
-    const d = computeNode(s.object, this.heartbeats.has(name), tasks, now, this.d.graceMs);
+    const d = computeNode(s.object, this.heartbeats.has(name), () => this.tasks.list().map((t) => t.object), now, this.d.graceMs);
     const fence = this.ctx.fence();
     if (d.status) {
       await this.d.store.putStatus(NODE, undefined, name, d.status, s.statusRev, { fence });

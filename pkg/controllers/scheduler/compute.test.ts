@@ -9,17 +9,14 @@ describe('scheduler compute', () => {
   it('packs whole nodes into transactions of at most maxOps (1 + 2 per task)', () => {
     const ps = [p('a', 'n1'), p('b', 'n1'), p('c', 'n2'), p('d', 'n3'), p('e', 'n3')];
     // n1: 5 ops, n2: 3, n3: 5 -> with 10 ops per txn: [n1, n2] [n3]
-    const { batches, overflow } = planBatches(ps, 10);
+    const batches = planBatches(ps, 10);
     assert.deepEqual(batches.map((b) => b.map((x) => `${x.node}:${x.placements.length}`)), [['n1:2', 'n2:1'], ['n3:2']]);
-    assert.deepEqual(overflow, []);
   });
 
-  it('cuts a node with more placements than one transaction holds and returns the rest', () => {
-    const ps = Array.from({ length: 70 }, (_, i) => p(`t${i}`, 'n1'));
-    const { batches, overflow } = planBatches(ps, 128);
-    assert.equal(batches.length, 1);
-    assert.equal(batches[0]![0]!.placements.length, 63);
-    assert.equal(overflow.length, 7);
+  it('cuts a node with more placements than one transaction holds into chunks, each in a transaction of its own', () => {
+    const ps = [...Array.from({ length: 70 }, (_, i) => p(`t${i}`, 'n1')), p('x', 'n2')];
+    const batches = planBatches(ps, 128);
+    assert.deepEqual(batches.map((b) => b.map((x) => `${x.node}:${x.placements.length}`)), [['n1:63'], ['n1:7', 'n2:1']]);
   });
 
   it('treats a task as pending while its status says so and it is not being killed', () => {

@@ -22,14 +22,14 @@ export interface NodeBatch {
 }
 
 /**
- * Group placements by node and pack whole nodes into transactions of at
- * most maxOps operations (a node costs 1 + 2 per task: its status, and each
- * task's status and assignment). A node's placements in one round share a
- * transaction (they all compare the same node revision), so a node with
- * more than fits is cut, and the rest is returned as overflow for a next
- * round (which compares the revision this one wrote).
+ * Group placements by node and pack them into transactions of at most
+ * maxOps operations (a node costs 1 + 2 per task: its status, and each
+ * task's status and assignment). A node's placements share a transaction
+ * (they all compare the same node revision); a node with more than one
+ * transaction holds is cut into chunks that go in separate transactions,
+ * in order (each compares the revision the previous one wrote).
  */
-export function planBatches(placements: readonly Placement[], maxOps: number): { batches: NodeBatch[][]; overflow: Placement[] } {
+export function planBatches(placements: readonly Placement[], maxOps: number): NodeBatch[][] {
   const byNode = new Map<string, Placement[]>();
   for (const p of placements) {
     const l = byNode.get(p.node);
@@ -38,23 +38,24 @@ export function planBatches(placements: readonly Placement[], maxOps: number): {
   }
   const perNodeMax = Math.floor((maxOps - 1) / 2);
   const batches: NodeBatch[][] = [];
-  const overflow: Placement[] = [];
   let cur: NodeBatch[] = [];
   let ops = 0;
   for (const [node, ps] of byNode) {
-    const take = ps.slice(0, perNodeMax);
-    overflow.push(...ps.slice(perNodeMax));
-    const cost = 1 + 2 * take.length;
-    if (ops + cost > maxOps) {
-      batches.push(cur);
-      cur = [];
-      ops = 0;
+    for (let i = 0; i < ps.length; i += perNodeMax) {
+      const take = ps.slice(i, i + perNodeMax);
+      const cost = 1 + 2 * take.length;
+      // a node's next chunk never shares a transaction with its previous one
+      if (ops + cost > maxOps || (i > 0 && cur.length > 0)) {
+        batches.push(cur);
+        cur = [];
+        ops = 0;
+      }
+      cur.push({ node, placements: take });
+      ops += cost;
     }
-    cur.push({ node, placements: take });
-    ops += cost;
   }
   if (cur.length > 0) batches.push(cur);
-  return { batches, overflow };
+  return batches;
 }
 
 /** Whether the status already says what `w` says (then nothing is written). */

@@ -20,7 +20,7 @@ import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer, InformerEvent } from '../../informer/informer.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
-import { ClusterSnapshot, requestFromTask, schedule, type Placement, type Waiting } from '../../scheduler/index.js';
+import { ClusterSnapshot, requestFromTask, schedule, type Placement, type TaskRequest, type Waiting } from '../../scheduler/index.js';
 import { addBindings } from '../../store/binding.js';
 import { Store, type Stored } from '../../store/store.js';
 import { MAX_TXN_OPS, Txn } from '../../store/txn.js';
@@ -50,6 +50,11 @@ export class SchedulerController extends Controller {
   private tasks!: Informer<Task>;
   private namespaces!: Informer<Namespace>;
   private snapshot!: ClusterSnapshot;
+  /** The last commit in flight per node: the node's next one waits for it. */
+  private readonly nodeTail = new Map<string, Promise<void>>();
+  private inflight = 0;
+  private readonly slots: (() => void)[] = [];
+  private readonly requests = new WeakMap<Task, TaskRequest>();
   /** Keys of the tasks waiting for a node, kept as the informer reports changes. */
   private readonly pending = new Set<string>();
   /** Node statuses this loop wrote that its informer may not have delivered yet. */
@@ -123,45 +128,74 @@ export class SchedulerController extends Controller {
     const t0 = performance.now();
     const result = schedule(
       this.snapshot,
-      pending.map((s) => requestFromTask(s.object)),
+      pending.map((s) => this.requestOf(s.object)),
       this.namespaces.list().map((s) => s.object),
       { maxPlacements: MAX_PLACEMENTS },
     );
     metrics.schedulerCycleDuration.observe((performance.now() - t0) / 1000);
-    const bound = await this.bind(result.placements);
+    await this.bind(result.placements);
     await this.recordWaiting(result.waiting);
-    metrics.schedulerPlacements.inc({ result: 'bound' }, bound);
     metrics.schedulerPending.set(result.waiting.length + result.deferred.length);
-    if (result.deferred.length > 0 || bound < result.placements.length) return { requeueAfter: bound < result.placements.length ? 50 : 0 };
+    if (result.deferred.length > 0) return { requeueAfter: 0 };
+  }
+
+  /** Tasks are immutable in the cache: their request is computed once. */
+  private requestOf(t: Task): TaskRequest {
+    let r = this.requests.get(t);
+    if (!r) this.requests.set(t, (r = requestFromTask(t)));
+    return r;
   }
 
   /**
-   * Commit placements, grouped by node, several nodes per transaction.
-   * A node's placements beyond what one transaction holds go in the next
-   * round, which compares the revision the previous round wrote. Returns
-   * how many stuck.
+   * Commit placements without waiting for them: the next cycle is decided
+   * while these bindings are on their way (their tasks hold their capacity
+   * in the snapshot meanwhile). Several nodes share a transaction; a node's
+   * next transaction waits for its previous one, whose revision it compares.
+   * Resolves once everything is sent, keeping at most COMMIT_CONCURRENCY
+   * transactions out.
    */
-  private async bind(placements: Placement[]): Promise<number> {
-    let ok = 0;
-    let rest = placements;
-    while (rest.length > 0) {
-      const { batches, overflow } = planBatches(rest, MAX_TXN_OPS);
-      const failed = new Set<string>();
-      let next = 0;
-      const worker = async () => {
-        while (next < batches.length) {
-          const n = await this.commitBatch(batches[next++]!, failed);
-          ok += n;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, batches.length) }, worker));
-      rest = [];
-      for (const p of overflow) {
-        if (failed.has(p.node)) this.snapshot.forget(p.taskKey);
-        else rest.push(p);
-      }
+  private async bind(placements: Placement[]): Promise<void> {
+    const failed = new Set<string>();
+    for (const batch of planBatches(placements, MAX_TXN_OPS)) {
+      await this.slot();
+      const nodes = batch.map((b) => b.node);
+      const before = nodes.map((n) => this.nodeTail.get(n)).filter((p): p is Promise<void> => p !== undefined);
+      const done = Promise.all(before)
+        .then(() => this.commitBatch(batch, failed))
+        .then(
+          (n) => {
+            metrics.schedulerPlacements.inc({ result: 'bound' }, n);
+            // what did not stick was forgotten: place it again
+            if (n < batch.reduce((sum, b) => sum + b.placements.length, 0)) this.enqueue(CYCLE, 50);
+          },
+          (e) => this.log.warn('binding refused', { error: errMsg(e) }),
+        )
+        .finally(() => this.release());
+      for (const n of nodes) this.nodeTail.set(n, done);
+      void done.then(() => {
+        for (const n of nodes) if (this.nodeTail.get(n) === done) this.nodeTail.delete(n);
+      });
     }
-    return ok;
+  }
+
+  /** Wait for a free commit slot. */
+  private async slot(): Promise<void> {
+    if (this.inflight < COMMIT_CONCURRENCY) {
+      this.inflight++;
+      return;
+    }
+    await new Promise<void>((r) => this.slots.push(r));
+  }
+
+  private release(): void {
+    const next = this.slots.shift();
+    if (next) next();
+    else this.inflight--;
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    await Promise.all([...this.nodeTail.values()]);
   }
 
   private async commitBatch(batch: NodeBatch[], failed: Set<string>): Promise<number> {
@@ -173,11 +207,11 @@ export class SchedulerController extends Controller {
       const tasks: Stored<Task>[] = [];
       for (const p of placements) {
         const t = this.tasks.get(p.taskKey);
-        // the task may have been deleted or killed since the cycle began
-        if (cached && t && isPending(t.object)) tasks.push({ ...t });
+        // the task may have been deleted or killed since the cycle began; a
+        // failed earlier transaction on this node took its placements back
+        if (cached && t && isPending(t.object) && !failed.has(nodeName)) tasks.push({ ...t });
         else this.snapshot.forget(p.taskKey);
       }
-      if (!cached) failed.add(nodeName);
       if (!cached || tasks.length === 0) continue;
       const node = this.latestNode(cached);
       const portsOf = new Map(placements.map((p) => [p.taskKey, p.ports]));
