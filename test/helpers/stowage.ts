@@ -14,6 +14,7 @@
  * their stowage.node label.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { lookupKind } from '../../pkg/api/kinds.js';
@@ -37,10 +38,20 @@ export interface ServerProc {
 const command = (bin: string | undefined, sub: string): string[] =>
   bin ? [bin] : [process.execPath, '--import', 'tsx', resolve(ROOT, `cmd/${sub}/main.ts`)];
 
-/** `stowage server` on a free loopback port; resolves once it is the leader. */
-export async function spawnServer(etcd: string, args: string[] = [], extraNodeArgs: string[] = []): Promise<ServerProc> {
+export interface SpawnOptions {
+  /** Run bin/stowage (from `make build`) instead of the sources. */
+  built?: boolean;
+  /** Resolve once the server leads (default), once it knows who leads, or once it answers at all. */
+  until?: 'leading' | 'leader-known' | 'up';
+}
+
+/** `stowage server` on a free loopback port; resolves once it is the leader (see SpawnOptions). */
+export async function spawnServer(etcd: string, args: string[] = [], extraNodeArgs: string[] = [], opts: SpawnOptions = {}): Promise<ServerProc> {
   const port = await freePort();
-  const [cmd, ...pre] = command(process.env.STOWAGE_BIN, 'stowage');
+  const built = resolve(ROOT, 'bin/stowage');
+  if (opts.built && !existsSync(built)) throw new Error('run `make build` first: bin/stowage is missing');
+  const [cmd, ...pre] = command(opts.built ? built : process.env.STOWAGE_BIN, 'stowage');
+  const until = opts.until ?? 'leading';
   const nodeArgs = cmd === process.execPath ? extraNodeArgs : [];
   const child = spawn(cmd!, [...nodeArgs, ...pre, 'server', '--etcd', etcd, '--listen', `127.0.0.1:${port}`, '--lease-ttl', '2', ...args], {
     cwd: ROOT,
@@ -60,11 +71,11 @@ export async function spawnServer(etcd: string, args: string[] = [], extraNodeAr
   const end = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`stowage server exited ${child.exitCode}:\n${output.slice(-20).join('\n')}`);
-    const r = await fetch(`${url}/readyz`).then((x) => x.json() as Promise<{ isLeader?: boolean }>, () => undefined);
-    if (r?.isLeader) break;
+    const r = await fetch(`${url}/readyz`).then((x) => x.json() as Promise<{ isLeader?: boolean; leader?: string | null }>, () => undefined);
+    if (until === 'up' ? r !== undefined : until === 'leader-known' ? !!r?.leader : r?.isLeader) break;
     if (Date.now() > end) {
       child.kill('SIGKILL');
-      throw new Error(`stowage server not leading after 30 s:\n${output.slice(-20).join('\n')}`);
+      throw new Error(`stowage server not ${until} after 30 s:\n${output.slice(-20).join('\n')}`);
     }
     await sleep(100);
   }

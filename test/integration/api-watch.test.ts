@@ -10,7 +10,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +20,8 @@ import { Election } from '../../pkg/election/election.js';
 import { nopLogger } from '../../pkg/log/logger.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
-import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { spawnServer, type ServerProc } from '../helpers/stowage.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const STOWAGE = join(ROOT, 'bin/stowage');
@@ -164,12 +164,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('watch (Server-Sent Events) of a real stowage server', () => {
   let etcd: TestEtcd;
-  let server: ChildProcess;
+  let server: ServerProc;
   let base: string;
   let client: Etcd3;
   let store: Store;
   let election: Election;
-  let log = '';
   const api = (method: string, path: string, body?: unknown) => call(base, method, path, body);
   const open: Watch[] = [];
   const watch = async (path: string, headers?: Record<string, string>) => {
@@ -193,30 +192,13 @@ describe('watch (Server-Sent Events) of a real stowage server', () => {
     const elected = new Promise((r) => election.once('elected', r));
     await election.start();
     await elected;
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(STOWAGE, ['server', '--etcd', etcd.endpoint, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.on('data', (d) => (log = (log + d).slice(-8000)));
-    server.stderr!.on('data', (d) => (log = (log + d).slice(-8000)));
-    const end = Date.now() + 20_000;
-    for (;;) {
-      if (server.exitCode !== null) throw new Error(`stowage server exited ${server.exitCode}: ${log}`);
-      const ready = await fetch(`${base}/readyz`).then((r) => (r.ok ? r.json() : undefined), () => undefined);
-      if (ready?.leader) break;
-      if (Date.now() > end) throw new Error(`server not ready: ${log}`);
-      await sleep(100);
-    }
+    server = await spawnServer(etcd.endpoint, [], [], { built: true, until: 'leader-known' });
+    base = server.url;
   });
 
   after(async () => {
     for (const w of open) w.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      const t = setTimeout(() => server.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await server?.stop();
     await election?.stop();
     client?.close();
     etcd?.stop();

@@ -12,7 +12,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +22,8 @@ import type { Etcd3 } from 'etcd3';
 import { Election } from '../../pkg/election/election.js';
 import { nopLogger } from '../../pkg/log/logger.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
-import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { spawnServer, type ServerProc } from '../helpers/stowage.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const STOWAGE = join(ROOT, 'bin/stowage');
@@ -98,10 +99,9 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms = 20
 
 describe('REST API of a real stowage server', () => {
   let etcd: TestEtcd;
-  let server: ChildProcess;
+  let server: ServerProc;
   let base: string;
   let listen: string;
-  let log = '';
   let client: Etcd3;
   let election: Election;
   const api = (method: string, path: string, body?: unknown, opts?: { agent?: Agent; headers?: Record<string, string> }) => call(base, method, path, body, opts);
@@ -114,27 +114,13 @@ describe('REST API of a real stowage server', () => {
     const elected = new Promise((r) => election.once('elected', r));
     await election.start();
     await elected;
-    const port = await freePort();
-    listen = `127.0.0.1:${port}`;
-    base = `http://${listen}`;
-    server = spawn(STOWAGE, ['server', '--etcd', etcd.endpoint, '--listen', listen, '--lease-ttl', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.on('data', (d) => (log = (log + d).slice(-8000)));
-    server.stderr!.on('data', (d) => (log = (log + d).slice(-8000)));
-    await waitFor('the server to see the leader', async () => {
-      if (server.exitCode !== null) throw new Error(`stowage server exited ${server.exitCode}: ${log}`);
-      const r = await api('GET', '/readyz');
-      return r.status === 200 && r.json.leader ? true : undefined;
-    });
+    server = await spawnServer(etcd.endpoint, [], [], { built: true, until: 'leader-known' });
+    base = server.url;
+    listen = base.slice('http://'.length);
   });
 
   after(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      const t = setTimeout(() => server.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await server?.stop();
     await election?.stop();
     client?.close();
     etcd?.stop();
@@ -691,7 +677,7 @@ describe('REST API of a real stowage server', () => {
   });
 
   it('the server logs JSON lines', () => {
-    const lines = log.split('\n').filter((l) => l.trim() !== '');
+    const lines = server.output.filter((l) => l.trim() !== '');
     assert.ok(lines.length > 0);
     for (const l of lines) {
       const j = JSON.parse(l) as { level?: string; message?: string; timestamp?: string };
@@ -707,6 +693,6 @@ describe('REST API of a real stowage server', () => {
       return x.json?.isLeader ? x : undefined;
     });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json, { etcd: 'ok', leader: `${hostname()}/${server.pid}@${listen}`, isLeader: true });
+    assert.deepEqual(r.json, { etcd: 'ok', leader: `${hostname()}/${server.child.pid}@${listen}`, isLeader: true });
   });
 });

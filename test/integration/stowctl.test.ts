@@ -4,12 +4,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { spawnServer, type ServerProc } from '../helpers/stowage.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const STOWCTL = join(ROOT, 'bin/stowctl');
@@ -30,17 +31,6 @@ function stowctl(server: string, args: string[], stdin?: string): Promise<Result
   });
 }
 
-async function waitReady(url: string, server: ChildProcess, log: () => string): Promise<void> {
-  const end = Date.now() + 20_000;
-  while (Date.now() < end) {
-    if (server.exitCode !== null) throw new Error(`stowage server exited ${server.exitCode}: ${log()}`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`stowage server not ready at ${url} after 20s: ${log()}`);
-}
-
 const HELLO = `apiVersion: stowage/v1
 kind: Service
 metadata:
@@ -55,31 +45,20 @@ spec:
 
 describe('stowctl against a real server', () => {
   let etcd: TestEtcd;
-  let server: ChildProcess;
+  let server: ServerProc;
   let url: string;
   let dir: string;
-  let serverLog = '';
 
   before(async () => {
     assert.ok(existsSync(STOWCTL) && existsSync(STOWAGE), 'run `make build` first: bin/stowctl and bin/stowage are missing');
     dir = mkdtempSync(join(tmpdir(), 'stowctl-it-'));
     etcd = await startEtcd();
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = spawn(STOWAGE, ['server', '--etcd', etcd.endpoint, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.on('data', (d) => (serverLog = (serverLog + d).slice(-4000)));
-    server.stderr!.on('data', (d) => (serverLog = (serverLog + d).slice(-4000)));
-    await waitReady(url, server, () => serverLog);
+    server = await spawnServer(etcd.endpoint, [], [], { built: true, until: 'up' });
+    url = server.url;
   });
 
   after(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      const t = setTimeout(() => server.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await server?.stop();
     etcd?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
