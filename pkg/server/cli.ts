@@ -14,7 +14,7 @@ import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
-import { parseHostPort, parseSeconds } from './flags.js';
+import { parseHostPort, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
 
 interface RawServerFlags {
@@ -22,6 +22,9 @@ interface RawServerFlags {
   listen: string;
   leaseTtl: string;
   nodeLostGrace: string;
+  healthKillShare: string;
+  healthKillWindow: string;
+  healthSurge: boolean;
   logLevel?: string;
 }
 
@@ -33,6 +36,9 @@ export function registerServerCommand(program: Command): void {
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:7070')
     .option('--lease-ttl <seconds>', 'leader lease TTL: a standby takes over within this after the leader dies', '5')
     .option('--node-lost-grace <seconds>', "how long a node may miss heartbeats before its tasks are Lost and replaced", '10')
+    .option('--health-kill-share <0..1>', "share of a service's instances that may be killed for failing health checks per window (at least one)", '0.25')
+    .option('--health-kill-window <seconds>', 'the window of that brake', '60')
+    .option('--no-health-surge', 'kill an unhealthy task before its replacement is healthy')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .action(async (raw: RawServerFlags) => {
       let listen: { host: string; port: number };
@@ -42,7 +48,14 @@ export function registerServerCommand(program: Command): void {
         parseEndpoints(raw.etcd);
         listen = parseHostPort('--listen', raw.listen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
-        opts = { nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000 };
+        opts = {
+          nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000,
+          health: {
+            share: parseShare('--health-kill-share', raw.healthKillShare),
+            windowMs: parseSeconds('--health-kill-window', raw.healthKillWindow, 1) * 1000,
+            surge: raw.healthSurge,
+          },
+        };
       } catch (e) {
         process.stderr.write(`error: ${errMsg(e)}\n`);
         process.exit(2);

@@ -14,3 +14,9 @@ export function parseSeconds(flag: string, v: string, min: number): number {
   }
   return n;
 }
+
+export function parseShare(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d*\.?\d+$/.test(v.trim()) || n < 0 || n > 1) throw new RangeError(`${flag}: "${v}" must be a number from 0 to 1`);
+  return n;
+}

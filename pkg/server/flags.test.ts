@@ -1,0 +1,26 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseHostPort, parseSeconds, parseShare } from './flags.js';
+
+describe('server flags', () => {
+  it('HOST:PORT', () => {
+    assert.deepEqual(parseHostPort('--listen', '127.0.0.1:7070'), { host: '127.0.0.1', port: 7070 });
+    assert.deepEqual(parseHostPort('--listen', '[::1]:0'), { host: '::1', port: 0 });
+    for (const bad of ['7070', '127.0.0.1:', 'x:y', '1.2.3.4:70000']) {
+      assert.throws(() => parseHostPort('--listen', bad), { message: `--listen: "${bad}" is not HOST:PORT (e.g. 127.0.0.1:7070)` });
+    }
+  });
+  it('seconds with a floor', () => {
+    assert.equal(parseSeconds('--lease-ttl', '5', 2), 5);
+    assert.equal(parseSeconds('--node-lost-grace', '0.5', 0), 0.5);
+    assert.throws(() => parseSeconds('--lease-ttl', '1', 2), { message: '--lease-ttl: "1" must be a number of seconds >= 2' });
+    assert.throws(() => parseSeconds('--lease-ttl', '5s', 2), { message: '--lease-ttl: "5s" must be a number of seconds >= 2' });
+  });
+  it('a share from 0 to 1', () => {
+    assert.equal(parseShare('--health-kill-share', '0.25'), 0.25);
+    assert.equal(parseShare('--health-kill-share', '1'), 1);
+    for (const bad of ['2', '-0.1', 'half']) {
+      assert.throws(() => parseShare('--health-kill-share', bad), { message: `--health-kill-share: "${bad}" must be a number from 0 to 1` });
+    }
+  });
+});
