@@ -10,7 +10,7 @@ import { lookupKind, type KindInfo } from '../api/kinds.js';
 import { matches, parseSelector } from '../api/labels.js';
 import type { AnyResource, Node } from '../api/types.js';
 import { validateMany, validateObject } from '../api/validate.js';
-import { Store, type Stored } from '../store/store.js';
+import { Store } from '../store/store.js';
 import { MAX_TXN_OPS, type Txn } from '../store/txn.js';
 import { jsonEqual } from '../util/equal.js';
 import { CreateBatcher } from './batch.js';

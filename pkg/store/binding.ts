@@ -52,7 +52,7 @@ export function summarize(node: Node, tasks: Record<string, NodeAllocation>): Pi
  * status revision and each task's status revision. Returns the node status
  * that will be written. Costs 1 + 2 * bindings.length operations.
  */
-export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[], now = new Date()): NodeStatus {
+export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[]): NodeStatus {
   const nodeName = node.object.metadata.name;
   const prev = node.object.status ?? { state: 'NotReady' as const };
   const tasks: Record<string, NodeAllocation> = { ...(prev.tasks ?? {}) };
