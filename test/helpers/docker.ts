@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from './wait.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DOCKERD = resolve(ROOT, 'hack/dockerd.sh');
@@ -81,12 +82,5 @@ export function privateDockerd(name: string): PrivateDockerd {
 }
 
 /** Poll until fn returns something truthy, or fail with what it was waiting for. */
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export const waitFor = <T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> =>
+  until(what, fn as () => Promise<NonNullable<T>>, timeoutMs, 20);

@@ -24,6 +24,7 @@ import { Store } from '../../pkg/store/store.js';
 import { removeNodeContainers } from './docker.js';
 import { freePort, startEtcd, type TestEtcd } from './etcd.js';
 import { ROOT, spawnAgent, type AgentProc } from './agent.js';
+import { sleep } from './wait.js';
 
 export const SERVICE = lookupKind('Service')!;
 export const TASK = lookupKind('Task')!;
@@ -183,23 +184,7 @@ export const isLive = (t: Task): boolean => !TERMINAL_STATES.has(t.status?.state
 export const isHealthy = (t: Task): boolean =>
   isLive(t) && t.spec.desiredState !== 'Killed' && t.status?.state === 'Running' && (!t.spec.healthChecks?.length || t.status.health === 'Healthy');
 
-/** Poll until f returns something truthy. */
-export async function until<T>(what: string, f: () => Promise<T | undefined | false | null>, timeoutMs: number, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep, until } from './wait.js';
 
 /** An HTTP GET of a task's port on loopback: its body, or undefined. */
 export async function probe(port: number | undefined): Promise<string | undefined> {

@@ -21,6 +21,8 @@ import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { startProxy, type Proxy } from '../helpers/proxy.js';
+import { until } from '../helpers/wait.js';
+import { call, type Answer } from '../helpers/http.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const STOWAGE = join(ROOT, 'bin/stowage');
@@ -28,37 +30,7 @@ const SERVICE = lookupKind('Service')!;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Answer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
-  ms: number;
-}
 
-/** A request with its own connection and a 20 s cap, timed. */
-function call(base: string, method: string, path: string, body?: unknown): Promise<Answer> {
-  const u = new URL(path, base);
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: false, timeout: 20_000, headers: { 'content-type': 'application/json' } }, (res) => {
-      let t = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (t += d));
-      res.on('end', () => {
-        let json: unknown;
-        try {
-          json = JSON.parse(t);
-        } catch {
-          json = t;
-        }
-        resolve({ status: res.statusCode ?? 0, json, ms: Date.now() - t0 });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 20 s`)));
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
 
 const svc = (name: string): AnyResource => ({
   apiVersion: 'stowage/v1',
@@ -101,27 +73,13 @@ function openStream(base: string, path: string): Promise<Stream | Answer> {
       let t = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (t += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(t), ms: Date.now() - t0 }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: t, json: JSON.parse(t), ms: Date.now() - t0 }));
     });
     req.on('error', reject);
     req.end();
   });
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 interface Running {
   proc: ChildProcess;

@@ -22,6 +22,7 @@ import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
+import { call } from '../helpers/http.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const STOWAGE = join(ROOT, 'bin/stowage');
@@ -143,15 +144,6 @@ async function mustWatch(base: string, path: string, headers?: Record<string, st
   return w;
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const r = await fetch(new URL(path, base), {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined };
-}
 
 const svc = (name: string, o: { namespace?: string; labels?: Record<string, string>; instances?: number } = {}) => ({
   apiVersion: 'stowage/v1',

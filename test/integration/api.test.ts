@@ -24,45 +24,13 @@ import { nopLogger } from '../../pkg/log/logger.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
+import { until } from '../helpers/wait.js';
+import { call, type Answer } from '../helpers/http.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const STOWAGE = join(ROOT, 'bin/stowage');
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
-}
 
-/** One HTTP request; `body` is sent as JSON unless it is a string or Buffer. */
-function call(base: string, method: string, path: string, body?: unknown, opts: { agent?: Agent; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const u = new URL(path, base);
-  const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: opts.agent ?? false, headers: { 'content-type': 'application/json', ...opts.headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 const svc = (name: string, extra: { namespace?: string; labels?: Record<string, string>; instances?: number; resourceVersion?: string } = {}) => ({
   apiVersion: 'stowage/v1',
@@ -82,20 +50,6 @@ const svc = (name: string, extra: { namespace?: string; labels?: Record<string, 
   },
 });
 
-async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 describe('REST API of a real stowage server', () => {
   let etcd: TestEtcd;
@@ -688,7 +642,7 @@ describe('REST API of a real stowage server', () => {
 
   it('when the leader steps down this server leads, and /readyz names it by host, pid and address', async () => {
     await election.stop();
-    const r = await waitFor('the server to lead', async () => {
+    const r = await until('the server to lead', async () => {
       const x = await api('GET', '/readyz');
       return x.json?.isLeader ? x : undefined;
     });

@@ -12,19 +12,18 @@ import { nopLogger } from '../../pkg/log/logger.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { until } from '../helpers/wait.js';
+
+const elapsed = async (f: () => Promise<unknown>): Promise<number> => {
+  const t0 = Date.now();
+  await f();
+  return Date.now() - t0;
+};
 
 const NS = lookupKind('namespace')!;
 const CANDIDATE = fileURLToPath(new URL('../helpers/candidate.ts', import.meta.url));
 const ns = (name: string): AnyResource => ({ apiVersion: 'stowage/v1', kind: 'Namespace', metadata: { name }, spec: { weight: 1 } });
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - t0;
-}
 
 describe('leader election with fencing (real etcd)', () => {
   let etcd: TestEtcd;
@@ -62,7 +61,7 @@ describe('leader election with fencing (real etcd)', () => {
     const standby = new Election(client(), { ttl: 2, identity: 'two' }, nopLogger);
     elections.push(standby);
     await standby.start();
-    await until(() => standby.leader !== undefined, 5000, 'standby to see the leader');
+    await until('standby to see the leader', () => standby.leader !== undefined, 5000);
     assert.equal(standby.isLeader, false, 'exactly one leader');
     assert.equal(standby.leader?.identity, 'one');
 
@@ -70,7 +69,7 @@ describe('leader election with fencing (real etcd)', () => {
     await store.create(NS, ns('by-leader'), { fence });
 
     child.kill('SIGKILL');
-    const took = await until(() => standby.isLeader, 5000, 'standby to lead');
+    const took = await elapsed(() => until('standby to lead', () => standby.isLeader, 5000));
     assert.ok(took <= 3000, `took over in ${took} ms, want <= TTL 2 s + 1 s`);
     assert.equal(standby.leader?.identity, 'two');
 
@@ -87,12 +86,12 @@ describe('leader election with fencing (real etcd)', () => {
     const b = new Election(client(), { ttl: 10, identity: 'b' }, nopLogger);
     elections.push(a, b);
     await a.start();
-    await until(() => a.isLeader, 5000, 'a to lead');
+    await until('a to lead', () => a.isLeader, 5000);
     await b.start();
-    await until(() => b.leader?.identity === 'a', 5000, 'b to see a lead');
+    await until('b to see a lead', () => b.leader?.identity === 'a', 5000);
     const [first, second] = [a, b];
     await first.stop();
-    const took = await until(() => second.isLeader, 3000, 'second to lead after a resign');
+    const took = await elapsed(() => until('second to lead after a resign', () => second.isLeader, 3000));
     assert.ok(took < 1000, `took ${took} ms`);
   });
 

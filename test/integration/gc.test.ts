@@ -16,18 +16,12 @@ import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { assignmentKey } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { until } from '../helpers/wait.js';
 
 const NODE = lookupKind('Node')!;
 const TASK = lookupKind('Task')!;
 const SERVICE = lookupKind('Service')!;
 
-async function until(what: string, cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('garbage collector (real etcd)', () => {
   let etcd: TestEtcd;

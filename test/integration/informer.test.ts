@@ -9,6 +9,7 @@ import { Informer, type InformerEvent } from '../../pkg/informer/informer.js';
 import { nopLogger } from '../../pkg/log/logger.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { startProxy } from '../helpers/proxy.js';
+import { retry, until } from '../helpers/wait.js';
 
 const SVC = lookupKind('service')!;
 const svc = (name: string, instances = 1): AnyResource => ({
@@ -18,13 +19,6 @@ const svc = (name: string, instances = 1): AnyResource => ({
   spec: { instances, image: 'x' },
 });
 
-async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('informer against real etcd', () => {
   let etcd: TestEtcd;
@@ -52,12 +46,12 @@ describe('informer against real etcd', () => {
     assert.ok(inf.hasSynced);
     assert.ok(inf.get('default/pre'));
     const s = await store.create(SVC, svc('a'));
-    await until(() => inf.get('default/a') !== undefined, 5000, 'ADDED a');
+    await until('ADDED a', () => inf.get('default/a') !== undefined, 5000);
     await store.putStatus(SVC, 'default', 'a', { running: 2 }, '0');
-    await until(() => (inf.get('default/a')?.object.status as { running?: number })?.running === 2, 5000, 'status');
+    await until('status', () => (inf.get('default/a')?.object.status as { running?: number })?.running === 2, 5000);
     assert.equal(inf.get('default/a')!.specRev, s.specRev, 'spec revision unchanged by a status write');
     await store.remove(SVC, 'default', 'a');
-    await until(() => inf.get('default/a') === undefined, 5000, 'DELETED a');
+    await until('DELETED a', () => inf.get('default/a') === undefined, 5000);
     const types = events.filter((e) => e.key === 'default/a').map((e) => e.type);
     assert.deepEqual(types.slice(0, 1), ['ADDED']);
     assert.equal(types.at(-1), 'DELETED');
@@ -66,7 +60,7 @@ describe('informer against real etcd', () => {
   it('keeps watching across an etcd restart without losing a change', async () => {
     etcd.restart();
     await retry(() => store.create(SVC, svc('after-restart')));
-    await until(() => inf.get('default/after-restart') !== undefined, 15000, 'event after restart');
+    await until('event after restart', () => inf.get('default/after-restart') !== undefined, 15000);
   });
 
   it('re-lists when the revision it resumes from was compacted away', async () => {
@@ -76,28 +70,17 @@ describe('informer against real etcd', () => {
     const pinf = new Informer(new Store(pc), SVC, nopLogger);
     await pinf.start();
     await retry(() => store.create(SVC, svc('before-cut')));
-    await until(() => pinf.get('default/before-cut') !== undefined, 5000, 'seen before cut');
+    await until('seen before cut', () => pinf.get('default/before-cut') !== undefined, 5000);
     proxy.cut();
     await store.create(SVC, svc('missed'));
     await store.remove(SVC, 'default', 'before-cut');
     const head = await client.get('x').exec();
     await client.kv.compact({ revision: head.header.revision, physical: true });
     proxy.restore();
-    await until(() => pinf.get('default/missed') !== undefined && pinf.get('default/before-cut') === undefined, 15000, 'relist after compaction');
+    await until('relist after compaction', () => pinf.get('default/missed') !== undefined && pinf.get('default/before-cut') === undefined, 15000);
     await pinf.stop();
     pc.close();
     await proxy.close();
   });
 });
 
-async function retry<R>(f: () => Promise<R>, ms = 10000): Promise<R> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await f();
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}

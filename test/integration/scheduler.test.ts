@@ -16,6 +16,7 @@ import { nopLogger } from '../../pkg/log/logger.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { until } from '../helpers/wait.js';
 
 const NODE = lookupKind('Node')!;
 const TASK = lookupKind('Task')!;
@@ -34,13 +35,6 @@ const task = (name: string, owner: string, extra: Partial<Task['spec']> = {}): T
   status: { state: 'Pending' },
 });
 
-async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('scheduler loop (real etcd)', () => {
   let etcd: TestEtcd;
@@ -85,10 +79,10 @@ describe('scheduler loop (real etcd)', () => {
       created.push(`t${i}`);
     }
     await Promise.all([startScheduler(1), startScheduler(2)]);
-    await until(async () => {
+    await until('12 bound and 4 pending with a reason', async () => {
       const l = await store.list<Task>(TASK);
       return l.items.filter((t) => t.object.status?.state === 'Bound').length === 12 && l.items.filter((t) => t.object.status?.pendingReason).length === 4;
-    }, 15000, '12 bound and 4 pending with a reason');
+    }, 15000);
 
     const tasks = (await store.list<Task>(TASK)).items.map((s) => s.object);
     const nodes = (await store.list<Node>(NODE)).items.map((s) => s.object);

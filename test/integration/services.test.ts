@@ -20,6 +20,7 @@ import { ApiServer } from '../../pkg/server/http.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store, type Stored } from '../../pkg/store/store.js';
 import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { until } from '../helpers/wait.js';
 
 const SERVICE = lookupKind('Service')!;
 const TASK = lookupKind('Task')!;
@@ -27,15 +28,6 @@ const TASK = lookupKind('Task')!;
 const svc = (name: string, spec: Partial<ServiceSpec>): Service =>
   applyDefaults({ apiVersion: 'stowage/v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { image: 'img', command: ['v1'], resources: { cpus: 0.1, mem: 16, disk: 0 }, ...spec } } as Service);
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 describe('services loop (real etcd)', () => {
   let etcd: TestEtcd;
