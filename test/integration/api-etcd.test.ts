@@ -267,7 +267,7 @@ describe('stowage server when etcd goes away', () => {
       if (!alive(s.proc)) continue;
       await until(`${s.base}: stowage_api_watch_streams 0`, async () => {
         const r = await call(s.base, 'GET', '/metrics');
-        return /^stowage_api_watch_streams 0$/m.test(String(r.json)) ? true : undefined;
+        return /^stowage_api_watch_streams 0$/m.test(r.text) ? true : undefined;
       }, 10_000);
     }
   });
