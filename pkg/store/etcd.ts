@@ -6,6 +6,7 @@
  */
 import { Etcd3, isRecoverableError } from 'etcd3';
 import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
+import './etcd-watch-fix.js';
 
 export interface EtcdOptions {
   /** Comma-separated or listed URLs: http://127.0.0.1:2379 */
