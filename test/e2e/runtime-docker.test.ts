@@ -113,7 +113,7 @@ describe('DockerRuntime (shared engine)', () => {
   });
 
   it('a task past its memory limit is OOM-killed: oomKilled, exit 137, an oom event', async () => {
-    const id = await rt.start(spec({ memMiB: 16, ...sh('x=$(head -c 64m /dev/zero | tr "\\0" a); echo ${#x}; sleep 1') }));
+    const id = await rt.start(spec({ memMiB: 16, cpus: 1, ...sh('x=$(head -c 64m /dev/zero | tr "\\0" a); echo ${#x}; sleep 1') }));
     const die = await eventFor(id, 'die');
     assert.equal(die.exitCode, 137);
     await eventFor(id, 'oom');
