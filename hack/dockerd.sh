@@ -76,8 +76,9 @@ start() {
   mkdir -p "$data" "$exec_root" "$(dirname "$sock")"
   rm -f "$pidf"
   # setsid: the engine outlives the shell and test runner that started it.
+  # 9>&-: the engine must not inherit the lock, or every later start waits forever.
   setsid dockerd --bridge=none --iptables=false --host "unix://$sock" \
-    --data-root "$data" --exec-root "$exec_root" --pidfile "$pidf" </dev/null >"$logf" 2>&1 &
+    --data-root "$data" --exec-root "$exec_root" --pidfile "$pidf" </dev/null >"$logf" 2>&1 9>&- &
   local launched=$!
   for _ in $(seq 300); do
     if answers; then echo "dockerd started on $sock (pid $(cat "$pidf"), data root $data, log $logf)" >&2; return 0; fi

@@ -2,21 +2,51 @@
 # Run the tests: unit (pure, next to the code), integration (real etcd,
 # started per test file by hack/etcd.sh), e2e (real etcd and Docker).
 #   hack/test.sh unit|integration|e2e|all
+# Nothing waits forever: each test has TEST_TIMEOUT_S (default 300) and each
+# phase PHASE_TIMEOUT_S (default 900); a failed phase prints the ends of the
+# logs the tests left in .run/test-logs and of the engine's log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 unit() { find pkg cmd -name '*.test.ts' | sort; }
 integration() { find test/integration -name '*.test.ts' 2>/dev/null | sort; }
 e2e() { find test/e2e -name '*.test.ts' 2>/dev/null | sort; }
+
+diagnose() {
+  echo "--- hack/test.sh $what failed; the ends of the logs written during it:" >&2
+  find .run/test-logs -type f -newer .run/test.start 2>/dev/null | sort | while read -r f; do
+    echo "--- $f" >&2; tail -n 8 "$f" >&2
+  done
+  [ "$what" = e2e ] && [ -f .run/dockerd.log ] && { echo "--- .run/dockerd.log" >&2; tail -n 15 .run/dockerd.log >&2; }
+  return 0
+}
+
 run() {
   local files=("$@")
   [ ${#files[@]} = 0 ] && return 0
-  node --import tsx --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" "${files[@]}"
+  mkdir -p .run; touch .run/test.start
+  # --test-force-exit: a file whose tests are done ends even if a handle is left open.
+  if ! timeout -k 20 "${PHASE_TIMEOUT_S:-900}" node --import tsx --test --test-reporter=spec \
+    --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=$((${TEST_TIMEOUT_S:-300} * 1000)) --test-force-exit \
+    "${files[@]}"; then
+    diagnose; return 1
+  fi
 }
+
+# The engine runs a container within a minute, or the e2e tests cannot pass: say so at once.
+docker_works() {
+  local out
+  if ! out=$(timeout 60 docker run --rm --network host localhost/stowage-busybox:1 true 2>&1); then
+    echo "the Docker engine does not run a container: ${out:-no answer within 60 s}" >&2
+    [ -f .run/dockerd.log ] && tail -n 15 .run/dockerd.log >&2
+    return 1
+  fi
+}
+
 case "$what" in
   unit) mapfile -t f < <(unit); run "${f[@]}" ;;
   integration) hack/install-deps.sh etcd; mapfile -t f < <(integration); run "${f[@]}" ;;
-  e2e) hack/install-deps.sh etcd docker busybox; hack/dockerd.sh start >/dev/null; hack/build-image.sh >/dev/null
+  e2e) hack/install-deps.sh etcd docker busybox; hack/dockerd.sh start >/dev/null; hack/build-image.sh >/dev/null; docker_works
        mapfile -t f < <(e2e); run "${f[@]}" ;;
   all) "$0" unit; "$0" integration; "$0" e2e ;;
   *) echo "usage: hack/test.sh unit|integration|e2e|all" >&2; exit 2 ;;

@@ -21,7 +21,8 @@ const BUILD_IMAGE = resolve(ROOT, 'hack/build-image.sh');
 export const IMAGE = 'localhost/stowage-busybox:1';
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
-const run = (file: string, args: string[]) => execFileSync(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+// Every synchronous call has a timeout: it blocks the event loop, so no test timeout could end it.
+const run = (file: string, args: string[]) => execFileSync(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).toString();
 
 /** An engine answers on the socket and has the test image. */
 export function ensureDocker(socket = DEFAULT_SOCKET): void {
@@ -53,7 +54,7 @@ export function dockerInspect(id: string, socket = DEFAULT_SOCKET): Promise<Dock
 
 /** `docker <args>` against the socket (e.g. kill), returning stdout. */
 export function dockerCli(args: string[], socket = DEFAULT_SOCKET): string {
-  return execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  return execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).toString();
 }
 
 export interface PrivateDockerd {

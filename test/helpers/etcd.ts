@@ -44,8 +44,8 @@ export interface TestEtcd {
 export async function startEtcd(): Promise<TestEtcd> {
   const port = await freePort();
   const dir = execFileSync('mktemp', ['-d', `/tmp/stowage-test-etcd.XXXX`]).toString().trim();
-  const start = () => execFileSync(HACK, ['start', '--port', String(port), '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const stop = () => execFileSync(HACK, ['stop', '--port', String(port)], { stdio: 'inherit' });
+  const start = () => execFileSync(HACK, ['start', '--port', String(port), '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000 });
+  const stop = () => execFileSync(HACK, ['stop', '--port', String(port)], { stdio: 'inherit', timeout: 60_000 });
   start();
   return {
     endpoint: `http://127.0.0.1:${port}`,
