@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerCli, ensureDocker, testNodeName } from '../helpers/docker.js';
@@ -38,6 +38,7 @@ describe('services e2e: one HTTP service on Docker', () => {
   });
   after(async () => {
     await c?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('apply --wait: a live progress line until 3/3 healthy, then exit 0', async () => {
