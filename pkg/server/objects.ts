@@ -106,47 +106,63 @@ export class Objects {
     return s.object;
   }
 
-  /** Create or update each object by name; validate all first, write all or nothing. */
+  /**
+   * Create or update each object by name. Everything is validated before
+   * anything is written, and a batch that fits one transaction is written
+   * all or nothing. A bigger one takes several: a conflict is retried for
+   * what is not written yet, and if it persists the error says what was.
+   */
   async apply(items: unknown[]): Promise<ApplyResult[]> {
     if (!Array.isArray(items) || items.length === 0) {
       throw new ApiError('BadRequest', 'apply needs a non-empty "items" array of objects', [{ field: 'items', rule: 'required', message: 'non-empty array' }]);
     }
     const objs = validateMany(items);
+    const done = new Map<number, ApplyResult>();
     for (let attempt = 0; ; attempt++) {
+      const todo = objs.map((_, i) => i).filter((i) => !done.has(i));
       try {
-        return await this.applyOnce(objs.map((o) => structuredClone(o)));
+        await this.applyOnce(todo.map((i) => ({ i, obj: structuredClone(objs[i]!) })), done);
+        return objs.map((_, i) => done.get(i)!);
       } catch (e) {
+        if (!(e instanceof ApiError && e.code === 'Conflict')) throw e;
         // someone wrote one of these objects between our read and our write: read again
-        if (attempt < 3 && e instanceof ApiError && e.code === 'Conflict') continue;
-        throw e;
+        if (attempt < 3) continue;
+        const written = [...done.values()].filter((r) => r.action !== 'unchanged');
+        if (written.length === 0) throw e;
+        const names = written.slice(0, 5).map((r) => `${lookupKind(r.kind)!.singular}/${r.name}`).join(', ');
+        throw new ApiError(
+          'Conflict',
+          `objects of this apply kept being changed by someone else meanwhile; it took several transactions (over ${MAX_TXN_OPS} operations), and ${written.length} of ${objs.length} objects were written before the conflict (${names}${written.length > 5 ? ', ...' : ''}): apply again to write the rest`,
+        );
       }
     }
   }
 
-  private async applyOnce(objs: AnyResource[]): Promise<ApplyResult[]> {
-    const kinds = objs.map((o) => lookupKind(o.kind)!);
-    const current = await Promise.all(objs.map((o, i) => this.store.get(kinds[i]!, o.metadata.namespace, o.metadata.name)));
-    const results: ApplyResult[] = [];
-    const writes: { ops: number; add: (t: Txn) => void }[] = [];
-    objs.forEach((o, i) => {
-      const kind = kinds[i]!;
-      const cur = current[i];
+  /** One round: read the objects, then write what changed, recording each result once its transaction commits. */
+  private async applyOnce(todo: { i: number; obj: AnyResource }[], done: Map<number, ApplyResult>): Promise<void> {
+    const kinds = todo.map(({ obj }) => lookupKind(obj.kind)!);
+    const current = await Promise.all(todo.map(({ obj: o }, j) => this.store.get(kinds[j]!, o.metadata.namespace, o.metadata.name)));
+    const writes: { i: number; r: ApplyResult; ops: number; add: (t: Txn) => void }[] = [];
+    todo.forEach(({ i, obj: o }, j) => {
+      const kind = kinds[j]!;
+      const cur = current[j];
       const r: ApplyResult = { kind: o.kind, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name, action: 'created' };
-      results.push(r);
       if (!cur) {
         dropServerOwned(o);
         const status = initialStatus(o);
         if (status !== undefined) o.status = status;
-        writes.push({ ops: status === undefined ? 1 : 2, add: (t) => Store.addCreate(t, kind, o) });
+        writes.push({ i, r, ops: status === undefined ? 1 : 2, add: (t) => Store.addCreate(t, kind, o) });
         return;
       }
       const want = kind.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : o;
       if (sameUserFields(want, cur.object)) {
-        r.action = 'unchanged';
+        done.set(i, { ...r, action: 'unchanged' });
         return;
       }
       r.action = 'configured';
       writes.push({
+        i,
+        r,
         ops: 1,
         add: (t) => {
           Store.carryMeta(kind, want, cur);
@@ -155,23 +171,20 @@ export class Objects {
       });
     });
     // one transaction for the whole batch when it fits, else chunks of what fits
-    let txn = this.store.txn();
-    const commits: Txn[] = [txn];
+    const chunks: { txn: Txn; writes: typeof writes }[] = [];
     for (const w of writes) {
-      if (txn.size + w.ops > MAX_TXN_OPS) {
-        txn = this.store.txn();
-        commits.push(txn);
-      }
-      w.add(txn);
+      let last = chunks[chunks.length - 1];
+      if (!last || last.txn.size + w.ops > MAX_TXN_OPS) chunks.push((last = { txn: this.store.txn(), writes: [] }));
+      w.add(last.txn);
+      last.writes.push(w);
     }
-    for (const t of commits) {
-      if (t.size === 0) continue;
-      const r = await t.commit();
-      if (!r.succeeded) {
+    for (const c of chunks) {
+      const res = await c.txn.commit();
+      if (!res.succeeded) {
         throw new ApiError('Conflict', 'an object of this apply was changed or created by someone else meanwhile; nothing of this batch was written');
       }
+      for (const w of c.writes) done.set(w.i, w.r);
     }
-    return results;
   }
 
   private checkKind(kind: KindInfo, obj: AnyResource): AnyResource {
