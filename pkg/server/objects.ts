@@ -14,6 +14,7 @@ import { Store } from '../store/store.js';
 import { MAX_TXN_OPS, type Txn } from '../store/txn.js';
 import { jsonEqual } from '../util/equal.js';
 import { CreateBatcher } from './batch.js';
+import { refuseDependencyCycles } from './cycles.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 export interface ApplyResult {
@@ -77,6 +78,7 @@ export class Objects {
 
   async create(kind: KindInfo, body: unknown): Promise<AnyResource> {
     const obj = this.checkKind(kind, validateObject(body));
+    await refuseDependencyCycles(this.store, [obj], false);
     dropServerOwned(obj);
     const status = initialStatus(obj);
     if (status !== undefined) obj.status = status;
@@ -94,6 +96,7 @@ export class Objects {
     }
     const cur = await this.store.get(kind, namespace, name);
     if (!cur) throw notFound(kind, namespace, name);
+    await refuseDependencyCycles(this.store, [obj], false);
     const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : obj;
     const res = await this.store.update(kind, merged, cur, sent ?? cur.specRev);
     res.object.status = cur.object.status;
@@ -117,6 +120,7 @@ export class Objects {
       throw new ApiError('BadRequest', 'apply needs a non-empty "items" array of objects', [{ field: 'items', rule: 'required', message: 'non-empty array' }]);
     }
     const objs = validateMany(items);
+    await refuseDependencyCycles(this.store, objs, true);
     const done = new Map<number, ApplyResult>();
     for (let attempt = 0; ; attempt++) {
       const todo = objs.map((_, i) => i).filter((i) => !done.has(i));

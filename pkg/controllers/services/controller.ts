@@ -30,7 +30,8 @@ import { jsonEqual } from '../../util/equal.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import { addKill } from '../tasks.js';
 import { computeService, type Kill, type Plan, type ServiceOptions } from './compute.js';
-import { dependencyState } from './conditions.js';
+import { dependencyState, type DependencyState } from './conditions.js';
+import { cycleMessage, dependencyCycle } from '../../api/dependencies.js';
 import { OwnedTasks } from './owned.js';
 import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from './view.js';
 
@@ -118,13 +119,24 @@ export class ServicesController extends Controller {
     const stored = this.owned.tasksOf(key).filter((t) => t.object.spec.ownerUid === uid);
     const byTask = new Map(stored.map((t) => [t.object, t]));
     const ns = svc.metadata.namespace ?? 'default';
-    const deps = (svc.spec.dependencies ?? []).map((name) => dependencyState(name, this.services.get(`${ns}/${name}`)?.object));
+    const deps = this.dependencies(svc, ns);
     const now = this.d.now?.() ?? Date.now();
     const plan = computeService({ service: svc, tasks: stored.map((t) => t.object), dependencies: deps, now, options: this.d.options });
     await this.apply(key, s, plan, byTask);
     for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](svc, ev.reason, ev.message);
     this.count(key, plan, s.object.status);
     if (plan.requeueAfterMs !== undefined) return { requeueAfter: plan.requeueAfterMs };
+  }
+
+  /** Each dependency's state; one in a cycle (concurrent writes can close one the API refuses) says so. */
+  private dependencies(svc: Service, ns: string): DependencyState[] {
+    const names = svc.spec.dependencies ?? [];
+    if (names.length === 0) return [];
+    const cycle = dependencyCycle(svc.metadata.name, (n) => this.services.get(`${ns}/${n}`)?.object.spec.dependencies);
+    return names.map((name) => {
+      const d = dependencyState(name, this.services.get(`${ns}/${name}`)?.object);
+      return cycle?.[1] === name ? { ...d, detail: `${d.detail} (${cycleMessage(cycle)})` } : d;
+    });
   }
 
   private async apply(key: string, s: Stored<Service>, plan: Plan, byTask: Map<Task, Stored<Task>>): Promise<void> {

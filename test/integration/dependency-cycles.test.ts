@@ -1,0 +1,105 @@
+/**
+ * Dependency cycles between Services, against real etcd: the API refuses a
+ * create, an update or an apply that would close one (422, the field and
+ * the cycle named, nothing written), and when a cycle is written around the
+ * API (as two concurrent writes could), the services loop names it in the
+ * DependenciesReady condition.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Etcd3 } from 'etcd3';
+import { applyDefaults } from '../../pkg/api/defaults.js';
+import { lookupKind } from '../../pkg/api/kinds.js';
+import type { Service, ServiceSpec } from '../../pkg/api/types.js';
+import { ServicesController } from '../../pkg/controllers/services/controller.js';
+import { MemoryRecorder } from '../../pkg/events/recorder.js';
+import { InformerFactory } from '../../pkg/informer/factory.js';
+import { nopLogger } from '../../pkg/log/logger.js';
+import { ApiServer } from '../../pkg/server/http.js';
+import { newEtcdClient } from '../../pkg/store/etcd.js';
+import { Store } from '../../pkg/store/store.js';
+import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { call } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
+
+const SERVICE = lookupKind('Service')!;
+
+const svc = (name: string, dependencies: string[] = [], spec: Partial<ServiceSpec> = {}) => ({
+  apiVersion: 'stowage/v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default' },
+  spec: { image: 'img', command: ['run'], resources: { cpus: 0.1, mem: 16, disk: 0 }, ...(dependencies.length ? { dependencies } : {}), ...spec },
+});
+
+describe('dependency cycles (real etcd)', () => {
+  let etcd: TestEtcd;
+  let client: Etcd3;
+  let store: Store;
+  let informers: InformerFactory;
+  let ctl: ServicesController;
+  let api: ApiServer;
+  let url: string;
+
+  before(async () => {
+    etcd = await startEtcd();
+    client = newEtcdClient({ endpoints: etcd.endpoint });
+    store = new Store(client);
+    informers = new InformerFactory(store, nopLogger);
+    ctl = new ServicesController({ store, informers, log: nopLogger, recorder: new MemoryRecorder(), options: { health: { share: 0.25, windowMs: 60_000, surge: true } } });
+    await ctl.start({ fence: () => undefined });
+    api = new ApiServer({ store, log: nopLogger, ready: () => ({ isLeader: true }) });
+    url = `http://${await api.listen('127.0.0.1', await freePort())}`;
+  });
+  after(async () => {
+    await ctl?.stop();
+    await informers?.stop();
+    await api?.close();
+    client?.close();
+    etcd?.stop();
+  });
+
+  const names = async () => (await store.list<Service>(SERVICE, 'default')).items.map((s) => s.object.metadata.name).sort();
+
+  it('a create that closes a cycle with stored services: 422 naming the field and the cycle; nothing written', async () => {
+    assert.equal((await call(url, 'POST', '/api/v1/services', svc('c1-a', ['c1-b']))).status, 201);
+    assert.equal((await call(url, 'POST', '/api/v1/services', svc('c1-b', ['c1-c']))).status, 201);
+    const r = await call(url, 'POST', '/api/v1/services', svc('c1-c', ['c1-a']));
+    assert.equal(r.status, 422, r.text);
+    assert.match(r.json.message, /Service "c1-c": spec\.dependencies: c1-c → c1-a → c1-b → c1-c: a dependency cycle/);
+    assert.deepEqual(
+      r.json.details.map((d: { field: string; rule: string }) => `${d.field} ${d.rule}`),
+      ['spec.dependencies acyclic'],
+    );
+    assert.deepEqual(await names(), ['c1-a', 'c1-b']);
+  });
+
+  it('an update that closes a cycle: 422, the stored spec unchanged', async () => {
+    const r = await call(url, 'PUT', '/api/v1/services/default/c1-b', svc('c1-b', ['c1-a']));
+    assert.equal(r.status, 422, r.text);
+    assert.match(r.json.message, /c1-b → c1-a → c1-b/);
+    assert.deepEqual((await store.get<Service>(SERVICE, 'default', 'c1-b'))!.object.spec.dependencies, ['c1-c']);
+  });
+
+  it('an apply whose documents form a cycle among themselves: 422 per cycle with the document; nothing of the batch written', async () => {
+    const r = await call(url, 'POST', '/api/v1/apply', { items: [svc('c2-ok'), svc('c2-x', ['c2-y']), svc('c2-y', ['c2-x'])] });
+    assert.equal(r.status, 422, r.text);
+    assert.match(r.json.message, /^1 of 3 documents is invalid: document 2 \(Service "c2-x"\): spec\.dependencies: c2-x → c2-y → c2-x/);
+    assert.equal(r.json.details[0].document, 2);
+    assert.ok(!(await names()).some((n) => n.startsWith('c2-')), 'nothing written');
+  });
+
+  it('a chain and a diamond are fine', async () => {
+    const r = await call(url, 'POST', '/api/v1/apply', { items: [svc('c3-top', ['c3-l', 'c3-r']), svc('c3-l', ['c3-base']), svc('c3-r', ['c3-base']), svc('c3-base')] });
+    assert.equal(r.status, 200, r.text);
+  });
+
+  it('a cycle written around the API: the loop names it in DependenciesReady', async () => {
+    for (const [n, d] of [['c4-p', 'c4-q'], ['c4-q', 'c4-p']] as const) await store.create(SERVICE, applyDefaults(svc(n, [d]) as Service));
+    const cond = await until('the cycle named in DependenciesReady', async () => {
+      const s = (await store.get<Service>(SERVICE, 'default', 'c4-p'))!.object;
+      return s.status?.conditions?.find((c) => c.type === 'DependenciesReady' && c.message.includes('→'));
+    });
+    assert.equal(cond.status, 'False');
+    assert.equal(cond.message, 'service/c4-q: 0/1 healthy (c4-p → c4-q → c4-p: a dependency cycle (each would wait for the next forever))');
+  });
+});
