@@ -5,12 +5,14 @@
  *   metadata     label keys and values (Kubernetes rules, '/' allowed in values)
  *   templates    unique port names and host ports; constraints; health checks
  *                name an existing port, COMMAND has a command
+ *   readiness    (Service, Task) the port exists; timeoutSeconds < intervalSeconds
  *   Service      does not depend on itself
  *   Job          schedule xor parents; schedule parses; IANA timeZone; not its own parent
  *   Node         port ranges begin <= end
  */
 import type { ErrorDetail } from './errors.js';
 import { checkConstraint } from './constraints.js';
+import { READINESS_CHECK_DEFAULTS } from './defaults.js';
 import { labelKeyError, labelValueError } from './labels.js';
 import { joinPath } from './paths.js';
 import { scheduleError, timeZoneError } from './schedule.js';
@@ -33,6 +35,7 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
   switch (obj.kind) {
     case 'Service':
       checkTemplate(spec, 'spec', report);
+      checkReadiness(spec, 'spec', report);
       checkNotSelf(spec.dependencies, name, 'spec.dependencies', 'a Service cannot depend on itself', report);
       break;
     case 'Job':
@@ -41,6 +44,7 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
       break;
     case 'Task':
       checkTemplate(spec, 'spec', report);
+      checkReadiness(spec, 'spec', report);
       break;
     case 'JobRun':
       if (isObj(spec.template)) checkTemplate(spec.template, 'spec.template', report);
@@ -111,24 +115,41 @@ function checkTemplate(t: Obj, base: string, report: Report): void {
     if (protocol !== 'HTTP' && protocol !== 'TCP') return;
     const port = str(hc.port);
     const index = typeof hc.portIndex === 'number' ? hc.portIndex : undefined;
-    const known = [...names.keys()];
     if (port !== undefined && hc.portIndex !== undefined) {
       report(at, 'portRef', 'set port or portIndex, not both');
     } else if (port !== undefined) {
-      const byIndex = /^\d+$/.test(port) ? Number(port) : undefined;
-      if (byIndex !== undefined ? byIndex >= ports.length : !names.has(port))
-        report(
-          `${at}.port`,
-          'portRef',
-          ports.length === 0
-            ? `no port "${port}": ${base}.ports is empty`
-            : `no port "${port}" in ${base}.ports (${known.join(', ')})`,
-        );
+      const err = portRefError(port, ports, base);
+      if (err) report(`${at}.port`, 'portRef', err);
     } else if (ports.length === 0) {
       report(at, 'portRef', `${protocol === 'HTTP' ? 'an' : 'a'} ${protocol} health check needs a port, but ${base}.ports is empty`);
     } else if (index !== undefined && index >= ports.length) {
       report(`${at}.portIndex`, 'portRef', `must be < ${ports.length}, the number of ${base}.ports`);
     }
+  });
+}
+
+/** Why `port` (a port name, or an index as a digit string) names none of ports, if it does not. */
+function portRefError(port: string, ports: unknown[], base: string): string | undefined {
+  const names = ports.map((p) => (isObj(p) ? str(p.name) : undefined)).filter((n): n is string => n !== undefined);
+  const byIndex = /^\d+$/.test(port) ? Number(port) : undefined;
+  if (byIndex !== undefined ? byIndex < ports.length : names.includes(port)) return undefined;
+  if (ports.length === 0) return `no port "${port}": ${base}.ports is empty`;
+  return `no port "${port}" in ${base}.ports (${[...new Set(names)].join(', ')})`;
+}
+
+/** Readiness checks (Service, Task): the port exists; the timeout, defaults included, is below the interval. */
+function checkReadiness(t: Obj, base: string, report: Report): void {
+  list(t.readinessChecks).forEach((rc, i) => {
+    if (!isObj(rc)) return;
+    const at = `${base}.readinessChecks[${i}]`;
+    const port = str(rc.port);
+    const err = port !== undefined ? portRefError(port, list(t.ports), base) : undefined;
+    if (err) report(`${at}.port`, 'portRef', err);
+    const interval = rc.intervalSeconds ?? READINESS_CHECK_DEFAULTS.intervalSeconds;
+    const timeout = rc.timeoutSeconds ?? READINESS_CHECK_DEFAULTS.timeoutSeconds;
+    if (typeof interval !== 'number' || typeof timeout !== 'number' || timeout < interval) return;
+    const dflt = (v: unknown) => (v === undefined ? ' (the default)' : '');
+    report(`${at}.timeoutSeconds`, 'timeout', `must be less than intervalSeconds (${interval}${dflt(rc.intervalSeconds)}), got ${timeout}${dflt(rc.timeoutSeconds)}`);
   });
 }
 

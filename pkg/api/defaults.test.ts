@@ -30,6 +30,24 @@ test('Service defaults (Marathon)', () => {
   });
 });
 
+test('readiness check defaults (Marathon)', () => {
+  const s = applyDefaults(base('Service', { image: 'i', ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http' }] }));
+  assert.deepEqual(s.spec.readinessChecks, [
+    { protocol: 'HTTP', port: 'http', path: '/', intervalSeconds: 30, timeoutSeconds: 10, httpStatusCodesForReady: [200] },
+  ]);
+  const own = applyDefaults(
+    base('Service', { image: 'i', readinessChecks: [{ name: 'warm', protocol: 'HTTP', port: 'http', path: '/ready', intervalSeconds: 2, timeoutSeconds: 1, httpStatusCodesForReady: [204] }] }),
+  );
+  assert.deepEqual(own.spec.readinessChecks, [
+    { name: 'warm', protocol: 'HTTP', port: 'http', path: '/ready', intervalSeconds: 2, timeoutSeconds: 1, httpStatusCodesForReady: [204] },
+  ]);
+  const a = applyDefaults(base('Service', { image: 'i', readinessChecks: [{ protocol: 'HTTP', port: 'http' }] }));
+  a.spec.readinessChecks[0].httpStatusCodesForReady.push(503);
+  const b = applyDefaults(base('Service', { image: 'i', readinessChecks: [{ protocol: 'HTTP', port: 'http' }] }));
+  assert.deepEqual(b.spec.readinessChecks[0].httpStatusCodesForReady, [200], 'each service gets its own list');
+  assert.equal(applyDefaults(base('Service', { image: 'i' })).spec.readinessChecks, undefined, 'none unless asked for');
+});
+
 test('user values win, missing fields of an object are filled one by one', () => {
   const s = applyDefaults(
     base('Service', { image: 'i', instances: 0, resources: { mem: 32 }, upgradeStrategy: { maximumOverCapacity: 0.5 }, priority: -1 }),
@@ -71,6 +89,8 @@ test('defaults are idempotent and do not touch the input', () => {
     base('Job', { image: 'i', schedule: '* * * * *' }),
     base('JobRun', { job: 'x', template: { image: 'i', ports: [{ name: 'db' }], healthChecks: [{ protocol: 'TCP' }] } }),
     base('Task', { image: 'i' }),
+    base('Service', { image: 'i', ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', intervalSeconds: 5, timeoutSeconds: 1 }] }),
+    base('Task', { image: 'i', ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: '0' }] }),
     base('Namespace', undefined),
     base('Node', { attributes: { rack: 'r1' } }),
     base('Event', { type: 'Normal', reason: 'R', message: 'm', involvedObject: { kind: 'Service', name: 'x' }, source: 's' }),

@@ -10,6 +10,8 @@
  *   health checks          gracePeriodSeconds 300, intervalSeconds 60, timeoutSeconds 20,
  *                          maxConsecutiveFailures 3; HTTP: path "/";
  *                          HTTP/TCP without port or portIndex: portIndex 0
+ *   readiness checks       path "/", intervalSeconds 30, timeoutSeconds 10,
+ *                          httpStatusCodesForReady [200]
  *   Service                instances 1, upgradeStrategy {1, 1}, progressDeadlineSeconds 600,
  *                          backoffSeconds 1, backoffFactor 1.15, maxLaunchDelaySeconds 300
  *   Job                    retries 0, concurrencyPolicy Allow, timeZone UTC,
@@ -18,7 +20,7 @@
  *   Namespace              weight 1
  */
 import { lookupKind, DEFAULT_NAMESPACE } from './kinds.js';
-import type { AnyResource, HealthCheck, TaskTemplate } from './types.js';
+import type { AnyResource, HealthCheck, ReadinessCheck, TaskTemplate } from './types.js';
 import { normalizeConstraint } from './constraints.js';
 
 export const RESOURCE_DEFAULTS = { cpus: 1, mem: 128, disk: 0 } as const;
@@ -28,6 +30,8 @@ export const HEALTH_CHECK_DEFAULTS = {
   timeoutSeconds: 20,
   maxConsecutiveFailures: 3,
 } as const;
+export const READINESS_CHECK_DEFAULTS = { path: '/', intervalSeconds: 30, timeoutSeconds: 10 } as const;
+export const READY_STATUS_CODES: readonly number[] = [200];
 export const TEMPLATE_DEFAULTS = { killGracePeriodSeconds: 10, placement: 'binpack', priority: 0 } as const;
 export const SERVICE_DEFAULTS = {
   instances: 1,
@@ -60,12 +64,18 @@ function defaultHealthCheck(hc: Partial<HealthCheck>): void {
     hc.portIndex = 0;
 }
 
+function defaultReadinessCheck(rc: Partial<ReadinessCheck>): void {
+  fill(rc, READINESS_CHECK_DEFAULTS);
+  rc.httpStatusCodesForReady ??= [...READY_STATUS_CODES];
+}
+
 /** Fill a task template in place. */
 export function defaultTemplate(t: Partial<TaskTemplate>): void {
   t.resources = { ...RESOURCE_DEFAULTS, ...stripUndefined(t.resources ?? {}) };
   fill(t, TEMPLATE_DEFAULTS);
   if (t.constraints) t.constraints = t.constraints.map((c) => normalizeConstraint(c));
   for (const hc of t.healthChecks ?? []) defaultHealthCheck(hc);
+  for (const rc of t.readinessChecks ?? []) defaultReadinessCheck(rc);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -21,6 +21,7 @@ const RULE_MESSAGES: Record<string, (v: string) => string | undefined> = {
   dnsSubdomain: dns1123SubdomainError,
   portName: portNameError,
   httpPath: (v) => `must start with "/", ${got(v)}`,
+  readinessProtocol: (v) => (v === 'HTTPS' ? 'HTTPS is not supported (tasks serve no TLS here): use HTTP' : undefined),
   envName: (v) =>
     `must be an environment variable name (a letter or '_', then letters, digits, '_', '.' or '-'), ${got(v)}`,
   attributeName: (v) =>
@@ -68,7 +69,8 @@ function message(e: ErrorObject): string {
     case 'maxItems':
       return `must have at most ${plural(p.limit, 'item')}`;
     case 'uniqueItems':
-      return `must not repeat items (items ${p.j} and ${p.i} are equal)`;
+      // ajv's i and j come in either order, depending on the item type
+      return `must not repeat items (items ${Math.min(p.i, p.j)} and ${Math.max(p.i, p.j)} are equal)`;
     case 'pattern':
       return `must match ${p.pattern}`;
     default:

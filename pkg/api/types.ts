@@ -58,6 +58,22 @@ export interface HealthCheck {
   maxConsecutiveFailures: number;
 }
 
+/**
+ * Marathon's readiness check: it must pass once before a task counts as
+ * ready in a deployment (cache warming, migrations); health checks handle
+ * liveness. HTTP only: tasks serve no TLS here.
+ */
+export interface ReadinessCheck {
+  name?: string;
+  protocol: 'HTTP';
+  /** Name of a port of the task (or its index as a string). */
+  port: string;
+  path: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  httpStatusCodesForReady: number[];
+}
+
 /** What a Service or Job runs: copied into every Task it creates. */
 export interface TaskTemplate {
   image: string;
@@ -68,6 +84,8 @@ export interface TaskTemplate {
   ports?: PortSpec[];
   constraints?: Constraint[];
   healthChecks?: HealthCheck[];
+  /** Services only (at most one). */
+  readinessChecks?: ReadinessCheck[];
   killGracePeriodSeconds?: number;
   /** Placement ranking for this workload. */
   placement?: 'binpack' | 'spread';
@@ -184,8 +202,10 @@ export interface ServiceStatus {
   instances: number;
   /** Live tasks in state Running (not being killed). */
   running: number;
-  /** Live tasks that are ready: Running and Healthy, or Running when there are no health checks. */
+  /** Live tasks that are Running and Healthy, or Running when there are no health checks. */
   healthy: number;
+  /** With readiness checks: healthy live tasks whose readiness check passed (what a rollout counts). */
+  ready?: number;
   /** Live tasks of every revision (not being killed). */
   tasks?: number;
   /** Live tasks of the current revision. */
@@ -286,6 +306,11 @@ export interface TaskStatus {
   healthyAt?: string;
   consecutiveFailures?: number;
   lastHealthCheck?: string;
+  /** With readiness checks: false until they pass, then true for good. */
+  ready?: boolean;
+  readyAt?: string;
+  /** The last readiness probe's answer ("GET http://...: HTTP 503"). */
+  readinessMessage?: string;
   /** Why a Pending task is not placed: "0/5 nodes fit: 3 insufficient mem, ...". */
   pendingReason?: string;
   pendingDetails?: Record<string, number>;

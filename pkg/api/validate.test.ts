@@ -265,6 +265,95 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
       { field: 'spec.healthChecks[0].maxConsecutiveFailures', rule: 'minimum', message: 'must be >= 0' },
     ],
   ],
+  // readiness checks
+  [
+    'unknown field in a readiness check',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', httpStatusCodesForRedy: [204] }] }),
+    [
+      {
+        field: 'spec.readinessChecks[0].httpStatusCodesForRedy',
+        rule: 'additionalProperties',
+        message: 'unknown field; did you mean "httpStatusCodesForReady"?',
+      },
+    ],
+  ],
+  [
+    'readiness check names no port',
+    svc({ ports: [{ name: 'http' }, { name: 'admin' }], readinessChecks: [{ protocol: 'HTTP', port: 'warmup' }] }),
+    [{ field: 'spec.readinessChecks[0].port', rule: 'portRef', message: 'no port "warmup" in spec.ports (http, admin)' }],
+  ],
+  [
+    'readiness check without ports',
+    svc({ readinessChecks: [{ protocol: 'HTTP', port: 'http' }] }),
+    [{ field: 'spec.readinessChecks[0].port', rule: 'portRef', message: 'no port "http": spec.ports is empty' }],
+  ],
+  [
+    'readiness check port index out of range',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: '1' }] }),
+    [{ field: 'spec.readinessChecks[0].port', rule: 'portRef', message: 'no port "1" in spec.ports (http)' }],
+  ],
+  [
+    'readiness check needs protocol and port',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ path: '/ready' }] }),
+    [
+      { field: 'spec.readinessChecks[0].protocol', rule: 'required', message: 'is required' },
+      { field: 'spec.readinessChecks[0].port', rule: 'required', message: 'is required' },
+    ],
+  ],
+  [
+    'readiness check over HTTPS',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTPS', port: 'http' }] }),
+    [{ field: 'spec.readinessChecks[0].protocol', rule: 'readinessProtocol', message: 'HTTPS is not supported (tasks serve no TLS here): use HTTP' }],
+  ],
+  [
+    'readiness check protocol',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'TCP', port: 'http' }] }),
+    [{ field: 'spec.readinessChecks[0].protocol', rule: 'enum', message: 'must be one of HTTP' }],
+  ],
+  [
+    'at most one readiness check',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http' }, { protocol: 'HTTP', port: 'http', path: '/b' }] }),
+    [{ field: 'spec.readinessChecks', rule: 'maxItems', message: 'must have at most 1 item' }],
+  ],
+  [
+    'readiness timeout not below the interval',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', intervalSeconds: 2, timeoutSeconds: 2 }] }),
+    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be less than intervalSeconds (2), got 2' }],
+  ],
+  [
+    'readiness default timeout not below a short interval',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', intervalSeconds: 5 }] }),
+    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be less than intervalSeconds (5), got 10 (the default)' }],
+  ],
+  [
+    'readiness timeout above the default interval',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', timeoutSeconds: 45 }] }),
+    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be less than intervalSeconds (30 (the default)), got 45' }],
+  ],
+  [
+    'readiness path and status codes',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', path: 'ready', httpStatusCodesForReady: [200, 99, 200] }] }),
+    [
+      { field: 'spec.readinessChecks[0].path', rule: 'httpPath', message: 'must start with "/", got "ready"' },
+      { field: 'spec.readinessChecks[0].httpStatusCodesForReady[1]', rule: 'minimum', message: 'must be >= 100' },
+      { field: 'spec.readinessChecks[0].httpStatusCodesForReady', rule: 'uniqueItems', message: 'must not repeat items (items 0 and 2 are equal)' },
+    ],
+  ],
+  [
+    'readiness status codes not empty',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', httpStatusCodesForReady: [] }] }),
+    [{ field: 'spec.readinessChecks[0].httpStatusCodesForReady', rule: 'minItems', message: 'must not be empty' }],
+  ],
+  [
+    'readiness checks are for services, not jobs',
+    job({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http' }] }),
+    [{ field: 'spec.readinessChecks', rule: 'additionalProperties', message: 'unknown field' }],
+  ],
+  [
+    'task readiness check port',
+    { apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 't' }, spec: { image: 'x', ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'web' }] } },
+    [{ field: 'spec.readinessChecks[0].port', rule: 'portRef', message: 'no port "web" in spec.ports (http)' }],
+  ],
   // service
   [
     'upgradeStrategy in [0,1]',
@@ -495,6 +584,8 @@ test('accepted edge cases', () => {
     svc({ instances: 0 }, { name: 'a', labels: { 'stowage/owner': 'service/hello', empty: '' }, annotations: { note: 'any text at all' } }),
     svc({ ports: [{ name: 'http' }, { name: 'admin' }], healthChecks: [{ protocol: 'TCP', port: '1' }, { protocol: 'HTTP', portIndex: 1 }] }),
     svc({ healthChecks: [{ protocol: 'COMMAND', command: ['true'] }] }),
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ name: 'warm', protocol: 'HTTP', port: 'http', path: '/ready', intervalSeconds: 1, timeoutSeconds: 0.5, httpStatusCodesForReady: [200, 204] }] }),
+    svc({ ports: [{ name: 'http' }, { name: 'admin' }], readinessChecks: [{ protocol: 'HTTP', port: '1' }] }),
     svc({ constraints: [['hostname', 'UNIQUE'], ['rack', 'GROUP_BY'], ['rack', 'GROUP_BY', '3'], ['rack', 'LIKE', 'r[12]'], ['zone', 'IS', 'a']] }),
     job({ schedule: 'R/2026-12-01T00:00:00Z/PT2S' }),
     job({ schedule: 'R5//PT1H', timeZone: 'Europe/Berlin' }),
