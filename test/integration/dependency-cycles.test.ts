@@ -7,19 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
 import { applyDefaults } from '../../pkg/api/defaults.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { Service, ServiceSpec } from '../../pkg/api/types.js';
-import { ServicesController } from '../../pkg/controllers/services/controller.js';
-import { MemoryRecorder } from '../../pkg/events/recorder.js';
-import { InformerFactory } from '../../pkg/informer/factory.js';
-import { nopLogger } from '../../pkg/log/logger.js';
-import { ApiServer } from '../../pkg/server/http.js';
-import { newEtcdClient } from '../../pkg/store/etcd.js';
-import { Store } from '../../pkg/store/store.js';
-import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import type { Store } from '../../pkg/store/store.js';
 import { call } from '../helpers/http.js';
+import { startServicesLoop, type ServicesLoop } from '../helpers/services-loop.js';
 import { until } from '../helpers/wait.js';
 
 const SERVICE = lookupKind('Service')!;
@@ -32,31 +25,15 @@ const svc = (name: string, dependencies: string[] = [], spec: Partial<ServiceSpe
 });
 
 describe('dependency cycles (real etcd)', () => {
-  let etcd: TestEtcd;
-  let client: Etcd3;
+  let loop: ServicesLoop;
   let store: Store;
-  let informers: InformerFactory;
-  let ctl: ServicesController;
-  let api: ApiServer;
   let url: string;
 
   before(async () => {
-    etcd = await startEtcd();
-    client = newEtcdClient({ endpoints: etcd.endpoint });
-    store = new Store(client);
-    informers = new InformerFactory(store, nopLogger);
-    ctl = new ServicesController({ store, informers, log: nopLogger, recorder: new MemoryRecorder(), options: { health: { share: 0.25, windowMs: 60_000, surge: true } } });
-    await ctl.start({ fence: () => undefined });
-    api = new ApiServer({ store, log: nopLogger, ready: () => ({ isLeader: true }) });
-    url = `http://${await api.listen('127.0.0.1', await freePort())}`;
+    loop = await startServicesLoop();
+    ({ store, url } = loop);
   });
-  after(async () => {
-    await ctl?.stop();
-    await informers?.stop();
-    await api?.close();
-    client?.close();
-    etcd?.stop();
-  });
+  after(() => loop?.stop());
 
   const names = async () => (await store.list<Service>(SERVICE, 'default')).items.map((s) => s.object.metadata.name).sort();
 
@@ -97,7 +74,7 @@ describe('dependency cycles (real etcd)', () => {
     for (const [n, d] of [['c4-p', 'c4-q'], ['c4-q', 'c4-p']] as const) await store.create(SERVICE, applyDefaults(svc(n, [d]) as Service));
     const cond = await until('the cycle named in DependenciesReady', async () => {
       const s = (await store.get<Service>(SERVICE, 'default', 'c4-p'))!.object;
-      return s.status?.conditions?.find((c) => c.type === 'DependenciesReady' && c.message.includes('→'));
+      return s.status?.conditions?.find((c) => c.type === 'DependenciesReady' && c.message?.includes('→'));
     });
     assert.equal(cond.status, 'False');
     assert.equal(cond.message, 'service/c4-q: 0/1 healthy (c4-p → c4-q → c4-p: a dependency cycle (each would wait for the next forever))');

@@ -7,19 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Etcd3 } from 'etcd3';
 import { applyDefaults } from '../../pkg/api/defaults.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import { TERMINAL_STATES, type Service, type ServiceSpec, type Task, type TaskStatus } from '../../pkg/api/types.js';
-import { rollbackHandler } from '../../pkg/controllers/services/rollback.js';
-import { ServicesController } from '../../pkg/controllers/services/controller.js';
-import { MemoryRecorder } from '../../pkg/events/recorder.js';
-import { InformerFactory } from '../../pkg/informer/factory.js';
-import { nopLogger } from '../../pkg/log/logger.js';
-import { ApiServer } from '../../pkg/server/http.js';
-import { newEtcdClient } from '../../pkg/store/etcd.js';
+import type { MemoryRecorder } from '../../pkg/events/recorder.js';
 import { Store, type Stored } from '../../pkg/store/store.js';
-import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { startServicesLoop, type ServicesLoop } from '../helpers/services-loop.js';
 import { until } from '../helpers/wait.js';
 
 const SERVICE = lookupKind('Service')!;
@@ -30,35 +23,16 @@ const svc = (name: string, spec: Partial<ServiceSpec>): Service =>
 
 
 describe('services loop (real etcd)', () => {
-  let etcd: TestEtcd;
-  let client: Etcd3;
+  let loop: ServicesLoop;
   let store: Store;
-  let informers: InformerFactory;
-  let ctl: ServicesController;
-  let api: ApiServer;
   let url: string;
-  const recorder = new MemoryRecorder();
+  let recorder: MemoryRecorder;
 
   before(async () => {
-    etcd = await startEtcd();
-    client = newEtcdClient({ endpoints: etcd.endpoint });
-    store = new Store(client);
-    informers = new InformerFactory(store, nopLogger);
-    ctl = new ServicesController({ store, informers, log: nopLogger, recorder, options: { health: { share: 0.25, windowMs: 60_000, surge: true } } });
-    await ctl.start({ fence: () => undefined });
-    api = new ApiServer({ store, log: nopLogger, ready: () => ({ isLeader: true }) });
-    api.addSubresource('services', 'POST', 'rollback', rollbackHandler(store));
-    const port = await freePort();
-    url = `http://${await api.listen('127.0.0.1', port)}`;
+    loop = await startServicesLoop();
+    ({ store, url, recorder } = loop);
   });
-
-  after(async () => {
-    await ctl?.stop();
-    await informers?.stop();
-    await api?.close();
-    client?.close();
-    etcd?.stop();
-  });
+  after(() => loop?.stop());
 
   const tasksOf = async (name: string): Promise<Stored<Task>[]> =>
     (await store.list<Task>(TASK, 'default')).items.filter((t) => t.object.metadata.labels?.['stowage/owner'] === `service/${name}`);
