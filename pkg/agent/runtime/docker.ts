@@ -23,6 +23,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import { RuntimeError, type ContainerInfo, type ContainerSpec, type Runtime, type RuntimeEvent } from './runtime.js';
 import { statusOf, toRuntimeError } from './docker/errors.js';
 import { EventStream } from './docker/events.js';
+import { Handlers } from './handlers.js';
 import { execIn } from './docker/exec.js';
 import { isOurs, phaseOf, toContainerInfo } from './docker/info.js';
 import { demuxLogs } from './docker/logs.js';
@@ -46,13 +47,15 @@ export class DockerRuntime implements Runtime {
   private readonly agent: http.Agent;
   private readonly log: Logger;
   private readonly stoppedHere = new Set<string>();
-  private readonly eventHandlers = new Set<(e: RuntimeEvent) => void>();
-  private readonly reconnectHandlers = new Set<() => void>();
+  private readonly eventHandlers: Handlers<RuntimeEvent>;
+  private readonly reconnectHandlers: Handlers<void>;
   private readonly events: EventStream;
 
   constructor(o: DockerRuntimeOptions) {
     this.nodeName = o.nodeName;
     this.log = o.log.child({ runtime: 'docker', node: o.nodeName });
+    this.eventHandlers = new Handlers(this.log);
+    this.reconnectHandlers = new Handlers(this.log);
     // Unbounded sockets: the event stream and followed logs each hold one for long.
     this.agent = new http.Agent({ keepAlive: true, maxFreeSockets: 32 });
     // docker-modem formats every request's options with util.inspect({showHidden,
@@ -65,8 +68,8 @@ export class DockerRuntime implements Runtime {
       docker: this.docker,
       nodeName: o.nodeName,
       log: this.log,
-      onEvent: (e) => this.dispatch(this.eventHandlers, e),
-      onConnect: () => this.dispatch(this.reconnectHandlers, undefined),
+      onEvent: (e) => this.eventHandlers.emit(e),
+      onConnect: () => this.reconnectHandlers.emit(),
       initialBackoffMs: o.reconnectBackoffMs?.initial,
       maxBackoffMs: o.reconnectBackoffMs?.max,
     });
@@ -226,14 +229,12 @@ export class DockerRuntime implements Runtime {
   }
 
   onEvent(handler: (e: RuntimeEvent) => void): () => void {
-    this.eventHandlers.add(handler);
-    return () => this.eventHandlers.delete(handler);
+    return this.eventHandlers.add(handler);
   }
 
   /** Fires on every (re)connect of the event stream, the first one included: re-list then. */
   onReconnect(handler: () => void): () => void {
-    this.reconnectHandlers.add(handler);
-    return () => this.reconnectHandlers.delete(handler);
+    return this.reconnectHandlers.add(handler);
   }
 
   async close(): Promise<void> {
@@ -243,13 +244,4 @@ export class DockerRuntime implements Runtime {
     this.agent.destroy();
   }
 
-  private dispatch<T>(handlers: Set<(x: T) => void>, x: T): void {
-    for (const h of handlers) {
-      try {
-        h(x);
-      } catch (e) {
-        this.log.error('runtime handler threw', { error: errMsg(e) });
-      }
-    }
-  }
 }

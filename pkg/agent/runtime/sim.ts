@@ -15,7 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
-import { errMsg, nopLogger, type Logger } from '../../log/logger.js';
+import { nopLogger, type Logger } from '../../log/logger.js';
+import { Handlers } from './handlers.js';
 import { RuntimeError, type ContainerInfo, type ContainerSpec, type Runtime, type RuntimeEvent } from './runtime.js';
 
 interface Deadline {
@@ -170,13 +171,15 @@ export class SimRuntime implements Runtime {
   private readonly log: Logger;
   private readonly q: DeadlineQueue;
   private readonly containers = new Map<string, SimContainer>();
-  private readonly eventHandlers = new Set<(e: RuntimeEvent) => void>();
-  private readonly reconnectHandlers = new Set<() => void>();
+  private readonly eventHandlers: Handlers<RuntimeEvent>;
+  private readonly reconnectHandlers: Handlers<void>;
 
   constructor(o: SimRuntimeOptions) {
     this.nodeName = o.nodeName;
     this.log = o.log ?? nopLogger;
     this.q = o.deadlines ?? sharedDeadlines;
+    this.eventHandlers = new Handlers(this.log);
+    this.reconnectHandlers = new Handlers(this.log);
   }
 
   /** Containers held (running or exited, not removed). */
@@ -241,18 +244,16 @@ export class SimRuntime implements Runtime {
   }
 
   onEvent(handler: (e: RuntimeEvent) => void): () => void {
-    this.eventHandlers.add(handler);
-    return () => this.eventHandlers.delete(handler);
+    return this.eventHandlers.add(handler);
   }
 
   onReconnect(handler: () => void): () => void {
-    this.reconnectHandlers.add(handler);
-    return () => this.reconnectHandlers.delete(handler);
+    return this.reconnectHandlers.add(handler);
   }
 
   /** Tests: behave as if the engine connection dropped and came back. */
   simulateReconnect(): void {
-    for (const h of this.reconnectHandlers) h();
+    this.reconnectHandlers.emit();
   }
 
   async close(): Promise<void> {
@@ -275,12 +276,6 @@ export class SimRuntime implements Runtime {
   }
 
   private emit(e: RuntimeEvent): void {
-    for (const h of this.eventHandlers) {
-      try {
-        h(e);
-      } catch (err) {
-        this.log.error('runtime handler threw', { error: errMsg(err) });
-      }
-    }
+    this.eventHandlers.emit(e);
   }
 }
