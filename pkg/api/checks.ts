@@ -6,7 +6,7 @@
  *   templates    unique port names and host ports; constraints; health checks
  *                name an existing port, COMMAND has a command
  *   readiness    (Service, Task) the port exists; timeoutSeconds < intervalSeconds
- *   Service      does not depend on itself
+ *   Service      a name its task names fit; does not depend on itself
  *   Job          schedule xor parents; schedule parses; IANA timeZone; not its own parent
  *   Node         port ranges begin <= end
  */
@@ -14,6 +14,7 @@ import type { ErrorDetail } from './errors.js';
 import { checkConstraint } from './constraints.js';
 import { READINESS_CHECK_DEFAULTS } from './defaults.js';
 import { labelKeyError, labelValueError } from './labels.js';
+import { DNS1123_LABEL_MAX, SERVICE_NAME_MAX, TASK_SUFFIX_LENGTH } from './names.js';
 import { joinPath } from './paths.js';
 import { scheduleError, timeZoneError } from './schedule.js';
 
@@ -34,6 +35,10 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
   if (!spec) return out;
   switch (obj.kind) {
     case 'Service':
+      // (over 63 is the schema's dnsLabel error already)
+      if (name !== undefined && name.length > SERVICE_NAME_MAX && name.length <= DNS1123_LABEL_MAX) {
+        report('metadata.name', 'maxLength', `a Service name is at most ${SERVICE_NAME_MAX} characters (its tasks are named <name>-<${TASK_SUFFIX_LENGTH} characters>, at most ${DNS1123_LABEL_MAX}); got ${name.length}`);
+      }
       checkTemplate(spec, 'spec', report);
       checkReadiness(spec, 'spec', report);
       checkNotSelf(spec.dependencies, name, 'spec.dependencies', 'a Service cannot depend on itself', report);

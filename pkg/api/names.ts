@@ -5,6 +5,9 @@
 
 export const DNS1123_LABEL_MAX = 63;
 export const DNS1123_SUBDOMAIN_MAX = 253;
+/** A Service's tasks are named `<service>-<suffix>`; task names are DNS-1123 labels too. */
+export const TASK_SUFFIX_LENGTH = 5;
+export const SERVICE_NAME_MAX = DNS1123_LABEL_MAX - 1 - TASK_SUFFIX_LENGTH;
 
 const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

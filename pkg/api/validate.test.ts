@@ -370,6 +370,11 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
     [{ field: 'spec.progressDeadlineSeconds', rule: 'exclusiveMinimum', message: 'must be > 0' }],
   ],
   [
+    'a name too long for its task names',
+    svc({}, { name: 'a'.repeat(58) }),
+    [{ field: 'metadata.name', rule: 'maxLength', message: 'a Service name is at most 57 characters (its tasks are named <name>-<5 characters>, at most 63); got 58' }],
+  ],
+  [
     'depends on itself',
     svc({ dependencies: ['db', 'acc-bad'] }),
     [{ field: 'spec.dependencies[1]', rule: 'self', message: 'a Service cannot depend on itself' }],
@@ -584,6 +589,7 @@ test('accepted edge cases', () => {
     svc({ instances: 0 }, { name: 'a', labels: { 'stowage/owner': 'service/hello', empty: '' }, annotations: { note: 'any text at all' } }),
     svc({ ports: [{ name: 'http' }, { name: 'admin' }], healthChecks: [{ protocol: 'TCP', port: '1' }, { protocol: 'HTTP', portIndex: 1 }] }),
     svc({ healthChecks: [{ protocol: 'COMMAND', command: ['true'] }] }),
+    svc({}, { name: 'a'.repeat(57) }),
     svc({ ports: [{ name: 'http' }], readinessChecks: [{ name: 'warm', protocol: 'HTTP', port: 'http', path: '/ready', intervalSeconds: 1, timeoutSeconds: 0.5, httpStatusCodesForReady: [200, 204] }] }),
     svc({ ports: [{ name: 'http' }, { name: 'admin' }], readinessChecks: [{ protocol: 'HTTP', port: '1' }] }),
     svc({ constraints: [['hostname', 'UNIQUE'], ['rack', 'GROUP_BY'], ['rack', 'GROUP_BY', '3'], ['rack', 'LIKE', 'r[12]'], ['zone', 'IS', 'a']] }),

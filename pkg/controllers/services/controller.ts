@@ -32,6 +32,7 @@ import { addKill } from '../tasks.js';
 import { computeService, type Kill, type Plan, type ServiceOptions } from './compute.js';
 import { dependencyState, type DependencyState } from './conditions.js';
 import { cycleMessage, dependencyCycle } from '../../api/dependencies.js';
+import { TASK_SUFFIX_LENGTH } from '../../api/names.js';
 import { OwnedTasks } from './owned.js';
 import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from './view.js';
 
@@ -266,7 +267,7 @@ export class ServicesController extends Controller {
 const keyOf = (s: Service): string => `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
 
 function suffix(): string {
-  const b = randomBytes(5);
+  const b = randomBytes(TASK_SUFFIX_LENGTH);
   let s = '';
   for (const x of b) s += SUFFIX[x % SUFFIX.length];
   return s;
