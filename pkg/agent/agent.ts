@@ -30,6 +30,7 @@ import type { Runtime } from './runtime/runtime.js';
 import { HeartbeatSession } from './session.js';
 import { AssignmentWatcher, pool } from './sync/assignments.js';
 import { TaskHealth } from './sync/health.js';
+import { TaskReadiness } from './sync/readiness.js';
 import { NodeSync } from './sync/node-sync.js';
 import { StatusWriter } from './sync/status-writer.js';
 import type { Readable } from 'node:stream';
@@ -99,6 +100,7 @@ export class Agent {
       const runtime = await this.o.runtimeFor(node);
       const recorder = this.o.events ? new EventRecorder(store, `agent/${node}`, log) : undefined;
       const health = new TaskHealth({ runtime, writer, log, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
+      const readiness = new TaskReadiness({ runtime, writer, log, execOnly: this.o.execOnlyHealth });
       const sync = new NodeSync({
         node,
         runtime,
@@ -106,6 +108,7 @@ export class Agent {
         log,
         spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit },
         health,
+        readiness,
         ...(recorder ? { recorder } : {}),
         workers: this.o.workersPerNode,
         ...(this.o.parallelStarts ? { parallelStarts: this.o.parallelStarts } : {}),

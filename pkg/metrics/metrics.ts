@@ -104,6 +104,12 @@ export const agentHealthChecks = new Counter({
   labelNames: ['protocol', 'result'] as const,
   registers: [registry],
 });
+export const agentReadinessChecks = new Counter({
+  name: 'stowage_agent_readiness_checks_total',
+  help: 'Readiness check probes run by the agent, by result.',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
 export const agentLeaseLost = new Counter({
   name: 'stowage_agent_lease_lost_total',
   help: 'Times the agent lost its heartbeat lease and had to register again.',

@@ -72,6 +72,7 @@ export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[]): 
       nodeName,
       ports: b.ports,
       health: t.spec.healthChecks?.length ? 'Unknown' : undefined,
+      ready: t.spec.readinessChecks?.length ? false : undefined,
       pendingReason: undefined,
       pendingDetails: undefined,
     };

@@ -80,3 +80,18 @@ describe('commandProbe', () => {
     assert.match(r.message, /command \["true"\]: exec .* the container is not running/);
   });
 });
+
+describe('httpProbe with the codes a readiness check accepts', () => {
+  it('is ok on those codes only', async () => {
+    const server = http.createServer((req, res) => res.writeHead(req.url === '/warm' ? 204 : 200).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      assert.deepEqual(await httpProbe(port, '/warm', 1000, [204]), { healthy: true, message: `GET http://127.0.0.1:${port}/warm: HTTP 204` });
+      assert.deepEqual(await httpProbe(port, '/', 1000, [204]), { healthy: false, message: `GET http://127.0.0.1:${port}/: HTTP 200` });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

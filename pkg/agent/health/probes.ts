@@ -1,8 +1,9 @@
 /**
  * The three probes of a health check (Marathon's HTTP, TCP and COMMAND), run
- * by the agent against its own tasks. Tasks use host networking, so HTTP and
- * TCP go to 127.0.0.1:<host port>. Each answers {healthy, message} and never
- * throws: a probe that cannot run is a failed check with the reason.
+ * by the agent against its own tasks; readiness checks use the HTTP one.
+ * Tasks use host networking, so HTTP and TCP go to 127.0.0.1:<host port>.
+ * Each answers {healthy, message} and never throws: a probe that cannot run
+ * is a failed check with the reason.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -14,8 +15,12 @@ export interface ProbeResult {
   message: string;
 }
 
-/** GET http://127.0.0.1:<port><path>; healthy on 200–399. Redirects are not followed (a 3xx is healthy, as in Marathon). */
-export function httpProbe(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+/**
+ * GET http://127.0.0.1:<port><path>; healthy on 200–399, or, given okCodes
+ * (a readiness check's httpStatusCodesForReady), on those codes only.
+ * Redirects are not followed (a 3xx is healthy, as in Marathon).
+ */
+export function httpProbe(port: number, path: string, timeoutMs: number, okCodes?: readonly number[]): Promise<ProbeResult> {
   const url = `http://127.0.0.1:${port}${path.startsWith('/') ? path : `/${path}`}`;
   return new Promise((resolve) => {
     let settled = false;
@@ -29,7 +34,8 @@ export function httpProbe(port: number, path: string, timeoutMs: number): Promis
     const req = http.get(url, { agent: false, headers: { 'user-agent': 'stowage-health/1' } }, (res) => {
       const code = res.statusCode ?? 0;
       res.resume(); // the body is not needed
-      done({ healthy: code >= 200 && code < 400, message: `GET ${url}: HTTP ${code}` });
+      const ok = okCodes ? okCodes.includes(code) : code >= 200 && code < 400;
+      done({ healthy: ok, message: `GET ${url}: HTTP ${code}` });
       res.destroy();
     });
     const timer = setTimeout(() => {

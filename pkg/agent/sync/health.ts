@@ -15,7 +15,7 @@
  * while the task runs. The agent never kills for health: the leader's
  * health loop reads these fields and replaces the task.
  */
-import type { Health, HealthCheck, Task, TaskStatus } from '../../api/types.js';
+import type { Health, HealthCheck, ReadinessCheck, Task, TaskStatus } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import type { Logger } from '../../log/logger.js';
 import { agentHealthChecks } from '../../metrics/metrics.js';
@@ -154,8 +154,8 @@ export function fold(states: HealthState[]): Health {
   return 'Unknown';
 }
 
-/** The host port a check probes: by port name, by index (as `port` or `portIndex`). */
-export function checkPort(task: Task, check: HealthCheck): number | undefined {
+/** The host port a health or readiness check probes: by port name, by index (as `port` or `portIndex`). */
+export function checkPort(task: Task, check: HealthCheck | ReadinessCheck): number | undefined {
   const ports = orderedPorts(task);
   if (check.port !== undefined && check.port !== '') {
     const byName = ports.find((p) => p.name === check.port);
@@ -163,5 +163,5 @@ export function checkPort(task: Task, check: HealthCheck): number | undefined {
     if (/^\d+$/.test(check.port)) return ports[Number(check.port)]?.port;
     return undefined;
   }
-  return ports[check.portIndex ?? 0]?.port;
+  return ports[('portIndex' in check ? check.portIndex : undefined) ?? 0]?.port;
 }

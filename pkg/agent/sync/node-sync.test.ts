@@ -129,6 +129,28 @@ describe('NodeSync with a fake runtime', () => {
     assert.equal(w.patches.at(-1)?.patch.exitCode, 143);
   });
 
+  it('runs readiness checks (and only those) of a Running task that has them, until the task ends', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const calls: string[] = [];
+    const supervisor = (kind: string) => ({
+      ensure: (uid: string, id: string) => void calls.push(`${kind} ensure ${uid} ${id}`),
+      stop: (uid: string) => void calls.push(`${kind} stop ${uid}`),
+    });
+    const s = (sync = new NodeSync({
+      node: 'n1', runtime: rt, writer: w, log: nopLogger, spec: { host: '127.0.0.1', pidsLimit: 1024 }, resyncMs: 0,
+      health: supervisor('health'), readiness: supervisor('readiness'),
+    }));
+    s.snapshot([]);
+    await s.start();
+    const rc = { protocol: 'HTTP' as const, port: 'http', path: '/ready', intervalSeconds: 1, timeoutSeconds: 0.5, httpStatusCodesForReady: [200] };
+    s.put(assignment('r', undefined, { ports: [{ name: 'http' }], readinessChecks: [rc] }));
+    await until('readiness ensured', () => calls.includes('readiness ensure uid-r c1'));
+    assert.ok(!calls.includes('health ensure uid-r c1'), 'no health checks to run');
+    rt.exit('c1', 1);
+    await until('readiness stopped', () => w.view('uid-r')?.state === 'Failed' && calls.at(-1) === 'readiness stop uid-r');
+  });
+
   it('adopts what runs after a restart, reports what exited meanwhile, removes what no task claims', async () => {
     const rt = new FakeRuntime();
     rt.seed({ id: 'keep', taskUid: 'uid-a', phase: 'running', startedAt: '2026-01-01T00:00:00Z' });

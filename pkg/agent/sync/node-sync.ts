@@ -26,7 +26,7 @@ import { compute, DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './c
 import { Limiter } from './limiter.js';
 import type { StatusWriter } from './status-writer.js';
 
-/** Health checks of running tasks (sync/health.ts); optional so tests can leave it out. */
+/** Health or readiness checks of running tasks (sync/health.ts, sync/readiness.ts); optional so tests can leave them out. */
 export interface HealthSupervisor {
   /** The task runs in container `id`: make sure its checks run (idempotent). */
   ensure(uid: string, id: string, task: Task, status: TaskStatus): void;
@@ -42,6 +42,7 @@ export interface NodeSyncOptions {
   /** Events for humans (docker nodes; hollow nodes leave it out). */
   recorder?: Recorder;
   health?: HealthSupervisor;
+  readiness?: HealthSupervisor;
   /** Reconciles at once (kills with grace run beside starts). */
   workers?: number;
   /** Container starts at once (the engine is quicker fed a few at a time). */
@@ -172,7 +173,7 @@ export class NodeSync {
     clearInterval(this.resyncTimer);
     for (const u of this.unsubscribe.splice(0)) u();
     this.queue.shutdown();
-    for (const uid of this.tasks.keys()) this.o.health?.stop(uid);
+    for (const uid of this.tasks.keys()) this.stopChecks(uid);
     this.started = false;
   }
 
@@ -249,17 +250,25 @@ export class NodeSync {
     if (r && r.assigned) {
       const st = this.status(r);
       const c = st.containerId ? this.containers.get(st.containerId) : undefined;
-      if (st.state === 'Running' && c?.phase === 'running' && r.task.spec.healthChecks?.length) this.o.health?.ensure(uid, c.id, r.task, st);
+      const running = st.state === 'Running' && c?.phase === 'running';
+      if (running && r.task.spec.healthChecks?.length) this.o.health?.ensure(uid, c.id, r.task, st);
       else this.o.health?.stop(uid);
+      if (running && r.task.spec.readinessChecks?.length) this.o.readiness?.ensure(uid, c.id, r.task, st);
+      else this.o.readiness?.stop(uid);
       return;
     }
-    this.o.health?.stop(uid);
+    this.stopChecks(uid);
     if (r && !ids?.size) {
       // Nothing left of a task no longer assigned here: forget it.
       this.tasks.delete(uid);
       if (this.byRef.get(`${r.ns}/${r.name}`) === uid) this.byRef.delete(`${r.ns}/${r.name}`);
       this.o.writer.release(uid);
     }
+  }
+
+  private stopChecks(uid: string): void {
+    this.o.health?.stop(uid);
+    this.o.readiness?.stop(uid);
   }
 
   private async apply(uid: string, r: TaskRecord | undefined, a: Action): Promise<void> {
@@ -285,7 +294,7 @@ export class NodeSync {
       }
       case 'kill': {
         const grace = r?.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS;
-        this.o.health?.stop(uid);
+        this.stopChecks(uid);
         await this.stopContainer(a.id, grace);
         const info = await this.op('inspect', () => this.o.runtime.inspect(a.id)).catch(() => undefined);
         const c = this.containers.get(a.id);
