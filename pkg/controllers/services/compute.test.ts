@@ -1,10 +1,10 @@
 /** computeService, one situation per test: what it creates, kills, deletes and records. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HealthCheck, Service } from '../../api/types.js';
+import type { HealthCheck, ReadinessCheck, Service } from '../../api/types.js';
 import { computeService, type ComputeInput } from './compute.js';
 import { dependencyState } from './conditions.js';
-import { T0, at, names, service, task } from './fixtures.js';
+import { T0, at, names, service, task, type TaskOpts } from './fixtures.js';
 import { templateHash, templateOf } from './template.js';
 
 const run = (svc: Service, tasks: ComputeInput['tasks'], now = T0 + 10_000, extra: Partial<ComputeInput> = {}) =>
@@ -182,5 +182,64 @@ describe('computeService: unschedulable and dependencies', () => {
     const p = run(v2, ready(v1, 2), T0, { dependencies: [dependencyState('db', undefined)] });
     assert.deepEqual(p.kill, []);
     assert.equal(p.create.count, 0);
+  });
+});
+
+describe('computeService: readiness checks gate the rollout', () => {
+  const RC: ReadinessCheck = { protocol: 'HTTP', port: 'http', path: '/ready', intervalSeconds: 2, timeoutSeconds: 1, httpStatusCodesForReady: [200] };
+  const svcs = (checks: { health: boolean; readiness: boolean }) => {
+    const spec = {
+      instances: 2,
+      ports: [{ name: 'http' }],
+      upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0.5 },
+      ...(checks.health ? { healthChecks: [HC] } : {}),
+      ...(checks.readiness ? { readinessChecks: [RC] } : {}),
+    };
+    return { v1: service({ ...spec, command: ['v1'] }), v2: service({ ...spec, command: ['v2'] }, undefined, 2) };
+  };
+  // Two old tasks serve; one new task in the state given. minimumHealthCapacity 1: an old one goes only once the new one is ready.
+  const table: { name: string; health: boolean; readiness: boolean; fresh: TaskOpts; kills: number; healthy: number; ready: number | undefined }[] = [
+    { name: 'healthy, readiness not passed yet: no old task goes', health: true, readiness: true, fresh: { health: 'Healthy', ready: false }, kills: 0, healthy: 3, ready: 2 },
+    { name: 'healthy and ready: one old task goes', health: true, readiness: true, fresh: { health: 'Healthy', ready: true }, kills: 1, healthy: 2, ready: 2 },
+    { name: 'ready but not healthy yet: no old task goes', health: true, readiness: true, fresh: { health: 'Unknown', ready: true }, kills: 0, healthy: 2, ready: 2 },
+    { name: 'not probed yet (no status.ready): not ready', health: true, readiness: true, fresh: { health: 'Healthy' }, kills: 0, healthy: 3, ready: 2 },
+    { name: 'no health checks: Running and ready is enough', health: false, readiness: true, fresh: { ready: true }, kills: 1, healthy: 2, ready: 2 },
+    { name: 'no health checks, readiness not passed: Running is not enough', health: false, readiness: true, fresh: { ready: false }, kills: 0, healthy: 3, ready: 2 },
+    { name: 'no readiness checks: healthy is ready, no ready counter', health: true, readiness: false, fresh: { health: 'Healthy' }, kills: 1, healthy: 2, ready: undefined },
+  ];
+  for (const tc of table) {
+    it(tc.name, () => {
+      const { v1, v2 } = svcs(tc);
+      const oldOpts: TaskOpts = { ...(tc.health ? { health: 'Healthy' } : {}), ...(tc.readiness ? { ready: true } : {}) };
+      const olds = [task(v1, { created: 0, ...oldOpts }), task(v1, { created: 1, ...oldOpts })];
+      const p = run(v2, [...olds, task(v2, { created: 5, ...tc.fresh })]);
+      assert.deepEqual(p.kill.map((k) => [k.reason, k.task.spec.command?.[0]]), Array(tc.kills).fill(['Rollout', 'v1']));
+      assert.equal(p.create.count, 0, 'maxTotal 3 is taken');
+      assert.deepEqual([p.status.healthy, p.status.ready], [tc.healthy, tc.ready]);
+      assert.equal(cond(p, 'Available')?.status, 'True', 'two tasks stay ready throughout');
+      assert.equal(p.status.deployment?.state, 'progressing');
+    });
+  }
+
+  it('says what the deployment waits for, and completes once every new task is ready', () => {
+    const { v2 } = svcs({ health: true, readiness: true });
+    const why = 'GET http://127.0.0.1:31001/ready: HTTP 503';
+    const waiting = run(v2, [task(v2, { health: 'Healthy', ready: true }), task(v2, { health: 'Healthy', ready: false, readinessMessage: why })]);
+    assert.equal(waiting.status.deployment?.state, 'progressing');
+    assert.equal(waiting.status.deployment?.message, `1/2 tasks of revision 1 ready; 1 task(s) waiting for their readiness check: ${why}`);
+    assert.equal(cond(waiting, 'Available')?.message, '1/2 ready (2 healthy), minimum 2');
+    assert.equal(cond(waiting, 'Available')?.status, 'False');
+    const done = run(v2, [task(v2, { health: 'Healthy', ready: true }), task(v2, { health: 'Healthy', ready: true })]);
+    assert.equal(done.status.deployment?.state, 'complete');
+    assert.equal(cond(done, 'Available')?.message, '2/2 ready (2 healthy), minimum 2');
+  });
+
+  it('each task is judged by its own template: old tasks by their readiness checks, new ones without', () => {
+    const { v1 } = svcs({ health: false, readiness: true });
+    const v2 = service({ ...v1.spec, readinessChecks: undefined, command: ['v2'] }, undefined, 2);
+    const olds = [task(v1, { created: 0, ready: true }), task(v1, { created: 1, ready: false })];
+    const p = run(v2, [...olds, task(v2, { created: 5 })]);
+    assert.deepEqual(names(p.kill), names([olds[1]!]), 'the old task that never became ready goes; the ready one stays for the minimum of 2');
+    assert.deepEqual([p.status.healthy, p.status.ready], [2, 2]);
   });
 });

@@ -7,7 +7,7 @@
  *   tasks ──► ended ─────────────────► record (lastFailures, backoff), delete
  *        └─► live ─┬─ condemned ──────► health policy (surge-replace, brake)
  *                  ├─ old template ───► rollout: kill unready, then ready ones
- *                  │                     while healthy - 1 >= minHealthy
+ *                  │                     while ready - 1 >= minHealthy
  *                  │                     (condemned old ones wait for the brake
  *                  │                      until a new task is ready)
  *                  └─ current ────────► create up to instances (+ surge) within
@@ -17,6 +17,10 @@
  *   minHealthy = ceil(minimumHealthCapacity x instances)
  *   maxTotal   = floor((1 + maximumOverCapacity) x instances); during a rollout
  *                at least minHealthy + 1, so (1, 0) can still move (Marathon)
+ *
+ * Ready (view.ts) is Running, and Healthy when there are health checks, and
+ * status.ready when there are readiness checks; status.healthy counts
+ * health alone, status.ready (with readiness checks) what the rollout counts.
  *
  * Tasks being killed (desiredState Killed, not ended) no longer count
  * toward instances or health, but still occupy capacity: maxTotal bounds
@@ -238,6 +242,8 @@ export function computeService(input: ComputeInput): Plan {
   failures.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   const lastFailures = failures.slice(0, LAST_FAILURES);
   const lastOfRev = lastFailures.find((f) => f.revision === undefined || f.revision === rev);
+  const unready = curAfter.filter((v) => v.healthy && !v.ready);
+  const unreadyWhy = unready.find((v) => v.task.status?.readinessMessage)?.task.status?.readinessMessage;
   const why = depsGate
     ? `waiting for ${deps.filter((d) => !d.ready).map((d) => d.detail).join(', ')}`
     : delayed
@@ -246,9 +252,11 @@ export function computeService(input: ComputeInput): Plan {
         ? `${pendingTasks.length} task(s) pending: ${pendingReason}`
         : cur.some((v) => v.condemned)
           ? `${cur.filter((v) => v.condemned).length} task(s) unhealthy`
-          : lastOfRev && backoff.failures > 0
-            ? `last failure: task ${lastOfRev.task} ${describeEnd(lastOfRev)}`
-            : undefined;
+          : unready.length > 0
+            ? `${unready.length} task(s) waiting for their readiness check${unreadyWhy ? `: ${unreadyWhy}` : ''}`
+            : lastOfRev && backoff.failures > 0
+              ? `last failure: task ${lastOfRev.task} ${describeEnd(lastOfRev)}`
+              : undefined;
   const dr = advanceDeployment({
     prev: prev?.deployment,
     revision: rev,
@@ -267,17 +275,21 @@ export function computeService(input: ComputeInput): Plan {
   if (hp.held > 0) events.push({ type: 'Warning', reason: 'HealthBrake', message: `${hp.held} unhealthy task(s) held back: at most ${br.limit} killed for health per ${o.health.windowMs / 1000}s` });
   if (delayed) events.push({ type: 'Warning', reason: 'LaunchDelayed', message: `launches delayed until ${delayed} after ${backoff.failures} failure(s)` });
 
+  const healthyAll = after.filter((v) => v.healthy).length;
+  const readiness = (spec.readinessChecks?.length ?? 0) > 0 || live.some((v) => v.task.spec.readinessChecks?.length);
   const status: ServiceStatus = {
     instances: n,
     running: after.filter((v) => v.state === 'Running').length,
-    healthy: readyAll,
+    healthy: healthyAll,
+    ...(readiness ? { ready: readyAll } : {}),
     tasks: after.length,
     updated: curAfter.length,
     terminating: terminating.length + kill.filter((k) => k.task.status?.nodeName).length,
     deployment: dr.deployment,
     conditions: buildConditions(
       {
-        healthy: readyAll,
+        healthy: healthyAll,
+        ...(readiness ? { ready: readyAll } : {}),
         minHealthy,
         instances: n,
         deployment: dr.deployment,

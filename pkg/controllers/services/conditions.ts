@@ -3,7 +3,7 @@
  * lastTransitionTime while its status stays the same, so an unchanged
  * situation writes nothing.
  *
- *   Available          healthy >= minimumHealthCapacity x instances
+ *   Available          ready (healthy, without readiness checks) >= minimumHealthCapacity x instances
  *   Progressing        the deployment: rolling, complete, or past its deadline
  *   DependenciesReady  (services with dependencies) every dependency healthy
  *   LaunchDelayed      (while it is) crash-loop backoff holds launches back
@@ -29,6 +29,8 @@ export function dependencyState(name: string, dep: Service | undefined): Depende
 
 export interface ConditionFacts {
   healthy: number;
+  /** With readiness checks: healthy tasks whose readiness check passed. */
+  ready?: number;
   minHealthy: number;
   instances: number;
   deployment: Deployment;
@@ -50,8 +52,10 @@ export function buildConditions(f: ConditionFacts, prev: readonly Condition[] | 
     const lastTransitionTime = old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now;
     out.push({ type, status, reason, message, lastTransitionTime });
   };
-  const avail = f.healthy >= f.minHealthy && (f.instances === 0 || f.healthy > 0);
-  add('Available', avail ? 'True' : 'False', avail ? 'MinimumHealthy' : 'BelowMinimumHealthy', `${f.healthy}/${f.instances} healthy, minimum ${f.minHealthy}`);
+  const ready = f.ready ?? f.healthy;
+  const avail = ready >= f.minHealthy && (f.instances === 0 || ready > 0);
+  const counts = f.ready === undefined ? `${f.healthy}/${f.instances} healthy` : `${f.ready}/${f.instances} ready (${f.healthy} healthy)`;
+  add('Available', avail ? 'True' : 'False', avail ? 'MinimumHealthy' : 'BelowMinimumHealthy', `${counts}, minimum ${f.minHealthy}`);
   const d = f.deployment;
   if (d.state === 'complete') add('Progressing', 'True', 'DeploymentComplete', `revision ${d.revision} rolled out`);
   else if (d.state === 'failed') add('Progressing', 'False', 'ProgressDeadlineExceeded', d.message ?? `revision ${d.revision} made no progress`);

@@ -41,6 +41,10 @@ export interface TaskOpts {
   healthyAt?: number;
   consecutiveFailures?: number;
   pendingReason?: string;
+  /** What the agent wrote for the readiness checks. */
+  ready?: boolean;
+  readyAt?: number;
+  readinessMessage?: string;
 }
 
 let seq = 0;
@@ -69,6 +73,9 @@ export function task(svc: Service, o: TaskOpts = {}): Task {
       ...(o.healthyAt !== undefined ? { healthyAt: at(o.healthyAt) } : o.health === 'Healthy' ? { healthyAt: at(o.created ?? 0) } : {}),
       ...(o.consecutiveFailures !== undefined ? { consecutiveFailures: o.consecutiveFailures } : {}),
       ...(o.pendingReason ? { pendingReason: o.pendingReason } : {}),
+      ...(o.ready !== undefined ? { ready: o.ready } : {}),
+      ...(o.readyAt !== undefined ? { readyAt: at(o.readyAt) } : o.ready ? { readyAt: at(o.created ?? 0) } : {}),
+      ...(o.readinessMessage ? { readinessMessage: o.readinessMessage } : {}),
     },
   };
 }
@@ -96,18 +103,31 @@ export function play(svc: Service, world: readonly Task[], plan: Plan, now: numb
 
 /**
  * One tick of the rest of the cluster: kills end, Pending tasks start,
- * Running tasks pass their health checks. `slow` names tasks that take an
- * extra tick at each step (to shuffle the order things become ready in).
+ * Running tasks pass their health checks and their readiness checks (those
+ * `ready` lets pass, in this tick). `slow` names tasks that take an extra
+ * tick at each step (to shuffle the order things become ready in).
  */
-export function advance(world: readonly Task[], now: number, slow: (t: Task) => boolean = () => false, healthy: (t: Task) => boolean = () => true): Task[] {
+export function advance(
+  world: readonly Task[],
+  now: number,
+  slow: (t: Task) => boolean = () => false,
+  healthy: (t: Task) => boolean = () => true,
+  ready: (t: Task) => boolean = () => true,
+): Task[] {
   const iso = new Date(now).toISOString();
   return world.map((t) => {
     const st = t.status ?? { state: 'Pending' as const };
     if (isTerminal(t)) return t;
     if (slow(t)) return t;
     if (t.spec.desiredState === 'Killed') return { ...t, status: { ...st, state: 'Killed', finishedAt: iso } };
-    if (st.state === 'Pending') return { ...t, status: { ...st, state: 'Running', nodeName: 'n1', startedAt: iso, ...(t.spec.healthChecks?.length ? { health: 'Unknown' as const } : {}) } };
-    if (st.state === 'Running' && t.spec.healthChecks?.length && st.health !== 'Healthy' && healthy(t)) return { ...t, status: { ...st, health: 'Healthy', healthyAt: iso } };
-    return t;
+    if (st.state === 'Pending') {
+      const checks = { ...(t.spec.healthChecks?.length ? { health: 'Unknown' as const } : {}), ...(t.spec.readinessChecks?.length ? { ready: false } : {}) };
+      return { ...t, status: { ...st, state: 'Running', nodeName: 'n1', startedAt: iso, ...checks } };
+    }
+    if (st.state !== 'Running') return t;
+    let next = st;
+    if (t.spec.healthChecks?.length && st.health !== 'Healthy' && healthy(t)) next = { ...next, health: 'Healthy', healthyAt: iso };
+    if (t.spec.readinessChecks?.length && !st.ready && ready(t)) next = { ...next, ready: true, readyAt: iso };
+    return next === st ? t : { ...t, status: next };
   });
 }

@@ -1,19 +1,26 @@
 /**
  * Rolling upgrades, stepped to the end against a simulated cluster (fixtures
- * play/advance): for each upgradeStrategy the healthy tasks never drop below
- * minimumHealthCapacity x instances and the tasks that have not ended never
+ * play/advance): for each upgradeStrategy the healthy tasks (and, with
+ * readiness checks, ready) never drop below minimumHealthCapacity x instances and the tasks that have not ended never
  * exceed (1 + maximumOverCapacity) x instances — checked after every step
  * of the loop and of the cluster.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HealthCheck, Service, ServiceStatus, Task } from '../../api/types.js';
+import type { HealthCheck, ReadinessCheck, Service, ServiceStatus, Task } from '../../api/types.js';
 import { computeService } from './compute.js';
 import { T0, advance, isTerminal, play, service, task } from './fixtures.js';
 
 const HC: HealthCheck = { protocol: 'HTTP', portIndex: 0, path: '/', gracePeriodSeconds: 5, intervalSeconds: 2, timeoutSeconds: 1, maxConsecutiveFailures: 3 };
+const RC: ReadinessCheck = { protocol: 'HTTP', port: '0', path: '/ready', intervalSeconds: 1, timeoutSeconds: 0.5, httpStatusCodesForReady: [200] };
 
-const healthyCount = (w: Task[]) => w.filter((t) => !isTerminal(t) && t.spec.desiredState !== 'Killed' && t.status?.state === 'Running' && (!t.spec.healthChecks?.length || t.status.health === 'Healthy')).length;
+/** Healthy, and past its readiness checks if it has any: what minimumHealthCapacity guards. */
+const healthyCount = (w: Task[]) =>
+  w.filter(
+    (t) =>
+      !isTerminal(t) && t.spec.desiredState !== 'Killed' && t.status?.state === 'Running' &&
+      (!t.spec.healthChecks?.length || t.status.health === 'Healthy') && (!t.spec.readinessChecks?.length || t.status.ready === true),
+  ).length;
 const liveCount = (w: Task[]) => w.filter((t) => !isTerminal(t)).length;
 
 interface Trace {
@@ -26,15 +33,21 @@ interface Trace {
 }
 
 /** v1 running n healthy tasks; apply v2; step until complete (or `limit` steps). */
-function rollout(minimumHealthCapacity: number, maximumOverCapacity: number, n: number, opts: { checks?: boolean; limit?: number; newHealthy?: boolean; deadline?: number } = {}): Trace {
+function rollout(
+  minimumHealthCapacity: number,
+  maximumOverCapacity: number,
+  n: number,
+  opts: { checks?: boolean; readiness?: boolean; limit?: number; newHealthy?: boolean; newReady?: boolean; deadline?: number } = {},
+): Trace {
   const spec = {
     instances: n,
     upgradeStrategy: { minimumHealthCapacity, maximumOverCapacity },
     progressDeadlineSeconds: opts.deadline ?? 600,
     ...(opts.checks === false ? {} : { healthChecks: [HC] }),
+    ...(opts.readiness ? { ports: [{ name: 'http' }], readinessChecks: [RC] } : {}),
   };
   const v1 = service({ ...spec, command: ['v1'] });
-  let world: Task[] = Array.from({ length: n }, (_, i) => task(v1, { created: i, health: 'Healthy' }));
+  let world: Task[] = Array.from({ length: n }, (_, i) => task(v1, { created: i, health: 'Healthy', ...(opts.readiness ? { ready: true } : {}) }));
   let status = computeService({ service: v1, tasks: world, dependencies: [], now: T0 }).status;
   assert.equal(status.deployment?.state, 'complete');
   const v2: Service = service({ ...spec, command: ['v2'] }, undefined, 2);
@@ -56,7 +69,9 @@ function rollout(minimumHealthCapacity: number, maximumOverCapacity: number, n: 
     world = play(v2, world, plan, now);
     check();
     if (status.deployment?.state === 'complete' && liveCount(world) === n) break;
-    world = advance(world, now, slow, (t) => opts.newHealthy !== false || t.spec.command?.[0] !== 'v2');
+    // readiness comes 3 s after the start (a cache warming), and only when newReady allows it
+    const warm = (t: Task) => (opts.newReady !== false || t.spec.command?.[0] !== 'v2') && now - Date.parse(t.status?.startedAt ?? '') >= 3000;
+    world = advance(world, now, slow, (t) => opts.newHealthy !== false || t.spec.command?.[0] !== 'v2', warm);
     check();
     now += 1000;
   }
@@ -77,13 +92,15 @@ describe('rolling upgrade bounds', () => {
     [0.6, 0.2, 10, 6, 12],
   ];
   for (const [minHC, maxOC, n, floor, ceil] of cases) {
-    for (const checks of [true, false]) {
-      it(`(${minHC}, ${maxOC}) x ${n}${checks ? '' : ', no health checks'}: healthy >= ${floor}, tasks <= ${ceil}, completes`, () => {
-        const t = rollout(minHC, maxOC, n, { checks });
+    for (const [checks, readiness] of [[true, false], [false, false], [true, true], [false, true]]) {
+      const what = `${checks ? '' : ', no health checks'}${readiness ? ', readiness checks' : ''}`;
+      it(`(${minHC}, ${maxOC}) x ${n}${what}: ${readiness ? 'ready' : 'healthy'} >= ${floor}, tasks <= ${ceil}, completes`, () => {
+        const t = rollout(minHC, maxOC, n, { checks, readiness });
         assert.equal(t.state, 'complete', `stuck after ${t.steps} steps: ${t.status.deployment?.message}`);
-        assert.ok(t.minHealthy >= floor, `healthy dropped to ${t.minHealthy}`);
+        assert.ok(t.minHealthy >= floor, `${readiness ? 'ready' : 'healthy'} dropped to ${t.minHealthy}`);
         assert.ok(t.maxTotal <= ceil, `tasks rose to ${t.maxTotal}`);
         assert.equal(t.status.healthy, n);
+        assert.equal(t.status.ready, readiness ? n : undefined);
         assert.equal(t.status.revisions?.length, 2);
         assert.equal(t.status.deployment?.revision, 2);
       });
@@ -114,6 +131,14 @@ describe('progress deadline', () => {
     const c = t.status.conditions?.find((x) => x.type === 'Progressing');
     assert.equal(c?.status, 'False');
     assert.equal(c?.reason, 'ProgressDeadlineExceeded');
+  });
+
+  it('a readiness check that never passes: failed at the deadline, the old tasks keep serving though the new ones are healthy', () => {
+    const t = rollout(1, 0.5, 3, { readiness: true, newReady: false, deadline: 30, limit: 60 });
+    assert.equal(t.state, 'failed');
+    assert.ok(t.minHealthy >= 3, 'old tasks were never killed for unready new ones');
+    assert.deepEqual([t.status.healthy, t.status.ready], [4, 3], 'one new task runs healthy on top, not ready');
+    assert.match(t.status.deployment!.message!, /^no progress for 30s \(progressDeadlineSeconds\): 0\/3 tasks of revision 2 ready, 3 old left; 1 task\(s\) waiting for their readiness check/);
   });
 
   it('progress (more new tasks ready) pushes the deadline back; churn does not', () => {

@@ -16,7 +16,7 @@ import type { ServiceRevision, ServiceSpec, TaskTemplate } from '../../api/types
 
 export const TEMPLATE_FIELDS = [
   'image', 'command', 'args', 'env', 'resources', 'ports', 'constraints',
-  'healthChecks', 'killGracePeriodSeconds', 'placement', 'priority',
+  'healthChecks', 'readinessChecks', 'killGracePeriodSeconds', 'placement', 'priority',
 ] as const satisfies readonly (keyof TaskTemplate)[];
 
 export const REVISION_HISTORY = 10;

@@ -5,7 +5,9 @@
  *   desiredState Killed, not ended ──────────► terminating: gone for instances,
  *                                               still occupying capacity
  *   live ──► current template | old template
- *            ready = Running and (Healthy, or no health checks)
+ *            healthy = Running and (Healthy, or no health checks)
+ *            ready = healthy and (status.ready, or no readiness checks):
+ *                    what rollouts, minimumHealthCapacity and deployments count
  *            condemned = Unhealthy past maxConsecutiveFailures (health policy)
  */
 import { TERMINAL_STATES, type Task, type TaskFailure, type TaskState } from '../../api/types.js';
@@ -24,6 +26,7 @@ export interface TaskView {
   terminal: boolean;
   terminating: boolean;
   bound: boolean;
+  healthy: boolean;
   ready: boolean;
   condemned: boolean;
   createdMs: number;
@@ -48,8 +51,12 @@ function makeView(t: Task): TaskView {
   const state = t.status?.state ?? 'Pending';
   const terminal = TERMINAL_STATES.has(state);
   const hasChecks = (t.spec.healthChecks?.length ?? 0) > 0;
-  const ready = !terminal && state === 'Running' && (!hasChecks || t.status?.health === 'Healthy');
-  const readyAt = hasChecks ? t.status?.healthyAt : t.status?.startedAt;
+  const hasReadiness = (t.spec.readinessChecks?.length ?? 0) > 0;
+  const healthy = !terminal && state === 'Running' && (!hasChecks || t.status?.health === 'Healthy');
+  const ready = healthy && (!hasReadiness || t.status?.ready === true);
+  const since = (ts: string | undefined) => Date.parse(ts ?? '') || 0;
+  // ready since the later of healthy (or started) and its readiness check passing
+  const readySince = Math.max(since(hasChecks ? t.status?.healthyAt : t.status?.startedAt), hasReadiness ? since(t.status?.readyAt) : 0);
   return {
     task: t,
     name: t.metadata.name,
@@ -59,10 +66,11 @@ function makeView(t: Task): TaskView {
     terminal,
     terminating: !terminal && t.spec.desiredState === 'Killed',
     bound: !!t.status?.nodeName,
+    healthy,
     ready,
     condemned: !terminal && condemned(t),
     createdMs: Date.parse(t.metadata.creationTimestamp ?? '') || 0,
-    ...(ready ? { readySince: Date.parse(readyAt ?? '') || 0 } : {}),
+    ...(ready ? { readySince } : {}),
   };
 }
 
