@@ -57,3 +57,17 @@ test('a service: its revisions (current starred), last failures and launch backo
   assert.match(out, /\nRevisions:\n  REVISION +HASH +IMAGE +COMMAND +CREATED\n  2\* +bbbbbbbbbb +localhost\/stowage-busybox:1 +\/bin\/sh -c 'exit 1' +2026-01-01T11:00:00Z\n  1 +aaaaaaaaaa .* httpd /);
   assert.match(out, /\nLast Failures:\n  AGE +TASK +REVISION +STATE +EXIT +REASON +MESSAGE\n  10s +hello-abcde +2 +Failed +1 +Error +boom again\n/);
 });
+
+test('readiness checks: in the spec, the ready count of a service, whether a task is ready and why not', () => {
+  const rc = { protocol: 'HTTP' as const, port: 'http', path: '/ready', intervalSeconds: 2, timeoutSeconds: 1, httpStatusCodesForReady: [200, 204] };
+  const svc = { ...fx.service, spec: { ...fx.service.spec, readinessChecks: [rc] }, status: { ...fx.service.status!, ready: 1 } };
+  const out = describe(svc, {}, fx.NOW);
+  assert.match(out, /\n  Readiness Checks: +HTTP port=http path=\/ready interval=2s timeout=1s ready=200,204\n/);
+  assert.match(out, /\n  Instances: +3 desired, 3 running, 2 healthy, 1 ready\n/);
+  const waiting = { ...fx.runningTask, spec: { ...fx.runningTask.spec, readinessChecks: [rc] }, status: { ...fx.runningTask.status!, ready: false, readinessMessage: 'GET http://127.0.0.1:31000/ready: HTTP 503' } };
+  assert.match(describe(waiting, {}, fx.NOW), /\n  Ready: +false \(GET http:\/\/127.0.0.1:31000\/ready: HTTP 503\)\n/);
+  const ready = { ...waiting, status: { ...waiting.status, ready: true, readyAt: '2026-01-01T11:59:00Z' } };
+  assert.match(describe(ready, {}, fx.NOW), /\n  Ready: +true, since 2026-01-01T11:59:00Z \(60s ago\)\n/);
+  assert.doesNotMatch(describe(fx.runningTask, {}, fx.NOW), /Ready:/, 'no readiness checks, no line');
+  assert.doesNotMatch(describe(fx.service, {}, fx.NOW), /ready/, 'nor a count');
+});

@@ -3,7 +3,7 @@
  * related to it (a service's tasks, a job's runs) and its events, newest last.
  */
 import type {
-  AnyResource, Condition, Event, HealthCheck, Job, JobRun, Namespace, Node, Resources, Service, Task, TaskFailure, TaskTemplate,
+  AnyResource, Condition, Event, HealthCheck, Job, JobRun, Namespace, Node, ReadinessCheck, Resources, Service, Task, TaskFailure, TaskTemplate,
 } from '../../api/types.js';
 import { age } from './age.js';
 import { eventTime, jobSchedule, nodeState, num, quota, taskPorts, taskOwner } from './columns.js';
@@ -28,6 +28,18 @@ function healthCheck(h: HealthCheck): string {
   return `${h.protocol} ${target} grace=${h.gracePeriodSeconds}s interval=${h.intervalSeconds}s timeout=${h.timeoutSeconds}s maxFailures=${h.maxConsecutiveFailures}`;
 }
 
+function readinessCheck(r: ReadinessCheck): string {
+  return `${r.name ? `${r.name}: ` : ''}${r.protocol} port=${r.port} path=${r.path} interval=${r.intervalSeconds}s timeout=${r.timeoutSeconds}s ready=${r.httpStatusCodesForReady?.join(',')}`;
+}
+
+/** A task's readiness: only for tasks with readiness checks. */
+function readiness(t: Task, now: Date): string | undefined {
+  const st = t.status;
+  if (!t.spec?.readinessChecks?.length) return undefined;
+  if (st?.ready) return `true${st.readyAt ? `, since ${when(st.readyAt, now)}` : ''}`;
+  return `false${st?.readinessMessage ? ` (${st.readinessMessage})` : ''}`;
+}
+
 function template(t: Partial<TaskTemplate> | undefined): Field[] {
   if (!t) return [];
   return [
@@ -39,6 +51,7 @@ function template(t: Partial<TaskTemplate> | undefined): Field[] {
     ['Ports', t.ports?.length ? t.ports.map((p) => (p.hostPort ? `${p.name}:${p.hostPort}` : p.name)).join(', ') : undefined],
     ['Constraints', t.constraints?.length ? t.constraints.map((c) => c.join(' ')).join('\n') : undefined],
     ['Health Checks', t.healthChecks?.length ? t.healthChecks.map(healthCheck).join('\n') : undefined],
+    ['Readiness Checks', t.readinessChecks?.length ? t.readinessChecks.map(readinessCheck).join('\n') : undefined],
     ['Placement', t.placement],
     ['Priority', t.priority],
   ];
@@ -83,7 +96,7 @@ function service(s: Service, now: Date): string {
       ['Progress Deadline', s.spec?.progressDeadlineSeconds !== undefined ? `${s.spec.progressDeadlineSeconds}s` : undefined],
     ]) +
     section('Status', [
-      ['Instances', st ? `${num(st.instances)} desired, ${num(st.running)} running, ${num(st.healthy)} healthy` : '<none>'],
+      ['Instances', st ? `${num(st.instances)} desired, ${num(st.running)} running, ${num(st.healthy)} healthy${st.ready !== undefined ? `, ${num(st.ready)} ready` : ''}` : '<none>'],
       ['Deployment', d ? `${d.state}, revision ${d.revision}${d.startedAt ? `, started ${age(d.startedAt, now)} ago` : ''}` : undefined],
       ['Message', d?.message],
       ['Tasks', st?.tasks !== undefined ? `${st.tasks} live, ${num(st.updated)} of the current revision, ${num(st.terminating)} terminating` : undefined],
@@ -132,6 +145,7 @@ function task(t: Task, now: Date): string {
       ['Started', when(st?.startedAt, now)],
       ['Finished', when(st?.finishedAt, now)],
       ['Healthy Since', when(st?.healthyAt, now)],
+      ['Ready', readiness(t, now)],
       ['Consecutive Failures', st?.consecutiveFailures || undefined],
       ['Pending Reason', st?.pendingReason],
       ['Pending Details', st?.pendingDetails ? mapLines(st.pendingDetails) : undefined],
