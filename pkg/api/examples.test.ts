@@ -21,7 +21,7 @@ for (const f of files) {
   });
 }
 
-test('hello: two instances on one agent, HTTP health check on the http port', () => {
+test('hello: two instances on one agent, HTTP health and readiness checks on the http port', () => {
   const [hello] = validateMany(parseManifests(readFileSync(DIR + 'hello.yaml', 'utf8'), 'hello.yaml'));
   assert.equal(hello!.kind, 'Service');
   assert.equal(hello!.metadata.name, 'hello');
@@ -31,6 +31,7 @@ test('hello: two instances on one agent, HTTP health check on the http port', ()
   assert.equal(hello!.spec.constraints, undefined, 'no hostname UNIQUE: runnable on one agent');
   assert.equal(hello!.spec.healthChecks[0].protocol, 'HTTP');
   assert.equal(hello!.spec.healthChecks[0].port, 'http');
+  assert.deepEqual(hello!.spec.readinessChecks, [{ protocol: 'HTTP', port: 'http', path: '/', intervalSeconds: 2, timeoutSeconds: 1, httpStatusCodesForReady: [200] }]);
   assert.match(hello!.spec.command.join(' '), /httpd .*\$PORT0/);
 });
 
