@@ -170,6 +170,14 @@ describe('computeService: unschedulable and dependencies', () => {
     assert.equal(cond(ok, 'DependenciesReady')?.status, 'True');
   });
 
+  it('a dependency with a readiness check counts its ready tasks, not its healthy ones', () => {
+    const db = service({ instances: 2, ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', path: '/', intervalSeconds: 1, timeoutSeconds: 0.5, httpStatusCodesForReady: [200] }] });
+    db.metadata.name = 'db';
+    const warming = dependencyState('db', { ...db, status: { instances: 2, running: 2, healthy: 2, ready: 1 } });
+    assert.deepEqual(warming, { name: 'db', ready: false, detail: 'service/db: 1/2 ready' });
+    assert.equal(dependencyState('db', { ...db, status: { instances: 2, running: 2, healthy: 2, ready: 2 } }).ready, true);
+  });
+
   it('keeps replacing instances of a template that already serves while a dependency is down', () => {
     const svc = service({ instances: 2, dependencies: ['db'] });
     const p = run(svc, ready(svc, 1), T0, { dependencies: [dependencyState('db', undefined)] });

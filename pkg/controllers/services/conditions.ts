@@ -5,7 +5,7 @@
  *
  *   Available          ready (healthy, without readiness checks) >= minimumHealthCapacity x instances
  *   Progressing        the deployment: rolling, complete, or past its deadline
- *   DependenciesReady  (services with dependencies) every dependency healthy
+ *   DependenciesReady  (services with dependencies) every dependency ready
  *   LaunchDelayed      (while it is) crash-loop backoff holds launches back
  *   Unschedulable      (while it is) tasks wait for a node: the scheduler's reason
  *   HealthBrake        (while it is) unhealthy tasks wait for the brake
@@ -19,12 +19,16 @@ export interface DependencyState {
   detail: string;
 }
 
-/** A dependency is ready when it exists and at least max(1, instances) of its tasks are ready. */
+/**
+ * A dependency is ready when it exists and at least max(1, instances) of its
+ * tasks are ready: healthy, and past their readiness check when it has one.
+ */
 export function dependencyState(name: string, dep: Service | undefined): DependencyState {
   if (!dep) return { name, ready: false, detail: `service/${name} not found` };
   const want = Math.max(1, dep.spec.instances);
-  const healthy = dep.status?.healthy ?? 0;
-  return { name, ready: healthy >= want, detail: `service/${name}: ${healthy}/${dep.spec.instances} healthy` };
+  const byReadiness = (dep.spec.readinessChecks?.length ?? 0) > 0;
+  const n = (byReadiness ? dep.status?.ready : dep.status?.healthy) ?? 0;
+  return { name, ready: n >= want, detail: `service/${name}: ${n}/${dep.spec.instances} ${byReadiness ? 'ready' : 'healthy'}` };
 }
 
 export interface ConditionFacts {
