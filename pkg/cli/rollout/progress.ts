@@ -5,6 +5,8 @@ export interface Progress {
   ref: string;
   desired: number;
   healthy: number;
+  /** Healthy and past their readiness check; only for services with readiness checks. */
+  ready?: number;
   running: number;
   state: string;
   revision?: number;
@@ -28,6 +30,7 @@ export function progressOf(svc: Service): Progress {
     ref: `service/${svc.metadata.name}`,
     desired,
     healthy,
+    ...((svc.spec?.readinessChecks?.length ?? 0) > 0 ? { ready: st?.ready ?? 0 } : {}),
     running: st?.running ?? 0,
     state: observed ? state : 'pending',
     revision: st?.deployment?.revision,
@@ -47,5 +50,6 @@ export function conditionLine(c: Condition): string {
 /** One line, for plain output and for error messages. */
 export function progressLine(p: Progress): string {
   const rev = p.revision !== undefined ? ` (revision ${p.revision})` : '';
-  return `${p.ref}: ${p.healthy}/${p.desired} healthy, ${p.running} running, deployment ${p.state}${rev}`;
+  const ready = p.ready !== undefined ? `, ${p.ready} ready` : '';
+  return `${p.ref}: ${p.healthy}/${p.desired} healthy${ready}, ${p.running} running, deployment ${p.state}${rev}`;
 }

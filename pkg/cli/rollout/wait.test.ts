@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServiceStatus } from '../../api/types.js';
 import { sendJson, startFakeApi, stowctl, svc, type FakeApi } from '../testutil.js';
-import { progressOf } from './progress.js';
+import { progressLine, progressOf } from './progress.js';
 
 let api: FakeApi;
 before(async () => (api = await startFakeApi()));
@@ -31,6 +31,14 @@ test('progressOf: complete only with all healthy and the latest generation obser
   assert.equal(s({ healthy: 3, deployment: { state: 'complete', revision: 2 } }).done, true, 'no observedGeneration reported');
   assert.equal(s({ deployment: { state: 'failed', revision: 2 }, observedGeneration: 2 }).failed, true);
   assert.equal(s({ deployment: { state: 'failed', revision: 1 }, observedGeneration: 1 }).failed, false, 'an older failure');
+});
+
+test('progressLine: a service with a readiness check shows its ready tasks too', () => {
+  const status = { instances: 3, running: 3, healthy: 3, ready: 1, deployment: { state: 'progressing' as const, revision: 2 } };
+  const check = { protocol: 'HTTP', port: 'http', path: '/', intervalSeconds: 1, timeoutSeconds: 0.5, httpStatusCodesForReady: [200] };
+  const withCheck = svc('web', { spec: { instances: 3, image: 'i', ports: [{ name: 'http' }], readinessChecks: [check] }, status });
+  assert.equal(progressLine(progressOf(withCheck as never)), 'service/web: 3/3 healthy, 1 ready, 3 running, deployment progressing (revision 2)');
+  assert.equal(progressLine(progressOf(svc('web', { status }) as never)), 'service/web: 3/3 healthy, 3 running, deployment progressing (revision 2)');
 });
 
 test('rollout status: a line per change until complete, then success', async () => {
