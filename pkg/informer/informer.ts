@@ -3,6 +3,7 @@
  *
  *   list (spec + status at one revision) ──► cache ──► handlers(ADDED/MODIFIED/DELETED)
  *        └─ watch spec prefix and status prefix from revision+1 ─┘
+ *           (or, ordered, one watch on the whole key space)
  *   watch canceled (compaction) ──► re-list, diff against the cache, watch again
  *
  * The etcd client resumes watches after a disconnect from the last revision
@@ -14,7 +15,7 @@ import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
 import { errMsg, type Logger } from '../log/logger.js';
-import { parseTail, specPrefix, statusPrefix } from '../store/keys.js';
+import { parseTail, ROOT, specPrefix, statusPrefix } from '../store/keys.js';
 import type { Store, Stored } from '../store/store.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -31,6 +32,9 @@ export interface InformerEvent<T extends AnyResource> {
 }
 
 export type Handler<T extends AnyResource> = (e: InformerEvent<T>) => void;
+
+/** Which half of an object a changed key holds, under which prefix; undefined: not this kind's. */
+type Route = (key: string) => { prefix: string; isStatus: boolean } | undefined;
 
 /** The two halves of an object as last seen, and their join. */
 interface Entry {
@@ -60,6 +64,14 @@ export class Informer<T extends AnyResource = AnyResource> {
     private readonly log: Logger,
     /** Start from the state at this revision instead of now (then watch from the next one). */
     private readonly atRevision?: string,
+    /**
+     * Deliver changes in revision order across spec and status. Two watches
+     * (the default) each keep their own order only: replaying history, one
+     * may deliver a status change before an older spec change. One watch on
+     * the whole key space keeps the order, at the cost of reading every
+     * change of every kind: for API watch streams, not for the loops.
+     */
+    private readonly ordered = false,
   ) {
     this.client = store.client;
   }
@@ -164,17 +176,20 @@ export class Informer<T extends AnyResource = AnyResource> {
     // Watchers are kept from the moment they exist (not once connected), so
     // stop() can always detach them: a watcher left in the etcd client would
     // retry its stream forever, even after the client is closed.
-    const make = (prefix: string, isStatus: boolean): Watcher => {
+    const spec = specPrefix(this.kind);
+    const status = statusPrefix(this.kind);
+    const make = (prefix: string, route: Route): Watcher => {
       const w = this.client.watch().prefix(prefix).startRevision(from).watcher();
-      w.on('data', (res: IWatchResponse) => this.onData(res, prefix, isStatus));
+      w.on('data', (res: IWatchResponse) => this.onData(res, route));
       w.on('error', (e: Error) => this.onWatchError(e));
       return w;
     };
-    const ws = [make(specPrefix(this.kind), false), make(statusPrefix(this.kind), true)];
+    const ws = this.ordered
+      ? [make(`${ROOT}/`, (key) => (key.startsWith(status) ? { prefix: status, isStatus: true } : key.startsWith(spec) ? { prefix: spec, isStatus: false } : undefined))]
+      : [make(spec, () => ({ prefix: spec, isStatus: false })), make(status, () => ({ prefix: status, isStatus: true }))];
     this.watchers = ws;
     await Promise.all(ws.map((w) => connected(w)));
   }
-
 
   private onWatchError(e: Error): void {
     // while (re)starting, the failed attach is handled by listAndWatch itself
@@ -189,11 +204,15 @@ export class Informer<T extends AnyResource = AnyResource> {
     });
   }
 
-  private onData(res: IWatchResponse, prefix: string, isStatus: boolean): void {
+  private onData(res: IWatchResponse, route: Route): void {
     for (const ev of res.events) {
       // the revision of this change (for a delete, etcd reports the deletion's revision)
       const revision = String(ev.kv.mod_revision);
-      const t = parseTail(ev.kv.key.toString(), prefix);
+      const k = ev.kv.key.toString();
+      const r = route(k);
+      if (!r) continue;
+      const isStatus = r.isStatus;
+      const t = parseTail(k, r.prefix);
       if (!t) continue;
       const key = `${t.namespace}/${t.name}`;
       const e: Entry = this.entries.get(key) ?? {};

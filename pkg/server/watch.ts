@@ -9,7 +9,7 @@
  *
  * Each event: `event: ADDED|MODIFIED|DELETED`, `id: <etcd revision>` (of
  * the change; for the initial ADDED, of the list), `data: <object>`. A
- * private informer per stream joins spec and status.
+ * private informer per stream joins spec and status, in revision order.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
@@ -41,7 +41,8 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
   // when etcd is down, instead of a stream that never starts.
   const head = await headRevision(store);
   const from = rv ?? head;
-  const inf = new Informer<AnyResource>(store, p.kind, log, from);
+  // ordered: a resumed stream replays history, and its ids must only go up
+  const inf = new Informer<AnyResource>(store, p.kind, log, from, true);
   const wanted = (o: AnyResource) =>
     (!p.kind.namespaced || p.namespace === undefined || o.metadata.namespace === p.namespace) && (!p.selector || matches(p.selector, o.metadata.labels));
 
