@@ -23,7 +23,7 @@ if [ $force = 0 ] && docker image inspect "$image" >/dev/null 2>&1; then
 fi
 hack/install-deps.sh busybox
 bb=/bin/busybox
-"$bb" --list | grep -qx httpd || { echo "$bb is not the full static busybox (no httpd applet)" >&2; exit 1; }
+"$bb" --list | grep -x httpd >/dev/null || { echo "$bb is not the full static busybox (no httpd applet)" >&2; exit 1; }
 
 root=$(mktemp -d /tmp/stowage-image.XXXX)
 trap 'rm -rf "$root"' EXIT

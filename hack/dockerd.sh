@@ -42,7 +42,7 @@ answers() { DOCKER_HOST="unix://$sock" timeout 10 docker info >/dev/null 2>&1; }
 our_pid() {
   [ -f "$pidf" ] || return 1
   local p; p=$(cat "$pidf" 2>/dev/null) || return 1
-  [ -n "$p" ] && [ -r "/proc/$p/cmdline" ] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q '^dockerd ' && echo "$p"
+  [ -n "$p" ] && [ -r "/proc/$p/cmdline" ] && tr '\0' ' ' <"/proc/$p/cmdline" | grep '^dockerd ' >/dev/null && echo "$p"
 }
 
 # PIDs of any dockerd serving this socket (ours or not): never start a second one on it.

@@ -9,7 +9,7 @@ for w in "${want[@]}"; do
   case "$w" in
     etcd) command -v etcd >/dev/null && command -v etcdctl >/dev/null || pkgs+=(etcd-server etcd-client) ;;
     docker) command -v dockerd >/dev/null || pkgs+=(docker.io) ;;
-    busybox) { [ -x /bin/busybox ] && /bin/busybox --list | grep -qx httpd; } || pkgs+=(busybox-static) ;;
+    busybox) { [ -x /bin/busybox ] && /bin/busybox --list | grep -x httpd >/dev/null; } || pkgs+=(busybox-static) ;;
     prometheus) command -v promtool >/dev/null || pkgs+=(prometheus) ;;
     chromium) command -v chromium >/dev/null || pkgs+=(chromium) ;;
     npm) ;;

@@ -39,7 +39,7 @@ if ! alive .run/agent.pid; then
   echo "$NODE" >.run/agent.node
 fi
 export STOWAGE_SERVER="http://$API"
-for _ in $(seq 100); do bin/stowctl get nodes 2>/dev/null | grep -q "^$NODE " && break; sleep 0.1; done
+for _ in $(seq 100); do bin/stowctl get nodes 2>/dev/null | grep "^$NODE " >/dev/null && break; sleep 0.1; done
 
 say "applying manifests/examples/"
 bin/stowctl apply -f manifests/examples/
