@@ -187,6 +187,8 @@ export interface TaskFailure {
   exitCode?: number;
   reason?: string;
   message?: string;
+  /** The container's last output, when it failed (TaskStatus.output). */
+  output?: string;
   node?: string;
   at: string;
 }
@@ -301,6 +303,8 @@ export interface TaskStatus {
   exitCode?: number;
   reason?: string;
   message?: string;
+  /** A failed container's last output (its last lines, at most 1 KiB): why it crashed, after it is gone. */
+  output?: string;
   startedAt?: string;
   finishedAt?: string;
   healthyAt?: string;

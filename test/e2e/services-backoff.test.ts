@@ -2,7 +2,8 @@
  * A crash-looping service on a real Docker agent is relaunched with growing
  * delays as configured (backoffSeconds 1, backoffFactor 2, max 8 s: 1, 2,
  * 4, 8, 8 s from each exit to the next launch), and its status says until
- * when launches are delayed.
+ * when launches are delayed. Each failure keeps what the container wrote
+ * last, and describe shows it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,6 +54,7 @@ describe('services e2e: launch backoff', () => {
     for (const f of fails) {
       assert.equal(f.exitCode, 3);
       assert.equal(f.state, 'Failed');
+      assert.equal(f.output, 'dying', 'what the container wrote last is kept with its failure');
     }
     // from each exit to the launch of the next task
     const gaps = fails.slice(0, 5).map((f, i) => (created.get(fails[i + 1]!.task)! - Date.parse(f.at)) / 1000);
@@ -65,5 +67,6 @@ describe('services e2e: launch backoff', () => {
     const d = await stowctl(c.server.url, ['describe', 'service', 'crash']);
     assert.match(d.out, /Launch Failures: +\d+ in a row/);
     assert.match(d.out, /Last Failures:\n.*\n.* Failed +3 /);
+    assert.match(d.out, /\nLast Output of crash-[a-z0-9]{5}:\n  dying\n/);
   });
 });

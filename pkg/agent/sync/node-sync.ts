@@ -23,6 +23,7 @@ import { containerSpec, type SpecContext } from '../env.js';
 import { RuntimeError, type ContainerInfo, type Runtime, type RuntimeEvent } from '../runtime/runtime.js';
 import type { Assignment } from './assignments.js';
 import { compute, DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
+import { LAST_OUTPUT_LINES, readLastOutput } from './last-output.js';
 import { Limiter } from './limiter.js';
 import type { StatusWriter } from './status-writer.js';
 
@@ -287,6 +288,10 @@ export class NodeSync {
         if (!info) return;
         const c = this.setContainer({ ...this.containers.get(a.id), ...info, seq: ++this.seq });
         const patch = exitPatch(c, r?.task.spec.resources.mem, new Date());
+        if (patch.state === 'Failed') {
+          const output = await readLastOutput(() => this.o.runtime.logs(a.id, { follow: false, tail: LAST_OUTPUT_LINES }));
+          if (output) patch.output = output;
+        }
         this.o.writer.update(uid, patch);
         if (r && patch.reason === 'OOMKilled') this.o.recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${patch.message}`);
         else if (r && patch.state === 'Failed') this.o.recorder?.warning(r.task, 'Failed', `container ${short(a.id)} ${patch.message}`);

@@ -71,3 +71,20 @@ test('readiness checks: in the spec, the ready count of a service, whether a tas
   assert.doesNotMatch(describe(fx.runningTask, {}, fx.NOW), /Ready:/, 'no readiness checks, no line');
   assert.doesNotMatch(describe(fx.service, {}, fx.NOW), /ready/, 'nor a count');
 });
+
+test('a failed container\'s last output: on its task, and under a service\'s last failures (the newest that has some)', () => {
+  const failed = { ...fx.runningTask, status: { ...fx.runningTask.status!, state: 'Failed' as const, exitCode: 2, reason: 'Error', output: 'starting\npanic: no config' } };
+  assert.match(describe(failed, {}, fx.NOW), /\nLast Output:\n  starting\n  panic: no config\n$/);
+  const svc = {
+    ...fx.service,
+    status: {
+      ...fx.service.status!,
+      lastFailures: [
+        { task: 'hello-old', state: 'Failed' as const, exitCode: 1, output: 'older output', at: '2026-01-01T11:59:00Z' },
+        { task: 'hello-new', state: 'Failed' as const, exitCode: 1, output: 'panic: no config', at: '2026-01-01T11:59:50Z' },
+        { task: 'hello-lost', state: 'Lost' as const, at: '2026-01-01T11:59:55Z' },
+      ],
+    },
+  };
+  assert.match(describe(svc, {}, fx.NOW), /\n  10s +hello-new .*\n.*\nLast Output of hello-new:\n  panic: no config\n/);
+});

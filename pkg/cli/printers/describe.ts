@@ -126,7 +126,14 @@ function failures(fs: TaskFailure[] | undefined, now: Date): string {
     age(f.at, now), f.task, f.revision !== undefined ? String(f.revision) : '', f.state, f.exitCode !== undefined ? String(f.exitCode) : '',
     f.reason ?? '', (f.message ?? '').replace(/\s*\n\s*/g, ' '),
   ]);
-  return 'Last Failures:\n' + indent(renderTable(['AGE', 'TASK', 'REVISION', 'STATE', 'EXIT', 'REASON', 'MESSAGE'], rows));
+  const table = 'Last Failures:\n' + indent(renderTable(['AGE', 'TASK', 'REVISION', 'STATE', 'EXIT', 'REASON', 'MESSAGE'], rows));
+  // the newest failure that left output says what the container said last
+  const withOutput = [...fs].sort((a, b) => b.at.localeCompare(a.at)).find((f) => f.output);
+  return table + (withOutput ? lastOutput(`Last Output of ${withOutput.task}`, withOutput.output!) : '');
+}
+
+function lastOutput(title: string, output: string): string {
+  return `${title}:\n${indent(output)}${output.endsWith('\n') ? '' : '\n'}`;
 }
 
 function task(t: Task, now: Date): string {
@@ -149,7 +156,8 @@ function task(t: Task, now: Date): string {
       ['Consecutive Failures', st?.consecutiveFailures || undefined],
       ['Pending Reason', st?.pendingReason],
       ['Pending Details', st?.pendingDetails ? mapLines(st.pendingDetails) : undefined],
-    ])
+    ]) +
+    (st?.output ? lastOutput('Last Output', st.output) : '')
   );
 }
 

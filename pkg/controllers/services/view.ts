@@ -106,6 +106,7 @@ export function endOf(v: TaskView, now: number, revision = v.revision): { failur
     ...(st?.exitCode !== undefined ? { exitCode: st.exitCode } : {}),
     ...(st?.reason ? { reason: st.reason } : v.state === 'Succeeded' ? { reason: 'Exited' } : {}),
     ...(st?.message ? { message: st.message } : {}),
+    ...(st?.output ? { output: st.output } : {}),
     ...(st?.nodeName ? { node: st.nodeName } : {}),
     at: new Date(at).toISOString(),
   };
