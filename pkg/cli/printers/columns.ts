@@ -34,10 +34,11 @@ const services: Columns = {
       or(s.status?.deployment?.state), age(s.metadata.creationTimestamp, now),
     ];
   },
-  wideHeader: ['IMAGE', 'REVISION'],
+  // READY: healthy and past the readiness check, for services that have one
+  wideHeader: ['READY', 'IMAGE', 'REVISION'],
   wideCells: (o) => {
     const s = o as Service;
-    return [or(s.spec?.image), or(s.status?.deployment?.revision)];
+    return [s.spec?.readinessChecks?.length ? num(s.status?.ready) : NONE, or(s.spec?.image), or(s.status?.deployment?.revision)];
   },
 };
 

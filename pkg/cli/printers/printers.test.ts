@@ -17,8 +17,12 @@ test('services table, and -o wide', async () => {
     'hello   3           3         2         progressing   5m\n',
   );
   const wide = await formatObjects([fx.service], { kind: 'Service', output: 'wide', now: NOW });
-  assert.match(wide.split('\n')[0]!, /^NAME +INSTANCES +RUNNING +HEALTHY +DEPLOYMENT +AGE +IMAGE +REVISION$/);
-  assert.match(wide.split('\n')[1]!, /progressing +5m +localhost\/stowage-busybox:1 +2$/);
+  assert.match(wide.split('\n')[0]!, /^NAME +INSTANCES +RUNNING +HEALTHY +DEPLOYMENT +AGE +READY +IMAGE +REVISION$/);
+  assert.match(wide.split('\n')[1]!, /progressing +5m +<none> +localhost\/stowage-busybox:1 +2$/, 'no readiness check: no READY count');
+  const rc = { protocol: 'HTTP' as const, port: 'http', path: '/', intervalSeconds: 2, timeoutSeconds: 1, httpStatusCodesForReady: [200] };
+  const withCheck = { ...fx.service, spec: { ...fx.service.spec, readinessChecks: [rc] }, status: { ...fx.service.status!, ready: 1 } };
+  const wide2 = await formatObjects([withCheck], { kind: 'Service', output: 'wide', now: NOW });
+  assert.match(wide2.split('\n')[1]!, /progressing +5m +1 +localhost\/stowage-busybox:1 +2$/);
 });
 
 test('tasks table: ports, pending task placeholders; wide has owner, short container id, reason', async () => {
