@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Task } from '../../pkg/api/types.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
-import { getService, isHealthy, isLive, probe, serviceTasks, sleep, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
+import { getService, isHealthy, isLive, probe, serviceTasks, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
+import { sampleEvery } from '../helpers/wait.js';
 
 const N = 2;
 const manifest = (greeting: string) => `apiVersion: stowage/v1
@@ -45,27 +46,17 @@ interface Samples {
 
 function sampler(c: Cluster, oldHash: string): { stop: () => Promise<Samples> } {
   const s: Samples = { n: 0, minServing: Infinity, sawWindow: false, earlyKills: [] };
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const ts = (await serviceTasks(c.store, 'warm')).filter(isLive);
-      const old = ts.filter((t) => t.spec.templateHash === oldHash);
-      const fresh = ts.filter((t) => t.spec.templateHash !== oldHash);
-      s.minServing = Math.min(s.minServing, ts.filter(isServing).length);
-      const oldServing = old.filter((t) => isServing(t) && !isKilling(t)).length;
-      if (oldServing === N && fresh.some((t) => isHealthy(t) && t.status?.ready !== true)) s.sawWindow = true;
-      if (oldServing < N && !fresh.some(isServing)) s.earlyKills.push(ts.map((t) => `${t.metadata.name}:${t.status?.state}/${t.status?.health}/ready=${t.status?.ready}${isKilling(t) ? '/killing' : ''}`).join(' '));
-      s.n++;
-      await sleep(100);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return s;
-    },
-  };
+  const sampling = sampleEvery(100, async () => {
+    const ts = (await serviceTasks(c.store, 'warm')).filter(isLive);
+    const old = ts.filter((t) => t.spec.templateHash === oldHash);
+    const fresh = ts.filter((t) => t.spec.templateHash !== oldHash);
+    s.minServing = Math.min(s.minServing, ts.filter(isServing).length);
+    const oldServing = old.filter((t) => isServing(t) && !isKilling(t)).length;
+    if (oldServing === N && fresh.some((t) => isHealthy(t) && t.status?.ready !== true)) s.sawWindow = true;
+    if (oldServing < N && !fresh.some(isServing)) s.earlyKills.push(ts.map((t) => `${t.metadata.name}:${t.status?.state}/${t.status?.health}/ready=${t.status?.ready}${isKilling(t) ? '/killing' : ''}`).join(' '));
+    s.n++;
+  });
+  return { stop: () => sampling.stop().then(() => s) };
 }
 
 describe('services e2e: readiness checks', () => {

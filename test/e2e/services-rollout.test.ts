@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Task } from '../../pkg/api/types.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
-import { getService, isHealthy, isLive, probe, serviceTasks, sleep, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
+import { getService, isHealthy, isLive, probe, serviceTasks, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
+import { sampleEvery } from '../helpers/wait.js';
 
 const N = 4;
 const manifest = (o: { greeting: string; minHC: number; maxOC: number; path?: string; deadline?: number }) => `apiVersion: stowage/v1
@@ -39,23 +40,13 @@ interface Samples {
 /** Sample the service's tasks every 100 ms until stop() is called. */
 function sampler(c: Cluster): { stop: () => Promise<Samples> } {
   const s: Samples = { minHealthy: Infinity, maxLive: 0, n: 0 };
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const ts: Task[] = await serviceTasks(c.store, 'roll');
-      s.minHealthy = Math.min(s.minHealthy, ts.filter(isHealthy).length);
-      s.maxLive = Math.max(s.maxLive, ts.filter(isLive).length);
-      s.n++;
-      await sleep(100);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return s;
-    },
-  };
+  const sampling = sampleEvery(100, async () => {
+    const ts: Task[] = await serviceTasks(c.store, 'roll');
+    s.minHealthy = Math.min(s.minHealthy, ts.filter(isHealthy).length);
+    s.maxLive = Math.max(s.maxLive, ts.filter(isLive).length);
+    s.n++;
+  });
+  return { stop: () => sampling.stop().then(() => s) };
 }
 
 describe('services e2e: rolling upgrades', () => {

@@ -34,3 +34,20 @@ export async function retry<R>(f: () => Promise<R>, timeoutMs = 10_000): Promise
     }
   }
 }
+
+/** Run sample() every everyMs (after each one ends) until stop(), which resolves once the last one is done. */
+export function sampleEvery(everyMs: number, sample: () => Promise<void>): { stop: () => Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await sample();
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
