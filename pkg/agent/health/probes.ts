@@ -15,6 +15,12 @@ export interface ProbeResult {
   message: string;
 }
 
+/** A probe that answered healthy but after its timeout counts as failed (Marathon's timeoutSeconds). */
+export function judgeTimeout(result: ProbeResult, tookMs: number, timeoutSeconds: number): ProbeResult {
+  if (!result.healthy || tookMs <= timeoutSeconds * 1000) return result;
+  return { healthy: false, message: `answered after ${tookMs} ms, over the ${timeoutSeconds} s timeout: ${result.message}` };
+}
+
 /**
  * GET http://127.0.0.1:<port><path>; healthy on 200–399, or, given okCodes
  * (a readiness check's httpStatusCodesForReady), on those codes only.

@@ -13,7 +13,7 @@
  *   deployment; liveness is the health checks' job.
  */
 import type { ReadinessCheck } from '../../api/types.js';
-import type { ProbeResult } from './probes.js';
+import { judgeTimeout, type ProbeResult } from './probes.js';
 
 export type ReadinessRules = Pick<ReadinessCheck, 'intervalSeconds' | 'timeoutSeconds'>;
 
@@ -62,11 +62,7 @@ export class ReadinessTracker {
     if (this.readyAtMs !== undefined) return this.state();
     this.next = probeStartedMs + this.rules.intervalSeconds * 1000;
     this.lastCheckMs = nowMs;
-    let { healthy, message } = result;
-    if (healthy && nowMs - probeStartedMs > this.timeoutMs) {
-      healthy = false;
-      message = `answered after ${nowMs - probeStartedMs} ms, over the ${this.rules.timeoutSeconds} s timeout: ${message}`;
-    }
+    const { healthy, message } = judgeTimeout(result, nowMs - probeStartedMs, this.rules.timeoutSeconds);
     this.message = message;
     if (healthy) this.readyAtMs = nowMs;
     return this.state();

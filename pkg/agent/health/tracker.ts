@@ -18,7 +18,7 @@
  *   Marathon schedules it; the next one interval after each check started.
  */
 import type { Health, HealthCheck } from '../../api/types.js';
-import type { ProbeResult } from './probes.js';
+import { judgeTimeout, type ProbeResult } from './probes.js';
 
 export type HealthRules = Pick<HealthCheck, 'gracePeriodSeconds' | 'intervalSeconds' | 'timeoutSeconds' | 'maxConsecutiveFailures'>;
 
@@ -68,11 +68,7 @@ export class HealthTracker {
   record(result: ProbeResult, nowMs: number, probeStartedMs = nowMs): HealthState {
     this.next = probeStartedMs + this.rules.intervalSeconds * 1000;
     this.lastCheckMs = nowMs;
-    let { healthy, message } = result;
-    if (healthy && nowMs - probeStartedMs > this.timeoutMs) {
-      healthy = false;
-      message = `answered after ${nowMs - probeStartedMs} ms, over the ${this.rules.timeoutSeconds} s timeout: ${message}`;
-    }
+    const { healthy, message } = judgeTimeout(result, nowMs - probeStartedMs, this.rules.timeoutSeconds);
     if (healthy) {
       this.health = 'Healthy';
       this.failures = 0;
