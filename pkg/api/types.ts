@@ -149,6 +149,11 @@ export interface ServiceSpec extends TaskTemplate {
   backoffFactor: number;
   maxLaunchDelaySeconds: number;
   dependencies?: string[];
+  /**
+   * Set by the server (`stowctl rollout restart`), never by a user's write:
+   * tasks created before it are replaced like those of an old template.
+   */
+  restartedAt?: string;
 }
 export interface Condition {
   type: string;
@@ -171,6 +176,8 @@ export interface Deployment {
   maxReady?: number;
   minOld?: number;
   finishedAt?: string;
+  /** The restart this deployment rolls out (spec.restartedAt), if it is one. */
+  restartedAt?: string;
 }
 /** One template the service has run, for `rollout undo`. */
 export interface ServiceRevision {

@@ -14,6 +14,7 @@ import { NodeLifecycleController } from './nodes/controller.js';
 import { SchedulerController } from './scheduler/controller.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './health/compute.js';
 import { ServicesController } from './services/controller.js';
+import { restartHandler } from './services/restart.js';
 import { rollbackHandler } from './services/rollback.js';
 
 export interface LoopOptions {
@@ -37,6 +38,7 @@ export function leaderLoops(deps: LoopDeps): Runnable[] {
   const recorder = new EventRecorder(store, 'leader', log, deps.fence);
   // Every server answers rollbacks (a user's write), leader or not.
   deps.api.addSubresource('services', 'POST', 'rollback', rollbackHandler(store));
+  deps.api.addSubresource('services', 'POST', 'restart', restartHandler(store));
   return [
     new SchedulerController({ store, informers, log, recorder }),
     new NodeLifecycleController({ store, informers, log, recorder, graceMs: deps.opts.nodeLostGraceMs }),

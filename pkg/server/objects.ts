@@ -8,7 +8,7 @@
 import { ApiError } from '../api/errors.js';
 import { lookupKind, type KindInfo } from '../api/kinds.js';
 import { matches, parseSelector } from '../api/labels.js';
-import type { AnyResource, Node } from '../api/types.js';
+import type { AnyResource, Node, Service } from '../api/types.js';
 import { validateMany, validateObject } from '../api/validate.js';
 import { Store } from '../store/store.js';
 import { MAX_TXN_OPS, type Txn } from '../store/txn.js';
@@ -51,6 +51,20 @@ function dropServerOwned(obj: AnyResource): void {
   delete m.resourceVersion;
 }
 
+/**
+ * Spec fields only the server writes (a Service's restartedAt, set by the
+ * restart subresource): a user's write keeps the stored value, whatever it
+ * sends, so applying YAML never restarts or un-restarts anything.
+ */
+function keepServerOwnedSpec(want: AnyResource, cur: AnyResource | undefined): AnyResource {
+  if (want.kind !== 'Service') return want;
+  const spec = { ...(want.spec as Service['spec']) };
+  const stored = (cur?.spec as Service['spec'] | undefined)?.restartedAt;
+  if (stored === undefined) delete spec.restartedAt;
+  else spec.restartedAt = stored;
+  return { ...want, spec };
+}
+
 const sameUserFields = (a: AnyResource, b: AnyResource): boolean =>
   jsonEqual(a.spec, b.spec) &&
   jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
@@ -77,7 +91,7 @@ export class Objects {
   }
 
   async create(kind: KindInfo, body: unknown): Promise<AnyResource> {
-    const obj = this.checkKind(kind, validateObject(body));
+    const obj = keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined);
     await refuseDependencyCycles(this.store, [obj], false);
     dropServerOwned(obj);
     const status = initialStatus(obj);
@@ -97,7 +111,7 @@ export class Objects {
     const cur = await this.store.get(kind, namespace, name);
     if (!cur) throw notFound(kind, namespace, name);
     await refuseDependencyCycles(this.store, [obj], false);
-    const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : obj;
+    const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : keepServerOwnedSpec(obj, cur.object);
     const res = await this.store.update(kind, merged, cur, sent ?? cur.specRev);
     res.object.status = cur.object.status;
     return res.object;
@@ -152,13 +166,14 @@ export class Objects {
       const cur = current[j];
       const r: ApplyResult = { kind: o.kind, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name, action: 'created' };
       if (!cur) {
+        o = keepServerOwnedSpec(o, undefined);
         dropServerOwned(o);
         const status = initialStatus(o);
         if (status !== undefined) o.status = status;
         writes.push({ i, r, ops: status === undefined ? 1 : 2, add: (t) => Store.addCreate(t, kind, o) });
         return;
       }
-      const want = kind.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : o;
+      const want = kind.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : keepServerOwnedSpec(o, cur.object);
       if (sameUserFields(want, cur.object)) {
         done.set(i, { ...r, action: 'unchanged' });
         return;

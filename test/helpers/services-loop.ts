@@ -4,6 +4,7 @@
  * task statuses themselves.
  */
 import type { Etcd3 } from 'etcd3';
+import { restartHandler } from '../../pkg/controllers/services/restart.js';
 import { rollbackHandler } from '../../pkg/controllers/services/rollback.js';
 import { ServicesController } from '../../pkg/controllers/services/controller.js';
 import { MemoryRecorder } from '../../pkg/events/recorder.js';
@@ -19,7 +20,7 @@ export interface ServicesLoop {
   client: Etcd3;
   store: Store;
   recorder: MemoryRecorder;
-  /** The API's base URL, with services/<ns>/<name>/rollback served. */
+  /** The API's base URL, with services/<ns>/<name>/rollback and /restart served. */
   url: string;
   stop(): Promise<void>;
 }
@@ -34,6 +35,7 @@ export async function startServicesLoop(): Promise<ServicesLoop> {
   await ctl.start({ fence: () => undefined });
   const api = new ApiServer({ store, log: nopLogger, ready: () => ({ isLeader: true }) });
   api.addSubresource('services', 'POST', 'rollback', rollbackHandler(store));
+  api.addSubresource('services', 'POST', 'restart', restartHandler(store));
   const url = `http://${await api.listen('127.0.0.1', await freePort())}`;
   return {
     etcd,

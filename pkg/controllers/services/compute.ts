@@ -136,8 +136,11 @@ export function computeService(input: ComputeInput): Plan {
 
   const live = views.filter((v) => !v.terminal && !v.terminating);
   const terminating = views.filter((v) => v.terminating);
-  const cur = live.filter((v) => v.hash === hash);
-  const old = live.filter((v) => v.hash !== hash);
+  // A restart (spec.restartedAt) makes the tasks created before it old, as a new template would.
+  const restartAt = Date.parse(spec.restartedAt ?? '') || 0;
+  const isCurrent = (v: TaskView) => v.hash === hash && v.createdMs >= restartAt;
+  const cur = live.filter(isCurrent);
+  const old = live.filter((v) => !isCurrent(v));
   const rolling = old.length > 0;
   const { minHealthy, maxTotal } = bounds(spec, rolling);
   const occupancy = live.length + terminating.length;
@@ -236,7 +239,7 @@ export function computeService(input: ComputeInput): Plan {
 
   // 5. The deployment and the status.
   const after = live.filter((v) => !killed.has(v.task));
-  const curAfter = after.filter((v) => v.hash === hash);
+  const curAfter = after.filter(isCurrent);
   const pendingTasks = curAfter.filter((v) => v.state === 'Pending');
   const pendingReason = pendingTasks.find((v) => v.task.status?.pendingReason)?.task.status?.pendingReason;
   failures.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
@@ -267,8 +270,13 @@ export function computeService(input: ComputeInput): Plan {
     deadlineSeconds: spec.progressDeadlineSeconds,
     now,
     why,
+    ...(spec.restartedAt ? { restartedAt: spec.restartedAt } : {}),
   });
-  if (dr.started) events.push({ type: 'Normal', reason: 'DeploymentStarted', message: `rolling out revision ${rev} to ${n} instance(s)` });
+  if (dr.started) {
+    const restart = dr.deployment.restartedAt !== undefined && dr.deployment.restartedAt !== prev?.deployment?.restartedAt;
+    const message = restart ? `restarting ${n} instance(s) of revision ${rev}` : `rolling out revision ${rev} to ${n} instance(s)`;
+    events.push({ type: 'Normal', reason: 'DeploymentStarted', message });
+  }
   if (dr.completed) events.push({ type: 'Normal', reason: 'DeploymentComplete', message: `revision ${rev} rolled out: ${n} instance(s) ready` });
   if (dr.failed) events.push({ type: 'Warning', reason: 'DeploymentFailed', message: dr.deployment.message ?? `revision ${rev} failed` });
   if (dr.deadlineAt !== undefined) wake.push(dr.deadlineAt);

@@ -1,6 +1,6 @@
 /**
- * A deployment's state, pure: one per (revision, instances) the service asks
- * for. A new template or a scale starts a new one.
+ * A deployment's state, pure: one per (revision, instances, restart) the
+ * service asks for. A new template, a scale or a restart starts a new one.
  *
  *   progressing ──all instances of the revision ready, no old tasks──► complete
  *        │
@@ -29,6 +29,8 @@ export interface DeploymentInput {
   now: number;
   /** Why it is not done yet, for the message ("1 task pending: 0/3 nodes fit ..."). */
   why?: string;
+  /** The service's spec.restartedAt: a restart is a deployment of its own. */
+  restartedAt?: string;
 }
 
 export interface DeploymentResult {
@@ -43,10 +45,19 @@ export interface DeploymentResult {
 
 export function advanceDeployment(d: DeploymentInput): DeploymentResult {
   const iso = new Date(d.now).toISOString();
-  const same = d.prev && d.prev.revision === d.revision && d.prev.instances === d.instances;
+  const same = d.prev && d.prev.revision === d.revision && d.prev.instances === d.instances && d.prev.restartedAt === d.restartedAt;
   const prev: Deployment = same
     ? { ...d.prev! }
-    : { state: 'progressing', revision: d.revision, instances: d.instances, startedAt: iso, progressAt: iso, maxReady: d.ready, minOld: d.old };
+    : {
+        state: 'progressing',
+        revision: d.revision,
+        instances: d.instances,
+        startedAt: iso,
+        progressAt: iso,
+        maxReady: d.ready,
+        minOld: d.old,
+        ...(d.restartedAt ? { restartedAt: d.restartedAt } : {}),
+      };
   const started = !same;
   const done = d.old === 0 && d.live === d.instances && d.ready === d.instances;
   if (done) {

@@ -37,8 +37,8 @@ function rollout(
   minimumHealthCapacity: number,
   maximumOverCapacity: number,
   n: number,
-  opts: { checks?: boolean; readiness?: boolean; limit?: number; newHealthy?: boolean; newReady?: boolean; deadline?: number } = {},
-): Trace {
+  opts: { checks?: boolean; readiness?: boolean; limit?: number; newHealthy?: boolean; newReady?: boolean; deadline?: number; restart?: boolean } = {},
+): Trace & { world: Task[] } {
   const spec = {
     instances: n,
     upgradeStrategy: { minimumHealthCapacity, maximumOverCapacity },
@@ -50,7 +50,8 @@ function rollout(
   let world: Task[] = Array.from({ length: n }, (_, i) => task(v1, { created: i, health: 'Healthy', ...(opts.readiness ? { ready: true } : {}) }));
   let status = computeService({ service: v1, tasks: world, dependencies: [], now: T0 }).status;
   assert.equal(status.deployment?.state, 'complete');
-  const v2: Service = service({ ...spec, command: ['v2'] }, undefined, 2);
+  // a restart: the same template, with the server's restartedAt after every v1 task was created
+  const v2: Service = opts.restart ? service({ ...spec, command: ['v1'], restartedAt: new Date(T0 + 500).toISOString() }, undefined, 2) : service({ ...spec, command: ['v2'] }, undefined, 2);
   let now = T0 + 1000;
   let minHealthy = Infinity;
   let maxTotal = 0;
@@ -75,7 +76,7 @@ function rollout(
     check();
     now += 1000;
   }
-  return { steps: i, maxTotal, minHealthy, firstPass: firstPass!, state: status.deployment!.state, status };
+  return { steps: i, maxTotal, minHealthy, firstPass: firstPass!, state: status.deployment!.state, status, world };
 }
 
 describe('rolling upgrade bounds', () => {
@@ -106,6 +107,27 @@ describe('rolling upgrade bounds', () => {
       });
     }
   }
+
+  for (const [minHC, maxOC, n, floor, ceil] of [[1, 0.5, 4, 4, 6], [0.5, 0, 4, 2, 4], [0.75, 0.25, 8, 6, 10]] as const) {
+    it(`a restart (${minHC}, ${maxOC}) x ${n}: every task replaced, healthy >= ${floor}, tasks <= ${ceil}, same revision`, () => {
+      const t = rollout(minHC, maxOC, n, { restart: true });
+      assert.equal(t.state, 'complete', `stuck after ${t.steps} steps: ${t.status.deployment?.message}`);
+      assert.ok(t.minHealthy >= floor, `healthy dropped to ${t.minHealthy}`);
+      assert.ok(t.maxTotal <= ceil, `tasks rose to ${t.maxTotal}`);
+      const live = t.world.filter((x) => !isTerminal(x));
+      assert.equal(live.length, n);
+      assert.ok(live.every((x) => Date.parse(x.metadata.creationTimestamp!) >= T0 + 500), 'every task was created after the restart');
+      assert.equal(t.status.revisions?.length, 1, 'a restart is no new revision');
+      assert.deepEqual([t.status.deployment?.revision, t.status.deployment?.restartedAt], [1, new Date(T0 + 500).toISOString()]);
+    });
+  }
+
+  it('after a restart completes, the next passes kill and create nothing', () => {
+    const t = rollout(1, 0.5, 3, { restart: true });
+    const svc = service({ instances: 3, upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0.5 }, healthChecks: [HC], command: ['v1'], restartedAt: new Date(T0 + 500).toISOString() }, t.status, 2);
+    const plan = computeService({ service: svc, tasks: t.world.filter((x) => !isTerminal(x)), dependencies: [], now: T0 + 300_000 });
+    assert.deepEqual([plan.create.count, plan.kill.length, plan.status.deployment?.state], [0, 0, 'complete']);
+  });
 
   it('first steps: (1, 1) surges all new tasks, kills none', () => {
     assert.deepEqual(rollout(1, 1, 3, { limit: 1 }).firstPass, { create: 3, kill: 0 });
