@@ -233,6 +233,24 @@ test('rollout undo posts the revision to the rollback endpoint', async () => {
   assert.equal(r.out, 'service/hello rolled back to revision 1\n');
 });
 
+test('rollout restart posts to the restart endpoint; a missing service is an error', async () => {
+  api.handle((req, res) => {
+    if (!req.path.endsWith('/restart')) return false;
+    if (req.path === '/api/v1/services/default/hello/restart') return sendJson(res, 200, { spec: { restartedAt: '2026-01-01T00:00:00Z' } });
+    return sendJson(res, 404, { code: 'NotFound', message: 'service "nope" not found in namespace "default"' });
+  });
+  let r = await cli('rollout', 'restart', 'svc/hello');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(api.requests.at(-1)!.method, 'POST');
+  assert.equal(r.out, 'service/hello restarted (follow it with: stowctl rollout status service/hello)\n');
+  r = await cli('rollout', 'restart', 'service/nope');
+  assert.equal(r.code, 1);
+  assert.equal(r.err, 'error: service "nope" not found in namespace "default"\n');
+  r = await cli('rollout', 'restart', 'node/x');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /service/);
+});
+
 test('version prints both; an unreachable server fails after the client line', async () => {
   let r = await cli('version');
   assert.equal(r.code, 0);

@@ -1,4 +1,4 @@
-/** `stowctl rollout status|undo service/NAME` */
+/** `stowctl rollout status|undo|restart service/NAME` */
 import type { Command } from 'commander';
 import type { Service } from '../../api/types.js';
 import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
@@ -22,6 +22,11 @@ export function registerRollout(program: Command, io: Io, deps: Deps): void {
     .argument('<service...>', 'service/NAME')
     .option('--to-revision <n>', 'the revision to go back to (default: the previous one)', nonNegativeInt('--to-revision'))
     .action(async (args: string[], opts: { toRevision?: number }, cmd: Command) => runRolloutUndo(makeCtx(cmd, io, deps), args, opts.toRevision));
+  rollout
+    .command('restart')
+    .description('replace every task of a service with a new one, as a rolling upgrade of the same template does')
+    .argument('<service...>', 'service/NAME')
+    .action(async (args: string[], _opts: unknown, cmd: Command) => runRolloutRestart(makeCtx(cmd, io, deps), args));
 }
 
 export async function runRolloutStatus(ctx: Ctx, args: string[], timeout: string): Promise<void> {
@@ -38,4 +43,10 @@ export async function runRolloutUndo(ctx: Ctx, args: string[], revision: number 
   // The answer is the updated Service: its spec now holds the template of the revision gone back to.
   const rev = (answer?.spec ? revisionOfSpec(answer.spec, answer.status?.revisions)?.revision : undefined) ?? revision;
   ctx.out(`${refOf(t.kind, t.name)} rolled back${rev !== undefined ? ` to revision ${rev}` : ''}\n`);
+}
+
+export async function runRolloutRestart(ctx: Ctx, args: string[]): Promise<void> {
+  const t = singleTarget(args, 'service');
+  await ctx.client.post<Partial<Service>>(`${objectPath(t.kind, ctx.g.namespace, t.name)}/restart`, {});
+  ctx.out(`${refOf(t.kind, t.name)} restarted (follow it with: stowctl rollout status ${refOf(t.kind, t.name)})\n`);
 }
