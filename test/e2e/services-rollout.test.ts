@@ -5,7 +5,7 @@
  * instances. Then a template whose health check never passes: the
  * deployment fails at its deadline, `rollout status` says so and exits 1,
  * the old tasks keep serving, and `rollout undo` restores the previous
- * template.
+ * template. `rollout restart` replaces every task within the same bounds.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +83,29 @@ describe('services e2e: rolling upgrades', () => {
       assert.deepEqual(await bodies(), Array(N).fill(`v${i + 1}\n`), 'every instance serves the new version');
       console.log(`# (${minHC}, ${maxOC}): min healthy ${samples.minHealthy}, max tasks ${samples.maxLive}, ${samples.n} samples`);
     });
+  });
+
+  it('rollout restart replaces every task within (1, 0.5), same revision, then rollout status succeeds', async () => {
+    let r = await apply(manifest({ greeting: 'same', minHC: 1, maxOC: 0.5 }));
+    assert.equal(r.code, 0, r.err + r.out);
+    await until('only the N current tasks left', async () => (await serviceTasks(c.store, 'roll')).filter(isLive).length === N, 15_000);
+    const before = new Set((await serviceTasks(c.store, 'roll')).filter(isLive).map((t) => t.metadata.name));
+    const rev = (await getService(c.store, 'roll'))!.status!.deployment!.revision;
+    const s = sampler(c);
+    r = await stowctl(c.server.url, ['rollout', 'restart', 'service/roll']);
+    assert.equal(r.code, 0, r.err);
+    const st = await stowctl(c.server.url, ['rollout', 'status', 'service/roll', '--timeout', '60s']);
+    const samples = await s.stop();
+    assert.equal(st.code, 0, st.err + st.out);
+    const now = (await serviceTasks(c.store, 'roll')).filter(isHealthy);
+    assert.equal(now.length, N);
+    assert.ok(now.every((t) => !before.has(t.metadata.name)), 'every task is new');
+    assert.ok(samples.minHealthy >= N, `healthy dropped to ${samples.minHealthy}`);
+    assert.ok(samples.maxLive <= Math.floor(1.5 * N), `${samples.maxLive} tasks at once`);
+    const svc = (await getService(c.store, 'roll'))!;
+    assert.equal(svc.status?.deployment?.revision, rev, 'no new revision');
+    assert.deepEqual(await bodies(), Array(N).fill('same\n'));
+    console.log(`# restart: min healthy ${samples.minHealthy}, max tasks ${samples.maxLive}, ${samples.n} samples`);
   });
 
   it('a health check that never passes: failed at the deadline, old tasks keep serving, rollout undo restores them', async () => {
