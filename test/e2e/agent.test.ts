@@ -130,11 +130,14 @@ describe('agent (docker driver)', () => {
 
   it('kills with grace when the assignment goes: SIGTERM, SIGKILL after killGracePeriodSeconds, Killed, removed', async () => {
     await createAndBind(store, node, [
-      newTask('stubborn', { command: ['/bin/sh', '-c', 'trap "" TERM; while true; do sleep 0.2; done'], killGracePeriodSeconds: 2 }),
-      newTask('polite', { command: ['/bin/sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'], killGracePeriodSeconds: 10 }),
+      newTask('stubborn', { command: ['/bin/sh', '-c', 'trap "" TERM; echo trapped; while true; do sleep 0.2; done'], killGracePeriodSeconds: 2 }),
+      newTask('polite', { command: ['/bin/sh', '-c', 'trap "exit 0" TERM; echo trapped; while true; do sleep 0.2; done'], killGracePeriodSeconds: 10 }),
     ]);
     const s1 = await waitForTask(store, 'stubborn', (s) => s.state === 'Running', 5000);
     const s2 = await waitForTask(store, 'polite', (s) => s.state === 'Running', 5000);
+    // Running means started, not that the shell has set its trap yet: PID 1 ignores a
+    // SIGTERM that arrives before (the kernel drops default-action signals to a namespace's init).
+    for (const id of [s1.containerId!, s2.containerId!]) await waitFor('the trap set', () => dockerCli(['logs', id]).includes('trapped'), 5000);
     const t0 = performance.now();
     await client.delete().key(assignmentKey(node, 'default', 'stubborn')).exec();
     await client.delete().key(assignmentKey(node, 'default', 'polite')).exec();
