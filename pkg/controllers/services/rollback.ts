@@ -11,14 +11,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, isApiError } from '../../api/errors.js';
-import { lookupKind } from '../../api/kinds.js';
 import type { Service, ServiceRevision } from '../../api/types.js';
-import { readJson, sendJson } from '../../server/respond.js';
+import { readJson } from '../../server/respond.js';
 import type { Target } from '../../server/http.js';
 import type { Store } from '../../store/store.js';
+import { writeServiceSpec } from './spec-write.js';
 import { templateHash, templateOf, withTemplate } from './template.js';
-
-const SERVICE = lookupKind('Service')!;
 
 /** The revision to go back to, or an ApiError that names the problem. */
 export function rollbackTarget(svc: Service, revision?: number): ServiceRevision {
@@ -64,21 +62,6 @@ async function readBody(req: IncomingMessage): Promise<{ revision?: number }> {
 export function rollbackHandler(store: Store) {
   return async (t: Target, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { revision } = await readBody(req);
-    for (let attempt = 0; ; attempt++) {
-      const cur = await store.get<Service>(SERVICE, t.namespace, t.name);
-      if (!cur) throw new ApiError('NotFound', `service "${t.name}" not found in namespace "${t.namespace ?? 'default'}"`);
-      const target = rollbackTarget(cur.object, revision);
-      const next: Service = { ...cur.object, spec: withTemplate(cur.object.spec, target.template) };
-      delete next.status;
-      try {
-        const updated = await store.update(SERVICE, next, cur, cur.specRev);
-        sendJson(res, 200, { ...updated.object, status: cur.object.status });
-        return;
-      } catch (e) {
-        // someone else wrote the service meanwhile: decide again on the new version
-        if (attempt < 3 && isApiError(e, 'Conflict')) continue;
-        throw e;
-      }
-    }
+    await writeServiceSpec(store, t, res, (svc) => withTemplate(svc.spec, rollbackTarget(svc, revision).template));
   };
 }
