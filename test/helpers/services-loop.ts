@@ -3,6 +3,7 @@
  * etcd of its own, with no agents: tests play scheduler and agent by writing
  * task statuses themselves.
  */
+import { after, before } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { restartHandler } from '../../pkg/controllers/services/restart.js';
 import { rollbackHandler } from '../../pkg/controllers/services/rollback.js';
@@ -51,4 +52,14 @@ export async function startServicesLoop(): Promise<ServicesLoop> {
       etcd.stop();
     },
   };
+}
+
+/** In a describe(): the loop started before its tests and stopped after them. */
+export function useServicesLoop(): ServicesLoop {
+  const loop = {} as ServicesLoop;
+  before(async () => {
+    Object.assign(loop, await startServicesLoop());
+  });
+  after(() => loop.stop?.());
+  return loop;
 }

@@ -4,17 +4,16 @@
  * objects not yet written are read again and written, what was written is
  * reported once, and a conflict that persists says how much was written.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Etcd3 } from 'etcd3';
 import { ApiError } from '../../pkg/api/errors.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { Service } from '../../pkg/api/types.js';
 import { Objects } from '../../pkg/server/objects.js';
-import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import type { Txn } from '../../pkg/store/txn.js';
-import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { useEtcdStore } from '../helpers/etcd-store.js';
 
 const SERVICE = lookupKind('Service')!;
 
@@ -44,25 +43,13 @@ class StrikingStore extends Store {
 }
 
 describe('apply of a batch over one transaction', () => {
-  let etcd: TestEtcd;
-  let client: Etcd3;
-  let plain: Store;
-
-  before(async () => {
-    etcd = await startEtcd();
-    client = newEtcdClient({ endpoints: etcd.endpoint });
-    plain = new Store(client);
-  });
-  after(() => {
-    client?.close();
-    etcd?.stop();
-  });
+  const db = useEtcdStore();
 
   it('a create by someone else between its transactions: the rest is read again and written, each result reported once', async () => {
     const items = Array.from({ length: 150 }, (_, i) => svc(`a-${i}`));
     // After the first transaction commits, someone creates the last object with another spec.
-    const store = new StrikingStore(client, async (n) => {
-      if (n === 2) await plain.create(SERVICE, svc('a-149', 7));
+    const store = new StrikingStore(db.client, async (n) => {
+      if (n === 2) await db.store.create(SERVICE, svc('a-149', 7));
     });
     const res = await new Objects(store).apply(items);
     assert.equal(res.length, 150);
@@ -71,20 +58,20 @@ describe('apply of a batch over one transaction', () => {
       ['a-149 configured'],
       'what the first transaction wrote stays "created"; the object created meanwhile is configured',
     );
-    const l = await plain.list(SERVICE, 'default');
+    const l = await db.store.list(SERVICE, 'default');
     assert.equal(l.items.filter((s) => s.object.metadata.name.startsWith('a-')).length, 150);
-    assert.equal((await plain.get(SERVICE, 'default', 'a-149'))!.object.spec.instances, 1, 'the apply wins over the earlier write');
+    assert.equal((await db.store.get(SERVICE, 'default', 'a-149'))!.object.spec.instances, 1, 'the apply wins over the earlier write');
   });
 
   it('a conflict that persists: the error says how many objects were written and which', async () => {
     const items = Array.from({ length: 150 }, (_, i) => svc(`b-${i}`));
     let bump = 0;
     // Before every transaction but the first, someone changes the last object again.
-    const store = new StrikingStore(client, async (n) => {
+    const store = new StrikingStore(db.client, async (n) => {
       if (n < 2) return;
-      const cur = await plain.get<Service>(SERVICE, 'default', 'b-149');
-      if (!cur) await plain.create(SERVICE, svc('b-149', 100 + bump++));
-      else await plain.update(SERVICE, { ...cur.object, spec: { ...cur.object.spec, instances: 100 + bump++ } }, cur, cur.specRev);
+      const cur = await db.store.get<Service>(SERVICE, 'default', 'b-149');
+      if (!cur) await db.store.create(SERVICE, svc('b-149', 100 + bump++));
+      else await db.store.update(SERVICE, { ...cur.object, spec: { ...cur.object.spec, instances: 100 + bump++ } }, cur, cur.specRev);
     });
     let said = NaN;
     await assert.rejects(new Objects(store).apply(items), (e: unknown) => {
@@ -94,7 +81,7 @@ describe('apply of a batch over one transaction', () => {
       said = Number(m[1]);
       return true;
     });
-    const written = (await plain.list<Service>(SERVICE, 'default')).items.filter((s) => s.object.metadata.name.startsWith('b-') && s.object.spec.instances === 1);
+    const written = (await db.store.list<Service>(SERVICE, 'default')).items.filter((s) => s.object.metadata.name.startsWith('b-') && s.object.spec.instances === 1);
     assert.ok(written.length > 0 && written.length < 150, `some but not all written (${written.length})`);
     assert.equal(said, written.length, 'the error counts what is in etcd');
   });

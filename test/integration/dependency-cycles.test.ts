@@ -5,14 +5,13 @@
  * API (as two concurrent writes could), the services loop names it in the
  * DependenciesReady condition.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyDefaults } from '../../pkg/api/defaults.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { Service, ServiceSpec } from '../../pkg/api/types.js';
-import type { Store } from '../../pkg/store/store.js';
 import { call } from '../helpers/http.js';
-import { startServicesLoop, type ServicesLoop } from '../helpers/services-loop.js';
+import { useServicesLoop } from '../helpers/services-loop.js';
 import { until } from '../helpers/wait.js';
 
 const SERVICE = lookupKind('Service')!;
@@ -25,22 +24,14 @@ const svc = (name: string, dependencies: string[] = [], spec: Partial<ServiceSpe
 });
 
 describe('dependency cycles (real etcd)', () => {
-  let loop: ServicesLoop;
-  let store: Store;
-  let url: string;
+  const loop = useServicesLoop();
 
-  before(async () => {
-    loop = await startServicesLoop();
-    ({ store, url } = loop);
-  });
-  after(() => loop?.stop());
-
-  const names = async () => (await store.list<Service>(SERVICE, 'default')).items.map((s) => s.object.metadata.name).sort();
+  const names = async () => (await loop.store.list<Service>(SERVICE, 'default')).items.map((s) => s.object.metadata.name).sort();
 
   it('a create that closes a cycle with stored services: 422 naming the field and the cycle; nothing written', async () => {
-    assert.equal((await call(url, 'POST', '/api/v1/services', svc('c1-a', ['c1-b']))).status, 201);
-    assert.equal((await call(url, 'POST', '/api/v1/services', svc('c1-b', ['c1-c']))).status, 201);
-    const r = await call(url, 'POST', '/api/v1/services', svc('c1-c', ['c1-a']));
+    assert.equal((await call(loop.url, 'POST', '/api/v1/services', svc('c1-a', ['c1-b']))).status, 201);
+    assert.equal((await call(loop.url, 'POST', '/api/v1/services', svc('c1-b', ['c1-c']))).status, 201);
+    const r = await call(loop.url, 'POST', '/api/v1/services', svc('c1-c', ['c1-a']));
     assert.equal(r.status, 422, r.text);
     assert.match(r.json.message, /Service "c1-c": spec\.dependencies: c1-c → c1-a → c1-b → c1-c: a dependency cycle/);
     assert.deepEqual(
@@ -51,14 +42,14 @@ describe('dependency cycles (real etcd)', () => {
   });
 
   it('an update that closes a cycle: 422, the stored spec unchanged', async () => {
-    const r = await call(url, 'PUT', '/api/v1/services/default/c1-b', svc('c1-b', ['c1-a']));
+    const r = await call(loop.url, 'PUT', '/api/v1/services/default/c1-b', svc('c1-b', ['c1-a']));
     assert.equal(r.status, 422, r.text);
     assert.match(r.json.message, /c1-b → c1-a → c1-b/);
-    assert.deepEqual((await store.get<Service>(SERVICE, 'default', 'c1-b'))!.object.spec.dependencies, ['c1-c']);
+    assert.deepEqual((await loop.store.get<Service>(SERVICE, 'default', 'c1-b'))!.object.spec.dependencies, ['c1-c']);
   });
 
   it('an apply whose documents form a cycle among themselves: 422 per cycle with the document; nothing of the batch written', async () => {
-    const r = await call(url, 'POST', '/api/v1/apply', { items: [svc('c2-ok'), svc('c2-x', ['c2-y']), svc('c2-y', ['c2-x'])] });
+    const r = await call(loop.url, 'POST', '/api/v1/apply', { items: [svc('c2-ok'), svc('c2-x', ['c2-y']), svc('c2-y', ['c2-x'])] });
     assert.equal(r.status, 422, r.text);
     assert.match(r.json.message, /^1 of 3 documents is invalid: document 2 \(Service "c2-x"\): spec\.dependencies: c2-x → c2-y → c2-x/);
     assert.equal(r.json.details[0].document, 2);
@@ -66,14 +57,14 @@ describe('dependency cycles (real etcd)', () => {
   });
 
   it('a chain and a diamond are fine', async () => {
-    const r = await call(url, 'POST', '/api/v1/apply', { items: [svc('c3-top', ['c3-l', 'c3-r']), svc('c3-l', ['c3-base']), svc('c3-r', ['c3-base']), svc('c3-base')] });
+    const r = await call(loop.url, 'POST', '/api/v1/apply', { items: [svc('c3-top', ['c3-l', 'c3-r']), svc('c3-l', ['c3-base']), svc('c3-r', ['c3-base']), svc('c3-base')] });
     assert.equal(r.status, 200, r.text);
   });
 
   it('a cycle written around the API: the loop names it in DependenciesReady', async () => {
-    for (const [n, d] of [['c4-p', 'c4-q'], ['c4-q', 'c4-p']] as const) await store.create(SERVICE, applyDefaults(svc(n, [d]) as Service));
+    for (const [n, d] of [['c4-p', 'c4-q'], ['c4-q', 'c4-p']] as const) await loop.store.create(SERVICE, applyDefaults(svc(n, [d]) as Service));
     const cond = await until('the cycle named in DependenciesReady', async () => {
-      const s = (await store.get<Service>(SERVICE, 'default', 'c4-p'))!.object;
+      const s = (await loop.store.get<Service>(SERVICE, 'default', 'c4-p'))!.object;
       return s.status?.conditions?.find((c) => c.type === 'DependenciesReady' && c.message?.includes('→'));
     });
     assert.equal(cond.status, 'False');
