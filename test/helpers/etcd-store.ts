@@ -1,9 +1,9 @@
 /** A real etcd of the test's own, with a client and a Store on it. */
-import { after, before } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import { startEtcd, type TestEtcd } from './etcd.js';
+import { use } from './use.js';
 
 export interface EtcdStore {
   etcd: TestEtcd;
@@ -31,11 +31,4 @@ export async function startEtcdStore(): Promise<EtcdStore> {
  * In a describe(): an EtcdStore started before its tests and stopped after
  * them. Its fields are filled in by the time the tests run.
  */
-export function useEtcdStore(): EtcdStore {
-  const db = {} as EtcdStore;
-  before(async () => {
-    Object.assign(db, await startEtcdStore());
-  });
-  after(() => db.stop?.());
-  return db;
-}
+export const useEtcdStore = (): EtcdStore => use(startEtcdStore);

@@ -3,7 +3,6 @@
  * etcd of its own, with no agents: tests play scheduler and agent by writing
  * task statuses themselves.
  */
-import { after, before } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { restartHandler } from '../../pkg/controllers/services/restart.js';
 import { rollbackHandler } from '../../pkg/controllers/services/rollback.js';
@@ -15,6 +14,7 @@ import { ApiServer } from '../../pkg/server/http.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import { freePort, startEtcd, type TestEtcd } from './etcd.js';
+import { use } from './use.js';
 
 export interface ServicesLoop {
   etcd: TestEtcd;
@@ -55,11 +55,4 @@ export async function startServicesLoop(): Promise<ServicesLoop> {
 }
 
 /** In a describe(): the loop started before its tests and stopped after them. */
-export function useServicesLoop(): ServicesLoop {
-  const loop = {} as ServicesLoop;
-  before(async () => {
-    Object.assign(loop, await startServicesLoop());
-  });
-  after(() => loop.stop?.());
-  return loop;
-}
+export const useServicesLoop = (): ServicesLoop => use(startServicesLoop);
