@@ -29,6 +29,31 @@ export const watchStreams = new Gauge({
   help: 'Open Server-Sent Events watch streams.',
   registers: [registry],
 });
+export const watchCut = new Counter({
+  name: 'stowage_api_watch_cut_total',
+  help: 'Watch streams cut off because their client read too slowly.',
+  registers: [registry],
+});
+export const watchQueuedBytes = new Gauge({
+  name: 'stowage_api_watch_queued_bytes',
+  help: 'Bytes of events waiting for slow watch clients, all streams together.',
+  registers: [registry],
+});
+export const watchReplays = new Gauge({
+  name: 'stowage_api_watch_replays',
+  help: 'Watch streams replaying history from etcd (resumes from before the watch cache window).',
+  registers: [registry],
+});
+export const watchWindowEvents = new Gauge({
+  name: 'stowage_api_watch_window_events',
+  help: 'Recent events the watch cache keeps for resuming streams.',
+  registers: [registry],
+});
+export const watchWindowBytes = new Gauge({
+  name: 'stowage_api_watch_window_bytes',
+  help: 'Bytes of the recent events the watch cache keeps.',
+  registers: [registry],
+});
 
 // ---- leader election ----
 export const leader = new Gauge({

@@ -14,8 +14,9 @@ import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
-import { parseHostPort, parseSeconds, parseShare } from './flags.js';
+import { parseBytes, parseCount, parseHostPort, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
+import { configureWatch, WATCH_DEFAULTS } from './watch.js';
 
 interface RawServerFlags {
   etcd: string;
@@ -25,6 +26,9 @@ interface RawServerFlags {
   healthKillShare: string;
   healthKillWindow: string;
   healthSurge: boolean;
+  watchQueueBytes: string;
+  watchMaxReplays: string;
+  watchCache: boolean;
   logLevel?: string;
 }
 
@@ -39,6 +43,9 @@ export function registerServerCommand(program: Command): void {
     .option('--health-kill-share <0..1>', "share of a service's instances that may be killed for failing health checks per window (at least one)", '0.25')
     .option('--health-kill-window <seconds>', 'the window of that brake', '60')
     .option('--no-health-surge', 'kill an unhealthy task before its replacement is healthy')
+    .option('--watch-queue-bytes <size>', 'events that may wait for a slow watch client before its stream is cut off (e.g. 8Mi)', `${WATCH_DEFAULTS.maxQueuedBytes >> 20}Mi`)
+    .option('--watch-max-replays <n>', 'watch streams that may replay history from etcd at once (resumes from before the watch cache window)', String(WATCH_DEFAULTS.maxReplays))
+    .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .action(async (raw: RawServerFlags) => {
       let listen: { host: string; port: number };
@@ -56,6 +63,11 @@ export function registerServerCommand(program: Command): void {
             surge: raw.healthSurge,
           },
         };
+        configureWatch({
+          maxQueuedBytes: parseBytes('--watch-queue-bytes', raw.watchQueueBytes, 1),
+          maxReplays: parseCount('--watch-max-replays', raw.watchMaxReplays, 1),
+          cache: raw.watchCache,
+        });
       } catch (e) {
         process.stderr.write(`error: ${errMsg(e)}\n`);
         process.exit(2);
