@@ -110,6 +110,11 @@ export class Informer<T extends AnyResource = AnyResource> {
     return n;
   }
 
+  /** Keys held, status keys whose object is gone included: what the cache costs. */
+  get heldKeys(): number {
+    return this.entries.size;
+  }
+
   /** List, fill the cache, start watching. Resolves once synced. */
   async start(): Promise<void> {
     this.stopped = false;
@@ -226,7 +231,11 @@ export class Informer<T extends AnyResource = AnyResource> {
           continue;
         }
         if (isStatus) e.status = e.statusRev = undefined;
-        else e.spec = e.specRev = undefined;
+        else {
+          e.spec = e.specRev = undefined;
+          // its status key went first (and was kept for this DELETED): nothing of the object is left
+          if (e.statusGoneAt !== undefined) e.status = e.statusRev = e.statusGoneAt = undefined;
+        }
       } else {
         // After a re-list the cache may already hold a newer version than a replayed event.
         const cur = isStatus ? e.statusRev : e.specRev;

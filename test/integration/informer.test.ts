@@ -7,6 +7,7 @@ import { lookupKind } from '../../pkg/api/kinds.js';
 import type { AnyResource } from '../../pkg/api/types.js';
 import { Informer, type InformerEvent } from '../../pkg/informer/informer.js';
 import { nopLogger } from '../../pkg/log/logger.js';
+import { specKey, statusKey } from '../../pkg/store/keys.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { startProxy } from '../helpers/proxy.js';
 import { retry, until } from '../helpers/wait.js';
@@ -55,6 +56,25 @@ describe('informer against real etcd', () => {
     const types = events.filter((e) => e.key === 'default/a').map((e) => e.type);
     assert.deepEqual(types.slice(0, 1), ['ADDED']);
     assert.equal(types.at(-1), 'DELETED');
+  });
+
+  it('lets go of an object whose status key was deleted before its spec key', async () => {
+    // The two watches may deliver the status delete first; the object's own delete must still drop all of it.
+    const own = new Informer(store, SVC, nopLogger);
+    await own.start();
+    try {
+      await store.create(SVC, svc('status-first'));
+      await store.putStatus(SVC, 'default', 'status-first', { running: 1 }, '0');
+      await until('the status', () => own.get('default/status-first')?.object.status !== undefined, 5000);
+      const held = own.heldKeys;
+      const gone = await client.delete().key(statusKey(SVC, 'default', 'status-first')).exec();
+      await until('the status delete to be seen', () => BigInt(own.revision) >= BigInt(gone.header.revision), 5000);
+      await client.delete().key(specKey(SVC, 'default', 'status-first')).exec();
+      await until('DELETED', () => own.get('default/status-first') === undefined, 5000);
+      assert.equal(own.heldKeys, held - 1, 'nothing of the object is held any more');
+    } finally {
+      await own.stop();
+    }
   });
 
   it('keeps watching across an etcd restart without losing a change', async () => {
