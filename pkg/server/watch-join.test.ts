@@ -121,10 +121,12 @@ describe('KindView: watch events from spec and status keys', () => {
     assert.equal(v.size, 3);
   });
 
-  it('a snapshot holds what the filter keeps', () => {
+  it('a snapshot holds what the filter keeps, in key order', () => {
     const v = new KindView(SERVICE);
-    feed(v, ['Put', '/stowage/services/ns/a', 5, spec('a')], ['Put', '/stowage/services/other/b', 6, { ...spec('b'), metadata: { name: 'b', namespace: 'other' } }]);
-    const names = v.snapshot((ns) => ns === 'ns').map((j) => (JSON.parse(j.toString()) as AnyResource).metadata.name);
-    assert.deepEqual(names, ['a']);
+    feed(v, ['Put', '/stowage/services/ns/z', 4, spec('z')], ['Put', '/stowage/services/ns/a', 5, spec('a')], ['Put', '/stowage/services/other/b', 6, { ...spec('b'), metadata: { name: 'b', namespace: 'other' } }]);
+    const names = (want: (ns: string | undefined) => boolean) => v.snapshot(want).map((j) => (JSON.parse(j.toString()) as AnyResource).metadata.name);
+    assert.deepEqual(names((ns) => ns === 'ns'), ['a', 'z']);
+    feed(v, ['Put', '/stowage/services/ns/m', 7, spec('m')], ['Delete', '/stowage/services/ns/z', 8]);
+    assert.deepEqual(names(() => true), ['a', 'm', 'b']);
   });
 });

@@ -79,6 +79,8 @@ export function makeFrame(type: EventType, revision: string, json: string | Buff
 export class KindView {
   private readonly entries = new Map<string, Entry>();
   private readonly staged = new Map<string, Staged>();
+  /** The keys in order, until one comes or goes. */
+  private sorted: string[] | undefined;
 
   constructor(readonly kind: KindInfo) {}
 
@@ -89,10 +91,14 @@ export class KindView {
     return n;
   }
 
-  /** The JSON of every object that `want` keeps, for a stream's initial ADDED events. */
+  /** The JSON of every object that `want` keeps, in key order (as a list reads them), for a stream's initial ADDED events. */
   snapshot(want: (namespace: string | undefined, labels: Labels) => boolean): Buffer[] {
+    this.sorted ??= [...this.entries.keys()].sort();
     const out: Buffer[] = [];
-    for (const e of this.entries.values()) if (e.json && want(e.namespace, e.labels)) out.push(e.json);
+    for (const k of this.sorted) {
+      const e = this.entries.get(k);
+      if (e?.json && want(e.namespace, e.labels)) out.push(e.json);
+    }
     return out;
   }
 
@@ -106,6 +112,7 @@ export class KindView {
       const key = `${m.namespace ?? '_'}/${m.name}`;
       seen.add(key);
       const old = this.entries.get(key);
+      if (!old) this.sorted = undefined;
       const statusRev = s.statusRev === '0' ? undefined : s.statusRev;
       if (old?.json && old.specRev === s.specRev && old.statusRev === statusRev) continue;
       const { frame, json } = makeFrame(old?.json ? 'MODIFIED' : 'ADDED', revision, JSON.stringify(s.object));
@@ -115,6 +122,7 @@ export class KindView {
     for (const [key, e] of this.entries) {
       if (seen.has(key)) continue;
       this.entries.delete(key);
+      this.sorted = undefined;
       if (e.json) out.push(this.event('DELETED', revision, rev, e.namespace, e.labels, makeFrame('DELETED', revision, e.json).frame));
     }
     return out;
@@ -124,8 +132,11 @@ export class KindView {
   stage(key: string, isStatus: boolean, value: Buffer | undefined, revision: string): void {
     let st = this.staged.get(key);
     if (!st) {
-      const e = this.entries.get(key) ?? {};
-      this.entries.set(key, e);
+      let e = this.entries.get(key);
+      if (!e) {
+        this.entries.set(key, (e = {}));
+        this.sorted = undefined;
+      }
       st = { e, before: e.json, beforeNamespace: e.namespace, beforeLabels: e.labels, obj: e.json ? (JSON.parse(e.json.toString()) as AnyResource) : undefined, changed: false };
       this.staged.set(key, st);
     }
@@ -175,7 +186,10 @@ export class KindView {
           if (st.before) out.push(this.event('DELETED', revision, rev, st.beforeNamespace, st.beforeLabels, makeFrame('DELETED', revision, st.before).frame));
         }
       }
-      if (!e.json && e.statusRev === undefined) this.entries.delete(key);
+      if (!e.json && e.statusRev === undefined) {
+        this.entries.delete(key);
+        this.sorted = undefined;
+      }
     }
     this.staged.clear();
   }

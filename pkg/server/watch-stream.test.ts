@@ -74,6 +74,35 @@ describe('WatchStream', () => {
   });
 });
 
+describe('WatchStream hand-over', () => {
+  it('history sent after queued events is written after them', async () => {
+    let s!: WatchStream;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': open\n\n');
+      s = new WatchStream(res, { maxQueuedBytes: 64 << 20, want: () => true, after: 0n });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = await openSse(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, '/', { paused: true });
+    try {
+      // enough queued events that some are still waiting (the client does not read)
+      const queued = Array.from({ length: 600 }, (_, i) => event(i + 1, 16 * 1024));
+      s.offer(queued);
+      assert.ok(s.queued > 0, 'events wait for the client');
+      s.sendHistory([event(601, 10), event(602, 10)]);
+      s.raiseFloor(602n);
+      s.offer([event(602, 10), event(603, 10)]);
+      c.resume();
+      await c.until('everything', () => c.events.length === 603);
+      assert.deepEqual(c.events.map((e) => Number(e.id)), Array.from({ length: 603 }, (_, i) => i + 1));
+    } finally {
+      c.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('ReplayGate', () => {
   it('lets `max` in at once; the next waits for a release; one that gives up waiting takes no place', async () => {
     const gate = new ReplayGate(2);

@@ -1,16 +1,16 @@
 /**
  * The sending side of one watch stream, paced by its client:
  *
- *   initial (a list's ADDED, or history from the ring) ──┐   paced: written as
- *                                                        ├─► the socket drains
- *   offer(events) ──► filter ──► queue (bytes counted) ──┘   ('drain'), in chunks
- *                                     │                      that end between
- *                                     └─ over the limit ──►  revisions
- *                                        `event: ERROR` {code: TooSlow}, end
+ *   sendList / sendHistory ──► paced part ──┐  parts are written in order, as
+ *                                           ├─► the socket takes them ('drain'),
+ *   offer(events) ─► filter ─► queued part ─┘  in chunks that end between revisions
+ *                                  │
+ *                                  └─ queued bytes over the limit ──► `event: ERROR`
+ *                                     {code: TooSlow}, end of the stream
  *
  * Frames are the shared buffers of the watch cache: queueing one costs a
- * reference. What a client has not taken is held in `queue` only (the socket
- * gets a chunk at a time), so a client that stops reading costs at most
+ * reference. What a client has not taken waits in the stream's parts (the
+ * socket gets a chunk at a time), so a client that stops reading costs at most
  * `maxQueuedBytes`, then is cut off. Written data always ends between two
  * revisions, so a client that resumes from the id of the last event it got
  * misses nothing; a cut in the middle of the initial list (whose events all
@@ -35,17 +35,29 @@ export interface StreamOptions {
   after: bigint;
 }
 
-/** Something sent before the live changes, a chunk at a time. */
-interface Initial {
+/**
+ * What waits to be written, in order: a paced part (a list, or history
+ * from the ring) yields chunks on demand and costs only references; a
+ * queued part holds live events and counts toward the limit.
+ */
+type Part = Paced | Queued;
+
+interface Paced {
+  paced: true;
   next(): Buffer | undefined;
   /** A list whose events share one id is partly written. */
   readonly partList: boolean;
 }
 
+interface Queued {
+  paced: false;
+  events: WatchEvent[];
+  /** The next event to write. */
+  i: number;
+}
+
 export class WatchStream {
-  private initial: Initial[] = [];
-  private queue: WatchEvent[] = [];
-  private qi = 0;
+  private parts: Part[] = [];
   private queuedBytes = 0;
   private paused = false;
   private ended = false;
@@ -79,7 +91,8 @@ export class WatchStream {
   sendList(revision: string, objects: Buffer[]): void {
     const prefix = Buffer.from(`event: ADDED\nid: ${revision}\ndata: `);
     let i = 0;
-    const list: Initial = {
+    this.parts.push({
+      paced: true,
       get partList() {
         return i > 0 && i < objects.length;
       },
@@ -94,16 +107,16 @@ export class WatchStream {
         }
         return Buffer.concat(parts, n);
       },
-    };
-    this.initial.push(list);
+    });
     this.pump();
   }
 
-  /** Events from the cache's memory (already filtered by kind; this filters the rest). */
+  /** Events from the cache's memory, after whatever waits already (filtered here like live ones). */
   sendHistory(events: WatchEvent[]): void {
     const mine = events.filter((e) => this.o.want(e.namespace, e.labels));
     let i = 0;
-    this.initial.push({
+    this.parts.push({
+      paced: true,
       partList: false,
       next: () => {
         if (i >= mine.length) return undefined;
@@ -118,10 +131,12 @@ export class WatchStream {
   /** Live changes of the stream's kind, in revision order. */
   offer(events: readonly WatchEvent[]): void {
     if (this.ended) return;
+    let q = this.parts.at(-1);
+    if (!q || q.paced) this.parts.push((q = { paced: false, events: [], i: 0 }));
     let added = 0;
     for (const e of events) {
       if (e.rev <= this.o.after || !this.o.want(e.namespace, e.labels)) continue;
-      this.queue.push(e);
+      q.events.push(e);
       added += e.frame.length;
     }
     if (added === 0) return;
@@ -137,13 +152,13 @@ export class WatchStream {
 
   /** A keep-alive comment, unless data is waiting anyway. */
   ping(): void {
-    if (!this.ended && !this.paused && this.initial.length === 0 && this.qi >= this.queue.length) this.res.write(': ping\n\n');
+    if (!this.ended && !this.paused && this.parts.length === 0) this.res.write(': ping\n\n');
   }
 
   /** End the stream with a last `event: ERROR` saying why. */
   cut(code: string, message: string): void {
     if (this.ended) return;
-    const resetId = this.initial.some((i) => i.partList);
+    const resetId = this.parts.some((p) => p.paced && p.partList);
     this.close();
     const res = this.res;
     res.end(`event: ERROR\n${resetId ? 'id: \n' : ''}data: ${JSON.stringify({ code, message })}\n\n`);
@@ -153,45 +168,39 @@ export class WatchStream {
     res.once('close', () => clearTimeout(t));
   }
 
-  /** Stop sending and let go of everything queued. */
+  /** Stop sending and let go of everything waiting. */
   close(): void {
     if (this.ended) return;
     this.ended = true;
     this.res.off('drain', this.onDrain);
     metrics.watchQueuedBytes.dec(this.queuedBytes);
     this.queuedBytes = 0;
-    this.queue = [];
-    this.qi = 0;
-    this.initial = [];
+    this.parts = [];
   }
 
   /** Write while the socket takes it: what the kernel accepts at once does not wait for 'drain'. */
   private pump(): void {
     while (!this.paused && !this.ended) {
+      const p = this.parts[0];
+      if (!p) return;
       let chunk: Buffer | undefined;
-      if (this.initial.length > 0) {
-        chunk = this.initial[0]!.next();
-        if (!chunk) {
-          this.initial.shift();
-          continue;
-        }
-      } else if (this.qi < this.queue.length) {
-        const from = this.qi;
-        const [c, j] = take(this.queue, from);
+      if (p.paced) {
+        chunk = p.next();
+      } else if (p.i < p.events.length) {
+        const [c, j] = take(p.events, p.i);
+        p.i = j;
         chunk = c;
-        this.qi = j;
-        const n = c.length;
-        this.queuedBytes -= n;
-        metrics.watchQueuedBytes.dec(n);
-        if (this.qi === this.queue.length) {
-          this.queue = [];
-          this.qi = 0;
-        } else if (this.qi > 4096 && this.qi * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.qi);
-          this.qi = 0;
+        this.queuedBytes -= c.length;
+        metrics.watchQueuedBytes.dec(c.length);
+        // let go of what was written in a long queue
+        if (p.i > 4096 && p.i * 2 > p.events.length) {
+          p.events = p.events.slice(p.i);
+          p.i = 0;
         }
-      } else {
-        return;
+      }
+      if (!chunk) {
+        this.parts.shift();
+        continue;
       }
       if (!this.res.write(chunk) && this.res.writableLength > 0) this.paused = true;
     }

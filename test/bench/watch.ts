@@ -15,11 +15,13 @@
  *      over streams is the slowest stream), the worst lag at any moment, the server's RSS
  *
  * Goals: under 1 MiB per stream; the slowest stream under 1 s behind.
- * Flags: --nodes N --instances N --scale-to N --streams N --private-streams N.
+ * Flags: --nodes N --instances N --scale-to N --streams N --private-streams N; --cpu-prof
+ * writes a V8 CPU profile of the cache server to .run/profiles/ (open it in Chrome DevTools).
  * STOWAGE_BIN=<bin/stowage of another build> measures that build instead of the sources.
  */
 import { request, type ClientRequest } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { IWatchResponse, Watcher } from 'etcd3';
 import { API_VERSION, type Node, type Service, type Task } from '../../pkg/api/types.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
@@ -27,7 +29,7 @@ import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { specPrefix, statusPrefix } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
 import { startEtcd } from '../helpers/etcd.js';
-import { spawnAgent } from '../helpers/agent.js';
+import { ROOT, spawnAgent } from '../helpers/agent.js';
 import { SERVICE, TASK, spawnServer, sleep, until, type ServerProc } from '../helpers/stowage.js';
 
 const NODE = lookupKind('Node')!;
@@ -40,6 +42,7 @@ const INSTANCES = arg('instances', 10_000);
 const SCALE_TO = arg('scale-to', 2000);
 const STREAMS = arg('streams', 200);
 const PRIVATE_STREAMS = arg('private-streams', 20);
+const PROFILE = process.argv.includes('--cpu-prof');
 const MiB = 1 << 20;
 const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -142,7 +145,12 @@ function openStream(base: string, path: string): Promise<StreamReader> {
   const r = new StreamReader();
   return new Promise((resolve, reject) => {
     const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`watch: HTTP ${res.statusCode}`));
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => reject(new Error(`watch: HTTP ${res.statusCode} ${body}`)));
+        return;
+      }
       res.on('data', (c: Buffer) => r.onData(c));
       res.on('close', () => (r.ended = true));
       resolve(r);
@@ -153,12 +161,12 @@ function openStream(base: string, path: string): Promise<StreamReader> {
   });
 }
 
-/** Open n streams (a few at a time) and wait until each has its whole initial list. */
-async function openStreams(server: ServerProc, n: number, store: Store): Promise<{ readers: StreamReader[]; ms: number }> {
+/** Open n streams (`atOnce` at a time) and wait until each has its whole initial list. */
+async function openStreams(server: ServerProc, n: number, store: Store, atOnce: number): Promise<{ readers: StreamReader[]; ms: number }> {
   const t0 = performance.now();
   const readers: StreamReader[] = [];
-  for (let i = 0; i < n; i += 20) {
-    readers.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => openStream(server.url, '/api/v1/tasks?watch=1')))));
+  for (let i = 0; i < n; i += atOnce) {
+    readers.push(...(await Promise.all(Array.from({ length: Math.min(atOnce, n - i) }, () => openStream(server.url, '/api/v1/tasks?watch=1')))));
   }
   const listed = new Map<bigint, number>();
   await until(`${n} streams to receive their initial lists`, async () => {
@@ -186,7 +194,9 @@ async function main(): Promise<void> {
   const watchers: Watcher[] = [];
   const readers: StreamReader[] = [];
   try {
-    server = await spawnServer(etcd.endpoint, ['--log-level', 'warn']);
+    const profDir = resolve(ROOT, '.run/profiles');
+    if (PROFILE) mkdirSync(profDir, { recursive: true });
+    server = await spawnServer(etcd.endpoint, ['--log-level', 'warn'], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
     agent = await spawnAgent(['--etcd', etcd.endpoint, '--driver', 'sim', '--nodes', String(NODES), '--node-prefix', 'sim-', '--cpus', '2', '--mem', '2048', '--disk', '1000'], { readyTimeoutMs: 120_000 });
     await until(`${NODES} nodes Ready`, async () => (await store.list<Node>(NODE)).items.filter((n) => n.object.status?.state === 'Ready').length === NODES, 120_000, 500);
 
@@ -244,7 +254,8 @@ async function main(): Promise<void> {
     if (PRIVATE_STREAMS > 0) {
       privateServer = await spawnServer(etcd.endpoint, ['--log-level', 'warn', '--no-watch-cache'], [], { until: 'leader-known' });
       const base = await settledRss(privateServer.child.pid!);
-      const opened = await openStreams(privateServer, PRIVATE_STREAMS, store);
+      // one at a time: each lists every task from etcd, and twenty lists at once overrun the 5 s etcd deadline
+      const opened = await openStreams(privateServer, PRIVATE_STREAMS, store, 1);
       const open = await settledRss(privateServer.child.pid!);
       priv = { base, open, n: PRIVATE_STREAMS, ms: opened.ms };
       for (const r of opened.readers) r.req.destroy();
@@ -256,10 +267,10 @@ async function main(): Promise<void> {
     // ---- the shared cache ----
     const pid = server.child.pid!;
     const rss0 = await settledRss(pid);
-    const one = await openStreams(server, 1, store);
+    const one = await openStreams(server, 1, store, 1);
     readers.push(...one.readers);
     const rss1 = await settledRss(pid);
-    const many = await openStreams(server, STREAMS - 1, store);
+    const many = await openStreams(server, STREAMS - 1, store, 20);
     readers.push(...many.readers);
     const rssN = await settledRss(pid);
     process.stderr.write(`  ${STREAMS} streams listed ${INSTANCES} tasks each in ${s(many.ms)}\n`);
