@@ -34,6 +34,7 @@ import { TaskReadiness } from './sync/readiness.js';
 import { NodeSync } from './sync/node-sync.js';
 import { StatusWriter } from './sync/status-writer.js';
 import type { Readable } from 'node:stream';
+import { retry } from '../util/backoff.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -150,20 +151,13 @@ export class Agent {
   private async registerAll(): Promise<void> {
     const cfg = this.o.config;
     await pool(cfg.nodes, 32, async (name) => {
-      for (let attempt = 0; !this.stopping; attempt++) {
-        try {
-          await registerNode(
-            this.store!,
-            { name, capacity: this.capacity!, portRanges: cfg.portRanges, attributes: cfg.attributes, address: this.address, version: VERSION, driver: cfg.driver },
-            this.o.log,
-          );
-          return;
-        } catch (e) {
-          const ms = Math.min(2000, 100 * 2 ** attempt);
-          if (attempt % 5 === 0) this.o.log.warn('registering node failed; retrying', { node: name, error: errMsg(e), retryInMs: ms });
-          await new Promise((r) => setTimeout(r, ms));
-        }
-      }
+      const node = { name, capacity: this.capacity!, portRanges: cfg.portRanges, attributes: cfg.attributes, address: this.address, version: VERSION, driver: cfg.driver };
+      await retry(() => registerNode(this.store!, node, this.o.log), {
+        stopped: () => this.stopping,
+        onError: (e, ms, n) => {
+          if (n % 5 === 1) this.o.log.warn('registering node failed; retrying', { node: name, error: errMsg(e), retryInMs: ms });
+        },
+      });
     });
   }
 

@@ -9,12 +9,13 @@
  *
  * - reconcile returns {requeueAfter?} or throws; a throw is retried with
  *   per-key exponential backoff; a Fenced error (we lost leadership) is
- *   counted and dropped.
+ *   counted and dropped; a Refused one (etcd will never take that write:
+ *   a bug) is logged as an error with its key, counted, and not retried.
  * - every reconcile is logged with {controller, key, reconcileId} on error
  *   and measured in stowage_reconcile_total / _duration_seconds.
  */
 import { randomBytes } from 'node:crypto';
-import { isApiError } from '../api/errors.js';
+import { ApiError, isApiError } from '../api/errors.js';
 import type { AnyResource } from '../api/types.js';
 import type { Informer, InformerEvent } from '../informer/informer.js';
 import { errMsg, type Logger } from '../log/logger.js';
@@ -29,7 +30,11 @@ export interface ReconcileResult {
 export abstract class Controller implements Runnable {
   readonly leaderOnly: boolean = true;
   protected queue = new WorkQueue();
-  protected ctx: RunContext = { fence: () => undefined };
+  protected ctx: RunContext = {
+    fence: () => {
+      throw new ApiError('Fenced', `${this.name} is not running as leader; write refused`);
+    },
+  };
   private unsubscribe: (() => void)[] = [];
   private workers: Promise<void>[] = [];
 
@@ -93,6 +98,10 @@ export abstract class Controller implements Runnable {
           metrics.fencedWritesRefused.inc();
           metrics.reconcileTotal.inc({ controller: this.name, result: 'fenced' });
           this.log.warn('write refused: no longer leader', { controller: this.name, key });
+        } else if (isApiError(e, 'Refused')) {
+          metrics.reconcileTotal.inc({ controller: this.name, result: 'refused' });
+          this.log.error('etcd refused a write for good; not retrying (a bug)', { controller: this.name, key, error: errMsg(e) });
+          q.forget(key);
         } else {
           metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
           const level = isApiError(e, 'Conflict') ? 'debug' : 'warn';

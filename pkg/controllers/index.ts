@@ -30,7 +30,7 @@ export interface LoopDeps {
   api: ApiServer;
   opts: LoopOptions;
   /** The leader's fencing token, for writes made outside a loop (events). */
-  fence: () => Fence | undefined;
+  fence: () => Fence;
 }
 
 export function leaderLoops(deps: LoopDeps): Runnable[] {

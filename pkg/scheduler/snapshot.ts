@@ -34,7 +34,7 @@ interface Field {
 }
 
 const NO_PORTS: number[] = [];
-const LIVE_BOUND: ReadonlySet<string> = new Set(['Bound', 'Starting', 'Running']);
+const LIVE_BOUND: ReadonlySet<string> = new Set(['Bound', 'Starting', 'Running', 'Unreachable']);
 export const HOSTNAME = 0;
 
 export const taskKeyOf = (t: Task): string => `${t.metadata.namespace ?? 'default'}/${t.metadata.name}`;

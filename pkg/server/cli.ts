@@ -14,7 +14,7 @@ import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
-import { parseHostPort, parseSeconds, parseShare } from './flags.js';
+import { parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
 
 interface RawServerFlags {
@@ -25,6 +25,7 @@ interface RawServerFlags {
   healthKillShare: string;
   healthKillWindow: string;
   healthSurge: boolean;
+  etcdMaxTxnOps: string;
   logLevel?: string;
 }
 
@@ -39,15 +40,18 @@ export function registerServerCommand(program: Command): void {
     .option('--health-kill-share <0..1>', "share of a service's instances that may be killed for failing health checks per window (at least one)", '0.25')
     .option('--health-kill-window <seconds>', 'the window of that brake', '60')
     .option('--no-health-surge', 'kill an unhealthy task before its replacement is healthy')
+    .option('--etcd-max-txn-ops <n>', "etcd's --max-txn-ops: the most compares or writes in one transaction (raise it only with etcd's)", '128')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .action(async (raw: RawServerFlags) => {
       let listen: { host: string; port: number };
       let leaseTtl: number;
+      let maxTxnOps: number;
       let opts: LoopOptions;
       try {
         parseEndpoints(raw.etcd);
         listen = parseHostPort('--listen', raw.listen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
+        maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
         opts = {
           nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000,
           health: {
@@ -63,7 +67,7 @@ export function registerServerCommand(program: Command): void {
       const log = newLogger({ component: 'server', level: raw.logLevel });
       collectDefaults();
       const client = newEtcdClient({ endpoints: raw.etcd });
-      const store = new Store(client);
+      const store = new Store(client, { maxTxnOps });
       const identity = `${hostname()}/${process.pid}@${raw.listen}`;
       const election = new Election(client, { ttl: leaseTtl, identity }, log.child({ part: 'election' }));
       const informers = new InformerFactory(store, log);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHostPort, parseSeconds, parseShare } from './flags.js';
+import { parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 
 describe('server flags', () => {
   it('HOST:PORT', () => {
@@ -21,6 +21,12 @@ describe('server flags', () => {
     assert.equal(parseShare('--health-kill-share', '1'), 1);
     for (const bad of ['2', '-0.1', 'half']) {
       assert.throws(() => parseShare('--health-kill-share', bad), { message: `--health-kill-share: "${bad}" must be a number from 0 to 1` });
+    }
+  });
+  it('a whole number with a floor', () => {
+    assert.equal(parseInteger('--etcd-max-txn-ops', '512', 128), 512);
+    for (const bad of ['64', '1e3', '200.5', 'many']) {
+      assert.throws(() => parseInteger('--etcd-max-txn-ops', bad, 128), { message: `--etcd-max-txn-ops: "${bad}" must be a whole number >= 128` });
     }
   });
 });

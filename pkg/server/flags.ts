@@ -20,3 +20,10 @@ export function parseShare(flag: string, v: string): number {
   if (!/^\d*\.?\d+$/.test(v.trim()) || n < 0 || n > 1) throw new RangeError(`${flag}: "${v}" must be a number from 0 to 1`);
   return n;
 }
+
+/** An integer flag with a floor (e.g. --etcd-max-txn-ops, which may only match an etcd that allows more). */
+export function parseInteger(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < min) throw new RangeError(`${flag}: "${v}" must be a whole number >= ${min}`);
+  return n;
+}

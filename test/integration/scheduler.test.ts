@@ -15,6 +15,7 @@ import { InformerFactory } from '../../pkg/informer/factory.js';
 import { nopLogger } from '../../pkg/log/logger.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
+import { runAsLeader } from '../helpers/leader.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { until } from '../helpers/wait.js';
 
@@ -60,9 +61,10 @@ describe('scheduler loop (real etcd)', () => {
     const s = new Store(c);
     const informers = new InformerFactory(s, nopLogger);
     const ctl = new SchedulerController({ store: s, informers, log: nopLogger, recorder: new MemoryRecorder(), seed });
-    await ctl.start({ fence: () => undefined });
+    // each racer leads its own election: a real fence on every write, and still a race between them
+    const leader = await runAsLeader(c, [ctl], `/stowage/leader-test-${seed}/`);
     stops.push(async () => {
-      await ctl.stop();
+      await leader.stop();
       await informers.stop();
     });
   }

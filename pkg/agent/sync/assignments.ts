@@ -18,6 +18,7 @@ import { lookupKind } from '../../api/kinds.js';
 import type { Task, TaskStatus } from '../../api/types.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { ROOT, statusKey } from '../../store/keys.js';
+import { Backoff } from '../../util/backoff.js';
 
 const TASK = lookupKind('Task')!;
 const ASSIGNMENTS = `${ROOT}/assignments/`;
@@ -85,7 +86,8 @@ export class AssignmentWatcher {
   }
 
   private async listAndWatch(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
+    const backoff = new Backoff();
+    while (!this.stopped) {
       try {
         const res = await this.client.getAll().prefix(this.prefix).exec();
         const revision = String(res.header.revision);
@@ -97,7 +99,7 @@ export class AssignmentWatcher {
         await this.watch(String(BigInt(revision) + 1n));
         return;
       } catch (e) {
-        const ms = Math.min(2000, 100 * 2 ** attempt);
+        const ms = backoff.next();
         this.log.warn('listing assignments failed; retrying', { error: errMsg(e), retryInMs: ms });
         await new Promise((r) => setTimeout(r, ms));
       }

@@ -280,7 +280,7 @@ export class NodeSync {
       case 'adopt': {
         const c = this.containers.get(a.id)!;
         this.log.info('adopted running container', { task: ref(r!), container: a.id });
-        this.o.writer.update(uid, { state: 'Running', containerId: a.id, ...(c.startedAt ? { startedAt: c.startedAt } : {}) });
+        this.o.writer.update(uid, { state: 'Running', containerId: a.id, ...(c.startedAt ? { startedAt: c.startedAt } : {}), stateBeforeUnreachable: undefined, unreachableSince: undefined });
         return;
       }
       case 'report': {
