@@ -23,39 +23,13 @@ import * as metrics from '../../pkg/metrics/metrics.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { specPrefix } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
-import type { Fence, Txn } from '../../pkg/store/txn.js';
 import { startEtcd } from '../helpers/etcd.js';
+import { GatedStore } from '../helpers/gated-store.js';
 import { becomeLeader } from '../helpers/leader.js';
 import { until } from '../helpers/wait.js';
 
 const SERVICE = lookupKind('Service')!;
 const TASK = lookupKind('Task')!;
-
-/** A store whose transactions after the first `open` ones wait for release(). */
-class GatedStore extends Store {
-  open = Infinity;
-  held = 0;
-  private release!: () => void;
-  private readonly gate = new Promise<void>((r) => (this.release = r));
-  private sent = 0;
-
-  override txn(fence?: Fence): Txn {
-    const t = super.txn(fence);
-    const commit = t.commit.bind(t);
-    t.commit = async () => {
-      if (this.sent++ >= this.open) {
-        this.held++;
-        await this.gate;
-      }
-      return commit();
-    };
-    return t;
-  }
-
-  openGate(): void {
-    this.release();
-  }
-}
 
 const fencedRefusals = async () => (await metrics.fencedWritesRefused.get()).values.reduce((n, v) => n + v.value, 0);
 
@@ -63,7 +37,7 @@ describe('a deposed leader (real etcd)', () => {
   it('a reconcile in flight when the lease is revoked writes nothing after the revocation, and the loop fails closed after it', async () => {
     const etcd = await startEtcd();
     const client = newEtcdClient({ endpoints: etcd.endpoint });
-    const store = new GatedStore(client);
+    const store = new GatedStore(client, undefined, Infinity);
     const informers = new InformerFactory(store, nopLogger);
     const leader = await becomeLeader(client);
     const ctl = new ServicesController({ store, informers, log: nopLogger, recorder: new MemoryRecorder() });
@@ -75,7 +49,7 @@ describe('a deposed leader (real etcd)', () => {
       await new Store(client).create(SERVICE, svc);
       const tasks = async () => (await client.getAll().prefix(specPrefix(TASK, 'default')).keys()).length;
       // the first transaction committed; others wait at the gate: the reconcile is mid-way
-      await until('the first batch of tasks, the rest held', async () => (await tasks()) > 0 && store.held > 0, 30_000);
+      await until('the first batch of tasks, the rest held', async () => (await tasks()) > 0 && store.gate.held > 0, 30_000);
       const before = await tasks();
       assert.ok(before < 1000, `the reconcile is mid-way (${before} of 1000 written)`);
 
@@ -85,7 +59,7 @@ describe('a deposed leader (real etcd)', () => {
       await until('the election to notice it was deposed', () => !leader.election.holds(leader.token), 15_000);
       assert.throws(() => leader.ctx.fence(), /this term of leadership is over; write refused/);
 
-      store.openGate();
+      store.gate.open();
       // the held transactions went out with the old fence, and every reconcile after them failed closed
       await until('the held transactions to be refused', async () => (await fencedRefusals()) > refusedBefore, 15_000);
       ctl.enqueue('default/big');
@@ -96,7 +70,7 @@ describe('a deposed leader (real etcd)', () => {
       assert.deepEqual(late.map((kv) => kv.key.toString()), [], 'writes after the lease was revoked');
       assert.equal(await tasks(), before);
     } finally {
-      store.openGate();
+      store.gate.open();
       await ctl.stop();
       await leader.stop();
       await informers.stop();
