@@ -11,35 +11,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, isApiError } from '../../api/errors.js';
-import type { Service, ServiceRevision } from '../../api/types.js';
 import { readJson } from '../../server/respond.js';
 import type { Target } from '../../server/http.js';
 import type { Store } from '../../store/store.js';
 import { writeServiceSpec } from './spec-write.js';
-import { templateHash, templateOf, withTemplate } from './template.js';
-
-/** The revision to go back to, or an ApiError that names the problem. */
-export function rollbackTarget(svc: Service, revision?: number): ServiceRevision {
-  const ref = `service/${svc.metadata.name}`;
-  const history = svc.status?.revisions ?? [];
-  const hash = templateHash(templateOf(svc.spec));
-  if (revision !== undefined) {
-    const r = history.find((x) => x.revision === revision);
-    if (!r) {
-      const known = history.map((x) => x.revision).join(', ');
-      throw new ApiError('NotFound', `revision ${revision} of ${ref} not found; known revisions: ${known || 'none yet'}`, [
-        { field: 'revision', rule: 'exists', message: `unknown revision ${revision}` },
-      ]);
-    }
-    if (r.hash === hash) throw new ApiError('BadRequest', `revision ${revision} is the current template of ${ref}; nothing to roll back`);
-    return r;
-  }
-  const prev = [...history].reverse().find((x) => x.hash !== hash);
-  if (!prev) {
-    throw new ApiError('BadRequest', `nothing to roll back to: ${ref} has ${history.length ? 'only its current revision' : 'no revision history yet'}`);
-  }
-  return prev;
-}
+import { rollbackTarget } from '../../api/rollback.js';
+import { withTemplate } from '../../api/template.js';
 
 async function readBody(req: IncomingMessage): Promise<{ revision?: number }> {
   if (req.headers['content-length'] === '0') return {};
