@@ -18,7 +18,7 @@ import type { Task } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
-import type { Limiter } from './limiter.js';
+import type { Limiter } from '../../util/limiter.js';
 import { containerSpec, type SpecContext } from '../env.js';
 import { RuntimeError, type Runtime } from '../runtime/runtime.js';
 import { DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';

@@ -20,14 +20,15 @@
 import type { Task, TaskStatus } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import { errMsg, type Logger } from '../../log/logger.js';
+import { Limiter } from '../../util/limiter.js';
 import { WorkQueue } from '../../workqueue/queue.js';
+import { runWorkers } from '../../workqueue/workers.js';
 import type { SpecContext } from '../env.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Assignment } from './assignments.js';
 import { compute } from './compute.js';
 import { ObservedContainers } from './containers.js';
 import { ActionExecutor, type TaskRecord } from './executor.js';
-import { Limiter } from './limiter.js';
 import type { StatusWriter } from './status-writer.js';
 
 /** Health or readiness checks of running tasks (sync/health.ts, sync/readiness.ts); optional so tests can leave them out. */
@@ -66,7 +67,6 @@ export class NodeSync {
   private readonly executor: ActionExecutor;
   private unsubscribe: (() => void)[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
-  private workers: Promise<void>[] = [];
   private started = false;
   private readonly log: Logger;
 
@@ -164,7 +164,14 @@ export class NodeSync {
       }
     }
     this.started = true;
-    for (let i = 0; i < (this.o.workers ?? 64); i++) this.workers.push(this.work());
+    void runWorkers(this.queue, {
+      workers: this.o.workers ?? 64,
+      handle: (uid) => this.reconcile(uid),
+      onError: (uid, e) => {
+        this.log.warn('task sync failed; retrying', { uid, error: errMsg(e), retries: this.queue.retries(uid) });
+        return true;
+      },
+    });
     const every = this.o.resyncMs ?? 30_000;
     if (every > 0) {
       this.resyncTimer = setInterval(() => void this.relist('resync').catch((e) => this.log.warn('resync failed', { error: errMsg(e) })), every);
@@ -208,22 +215,6 @@ export class NodeSync {
   }
 
   // ---- the loop ----
-
-  private async work(): Promise<void> {
-    for (;;) {
-      const uid = await this.queue.get();
-      if (uid === undefined) return;
-      try {
-        await this.reconcile(uid);
-        this.queue.forget(uid);
-      } catch (e) {
-        this.log.warn('task sync failed; retrying', { uid, error: errMsg(e), retries: this.queue.retries(uid) });
-        this.queue.addRateLimited(uid);
-      } finally {
-        this.queue.done(uid);
-      }
-    }
-  }
 
   private status(r: TaskRecord): TaskStatus {
     return this.o.writer.view(r.uid) ?? r.task.status ?? { state: 'Bound', nodeName: this.node };
