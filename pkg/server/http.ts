@@ -4,7 +4,8 @@
  *   /api/v1/<kind>                       GET list | watch (SSE), POST create
  *   /api/v1/<kind>/<ns>/<name>           GET, PUT, DELETE
  *   /api/v1/<kind>/<name>                the same, for cluster-scoped kinds
- *   /api/v1/<kind>/<ns>/<name>/<sub>     subresources (log, rollback, run, ...)
+ *   /api/v1/<kind>/<ns>/<name>/<sub>     subresources: tasks log (logs.ts), services
+ *                                        rollback and restart (services-subresources.ts)
  *   /api/v1/apply                        POST a batch, all or nothing
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
@@ -21,6 +22,7 @@ import { VERSION } from '../version.js';
 import { proxyLogs } from './logs.js';
 import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
+import { serveRestart, serveRollback } from './services-subresources.js';
 import { serveWatch } from './watch.js';
 
 export interface Target {
@@ -53,6 +55,8 @@ export class ApiServer {
   constructor(private readonly o: ApiServerOptions) {
     this.objects = new Objects(o.store);
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
+    this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name));
+    this.addSubresource('services', 'POST', 'restart', (t, _req, res) => serveRestart(o.store, res, t.namespace, t.name));
   }
 
   addSubresource(plural: string, method: string, sub: string, h: SubresourceHandler): void {

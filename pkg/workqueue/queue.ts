@@ -10,6 +10,8 @@
  * - addAfter(key, ms) delays a key (timers, requeueAfter);
  * - addRateLimited(key) delays by per-key exponential backoff with full
  *   jitter (uniform in [0, min(maxMs, baseMs * 2^failures))); forget(key) resets it.
+ *
+ * The workers that drain it: workers.ts.
  */
 import { jitteredDelay } from '../util/backoff.js';
 

@@ -4,8 +4,6 @@
  * task statuses themselves.
  */
 import type { Etcd3 } from 'etcd3';
-import { restartHandler } from '../../pkg/controllers/services/restart.js';
-import { rollbackHandler } from '../../pkg/controllers/services/rollback.js';
 import { ServicesController } from '../../pkg/controllers/services/controller.js';
 import { MemoryRecorder } from '../../pkg/events/recorder.js';
 import { InformerFactory } from '../../pkg/informer/factory.js';
@@ -36,8 +34,6 @@ export async function startServicesLoop(): Promise<ServicesLoop> {
   const ctl = new ServicesController({ store, informers, log: nopLogger, recorder, options: { health: { share: 0.25, windowMs: 60_000, surge: true } } });
   const leader = await runAsLeader(client, [ctl]);
   const api = new ApiServer({ store, log: nopLogger, ready: () => ({ isLeader: true }) });
-  api.addSubresource('services', 'POST', 'rollback', rollbackHandler(store));
-  api.addSubresource('services', 'POST', 'restart', restartHandler(store));
   const url = `http://${await api.listen('127.0.0.1', await freePort())}`;
   return {
     etcd,

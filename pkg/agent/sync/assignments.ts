@@ -19,6 +19,7 @@ import type { Task, TaskStatus } from '../../api/types.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { ROOT, statusKey } from '../../store/keys.js';
 import { Backoff } from '../../util/backoff.js';
+import { forEachLimit } from '../../util/limiter.js';
 
 const TASK = lookupKind('Task')!;
 const ASSIGNMENTS = `${ROOT}/assignments/`;
@@ -115,7 +116,7 @@ export class AssignmentWatcher {
     }
     const chunks: Assignment[][] = [];
     for (let i = 0; i < items.length; i += READS_PER_TXN) chunks.push(items.slice(i, i + READS_PER_TXN));
-    await pool(chunks, 8, async (chunk) => {
+    await forEachLimit(chunks, 8, async (chunk) => {
       const res = await this.client.kv.txn({
         compare: [],
         success: chunk.map((a) => ({ request_range: { key: Buffer.from(statusKey(TASK, a.ns, a.name)) } })),
@@ -177,13 +178,4 @@ export class AssignmentWatcher {
       this.relisting = undefined;
     });
   }
-}
-
-/** Run f over items with at most n at once. */
-export async function pool<T>(items: T[], n: number, f: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await f(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }

@@ -5,7 +5,7 @@ import type { HealthCheck, ReadinessCheck, Service } from '../../api/types.js';
 import { computeService, type ComputeInput } from './compute.js';
 import { dependencyState } from './conditions.js';
 import { T0, at, names, service, task, type TaskOpts } from './fixtures.js';
-import { templateHash, templateOf } from './template.js';
+import { templateHash, templateOf } from '../../api/template.js';
 
 const run = (svc: Service, tasks: ComputeInput['tasks'], now = T0 + 10_000, extra: Partial<ComputeInput> = {}) =>
   computeService({ service: svc, tasks, dependencies: [], now, ...extra });

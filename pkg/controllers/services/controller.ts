@@ -35,7 +35,7 @@ import { dependencyState, type DependencyState } from './conditions.js';
 import { cycleMessage, dependencyCycle } from '../../api/dependencies.js';
 import { TASK_SUFFIX_LENGTH } from '../../api/names.js';
 import { OwnedTasks } from './owned.js';
-import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from './view.js';
+import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from '../../api/labels.js';
 
 const SERVICE = lookupKind('Service')!;
 const TASK = lookupKind('Task')!;
