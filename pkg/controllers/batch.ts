@@ -15,6 +15,7 @@
 import { isApiError } from '../api/errors.js';
 import type { Store } from '../store/store.js';
 import { splitTxns, type Fence, type Txn } from '../store/txn.js';
+import { forEachLimit } from '../util/limiter.js';
 
 /** Transactions of one batch in flight at once. */
 const CONCURRENCY = 8;
@@ -34,27 +35,22 @@ export async function commitEach<T>(
   const out: BatchResult<T> = { committed: [], conflicted: [] };
   if (items.length === 0) return out;
   const txns = splitTxns(items, () => store.txn(fence()), add);
-  let next = 0;
   let error: unknown;
-  let stop = false;
-  const worker = async () => {
-    while (!stop && next < txns.length) {
-      const { txn, items: mine } = txns[next++]!;
-      try {
-        const r = await txn.commit();
-        if (!r.succeeded) {
-          out.conflicted.push(...mine);
-          continue;
-        }
-        out.committed.push(...mine);
-        onCommitted?.(mine, r.revision);
-      } catch (e) {
-        error ??= e;
-        if (isApiError(e, 'Fenced') || isApiError(e, 'Refused')) stop = true;
+  await forEachLimit(txns, CONCURRENCY, async ({ txn, items: mine }) => {
+    try {
+      const r = await txn.commit();
+      if (!r.succeeded) {
+        out.conflicted.push(...mine);
+        return;
       }
+      out.committed.push(...mine);
+      onCommitted?.(mine, r.revision);
+    } catch (e) {
+      error ??= e;
+      // no further transaction after a lost fence or a refusal; others go on after a failed one
+      if (isApiError(e, 'Fenced') || isApiError(e, 'Refused')) throw e;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, txns.length) }, worker));
+  }).catch(() => undefined);
   if (error !== undefined) throw error;
   return out;
 }

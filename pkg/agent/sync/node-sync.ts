@@ -30,6 +30,7 @@ import { compute } from './compute.js';
 import { ObservedContainers } from './containers.js';
 import { ActionExecutor, type TaskRecord } from './executor.js';
 import type { StatusWriter } from './status-writer.js';
+import { retry } from '../../util/backoff.js';
 
 /** Health or readiness checks of running tasks (sync/health.ts, sync/readiness.ts); optional so tests can leave them out. */
 export interface HealthSupervisor {
@@ -153,16 +154,13 @@ export class NodeSync {
     );
     this.unsubscribe.push(rt.onReconnect(() => void this.relist('engine reconnected')));
     // Without the engine's list nothing can be adopted: wait for it (an engine restarting with the agent).
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.relist('start');
-        break;
-      } catch (e) {
-        if (this.queue.isShutdown) return;
-        if (attempt % 5 === 0) this.log.warn('listing containers failed; retrying', { error: errMsg(e), attempt });
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-      }
-    }
+    const listed = await retry(() => this.relist('start').then(() => true), {
+      stopped: () => this.queue.isShutdown,
+      onError: (e, _ms, n) => {
+        if (n % 5 === 1) this.log.warn('listing containers failed; retrying', { error: errMsg(e), attempt: n });
+      },
+    });
+    if (!listed) return;
     this.started = true;
     void runWorkers(this.queue, {
       workers: this.o.workers ?? 64,

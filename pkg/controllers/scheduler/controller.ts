@@ -24,6 +24,7 @@ import { ClusterSnapshot, requestFromTask, schedule, type Placement, type TaskRe
 import { addBindings } from '../../store/binding.js';
 import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
+import { Limiter } from '../../util/limiter.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import { isPending, planBatches, waitingChanged, type NodeBatch } from './compute.js';
 
@@ -52,8 +53,8 @@ export class SchedulerController extends Controller {
   private snapshot!: ClusterSnapshot;
   /** The last commit in flight per node: the node's next one waits for it. */
   private readonly nodeTail = new Map<string, Promise<void>>();
-  private inflight = 0;
-  private readonly slots: (() => void)[] = [];
+  /** Binding transactions in flight. */
+  private readonly commits = new Limiter(COMMIT_CONCURRENCY);
   private readonly requests = new WeakMap<Task, TaskRequest>();
   /** Keys of the tasks waiting for a node, kept as the informer reports changes. */
   private readonly pending = new Set<string>();
@@ -158,7 +159,7 @@ export class SchedulerController extends Controller {
     const failed = new Set<string>();
     // one compare of each transaction's budget is the fence's
     for (const batch of planBatches(placements, this.d.store.maxTxnOps - 1)) {
-      await this.slot();
+      const release = await this.commits.acquire();
       const nodes = batch.map((b) => b.node);
       const before = nodes.map((n) => this.nodeTail.get(n)).filter((p): p is Promise<void> => p !== undefined);
       const done = Promise.all(before)
@@ -176,27 +177,12 @@ export class SchedulerController extends Controller {
             for (const b of batch) for (const p of b.placements) this.snapshot.forget(p.taskKey);
           },
         )
-        .finally(() => this.release());
+        .finally(release);
       for (const n of nodes) this.nodeTail.set(n, done);
       void done.then(() => {
         for (const n of nodes) if (this.nodeTail.get(n) === done) this.nodeTail.delete(n);
       });
     }
-  }
-
-  /** Wait for a free commit slot. */
-  private async slot(): Promise<void> {
-    if (this.inflight < COMMIT_CONCURRENCY) {
-      this.inflight++;
-      return;
-    }
-    await new Promise<void>((r) => this.slots.push(r));
-  }
-
-  private release(): void {
-    const next = this.slots.shift();
-    if (next) next();
-    else this.inflight--;
   }
 
   override async stop(): Promise<void> {
