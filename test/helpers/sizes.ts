@@ -4,6 +4,7 @@
  * writer that stays far below the budget whatever the code under test
  * does, and the count of refusals this process has seen.
  */
+import type { Etcd3 } from 'etcd3';
 import { agentStatusWrites, etcdRefused, reconcileTotal } from '../../pkg/metrics/metrics.js';
 import type { Store } from '../../pkg/store/store.js';
 import type { Txn } from '../../pkg/store/txn.js';
@@ -67,4 +68,13 @@ export async function untilUnrefused<T>(what: string, refusedBefore: number, f: 
   }, timeoutMs);
   if ('refused' in r) throw new Error(`${r.refused} refusal(s) counted while waiting for ${what}`);
   return r.value;
+}
+
+/**
+ * After a case: delete every key under these prefixes, so a later case's
+ * loop has nothing of it left to act on (and a case that failed cannot
+ * make the next one fail).
+ */
+export async function deletePrefixes(client: Etcd3, prefixes: string[]): Promise<void> {
+  for (const p of prefixes) await client.delete().prefix(p);
 }

@@ -22,11 +22,11 @@ import { EventRecorder } from '../../pkg/events/recorder.js';
 import { InformerFactory } from '../../pkg/informer/factory.js';
 import { nopLogger } from '../../pkg/log/logger.js';
 import { summarize } from '../../pkg/store/binding.js';
-import { assignmentKey, assignmentPrefix, heartbeatKey, statusPrefix } from '../../pkg/store/keys.js';
+import { assignmentKey, assignmentPrefix, heartbeatKey, specKey, statusKey, statusPrefix } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
 import { useEtcdStore } from '../helpers/etcd-store.js';
 import { runAsLeader, type Leader } from '../helpers/leader.js';
-import { SIZES, boundFor, refusals, untilUnrefused, writeAll } from '../helpers/sizes.js';
+import { SIZES, boundFor, deletePrefixes, refusals, untilUnrefused, writeAll } from '../helpers/sizes.js';
 import { until } from '../helpers/wait.js';
 
 const NODE = lookupKind('Node')!;
@@ -97,6 +97,17 @@ describe('node lifecycle at batch sizes (real etcd, fenced)', () => {
     return { states, stop: () => w.cancel() };
   }
 
+  /** Everything of the node's, gone: the next case's loop has nothing of it to act on. */
+  const forget = (node: string) =>
+    deletePrefixes(db.client, [
+      heartbeatKey(node),
+      specKey(NODE, undefined, node),
+      statusKey(NODE, undefined, node),
+      specKey(TASK, 'default', `${node}-t`),
+      statusKey(TASK, 'default', `${node}-t`),
+      assignmentPrefix(node),
+    ]);
+
   const tasksOf = async (node: string) => (await db.store.list<Task>(TASK, 'default')).items.filter((t) => t.object.status?.nodeName === node);
   const assignments = async (node: string) => (await db.client.getAll().prefix(assignmentPrefix(node)).keys()).length;
   const nodeState = async (node: string) => (await db.store.get<Node>(NODE, undefined, node))?.object.status?.state;
@@ -117,10 +128,12 @@ describe('node lifecycle at batch sizes (real etcd, fenced)', () => {
     for (const n of SIZES) {
       it(`${n} tasks: all Unreachable, then all Lost, all assignments withdrawn, NodeNotReady and NodeLost written`, async () => {
         const node = `lost-${n}`;
-        await nodeWithTasks(node, n, loop.informers);
-        const refusedBefore = await refusals();
-        const watch = await watchStates(node);
+        let watch: Awaited<ReturnType<typeof watchStates>> | undefined;
         try {
+          await nodeWithTasks(node, n, loop.informers);
+          const refusedBefore = await refusals();
+          watch = await watchStates(node);
+          const seen = watch.states;
           await db.client.delete().key(heartbeatKey(node));
 
           const lost = await untilUnrefused(`all ${n} tasks on ${node} Lost`, refusedBefore, () => allIn(node, n, 'Lost'), boundFor(n));
@@ -129,9 +142,9 @@ describe('node lifecycle at batch sizes (real etcd, fenced)', () => {
             assert.equal(t.object.status?.stateBeforeUnreachable, undefined, t.object.metadata.name);
           }
           // every task was Unreachable first (seen on the watch), then Lost
-          await untilUnrefused(`the watch to see all ${n} tasks Lost`, refusedBefore, () => [...watch.states.values()].filter((s) => s.at(-1) === 'Lost').length === n, boundFor(n));
+          await untilUnrefused(`the watch to see all ${n} tasks Lost`, refusedBefore, () => [...seen.values()].filter((s) => s.at(-1) === 'Lost').length === n, boundFor(n));
           const skipped = taskNames(node, n).filter((name) => {
-            const s = watch.states.get(name) ?? [];
+            const s = seen.get(name) ?? [];
             return !(s.includes('Unreachable') && s.indexOf('Unreachable') < s.indexOf('Lost'));
           });
           assert.deepEqual(skipped, [], 'tasks that were never Unreachable before Lost');
@@ -155,7 +168,8 @@ describe('node lifecycle at batch sizes (real etcd, fenced)', () => {
           assert.ok(counted > 0 && counted <= n, `NodeLost events count ${counted} of ${n} tasks`);
           assert.equal(await refusals(), refusedBefore, 'a transaction was refused');
         } finally {
-          await watch.stop();
+          await watch?.stop();
+          await forget(node);
         }
       });
     }
@@ -167,23 +181,27 @@ describe('node lifecycle at batch sizes (real etcd, fenced)', () => {
     for (const n of SIZES) {
       it(`${n} tasks: all Unreachable, then all Running again with their assignments`, async () => {
         const node = `back-${n}`;
-        await nodeWithTasks(node, n, loop.informers);
-        const refusedBefore = await refusals();
-        await db.client.delete().key(heartbeatKey(node));
-        const unreachable = await untilUnrefused(`all ${n} tasks on ${node} Unreachable`, refusedBefore, () => allIn(node, n, 'Unreachable'), boundFor(n));
-        for (const t of unreachable) assert.equal(t.object.status?.stateBeforeUnreachable, 'Running', t.object.metadata.name);
-        assert.equal(await nodeState(node), 'NotReady');
+        try {
+          await nodeWithTasks(node, n, loop.informers);
+          const refusedBefore = await refusals();
+          await db.client.delete().key(heartbeatKey(node));
+          const unreachable = await untilUnrefused(`all ${n} tasks on ${node} Unreachable`, refusedBefore, () => allIn(node, n, 'Unreachable'), boundFor(n));
+          for (const t of unreachable) assert.equal(t.object.status?.stateBeforeUnreachable, 'Running', t.object.metadata.name);
+          assert.equal(await nodeState(node), 'NotReady');
 
-        await db.client.put(heartbeatKey(node)).value('alive again');
-        const running = await untilUnrefused(`all ${n} tasks on ${node} Running again`, refusedBefore, () => allIn(node, n, 'Running'), boundFor(n));
-        for (const t of running) {
-          assert.equal(t.object.status?.stateBeforeUnreachable, undefined, t.object.metadata.name);
-          assert.equal(t.object.status?.unreachableSince, undefined, t.object.metadata.name);
+          await db.client.put(heartbeatKey(node)).value('alive again');
+          const running = await untilUnrefused(`all ${n} tasks on ${node} Running again`, refusedBefore, () => allIn(node, n, 'Running'), boundFor(n));
+          for (const t of running) {
+            assert.equal(t.object.status?.stateBeforeUnreachable, undefined, t.object.metadata.name);
+            assert.equal(t.object.status?.unreachableSince, undefined, t.object.metadata.name);
+          }
+          assert.equal(await nodeState(node), 'Ready');
+          assert.equal(await assignments(node), n, 'every assignment kept');
+          await untilUnrefused('a NodeReady event', refusedBefore, async () => (await eventsOf(node, 'NodeReady')).length === 1, boundFor(n));
+          assert.equal(await refusals(), refusedBefore, 'a transaction was refused');
+        } finally {
+          await forget(node);
         }
-        assert.equal(await nodeState(node), 'Ready');
-        assert.equal(await assignments(node), n, 'every assignment kept');
-        await untilUnrefused('a NodeReady event', refusedBefore, async () => (await eventsOf(node, 'NodeReady')).length === 1, boundFor(n));
-        assert.equal(await refusals(), refusedBefore, 'a transaction was refused');
       });
     }
   });
