@@ -12,8 +12,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ApiError } from '../api/errors.js';
-import { answerClientErrors } from '../http/client-error.js';
-import { parseTarget, pathSegments } from '../http/target.js';
+import { answerRefusedRequests } from '../http/client-error.js';
+import { parseTarget, pathSegments, requireHost } from '../http/target.js';
+import { RuntimeError } from './runtime/runtime.js';
 import { errMsg, type Logger } from '../log/logger.js';
 
 export interface LogSource {
@@ -38,7 +39,7 @@ export interface AgentServer {
 const LOG_PATH = /^\/tasks\/([^/]+)\/([^/]+)\/log$/;
 
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ requireHostHeader: false }, (req, res) => {
     // a write after the client left emits 'error' on res: never let it end the process
     res.on('error', (e) => o.log.debug('agent http response error', { url: req.url, error: errMsg(e) }));
     handle(o, req, res).catch((e) => {
@@ -47,7 +48,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
       fail(res, 500, 'Internal', errMsg(e));
     });
   });
-  answerClientErrors(server);
+  answerRefusedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
@@ -65,6 +66,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
 }
 
 async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  requireHost(req);
   const url = parseTarget(req.url);
   if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BadRequest', `${req.method} is not allowed; the agent serves GET only`);
   if (url.pathname === '/healthz') {
@@ -86,7 +88,13 @@ async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerRe
     tail = Number(tailRaw);
     if (!Number.isSafeInteger(tail) || tail < 0) return fail(res, 400, 'BadRequest', `tail: "${tailRaw}" is not an integer >= 0`, 'tail');
   }
-  const stream = await o.logs.openLogs(ns, name, { follow, ...(tail !== undefined ? { tail } : {}) });
+  let stream: Readable | undefined;
+  try {
+    stream = await o.logs.openLogs(ns, name, { follow, ...(tail !== undefined ? { tail } : {}) });
+  } catch (e) {
+    // the container went between the lookup and the read
+    if (!(e instanceof RuntimeError && e.reason === 'ContainerNotFound')) throw e;
+  }
   if (!stream) return fail(res, 404, 'NotFound', `task "${name}" in namespace "${ns}" has no container on this agent`);
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
   // Followed logs hold the response open: flush each chunk and end when the client goes.

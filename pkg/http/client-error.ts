@@ -1,15 +1,18 @@
 /**
- * What Node's HTTP parser refuses never reaches a request handler: a bad
- * request line or header name, a Content-Length that is not a number or
- * comes twice, Content-Length beside Transfer-Encoding, a bad chunk, headers
- * over the size limit, a request not complete in time. Node emits
- * 'clientError' with the socket instead; this answers in the API's error
- * shape (when nothing was written on the connection yet) and closes it.
+ * What Node's HTTP server answers by itself, before any request handler,
+ * answered here in the API's error shape instead:
  *
- *   bytes ──► llhttp ──ok──► 'request' ──► handler
- *                └─refused─► 'clientError' ──► 400 | 408 | 413 | 431 + close
+ *   bytes ──► llhttp ──ok──► Expect other than 100-continue? ──no──► 'request' ──► handler
+ *                │                        └─yes─► 'checkExpectation' ──► 417
+ *                └─refused─► 'clientError' ──► 400 | 408 | 413 | 431, then close
+ *
+ * The parser refuses a bad request line or header name, a Content-Length
+ * that is not a number or comes twice, Content-Length beside
+ * Transfer-Encoding, a bad chunk, headers over the size limit, a request not
+ * complete in time. A refused connection is answered only when nothing was
+ * written on it yet (else the answer would land inside another), and closed.
  */
-import { maxHeaderSize, STATUS_CODES, type Server } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -19,8 +22,13 @@ interface ParserError extends Error {
   reason?: string;
 }
 
-/** Answer every request the parser refuses on `server`, then close its connection. */
-export function answerClientErrors(server: Server): void {
+/** Answer on `server` what the parser refuses (then close the connection) and unknown expectations. */
+export function answerRefusedRequests(server: Server): void {
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const message = `Expect: ${req.headers.expect ?? ''} is not supported; only 100-continue is`;
+    const body = JSON.stringify({ code: 'BadRequest', message, details: [{ field: 'expect', rule: 'expectation', message }] });
+    res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
   server.on('clientError', (err: ParserError, socket: Duplex) => {
     const written = (socket as Partial<Socket>).bytesWritten ?? 0;
     // A reset, or an answer already (partly) on the wire: all that is left is to close.

@@ -8,8 +8,10 @@
  * Node's `new URL(target, base)` reads an origin-form target that starts
  * with "//" as a host and throws on "//[", "//x:99999" or "//a b"; that is
  * why origin-form never goes through URL. Path segments are percent-decoded
- * one by one, and a bad escape ("%zz") is a 400 naming the segment.
+ * one by one, and a bad escape ("%zz") is a 400 naming the segment. A
+ * missing Host header is a 400 too.
  */
+import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../api/errors.js';
 
 export interface RequestTarget {
@@ -52,6 +54,16 @@ export function pathSegments(pathname: string): string[] {
         throw new ApiError('BadRequest', `request target: ${message}`, [{ field: 'path', rule: 'percentEncoding', message }]);
       }
     });
+}
+
+/**
+ * HTTP/1.1 requires a Host header (RFC 9112 3.2). Node checks it itself but
+ * answers with an empty 400; the servers turn that off and call this instead.
+ */
+export function requireHost(req: IncomingMessage): void {
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    throw new ApiError('BadRequest', 'an HTTP/1.1 request needs a Host header', [{ field: 'host', rule: 'required', message: 'required in HTTP/1.1' }]);
+  }
 }
 
 /** A value from the request, quoted for a message: JSON escapes, cut after 100 characters. */
