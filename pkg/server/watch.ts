@@ -71,6 +71,8 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
     };
     req.once('close', done);
     res.once('close', done);
+    // a client that left while etcd was read has had its 'close' already: the stream would never end
+    if (res.destroyed) done();
   });
   try {
     // throws Gone when R was compacted away; retries while etcd is unreachable

@@ -152,6 +152,14 @@ describe('malformed requests to a real stowage server', () => {
     });
   });
 
+  describe('watch streams', () => {
+    it('a client that leaves at once leaves no stream behind (one that left while etcd was read stayed open for good)', async () => {
+      const open = async () => Number(/^stowage_api_watch_streams (\d+)$/m.exec((await call(q.url, 'GET', '/metrics')).text)?.[1] ?? 'NaN');
+      for (let i = 0; i < 40; i++) await sendRaw(q.port, Buffer.from('GET /api/v1/services?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n'), { kind: 'leave' });
+      await until('every watch stream to close', async () => (await open()) === 0, 10_000);
+    });
+  });
+
   describe('the log proxy', () => {
     it('a node address that is not host:port: 503 naming it (http.request threw on port NaN: 500)', async () => {
       const node = { apiVersion: 'stowage/v1', kind: 'Node', metadata: { name: 'fz-garbage' }, spec: { address: 'garbage' } };
