@@ -24,6 +24,17 @@ function get(port: number, path: string): Promise<{ status: number; body: string
   });
 }
 
+/** Poll f until it holds; fail after ms naming what was awaited. */
+async function until<T>(what: string, f: () => T | undefined | false, ms = 2000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function raw(port: number, text: string): Promise<string> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1', () => s.write(text));
@@ -38,6 +49,7 @@ function raw(port: number, text: string): Promise<string> {
 describe('agent http: bad requests', () => {
   let server: AgentServer;
   const asked: string[] = [];
+  let followed: Readable | undefined;
   before(async () => {
     server = await startAgentServer({
       host: '127.0.0.1',
@@ -48,6 +60,11 @@ describe('agent http: bad requests', () => {
         openLogs: async (ns, name) => {
           asked.push(`${ns}/${name}`);
           if (name === 'gone') throw new RuntimeError('ContainerNotFound', 'logs: no container abc on node n');
+          if (name === 'slow') {
+            // a runtime slow to open a followed log: the client is long gone when it returns
+            await new Promise((r) => setTimeout(r, 300));
+            return (followed = new Readable({ read: () => undefined }));
+          }
           return name === 'here' ? Readable.from(['hello\n']) : undefined;
         },
       },
@@ -89,6 +106,13 @@ describe('agent http: bad requests', () => {
     const r = await get(server.port, '/tasks/default/gone/log');
     assert.equal(r.status, 404);
     assert.equal(JSON.parse(r.body).message, 'task "gone" in namespace "default" has no container on this agent');
+  });
+
+  it('a followed log whose client left while it was opened is closed (it streamed on for good)', async () => {
+    const s = connect(server.port, '127.0.0.1', () => s.end('GET /tasks/default/slow/log?follow=1 HTTP/1.1\r\nHost: x\r\n\r\n', () => s.destroy()));
+    s.on('error', () => undefined);
+    await until('the log to be opened', () => followed);
+    await until('the followed log to be destroyed', () => followed!.destroyed, 5000);
   });
 
   it('what the parser refuses, and a missing Host: 400 in the error shape', async () => {

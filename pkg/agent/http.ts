@@ -99,8 +99,11 @@ async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerRe
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
   // Followed logs hold the response open: flush each chunk and end when the client goes.
   res.flushHeaders();
-  const done = () => stream.destroy();
+  const opened = stream;
+  const done = () => opened.destroy();
   req.on('close', done);
+  // a client that left while the log was opened has had its 'close' already: a followed log would stream forever
+  if (res.destroyed) done();
   stream.on('error', (e) => {
     o.log.debug('log stream ended with an error', { task: `${ns}/${name}`, error: errMsg(e) });
     res.end();
