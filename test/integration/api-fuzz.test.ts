@@ -127,6 +127,9 @@ describe('fuzz: raw requests against a real stowage server', () => {
       if (problems.length > 0) throw new Error(`${problems.join('\n')}\nrequest: ${show(r)}\nanswer: ${JSON.stringify(a.text.slice(0, 500))}`);
     });
     process.stdout.write(`# server answers: ${JSON.stringify(Object.fromEntries([...counts].sort()))}\n`);
+    // every connection was hung up: no watch stream may stay open
+    const streams = async () => Number(/^stowage_api_watch_streams (\d+)$/m.exec((await call(q.url, 'GET', '/metrics')).text)?.[1] ?? 'NaN');
+    await until('every watch stream to close', async () => (await streams()) === 0, 10_000);
   });
 });
 
