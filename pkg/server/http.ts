@@ -105,7 +105,7 @@ export class ApiServer {
       const watch = target.searchParams.get('watch');
       watching = watch === '1' || watch === 'true';
       if (path.startsWith('/api/v1/')) {
-        kindLabel = 'unknown';
+        kindLabel = 'unknown'; // until the path decodes
         const parts = pathSegments(path.slice('/api/v1/'.length));
         kindLabel = parts[0] === 'apply' ? 'apply' : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
         code = await this.api(req, res, verb, parts, target.searchParams);
