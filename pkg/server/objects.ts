@@ -8,6 +8,7 @@
 import { ApiError } from '../api/errors.js';
 import { lookupKind, type KindInfo } from '../api/kinds.js';
 import { matches, parseSelector } from '../api/labels.js';
+import { isRevision } from '../api/revision.js';
 import type { AnyResource, Node, Service } from '../api/types.js';
 import { validateMany, validateObject } from '../api/validate.js';
 import { Store } from '../store/store.js';
@@ -103,6 +104,11 @@ export class Objects {
   async update(kind: KindInfo, namespace: string | undefined, name: string, body: unknown): Promise<AnyResource> {
     const sent = (body as AnyResource | undefined)?.metadata?.resourceVersion;
     const obj = this.checkKind(kind, validateObject(body));
+    if (sent !== undefined && !isRevision(sent)) {
+      throw new ApiError('Invalid', `metadata.resourceVersion must be a decimal etcd revision, as read from the object; got ${JSON.stringify(sent)}`, [
+        { field: 'metadata.resourceVersion', rule: 'revision', message: 'a decimal etcd revision' },
+      ]);
+    }
     if (obj.metadata.name !== name || (kind.namespaced && (obj.metadata.namespace ?? 'default') !== (namespace ?? 'default'))) {
       throw new ApiError('BadRequest', `the body names ${kind.singular} "${obj.metadata.namespace ?? ''}/${obj.metadata.name}" but the path names "${namespace ?? ''}/${name}"`, [
         { field: 'metadata.name', rule: 'match-path', message: 'must match the URL' },

@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
 import type { KindInfo } from '../api/kinds.js';
+import { isRevision } from '../api/revision.js';
 import { matches, type Selector } from '../api/labels.js';
 import type { AnyResource } from '../api/types.js';
 import { Informer, type InformerEvent } from '../informer/informer.js';
@@ -34,7 +35,7 @@ export interface WatchParams {
 
 export async function serveWatch(store: Store, log: Logger, req: IncomingMessage, res: ServerResponse, p: WatchParams): Promise<void> {
   const rv = p.resourceVersion ?? (req.headers['last-event-id'] as string | undefined);
-  if (rv !== undefined && !/^\d+$/.test(rv)) {
+  if (rv !== undefined && !isRevision(rv)) {
     throw new ApiError('BadRequest', `resourceVersion must be a decimal etcd revision; got "${rv}"`, [{ field: 'resourceVersion', rule: 'integer', message: 'not a revision' }]);
   }
   // The starting point: R, or now. Reading "now" also answers 503 at once
@@ -70,6 +71,8 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
     };
     req.once('close', done);
     res.once('close', done);
+    // a client that left while etcd was read has had its 'close' already: the stream would never end
+    if (res.destroyed) done();
   });
   try {
     // throws Gone when R was compacted away; retries while etcd is unreachable
