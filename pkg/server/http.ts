@@ -58,7 +58,7 @@ export class ApiServer {
     this.objects = new Objects(o.store);
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name));
-    this.addSubresource('services', 'POST', 'restart', (t, _req, res) => serveRestart(o.store, res, t.namespace, t.name));
+    this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
   }
 
   addSubresource(plural: string, method: string, sub: string, h: SubresourceHandler): void {

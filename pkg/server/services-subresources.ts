@@ -19,12 +19,14 @@ export async function serveRollback(store: Store, req: IncomingMessage, res: Ser
   sendJson(res, 200, await rollbackService(store, namespace, name, revision));
 }
 
-export async function serveRestart(store: Store, res: ServerResponse, namespace: string | undefined, name: string, now: Date = new Date()): Promise<void> {
+export async function serveRestart(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, name: string, now: Date = new Date()): Promise<void> {
+  // it takes no options, but a body that is there must be a JSON object: a malformed request writes nothing
+  await readOptionalObject(req, 'expected no body or a JSON object like {}');
   sendJson(res, 200, await restartService(store, namespace, name, now));
 }
 
-/** `{"revision": N}`, `{}` or no body at all. */
-async function readRollbackBody(req: IncomingMessage): Promise<{ revision?: number }> {
+/** No body, or a JSON object. */
+async function readOptionalObject(req: IncomingMessage, expected: string): Promise<Record<string, unknown>> {
   if (req.headers['content-length'] === '0') return {};
   let body: unknown;
   try {
@@ -33,7 +35,13 @@ async function readRollbackBody(req: IncomingMessage): Promise<{ revision?: numb
     if (isApiError(e, 'BadRequest') && /empty/.test(e.message)) return {};
     throw e;
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('BadRequest', 'expected a JSON object like {"revision": 2}');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError('BadRequest', expected);
+  return body as Record<string, unknown>;
+}
+
+/** `{"revision": N}`, `{}` or no body at all. */
+async function readRollbackBody(req: IncomingMessage): Promise<{ revision?: number }> {
+  const body = await readOptionalObject(req, 'expected a JSON object like {"revision": 2}');
   const rev = (body as { revision?: unknown }).revision;
   if (rev !== undefined && (typeof rev !== 'number' || !Number.isInteger(rev) || rev < 1)) {
     throw new ApiError('BadRequest', `revision must be a positive integer, got ${JSON.stringify(rev)}`, [{ field: 'revision', rule: 'minimum', message: 'a positive integer' }]);

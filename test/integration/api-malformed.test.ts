@@ -128,6 +128,20 @@ describe('malformed requests to a real stowage server', () => {
     });
   });
 
+  describe('subresources', () => {
+    it('restart with a malformed body: 400, the service not restarted (it answered 200 and wrote)', async () => {
+      const svc = { apiVersion: 'stowage/v1', kind: 'Service', metadata: { name: 'rs' }, spec: { image: 'x', resources: { cpus: 0.1, mem: 16 } } };
+      assert.equal((await call(q.url, 'POST', '/api/v1/services', svc)).status, 201);
+      rev = await q.revision();
+      const r = await call(q.url, 'POST', '/api/v1/services/default/rs/restart', '{"a"');
+      assert.equal(r.status, 400);
+      assert.equal(r.json.code, 'BadRequest');
+      assert.match(r.json.message, /^request body is not valid JSON/);
+      const arr = await call(q.url, 'POST', '/api/v1/services/default/rs/restart', '[1]');
+      assert.deepEqual([arr.status, arr.json.message], [400, 'expected no body or a JSON object like {}']);
+    });
+  });
+
   describe('resourceVersion', () => {
     it('PUT with an empty metadata.resourceVersion: 422 (etcd refused it: 503)', async () => {
       const svc = { apiVersion: 'stowage/v1', kind: 'Service', metadata: { name: 'rv' }, spec: { image: 'x', resources: { cpus: 0.1, mem: 16 } } };
