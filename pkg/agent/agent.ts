@@ -21,6 +21,7 @@ import { errMsg, type Logger } from '../log/logger.js';
 import { agentTasks, registry } from '../metrics/metrics.js';
 import { newEtcdClient } from '../store/etcd.js';
 import { Store } from '../store/store.js';
+import { forEachLimit } from '../util/limiter.js';
 import { VERSION } from '../version.js';
 import { hostCapacity } from './capacity.js';
 import type { AgentConfig } from './flags.js';
@@ -28,12 +29,13 @@ import { startAgentServer, type AgentServer } from './http.js';
 import { registerNode } from './register.js';
 import type { Runtime } from './runtime/runtime.js';
 import { HeartbeatSession } from './session.js';
-import { AssignmentWatcher, pool } from './sync/assignments.js';
+import { AssignmentWatcher } from './sync/assignments.js';
 import { TaskHealth } from './sync/health.js';
 import { TaskReadiness } from './sync/readiness.js';
 import { NodeSync } from './sync/node-sync.js';
 import { StatusWriter } from './sync/status-writer.js';
 import type { Readable } from 'node:stream';
+import { retry } from '../util/backoff.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -96,7 +98,7 @@ export class Agent {
     this.address = `${cfg.advertiseHost.includes(':') ? `[${cfg.advertiseHost}]` : cfg.advertiseHost}:${this.server.port}`;
     this.capacity = await hostCapacity(cfg.capacity, this.o.dataRoot);
     const writer = (this.writer = new StatusWriter(store, log));
-    await pool(cfg.nodes, 64, async (node) => {
+    await forEachLimit(cfg.nodes, 64, async (node) => {
       const runtime = await this.o.runtimeFor(node);
       const recorder = this.o.events ? new EventRecorder(store, `agent/${node}`, log) : undefined;
       const health = new TaskHealth({ runtime, writer, log, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
@@ -137,7 +139,7 @@ export class Agent {
       log,
     );
     await this.watcher.start();
-    await pool([...this.hosted.values()], 64, (h) => h.sync.start());
+    await forEachLimit([...this.hosted.values()], 64, (h) => h.sync.start());
     log.info('agent ready', {
       nodes: cfg.nodes.length === 1 ? cfg.nodes[0] : `${cfg.nodes[0]}..${cfg.nodes.at(-1)} (${cfg.nodes.length})`,
       driver: cfg.driver,
@@ -149,21 +151,14 @@ export class Agent {
   /** Register every hosted node (Ready); etcd being down is waited out. */
   private async registerAll(): Promise<void> {
     const cfg = this.o.config;
-    await pool(cfg.nodes, 32, async (name) => {
-      for (let attempt = 0; !this.stopping; attempt++) {
-        try {
-          await registerNode(
-            this.store!,
-            { name, capacity: this.capacity!, portRanges: cfg.portRanges, attributes: cfg.attributes, address: this.address, version: VERSION, driver: cfg.driver },
-            this.o.log,
-          );
-          return;
-        } catch (e) {
-          const ms = Math.min(2000, 100 * 2 ** attempt);
-          if (attempt % 5 === 0) this.o.log.warn('registering node failed; retrying', { node: name, error: errMsg(e), retryInMs: ms });
-          await new Promise((r) => setTimeout(r, ms));
-        }
-      }
+    await forEachLimit(cfg.nodes, 32, async (name) => {
+      const node = { name, capacity: this.capacity!, portRanges: cfg.portRanges, attributes: cfg.attributes, address: this.address, version: VERSION, driver: cfg.driver };
+      await retry(() => registerNode(this.store!, node, this.o.log), {
+        stopped: () => this.stopping,
+        onError: (e, ms, n) => {
+          if (n % 5 === 1) this.o.log.warn('registering node failed; retrying', { node: name, error: errMsg(e), retryInMs: ms });
+        },
+      });
     });
   }
 

@@ -11,6 +11,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { ApiError } from '../api/errors.js';
+import { answerRefusedRequests } from '../http/client-error.js';
+import { parseTarget, pathSegments, requireHost } from '../http/target.js';
+import { RuntimeError } from './runtime/runtime.js';
 import { errMsg, type Logger } from '../log/logger.js';
 
 export interface LogSource {
@@ -35,17 +39,21 @@ export interface AgentServer {
 const LOG_PATH = /^\/tasks\/([^/]+)\/([^/]+)\/log$/;
 
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ requireHostHeader: false }, (req, res) => {
+    // a write after the client left emits 'error' on res: never let it end the process
+    res.on('error', (e) => o.log.debug('agent http response error', { url: req.url, error: errMsg(e) }));
     handle(o, req, res).catch((e) => {
+      if (e instanceof ApiError) return fail(res, e.status, e.code, e.message, e.details[0]?.field);
       o.log.warn('agent http request failed', { url: req.url, error: errMsg(e) });
-      if (!res.headersSent) fail(res, 500, 'Internal', errMsg(e));
-      else res.destroy();
+      fail(res, 500, 'Internal', errMsg(e));
     });
   });
+  answerRefusedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
   });
+  server.on('error', (e) => o.log.error('agent http server error', { error: errMsg(e) }));
   const a = server.address();
   return {
     port: typeof a === 'object' && a ? a.port : o.port,
@@ -58,7 +66,8 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
 }
 
 async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://agent');
+  requireHost(req);
+  const url = parseTarget(req.url);
   if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BadRequest', `${req.method} is not allowed; the agent serves GET only`);
   if (url.pathname === '/healthz') {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
@@ -71,21 +80,30 @@ async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerRe
   }
   const m = LOG_PATH.exec(url.pathname);
   if (!m) return fail(res, 404, 'NotFound', `no route ${url.pathname}; try /tasks/<namespace>/<name>/log`);
-  const [ns, name] = [decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)];
+  const [ns, name] = pathSegments(`${m[1]!}/${m[2]!}`) as [string, string];
   const follow = ['1', 'true', 'yes'].includes(url.searchParams.get('follow') ?? '');
   const tailRaw = url.searchParams.get('tail');
   let tail: number | undefined;
   if (tailRaw !== null && tailRaw !== '') {
     tail = Number(tailRaw);
-    if (!Number.isInteger(tail) || tail < 0) return fail(res, 400, 'BadRequest', `tail: "${tailRaw}" is not an integer >= 0`, 'tail');
+    if (!Number.isSafeInteger(tail) || tail < 0) return fail(res, 400, 'BadRequest', `tail: "${tailRaw}" is not an integer >= 0`, 'tail');
   }
-  const stream = await o.logs.openLogs(ns, name, { follow, ...(tail !== undefined ? { tail } : {}) });
+  let stream: Readable | undefined;
+  try {
+    stream = await o.logs.openLogs(ns, name, { follow, ...(tail !== undefined ? { tail } : {}) });
+  } catch (e) {
+    // the container went between the lookup and the read
+    if (!(e instanceof RuntimeError && e.reason === 'ContainerNotFound')) throw e;
+  }
   if (!stream) return fail(res, 404, 'NotFound', `task "${name}" in namespace "${ns}" has no container on this agent`);
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
   // Followed logs hold the response open: flush each chunk and end when the client goes.
   res.flushHeaders();
-  const done = () => stream.destroy();
+  const opened = stream;
+  const done = () => opened.destroy();
   req.on('close', done);
+  // a client that left while the log was opened has had its 'close' already: a followed log would stream forever
+  if (res.destroyed) done();
   stream.on('error', (e) => {
     o.log.debug('log stream ended with an error', { task: `${ns}/${name}`, error: errMsg(e) });
     res.end();
@@ -94,5 +112,10 @@ async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerRe
 }
 
 function fail(res: ServerResponse, status: number, code: string, message: string, field = ''): void {
+  if (res.destroyed || res.writableEnded) return;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, message, details: field ? [{ field, message }] : [] }));
 }

@@ -9,7 +9,7 @@
  *
  *   grant ──► put keys (batched) ──► keepalive ...
  *                 ▲                       │ lost (etcd unreachable past the TTL)
- *                 └── grant again (backoff) ◄┘ ──► onRenewed(): register the nodes again
+ *                 └── grant again (jittered backoff) ◄┘ ──► onRenewed(): register the nodes again
  *
  * close() revokes the lease: the keys go at once, so a clean shutdown is
  * seen as NotReady without waiting for the TTL.
@@ -19,6 +19,7 @@ import { errMsg, type Logger } from '../log/logger.js';
 import { agentLeaseLost } from '../metrics/metrics.js';
 import { heartbeatKey } from '../store/keys.js';
 import { Txn } from '../store/txn.js';
+import { Backoff, retry } from '../util/backoff.js';
 
 const PUTS_PER_TXN = 100;
 
@@ -58,7 +59,8 @@ export class HeartbeatSession {
   }
 
   private async establish(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
+    const backoff = new Backoff();
+    while (!this.closed) {
       const lease = this.o.client.lease(this.o.ttlSeconds, { autoKeepAlive: true });
       try {
         const id = await lease.grant();
@@ -73,7 +75,7 @@ export class HeartbeatSession {
         return;
       } catch (e) {
         lease.release();
-        const ms = Math.min(2000, 100 * 2 ** attempt);
+        const ms = backoff.next();
         this.o.log.warn('heartbeat lease not granted; retrying', { error: errMsg(e), retryInMs: ms });
         await sleep(ms);
       }
@@ -100,15 +102,10 @@ export class HeartbeatSession {
     this.renewing = (async () => {
       await this.establish();
       if (this.closed) return;
-      for (let attempt = 0; !this.closed; attempt++) {
-        try {
-          await this.o.onRenewed();
-          return;
-        } catch (err) {
-          this.o.log.warn('registering again failed; retrying', { error: errMsg(err) });
-          await sleep(Math.min(2000, 100 * 2 ** attempt));
-        }
-      }
+      await retry(() => this.o.onRenewed(), {
+        stopped: () => this.closed,
+        onError: (err, ms) => this.o.log.warn('registering again failed; retrying', { error: errMsg(err), retryInMs: ms }),
+      });
     })().finally(() => {
       this.renewing = undefined;
     });

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'Unavailable'
   | 'Fenced'
   | 'Gone'
+  | 'Refused'
   | 'Internal';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -34,6 +35,8 @@ const STATUS: Record<ErrorCode, number> = {
   Unavailable: 503,
   Fenced: 409,
   Gone: 410,
+  // etcd refused a write for good (over its transaction limit): a bug, never retried
+  Refused: 500,
   Internal: 500,
 };
 

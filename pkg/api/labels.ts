@@ -16,6 +16,13 @@ export const LABEL_NAME_MAX = 63;
 export const LABEL_VALUE_MAX = 63;
 export const LABEL_PREFIX_MAX = 253;
 
+/** Labels Stowage puts on the tasks it creates: `stowage/owner: service/hello` lists a service's tasks. */
+export const OWNER_LABEL = 'stowage/owner';
+/** The hash of the template a task was made from (pkg/api/template.ts). */
+export const HASH_LABEL = 'stowage/template-hash';
+/** The revision number of that template in its service's history. */
+export const REVISION_LABEL = 'stowage/revision';
+
 /** undefined when key is a valid label key, else why not. */
 export function labelKeyError(key: string): string | undefined {
   if (key === '') return 'label key must not be empty';

@@ -286,7 +286,9 @@ export type TaskState =
   | 'Succeeded'
   | 'Failed'
   | 'Killed'
-  | 'Lost';
+  | 'Lost'
+  /** Its node is NotReady: not counted running, healthy or ready until the node is back or the task is Lost. */
+  | 'Unreachable';
 export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['Succeeded', 'Failed', 'Killed', 'Lost']);
 export type Health = 'Unknown' | 'Healthy' | 'Unhealthy';
 
@@ -303,6 +305,9 @@ export interface TaskSpec extends TaskTemplate {
 }
 export interface TaskStatus {
   state: TaskState;
+  /** While Unreachable: the state it had, given back when its node is Ready again. */
+  stateBeforeUnreachable?: TaskState;
+  unreachableSince?: string;
   health?: Health;
   nodeName?: string;
   ports?: Record<string, number>;

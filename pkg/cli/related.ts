@@ -1,5 +1,6 @@
 /** What describe shows beside an object: its tasks, runs and events. */
 import { lookupKind } from '../api/kinds.js';
+import { OWNER_LABEL } from '../api/labels.js';
 import type { AnyResource, Event, JobRun, Task } from '../api/types.js';
 import type { StowageClient } from './client.js';
 import { listObjects } from './objects.js';
@@ -27,7 +28,7 @@ export async function eventsFor(client: StowageClient, o: AnyResource): Promise<
 }
 
 export async function tasksOfOwner(client: StowageClient, namespace: string | undefined, owner: string): Promise<Task[]> {
-  const list = await listObjects<Task>(client, TASK, { namespace, labelSelector: `stowage/owner=${owner}` });
+  const list = await listObjects<Task>(client, TASK, { namespace, labelSelector: `${OWNER_LABEL}=${owner}` });
   return list.items.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
 }
 

@@ -9,18 +9,20 @@
  *
  * - reconcile returns {requeueAfter?} or throws; a throw is retried with
  *   per-key exponential backoff; a Fenced error (we lost leadership) is
- *   counted and dropped.
+ *   counted and dropped; a Refused one (etcd will never take that write:
+ *   a bug) is logged as an error with its key, counted, and not retried.
  * - every reconcile is logged with {controller, key, reconcileId} on error
  *   and measured in stowage_reconcile_total / _duration_seconds.
  */
 import { randomBytes } from 'node:crypto';
-import { isApiError } from '../api/errors.js';
+import { ApiError, isApiError } from '../api/errors.js';
 import type { AnyResource } from '../api/types.js';
 import type { Informer, InformerEvent } from '../informer/informer.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import type { RunContext, Runnable } from '../manager/manager.js';
 import * as metrics from '../metrics/metrics.js';
 import { WorkQueue } from '../workqueue/queue.js';
+import { runWorkers } from '../workqueue/workers.js';
 
 export interface ReconcileResult {
   requeueAfter?: number;
@@ -29,7 +31,11 @@ export interface ReconcileResult {
 export abstract class Controller implements Runnable {
   readonly leaderOnly: boolean = true;
   protected queue = new WorkQueue();
-  protected ctx: RunContext = { fence: () => undefined };
+  protected ctx: RunContext = {
+    fence: () => {
+      throw new ApiError('Fenced', `${this.name} is not running as leader; write refused`);
+    },
+  };
   private unsubscribe: (() => void)[] = [];
   private workers: Promise<void>[] = [];
 
@@ -64,7 +70,7 @@ export abstract class Controller implements Runnable {
     this.ctx = ctx;
     this.queue = new WorkQueue({ onDepth: (d) => metrics.workqueueDepth.set({ controller: this.name }, d) });
     await this.setup();
-    for (let i = 0; i < this.workerCount; i++) this.workers.push(this.work());
+    this.workers.push(runWorkers(this.queue, { workers: this.workerCount, handle: (key) => this.timed(key), onError: (key, e) => this.failed(key, e) }));
   }
 
   async stop(): Promise<void> {
@@ -73,42 +79,40 @@ export abstract class Controller implements Runnable {
     await Promise.all(this.workers.splice(0));
   }
 
-  private async work(): Promise<void> {
-    const q = this.queue;
-    for (;;) {
-      const key = await q.get();
-      if (key === undefined) return;
-      const end = metrics.reconcileDuration.startTimer({ controller: this.name });
-      try {
-        const r = await this.reconcile(key);
-        q.forget(key);
-        if (r?.requeueAfter !== undefined) {
-          q.addAfter(key, r.requeueAfter);
-          metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue' });
-        } else {
-          metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });
-        }
-      } catch (e) {
-        if (isApiError(e, 'Fenced')) {
-          metrics.fencedWritesRefused.inc();
-          metrics.reconcileTotal.inc({ controller: this.name, result: 'fenced' });
-          this.log.warn('write refused: no longer leader', { controller: this.name, key });
-        } else {
-          metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
-          const level = isApiError(e, 'Conflict') ? 'debug' : 'warn';
-          this.log[level]('reconcile failed; retrying with backoff', {
-            controller: this.name,
-            key,
-            reconcileId: randomBytes(4).toString('hex'),
-            retries: q.retries(key),
-            error: errMsg(e),
-          });
-          q.addRateLimited(key);
-        }
-      } finally {
-        end();
-        q.done(key);
-      }
+  private async timed(key: string): Promise<ReconcileResult | void> {
+    const end = metrics.reconcileDuration.startTimer({ controller: this.name });
+    try {
+      const r = await this.reconcile(key);
+      metrics.reconcileTotal.inc({ controller: this.name, result: r?.requeueAfter !== undefined ? 'requeue' : 'success' });
+      return r;
+    } finally {
+      end();
     }
+  }
+
+  /** A reconcile threw: retry it with backoff (true) or drop it (false). */
+  private failed(key: string, e: unknown): boolean {
+    if (isApiError(e, 'Fenced')) {
+      metrics.fencedWritesRefused.inc();
+      metrics.reconcileTotal.inc({ controller: this.name, result: 'fenced' });
+      this.log.warn('write refused: no longer leader', { controller: this.name, key });
+      return false;
+    }
+    if (isApiError(e, 'Refused')) {
+      metrics.reconcileTotal.inc({ controller: this.name, result: 'refused' });
+      this.log.error('etcd refused a write for good; not retrying (a bug)', { controller: this.name, key, error: errMsg(e) });
+      this.queue.forget(key);
+      return false;
+    }
+    metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
+    const level = isApiError(e, 'Conflict') ? 'debug' : 'warn';
+    this.log[level]('reconcile failed; retrying with backoff', {
+      controller: this.name,
+      key,
+      reconcileId: randomBytes(4).toString('hex'),
+      retries: this.queue.retries(key),
+      error: errMsg(e),
+    });
+    return true;
   }
 }

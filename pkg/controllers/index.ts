@@ -1,12 +1,8 @@
-/**
- * The leader-only loops a server runs, wired to the shared informers, and
- * the API routes that belong to them.
- */
+/** The leader-only loops a server runs, wired to the shared informers. */
 import { EventRecorder } from '../events/recorder.js';
 import type { InformerFactory } from '../informer/factory.js';
 import type { Logger } from '../log/logger.js';
 import type { Runnable } from '../manager/manager.js';
-import type { ApiServer } from '../server/http.js';
 import type { Store } from '../store/store.js';
 import type { Fence } from '../store/txn.js';
 import { GarbageCollector } from './gc/controller.js';
@@ -14,8 +10,6 @@ import { NodeLifecycleController } from './nodes/controller.js';
 import { SchedulerController } from './scheduler/controller.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './health/compute.js';
 import { ServicesController } from './services/controller.js';
-import { restartHandler } from './services/restart.js';
-import { rollbackHandler } from './services/rollback.js';
 
 export interface LoopOptions {
   nodeLostGraceMs: number;
@@ -27,18 +21,14 @@ export interface LoopDeps {
   store: Store;
   informers: InformerFactory;
   log: Logger;
-  api: ApiServer;
   opts: LoopOptions;
   /** The leader's fencing token, for writes made outside a loop (events). */
-  fence: () => Fence | undefined;
+  fence: () => Fence;
 }
 
 export function leaderLoops(deps: LoopDeps): Runnable[] {
   const { store, informers, log } = deps;
   const recorder = new EventRecorder(store, 'leader', log, deps.fence);
-  // Every server answers rollbacks (a user's write), leader or not.
-  deps.api.addSubresource('services', 'POST', 'rollback', rollbackHandler(store));
-  deps.api.addSubresource('services', 'POST', 'restart', restartHandler(store));
   return [
     new SchedulerController({ store, informers, log, recorder }),
     new NodeLifecycleController({ store, informers, log, recorder, graceMs: deps.opts.nodeLostGraceMs }),

@@ -27,7 +27,8 @@ export class EventRecorder implements Recorder {
     private readonly store: Store,
     private readonly source: string,
     private readonly log: Logger,
-    private readonly fence?: () => Fence | undefined,
+    /** The leader's fence (throws when not leading); none for an agent's events. */
+    private readonly fence?: () => Fence,
   ) {}
 
   normal(obj: AnyResource, reason: string, message: string): void {
@@ -65,7 +66,15 @@ export class EventRecorder implements Recorder {
         count: 1,
       },
     };
-    this.store.create(EVENT, ev, { fence: this.fence?.() }).catch((e) => this.log.debug('event not written', { reason, error: errMsg(e) }));
+    let fence: Fence | undefined;
+    try {
+      fence = this.fence?.();
+    } catch (e) {
+      // no longer leading: a leader's event is not written without its fence
+      this.log.debug('event not written', { reason, error: errMsg(e) });
+      return;
+    }
+    this.store.create(EVENT, ev, { fence }).catch((e) => this.log.debug('event not written', { reason, error: errMsg(e) }));
   }
 }
 

@@ -17,6 +17,7 @@ import { ApiError } from '../api/errors.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import { parseTail, ROOT, specPrefix, statusPrefix } from '../store/keys.js';
 import type { Store, Stored } from '../store/store.js';
+import { Backoff } from '../util/backoff.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -139,7 +140,8 @@ export class Informer<T extends AnyResource = AnyResource> {
   }
 
   private async listAndWatchOnce(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
+    const backoff = new Backoff();
+    while (!this.stopped) {
       try {
         const at = this.synced ? undefined : this.atRevision;
         const l = await this.store.list<T>(this.kind, undefined, at);
@@ -151,8 +153,9 @@ export class Informer<T extends AnyResource = AnyResource> {
       } catch (e) {
         for (const w of this.watchers.splice(0)) void w.cancel().catch(() => undefined);
         if (e instanceof ApiError && (e.code === 'Gone' || e.code === 'BadRequest')) throw e;
-        this.log.warn('informer list failed; retrying', { kind: this.kind.plural, error: errMsg(e) });
-        await sleep(Math.min(2000, 100 * 2 ** attempt));
+        const ms = backoff.next();
+        this.log.warn('informer list failed; retrying', { kind: this.kind.plural, error: errMsg(e), retryInMs: ms });
+        await sleep(ms);
       }
     }
   }

@@ -6,6 +6,7 @@
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { errMsg, type Logger } from '../log/logger.js';
 import { prefixEnd } from '../store/store.js';
+import { Backoff } from '../util/backoff.js';
 
 export type KeyHandler = (name: string, present: boolean) => void;
 
@@ -36,7 +37,8 @@ export class KeySet {
 
   async start(): Promise<void> {
     this.stopped = false;
-    for (let attempt = 0; !this.stopped; attempt++) {
+    const backoff = new Backoff();
+    while (!this.stopped) {
       try {
         const res = await this.client.kv.range({ key: Buffer.from(this.prefix), range_end: prefixEnd(this.prefix), keys_only: true });
         const now = new Set(res.kvs.map((kv) => kv.key.toString().slice(this.prefix.length)));
@@ -56,8 +58,9 @@ export class KeySet {
         });
         return;
       } catch (e) {
-        this.log.warn('key list failed; retrying', { prefix: this.prefix, error: errMsg(e) });
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+        const ms = backoff.next();
+        this.log.warn('key list failed; retrying', { prefix: this.prefix, error: errMsg(e), retryInMs: ms });
+        await new Promise((r) => setTimeout(r, ms));
       }
     }
   }

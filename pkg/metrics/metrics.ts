@@ -92,6 +92,12 @@ export const fencedWritesRefused = new Counter({
   help: 'Writes refused because this process was no longer the leader.',
   registers: [registry],
 });
+export const etcdRefused = new Counter({
+  name: 'stowage_etcd_refused_total',
+  help: 'Transactions refused for good (a bug): over_budget (not sent: over --max-txn-ops) or etcd (etcd said INVALID_ARGUMENT or similar).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
 
 // ---- agent ----
 export const agentTasks = new Gauge({

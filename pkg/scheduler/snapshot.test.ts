@@ -16,6 +16,13 @@ describe('ClusterSnapshot: nodes', () => {
     assert.deepEqual(s.namespaceUsage('default'), { cpu: 0, mem: 0, disk: 0 });
   });
 
+  it('a Node applied by hand before its agent registered (no capacity, no port ranges) offers nothing', () => {
+    const s = snap([]);
+    s.setNode({ apiVersion: 'stowage/v1', kind: 'Node', metadata: { name: 'bare' }, spec: {} } as unknown as Parameters<typeof s.setNode>[0]);
+    assert.equal(s.node('bare')!.freeCpu, 0);
+    assert.equal(s.node('bare')!.freeMem, 0);
+  });
+
   it('capacity changes keep what tasks hold', () => {
     const s = snap([mkNode('a', { cpus: 4, tasks: { 'default/x': alloc(1) } })]);
     s.setNode(mkNode('a', { cpus: 8, tasks: { 'default/x': alloc(1) } }));

@@ -34,7 +34,8 @@ interface Field {
 }
 
 const NO_PORTS: number[] = [];
-const LIVE_BOUND: ReadonlySet<string> = new Set(['Bound', 'Starting', 'Running']);
+const NO_CAPACITY = { cpus: 0, mem: 0, disk: 0 };
+const LIVE_BOUND: ReadonlySet<string> = new Set(['Bound', 'Starting', 'Running', 'Unreachable']);
 export const HOSTNAME = 0;
 
 export const taskKeyOf = (t: Task): string => `${t.metadata.namespace ?? 'default'}/${t.metadata.name}`;
@@ -103,7 +104,8 @@ export class ClusterSnapshot {
     } else {
       this.unindex(n);
     }
-    const cap = node.spec.capacity;
+    // a Node applied by hand before its agent registered offers nothing yet
+    const cap = node.spec.capacity ?? NO_CAPACITY;
     const capCpu = toMilli(cap.cpus);
     n.freeCpu += capCpu - n.capCpu;
     n.freeMem += (cap.mem || 0) - n.capMem;

@@ -15,7 +15,7 @@ import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
 import { specKey, statusKey } from '../store/keys.js';
 import { encodeSpec, Store, type Stored } from '../store/store.js';
-import { MAX_TXN_OPS, type Txn } from '../store/txn.js';
+import type { Txn } from '../store/txn.js';
 
 /** Transactions out at once; more requests wait and go together. */
 const MAX_IN_FLIGHT = 2;
@@ -61,7 +61,7 @@ export class CreateBatcher {
       while (this.queue.length > 0) {
         const p = this.queue[0]!;
         const n = p.status === undefined ? 1 : 2;
-        if (batch.length > 0 && (ops + n > MAX_TXN_OPS || bytes + p.bytes > MAX_BATCH_BYTES)) break;
+        if (batch.length > 0 && (ops + n > this.store.maxTxnOps || bytes + p.bytes > MAX_BATCH_BYTES)) break;
         // the same name twice in one transaction: both compares would pass and the second put win
         if (keys.has(p.key)) break;
         keys.add(p.key);

@@ -14,7 +14,7 @@ import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
-import { parseBytes, parseCount, parseHostPort, parseSeconds, parseShare } from './flags.js';
+import { parseBytes, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
 import { configureWatch, WATCH_DEFAULTS } from './watch.js';
 
@@ -26,6 +26,7 @@ interface RawServerFlags {
   healthKillShare: string;
   healthKillWindow: string;
   healthSurge: boolean;
+  etcdMaxTxnOps: string;
   watchQueueBytes: string;
   watchMaxReplays: string;
   watchCache: boolean;
@@ -43,6 +44,7 @@ export function registerServerCommand(program: Command): void {
     .option('--health-kill-share <0..1>', "share of a service's instances that may be killed for failing health checks per window (at least one)", '0.25')
     .option('--health-kill-window <seconds>', 'the window of that brake', '60')
     .option('--no-health-surge', 'kill an unhealthy task before its replacement is healthy')
+    .option('--etcd-max-txn-ops <n>', "etcd's --max-txn-ops: the most compares or writes in one transaction (raise it only with etcd's)", '128')
     .option('--watch-queue-bytes <size>', 'events that may wait for a slow watch client before its stream is cut off (e.g. 8Mi)', `${WATCH_DEFAULTS.maxQueuedBytes >> 20}Mi`)
     .option('--watch-max-replays <n>', 'watch streams that may replay history from etcd at once (resumes from before the watch cache window)', String(WATCH_DEFAULTS.maxReplays))
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
@@ -50,11 +52,13 @@ export function registerServerCommand(program: Command): void {
     .action(async (raw: RawServerFlags) => {
       let listen: { host: string; port: number };
       let leaseTtl: number;
+      let maxTxnOps: number;
       let opts: LoopOptions;
       try {
         parseEndpoints(raw.etcd);
         listen = parseHostPort('--listen', raw.listen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
+        maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
         opts = {
           nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000,
           health: {
@@ -65,7 +69,7 @@ export function registerServerCommand(program: Command): void {
         };
         configureWatch({
           maxQueuedBytes: parseBytes('--watch-queue-bytes', raw.watchQueueBytes, 1),
-          maxReplays: parseCount('--watch-max-replays', raw.watchMaxReplays, 1),
+          maxReplays: parseInteger('--watch-max-replays', raw.watchMaxReplays, 1),
           cache: raw.watchCache,
         });
       } catch (e) {
@@ -75,7 +79,7 @@ export function registerServerCommand(program: Command): void {
       const log = newLogger({ component: 'server', level: raw.logLevel });
       collectDefaults();
       const client = newEtcdClient({ endpoints: raw.etcd });
-      const store = new Store(client);
+      const store = new Store(client, { maxTxnOps });
       const identity = `${hostname()}/${process.pid}@${raw.listen}`;
       const election = new Election(client, { ttl: leaseTtl, identity }, log.child({ part: 'election' }));
       const informers = new InformerFactory(store, log);
@@ -86,7 +90,7 @@ export function registerServerCommand(program: Command): void {
         ready: () => ({ isLeader: election.isLeader, leader: election.leader?.identity }),
         fallback: uiRoutes(),
       });
-      for (const loop of leaderLoops({ store, informers, log, api, opts, fence: () => election.fence() })) manager.add(loop);
+      for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence() })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
       log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl });
       await manager.start();

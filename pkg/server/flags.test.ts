@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBytes, parseCount, parseHostPort, parseSeconds, parseShare } from './flags.js';
+import { parseBytes, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 
 describe('server flags', () => {
   it('HOST:PORT', () => {
@@ -23,18 +23,18 @@ describe('server flags', () => {
       assert.throws(() => parseShare('--health-kill-share', bad), { message: `--health-kill-share: "${bad}" must be a number from 0 to 1` });
     }
   });
+  it('a whole number with a floor', () => {
+    assert.equal(parseInteger('--etcd-max-txn-ops', '512', 128), 512);
+    for (const bad of ['64', '1e3', '200.5', 'many']) {
+      assert.throws(() => parseInteger('--etcd-max-txn-ops', bad, 128), { message: `--etcd-max-txn-ops: "${bad}" must be a whole number >= 128` });
+    }
+  });
   it('sizes in bytes', () => {
     assert.equal(parseBytes('--watch-queue-bytes', '8Mi', 1), 8 << 20);
     assert.equal(parseBytes('--watch-queue-bytes', '512Ki', 1), 512 << 10);
     assert.equal(parseBytes('--watch-queue-bytes', '1048576', 1), 1048576);
     for (const bad of ['0', '8MB', '-1', '1.5Mi', 'lots']) {
       assert.throws(() => parseBytes('--watch-queue-bytes', bad, 1), { message: `--watch-queue-bytes: "${bad}" must be a size in bytes >= 1 (e.g. 8Mi, 512Ki, 1048576)` });
-    }
-  });
-  it('whole numbers with a floor', () => {
-    assert.equal(parseCount('--watch-max-replays', '4', 1), 4);
-    for (const bad of ['0', '2.5', 'x', '-3']) {
-      assert.throws(() => parseCount('--watch-max-replays', bad, 1), { message: `--watch-max-replays: "${bad}" must be a whole number >= 1` });
     }
   });
 });

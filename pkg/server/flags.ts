@@ -21,6 +21,13 @@ export function parseShare(flag: string, v: string): number {
   return n;
 }
 
+/** An integer flag with a floor (e.g. --etcd-max-txn-ops, which may only match an etcd that allows more). */
+export function parseInteger(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < min) throw new RangeError(`${flag}: "${v}" must be a whole number >= ${min}`);
+  return n;
+}
+
 const UNITS: Record<string, number> = { '': 1, Ki: 1 << 10, Mi: 1 << 20, Gi: 1 << 30 };
 
 /** A size in bytes: 8388608, 512Ki, 8Mi, 1Gi. */
@@ -28,11 +35,5 @@ export function parseBytes(flag: string, v: string, min: number): number {
   const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(v.trim());
   const n = m ? Number(m[1]) * UNITS[m[2] ?? '']! : NaN;
   if (!m || !Number.isSafeInteger(n) || n < min) throw new RangeError(`${flag}: "${v}" must be a size in bytes >= ${min} (e.g. 8Mi, 512Ki, 1048576)`);
-  return n;
-}
-
-export function parseCount(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new RangeError(`${flag}: "${v}" must be a whole number >= ${min}`);
   return n;
 }

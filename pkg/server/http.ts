@@ -4,7 +4,8 @@
  *   /api/v1/<kind>                       GET list | watch (SSE), POST create
  *   /api/v1/<kind>/<ns>/<name>           GET, PUT, DELETE
  *   /api/v1/<kind>/<name>                the same, for cluster-scoped kinds
- *   /api/v1/<kind>/<ns>/<name>/<sub>     subresources (log, rollback, run, ...)
+ *   /api/v1/<kind>/<ns>/<name>/<sub>     subresources: tasks log (logs.ts), services
+ *                                        rollback and restart (services-subresources.ts)
  *   /api/v1/apply                        POST a batch, all or nothing
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
@@ -14,6 +15,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ApiError } from '../api/errors.js';
 import { CLUSTER_SCOPE, kindNames, lookupKind, type KindInfo } from '../api/kinds.js';
 import { parseSelector } from '../api/labels.js';
+import { answerRefusedRequests } from '../http/client-error.js';
+import { parseTarget, pathSegments, requireHost, type RequestTarget } from '../http/target.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import * as metrics from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
@@ -21,6 +24,7 @@ import { VERSION } from '../version.js';
 import { proxyLogs } from './logs.js';
 import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
+import { serveRestart, serveRollback } from './services-subresources.js';
 import { serveWatch } from './watch.js';
 
 export interface Target {
@@ -53,6 +57,8 @@ export class ApiServer {
   constructor(private readonly o: ApiServerOptions) {
     this.objects = new Objects(o.store);
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
+    this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name));
+    this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
   }
 
   addSubresource(plural: string, method: string, sub: string, h: SubresourceHandler): void {
@@ -60,13 +66,22 @@ export class ApiServer {
   }
 
   async listen(host: string, port: number): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    // Node's own Host check answers an empty 400: handle() answers it in the API's shape
+    const server = createServer({ requireHostHeader: false }, (req, res) => {
+      // handle() answers its own errors; this catches what is left (a throw while answering one)
+      this.handle(req, res).catch((e) => {
+        this.o.log.error('request failed while answering an error', { verb: req.method, error: errMsg(e) });
+        res.destroy();
+      });
+    });
     server.keepAliveTimeout = 65_000;
+    answerRefusedRequests(server);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
+    server.on('error', (e) => this.o.log.error('http server error', { error: errMsg(e) }));
     const a = server.address();
     return typeof a === 'object' && a ? `${a.address}:${a.port}` : `${host}:${port}`;
   }
@@ -79,26 +94,34 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const verb = req.method ?? 'GET';
     let kindLabel = 'none';
+    let watching = false;
+    let path = req.url ?? '/';
     const end = metrics.apiLatency.startTimer();
     let code = 200;
+    // A write after the client left (or after the answer) emits 'error' on res: never let it end the process.
+    res.on('error', (e) => this.o.log.debug('response error', { verb, path, error: errMsg(e) }));
     try {
-      if (url.pathname.startsWith('/api/v1/')) {
-        const parts = url.pathname.slice('/api/v1/'.length).split('/').filter((s) => s !== '').map(decodeURIComponent);
+      requireHost(req);
+      const target = parseTarget(req.url);
+      path = target.pathname;
+      const watch = target.searchParams.get('watch');
+      watching = watch === '1' || watch === 'true';
+      if (path.startsWith('/api/v1/')) {
+        kindLabel = 'unknown'; // until the path decodes
+        const parts = pathSegments(path.slice('/api/v1/'.length));
         kindLabel = parts[0] === 'apply' ? 'apply' : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
-        code = await this.api(req, res, verb, parts, url.searchParams);
+        code = await this.api(req, res, verb, parts, target.searchParams);
       } else {
         kindLabel = 'system';
-        code = await this.system(req, res, url);
+        code = await this.system(req, res, targetUrl(target));
       }
     } catch (e) {
       code = sendError(res, e);
-      if (code >= 500 && code !== 503) this.o.log.error('request failed', { verb, path: url.pathname, error: errMsg(e) });
+      if (code >= 500 && code !== 503) this.o.log.error('request failed', { verb, path, error: errMsg(e) });
     } finally {
-      const watch = url.searchParams.get('watch');
-      const v = watch === '1' || watch === 'true' ? 'WATCH' : verb;
+      const v = watching ? 'WATCH' : verb;
       end({ verb: v, kind: kindLabel });
       metrics.apiRequests.inc({ verb: v, kind: kindLabel, code: String(code) });
     }
@@ -203,6 +226,14 @@ export class ApiServer {
     if (this.o.fallback && (await this.o.fallback(req, res, url))) return res.statusCode;
     throw new ApiError('NotFound', `no route ${url.pathname}; the API is under /api/v1/`);
   }
+}
+
+/** The URL the fallback routes get, built with setters (which never throw, unlike new URL(target, base)). */
+function targetUrl(t: RequestTarget): URL {
+  const u = new URL('http://localhost/');
+  u.pathname = t.pathname;
+  u.search = t.search;
+  return u;
 }
 
 const methodNotAllowed = (verb: string, path: string) => new ApiError('BadRequest', `${verb} is not supported on ${path}`);

@@ -3,11 +3,11 @@
  * task: find its node, take the node's advertised address, and stream the
  * agent's answer through.
  */
-import { request } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
 import { lookupKind } from '../api/kinds.js';
 import type { Node, Task } from '../api/types.js';
+import { errMsg } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 
 const TASK = lookupKind('Task')!;
@@ -21,32 +21,53 @@ export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerR
   const node = await store.get<Node>(NODE, undefined, nodeName);
   const address = node?.object.spec.address;
   if (!address) throw new ApiError('Unavailable', `node "${nodeName}" advertises no address for logs`);
-  const [host, port] = splitHostPort(address);
+  const hp = splitHostPort(address);
+  if (!hp) throw new ApiError('Unavailable', `node "${nodeName}" advertises the address ${JSON.stringify(address)} for logs, which is not host:port`);
+  const [host, port] = hp;
   const qs = new URLSearchParams();
   for (const k of ['follow', 'tail']) {
     const v = query.get(k);
     if (v !== null) qs.set(k, v);
   }
+  const unreachable = (e: unknown) => new ApiError('Unavailable', `agent of node "${nodeName}" at ${address} did not answer: ${errMsg(e)}`);
   await new Promise<void>((resolve, reject) => {
-    const up = request(
-      { host, port, path: `/tasks/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log?${qs}`, method: 'GET', timeout: 5000 },
-      (ares) => {
-        // the timeout guards the connect; a followed log of a quiet task may be silent for long
-        up.setTimeout(0);
+    let up: ClientRequest;
+    try {
+      up = request({ host, port, path: `/tasks/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log?${qs}`, method: 'GET', timeout: 5000 }, onAnswer);
+    } catch (e) {
+      // an address Node refuses outright
+      reject(unreachable(e));
+      return;
+    }
+    function onAnswer(ares: IncomingMessage): void {
+      // the timeout guards the connect; a followed log of a quiet task may be silent for long
+      up.setTimeout(0);
+      ares.on('end', resolve);
+      ares.on('error', resolve);
+      try {
         res.writeHead(ares.statusCode ?? 502, { 'content-type': ares.headers['content-type'] ?? 'text/plain; charset=utf-8' });
-        ares.pipe(res);
-        ares.on('end', resolve);
-        ares.on('error', resolve);
-      },
-    );
+      } catch (e) {
+        // an event callback: a throw here would end the process
+        ares.destroy();
+        reject(e);
+        return;
+      }
+      ares.pipe(res);
+    }
     up.on('timeout', () => up.destroy(new Error('timed out')));
-    up.on('error', (e) => reject(new ApiError('Unavailable', `agent of node "${nodeName}" at ${address} did not answer: ${e.message}`)));
+    up.on('error', (e) => reject(unreachable(e)));
     req.on('close', () => up.destroy());
+    // a client that left while the task and node were read has had its 'close' already
+    if (res.destroyed) up.destroy();
     up.end();
   });
 }
 
-function splitHostPort(a: string): [string, number] {
+/** "host:port" or "[v6]:port"; undefined for anything else (the address is whatever the Node object says). */
+function splitHostPort(a: string): [string, number] | undefined {
   const i = a.lastIndexOf(':');
-  return [a.slice(0, i).replace(/^\[|\]$/g, ''), Number(a.slice(i + 1))];
+  const host = a.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(a.slice(i + 1));
+  if (i <= 0 || host === '' || !/^\d+$/.test(a.slice(i + 1)) || port < 1 || port > 65535) return undefined;
+  return [host, port];
 }

@@ -8,10 +8,11 @@
 import { ApiError } from '../api/errors.js';
 import { lookupKind, type KindInfo } from '../api/kinds.js';
 import { matches, parseSelector } from '../api/labels.js';
+import { isRevision } from '../api/revision.js';
 import type { AnyResource, Node, Service } from '../api/types.js';
 import { validateMany, validateObject } from '../api/validate.js';
 import { Store } from '../store/store.js';
-import { MAX_TXN_OPS, type Txn } from '../store/txn.js';
+import { splitTxns, type Txn } from '../store/txn.js';
 import { jsonEqual } from '../util/equal.js';
 import { CreateBatcher } from './batch.js';
 import { refuseDependencyCycles } from './cycles.js';
@@ -103,6 +104,11 @@ export class Objects {
   async update(kind: KindInfo, namespace: string | undefined, name: string, body: unknown): Promise<AnyResource> {
     const sent = (body as AnyResource | undefined)?.metadata?.resourceVersion;
     const obj = this.checkKind(kind, validateObject(body));
+    if (sent !== undefined && !isRevision(sent)) {
+      throw new ApiError('Invalid', `metadata.resourceVersion must be a decimal etcd revision, as read from the object; got ${JSON.stringify(sent)}`, [
+        { field: 'metadata.resourceVersion', rule: 'revision', message: 'a decimal etcd revision' },
+      ]);
+    }
     if (obj.metadata.name !== name || (kind.namespaced && (obj.metadata.namespace ?? 'default') !== (namespace ?? 'default'))) {
       throw new ApiError('BadRequest', `the body names ${kind.singular} "${obj.metadata.namespace ?? ''}/${obj.metadata.name}" but the path names "${namespace ?? ''}/${name}"`, [
         { field: 'metadata.name', rule: 'match-path', message: 'must match the URL' },
@@ -150,7 +156,7 @@ export class Objects {
         const names = written.slice(0, 5).map((r) => `${lookupKind(r.kind)!.singular}/${r.name}`).join(', ');
         throw new ApiError(
           'Conflict',
-          `objects of this apply kept being changed by someone else meanwhile; it took several transactions (over ${MAX_TXN_OPS} operations), and ${written.length} of ${objs.length} objects were written before the conflict (${names}${written.length > 5 ? ', ...' : ''}): apply again to write the rest`,
+          `objects of this apply kept being changed by someone else meanwhile; it took several transactions (over ${this.store.maxTxnOps} operations), and ${written.length} of ${objs.length} objects were written before the conflict (${names}${written.length > 5 ? ', ...' : ''}): apply again to write the rest`,
         );
       }
     }
@@ -160,7 +166,7 @@ export class Objects {
   private async applyOnce(todo: { i: number; obj: AnyResource }[], done: Map<number, ApplyResult>): Promise<void> {
     const kinds = todo.map(({ obj }) => lookupKind(obj.kind)!);
     const current = await Promise.all(todo.map(({ obj: o }, j) => this.store.get(kinds[j]!, o.metadata.namespace, o.metadata.name)));
-    const writes: { i: number; r: ApplyResult; ops: number; add: (t: Txn) => void }[] = [];
+    const writes: { i: number; r: ApplyResult; add: (t: Txn) => void }[] = [];
     todo.forEach(({ i, obj: o }, j) => {
       const kind = kinds[j]!;
       const cur = current[j];
@@ -170,7 +176,7 @@ export class Objects {
         dropServerOwned(o);
         const status = initialStatus(o);
         if (status !== undefined) o.status = status;
-        writes.push({ i, r, ops: status === undefined ? 1 : 2, add: (t) => Store.addCreate(t, kind, o) });
+        writes.push({ i, r, add: (t) => Store.addCreate(t, kind, o) });
         return;
       }
       const want = kind.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : keepServerOwnedSpec(o, cur.object);
@@ -182,27 +188,19 @@ export class Objects {
       writes.push({
         i,
         r,
-        ops: 1,
         add: (t) => {
           Store.carryMeta(kind, want, cur);
           Store.addUpdate(t, kind, want, cur.specRev);
         },
       });
     });
-    // one transaction for the whole batch when it fits, else chunks of what fits
-    const chunks: { txn: Txn; writes: typeof writes }[] = [];
-    for (const w of writes) {
-      let last = chunks[chunks.length - 1];
-      if (!last || last.txn.size + w.ops > MAX_TXN_OPS) chunks.push((last = { txn: this.store.txn(), writes: [] }));
-      w.add(last.txn);
-      last.writes.push(w);
-    }
-    for (const c of chunks) {
+    // one transaction for the whole batch when it fits etcd's budget, else chunks of what fits
+    for (const c of splitTxns(writes, () => this.store.txn(), (t, w) => w.add(t))) {
       const res = await c.txn.commit();
       if (!res.succeeded) {
         throw new ApiError('Conflict', 'an object of this apply was changed or created by someone else meanwhile; nothing of this batch was written');
       }
-      for (const w of c.writes) done.set(w.i, w.r);
+      for (const w of c.items) done.set(w.i, w.r);
     }
   }
 

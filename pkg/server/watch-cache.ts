@@ -24,7 +24,6 @@
  * re-lists run one at a time, in order (`serial`).
  */
 import type { Watcher, IWatchResponse } from 'etcd3';
-import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { ApiError, isApiError } from '../api/errors.js';
 import type { KindInfo } from '../api/kinds.js';
 import { errMsg, type Logger } from '../log/logger.js';
@@ -32,6 +31,7 @@ import * as metrics from '../metrics/metrics.js';
 import { unavailable } from '../store/errors.js';
 import { ROOT } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { retry } from '../util/backoff.js';
 import { applyResponse, KindView, type Labels, type WatchEvent } from './watch-join.js';
 
 export interface WatchCacheOptions {
@@ -47,8 +47,6 @@ export interface WatchCacheOptions {
 export interface Subscriber {
   offer(events: readonly WatchEvent[]): void;
 }
-
-const relistPolicy = retry(handleAll, { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 5000 }) });
 
 export class WatchCache {
   private readonly kinds = new Map<string, { view: KindView; loadedAt: bigint }>();
@@ -66,7 +64,6 @@ export class WatchCache {
   private pending: WatchEvent[] = [];
   private fanoutScheduled = false;
   private readonly waiters = new Set<{ rev: bigint; done: () => void }>();
-  private readonly abort = new AbortController();
   private stopped = false;
   private users = 0;
   private idle: NodeJS.Timeout | undefined;
@@ -160,7 +157,6 @@ export class WatchCache {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.abort.abort();
     this.onStop();
     const w = this.watcher;
     this.watcher = undefined;
@@ -236,12 +232,12 @@ export class WatchCache {
     this.watcher = undefined;
     void w.cancel().catch(() => undefined);
     this.log.warn('watch cache: etcd canceled the watch; listing again', { error: errMsg(e) });
-    void this.serial(() => this.relist()).catch((err) => this.log.error('watch cache: re-list gave up', { error: errMsg(err) }));
+    void this.serial(() => this.relist());
   }
 
   /** List every loaded kind at one revision, send the differences, start the window there. */
   private async relist(): Promise<void> {
-    await relistPolicy.execute(async () => {
+    await retry(async () => {
       if (this.stopped) return;
       const head = await readRevision(this.store);
       const lists = [];
@@ -253,7 +249,7 @@ export class WatchCache {
       this.watch(this.rev + 1n);
       this.wake();
       this.schedule(out);
-    }, this.abort.signal);
+    }, { stopped: () => this.stopped, onError: (e, ms) => this.log.warn('watch cache: re-list failed; retrying', { error: errMsg(e), retryInMs: ms }) });
   }
 
   private append(e: WatchEvent): void {

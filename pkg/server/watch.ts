@@ -33,6 +33,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
 import type { KindInfo } from '../api/kinds.js';
+import { isRevision } from '../api/revision.js';
 import { matches, type Selector } from '../api/labels.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import * as metrics from '../metrics/metrics.js';
@@ -99,7 +100,7 @@ export interface WatchParams {
 export async function serveWatch(store: Store, log: Logger, req: IncomingMessage, res: ServerResponse, p: WatchParams): Promise<void> {
   // an empty Last-Event-ID is none (an SSE client sends it after an `id:` that reset it)
   const rv = p.resourceVersion ?? ((req.headers['last-event-id'] as string | undefined) || undefined);
-  if (rv !== undefined && !/^\d+$/.test(rv)) {
+  if (rv !== undefined && !isRevision(rv)) {
     throw new ApiError('BadRequest', `resourceVersion must be a decimal etcd revision; got "${rv}"`, [{ field: 'resourceVersion', rule: 'integer', message: 'not a revision' }]);
   }
   // Reading etcd first answers 503 at once when etcd is down, and 410/400 for an R it does not keep.
@@ -115,6 +116,8 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
     };
     req.once('close', done);
     res.once('close', done);
+    // a client that left while etcd was read has had its 'close' already: the stream would never end
+    if (res.destroyed) done();
   });
   const r: Request = { store, log, res, kind: p.kind, rv, want: w, signal: left.signal, closed, cleanup: [] };
   try {

@@ -36,8 +36,9 @@ export function summarize(node: Node, tasks: Record<string, NodeAllocation>): Pi
     a.disk += t.disk;
     a.ports += t.ports.length;
   }
-  const cap = node.spec.capacity;
-  const totalPorts = node.spec.portRanges.reduce((n, r) => n + (r.end - r.begin + 1), 0);
+  // a Node applied by hand before its agent registered offers nothing yet
+  const cap = node.spec.capacity ?? { cpus: 0, mem: 0, disk: 0 };
+  const totalPorts = (node.spec.portRanges ?? []).reduce((n, r) => n + (r.end - r.begin + 1), 0);
   const round = (x: number) => Math.round(x * 1000) / 1000;
   return {
     capacity: cap,

@@ -17,7 +17,7 @@ import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
 import { unavailable } from './errors.js';
 import { assignmentKey, nsSegment, specKey, specPrefix, statusKey, statusPrefix, parseTail } from './keys.js';
-import { Txn, type Fence, type TxnResult } from './txn.js';
+import { DEFAULT_MAX_TXN_OPS, Txn, type Fence } from './txn.js';
 import { jsonEqual } from '../util/equal.js';
 
 export interface Stored<T extends AnyResource = AnyResource> {
@@ -64,11 +64,25 @@ const conflict = (what: string, sent: string, current: IKeyValue | undefined): A
     [{ field: 'metadata.resourceVersion', rule: 'compare-and-swap', message: `stale: ${sent}` }],
   );
 
-export class Store {
-  constructor(readonly client: Etcd3) {}
+export interface StoreOptions {
+  /** etcd's --max-txn-ops: the most compares, success or failure operations per transaction. */
+  maxTxnOps?: number;
+}
 
-  txn(): Txn {
-    return new Txn(this.client);
+export class Store {
+  readonly maxTxnOps: number;
+
+  constructor(
+    readonly client: Etcd3,
+    opts: StoreOptions = {},
+  ) {
+    this.maxTxnOps = opts.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
+  }
+
+  /** A transaction within etcd's budget; with a fence, conditional on leading. */
+  txn(fence?: Fence): Txn {
+    const t = new Txn(this.client, this.maxTxnOps);
+    return fence ? t.fence(fence) : t;
   }
 
   async get<T extends AnyResource>(kind: KindInfo, namespace: string | undefined, name: string): Promise<Stored<T> | undefined> {
@@ -146,10 +160,9 @@ export class Store {
   }
 
   async create<T extends AnyResource>(kind: KindInfo, obj: T, opts: WriteOptions = {}): Promise<Stored<T>> {
-    const txn = this.txn().fence(opts.fence);
+    const txn = this.txn(opts.fence);
     Store.addCreate(txn, kind, obj);
     const r = await txn.commit();
-    this.checkFence(r, opts.fence);
     if (!r.succeeded) {
       throw new ApiError('AlreadyExists', `${kind.singular} "${obj.metadata.name}" already exists${kind.namespaced ? ` in namespace "${obj.metadata.namespace}"` : ''}`);
     }
@@ -164,10 +177,9 @@ export class Store {
    */
   async update<T extends AnyResource>(kind: KindInfo, obj: T, prev: Stored, expectedRev: string, opts: WriteOptions = {}): Promise<Stored<T>> {
     Store.carryMeta(kind, obj, prev);
-    const txn = this.txn().fence(opts.fence);
+    const txn = this.txn(opts.fence);
     Store.addUpdate(txn, kind, obj, expectedRev);
     const r = await txn.commit();
-    this.checkFence(r, opts.fence);
     const key = specKey(kind, obj.metadata.namespace, obj.metadata.name);
     if (!r.succeeded) throw conflict(`${kind.singular} "${obj.metadata.name}"`, expectedRev, r.current.get(key));
     obj.metadata.resourceVersion = r.revision;
@@ -196,10 +208,9 @@ export class Store {
 
   /** Write status with CAS on the status key's revision ("0": none yet). Returns the new status revision. */
   async putStatus(kind: KindInfo, namespace: string | undefined, name: string, status: unknown, expectedStatusRev: string, opts: WriteOptions = {}): Promise<string> {
-    const txn = this.txn().fence(opts.fence);
+    const txn = this.txn(opts.fence);
     Store.addPutStatus(txn, kind, namespace, name, status, expectedStatusRev);
     const r = await txn.commit();
-    this.checkFence(r, opts.fence);
     if (!r.succeeded) {
       const sk = statusKey(kind, namespace, name);
       const ok = r.current.has(specKey(kind, namespace, name));
@@ -225,11 +236,10 @@ export class Store {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.get(kind, namespace, name);
       if (!cur) return undefined;
-      const txn = this.txn().fence(opts.fence);
+      const txn = this.txn(opts.fence);
       Store.addRemove(txn, kind, cur, expectedRev);
       const r = await txn.commit();
-      this.checkFence(r, opts.fence);
-      if (r.succeeded) return cur;
+        if (r.succeeded) return cur;
       const now = r.current.get(specKey(kind, namespace, name));
       // Only the status moved (an agent's report, a binding): read again and retry.
       const specMoved = !now || String(now.mod_revision) !== (expectedRev ?? cur.specRev);
@@ -250,10 +260,6 @@ export class Store {
     txn.ifModRev(key, expectedRev ?? cur.specRev).ifModRev(sk, cur.statusRev).del(key).del(sk);
     const node = (cur.object.status as { nodeName?: string } | undefined)?.nodeName;
     if (kind.kind === 'Task' && node) txn.del(assignmentKey(node, nsSegment(kind, m.namespace), m.name));
-  }
-
-  private checkFence(r: TxnResult, fence: Fence | undefined): void {
-    if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'this process is no longer the leader; write refused');
   }
 
   private async run<R>(f: () => Promise<R>): Promise<R> {

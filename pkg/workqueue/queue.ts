@@ -8,9 +8,12 @@
  * - a key is never processed by two workers at once;
  * - a key added many times while it waits is processed once;
  * - addAfter(key, ms) delays a key (timers, requeueAfter);
- * - addRateLimited(key) delays by per-key exponential backoff
- *   (baseMs * 2^failures, capped at maxMs); forget(key) resets it.
+ * - addRateLimited(key) delays by per-key exponential backoff with full
+ *   jitter (uniform in [0, min(maxMs, baseMs * 2^failures))); forget(key) resets it.
+ *
+ * The workers that drain it: workers.ts.
  */
+import { jitteredDelay } from '../util/backoff.js';
 
 export interface QueueOptions {
   baseDelayMs?: number;
@@ -73,7 +76,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
-    this.addAfter(key, Math.min(this.maxMs, this.baseMs * 2 ** n));
+    this.addAfter(key, jitteredDelay(n, { initialMs: this.baseMs, maxMs: this.maxMs }));
   }
 
   /** How many times key failed in a row. */

@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import type { Etcd3 } from 'etcd3';
 import type { Task } from '../../pkg/api/types.js';
-import { pool } from '../../pkg/agent/sync/assignments.js';
+import { forEachLimit } from '../../pkg/util/limiter.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store, type Stored } from '../../pkg/store/store.js';
 import { addBindings } from '../../pkg/store/binding.js';
@@ -51,7 +51,7 @@ async function agentRound(client: Etcd3, store: Store, node: string, n: number):
   await w.cancel();
   const out = [...seen.values()].map((t) => t - committedAt);
   // Clean up: deleting the tasks deletes their assignments; the agent kills (grace 0) and removes.
-  await pool(tasks, 16, async (t) => void (await store.remove(TASK, 'default', t.metadata.name)));
+  await forEachLimit(tasks, 16, async (t) => void (await store.remove(TASK, 'default', t.metadata.name)));
   const end = Date.now() + 30_000;
   while ((await containersOf(node, true)).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   return out;
@@ -80,14 +80,14 @@ async function hollow(etcd: TestEtcd, client: Etcd3, store: Store): Promise<void
   try {
     const nodes = Array.from({ length: N }, (_, i) => `${prefix}${String(i + 1).padStart(4, '0')}`);
     const created = new Map<string, Stored<Task>[]>();
-    await pool(nodes, 64, async (n) => {
+    await forEachLimit(nodes, 64, async (n) => {
       const list: Stored<Task>[] = [];
       for (let j = 0; j < PER; j++) list.push(await store.create(TASK, newTask(`${n}-${j}`, {})));
       created.set(n, list);
     });
     const w = await watchStates(client, nodes.flatMap((n) => created.get(n)!.map((t) => t.object.metadata.name)), 'Running');
     const b0 = performance.now();
-    await pool(nodes, 64, async (n) => {
+    await forEachLimit(nodes, 64, async (n) => {
       const node = (await store.get(NODE, undefined, n))!;
       const txn = store.txn();
       addBindings(txn, node, created.get(n)!.map((task) => ({ task, ports: {} })));

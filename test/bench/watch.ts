@@ -310,7 +310,7 @@ async function main(): Promise<void> {
       console.log(`  private path (--no-watch-cache, as before the cache; standby server)`);
       console.log(`    RSS no stream ${mib(priv.base)}, ${priv.n} streams ${mib(priv.open)}: ${mib((priv.open - priv.base) / priv.n)} per stream; lists took ${s(priv.ms)}`);
     }
-    console.log(`  shared watch cache (leader server, loops running)`);
+    console.log(process.env.STOWAGE_BIN ? `  ${process.env.STOWAGE_BIN} (leader server, loops running)` : `  shared watch cache (leader server, loops running)`);
     console.log(`    RSS no stream (baseline)   ${mib(rss0)}`);
     console.log(`    RSS 1 stream               ${mib(rss1)}   (the cache itself: ${mib(rss1 - rss0)})`);
     console.log(`    RSS ${STREAMS} streams             ${mib(rssN)}   ${mib(perStream)} per stream (goal < 1 MiB); ${mib((rssN - rss1) / (STREAMS - 1))} per stream beyond the first`);
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
     console.log(`    scale ${INSTANCES} -> ${SCALE_TO}             last task change ${s(lastAt - tScale)} after the PUT (revision ${last}); RSS ${mib(rssAfter)} after, ${mib(peak)} peak`);
     console.log(`    slowest stream             ${Number.isFinite(slowest) ? s(slowest) : 'never saw it'} behind the last change (goal < 1 s); median ${s(delays.sort((a, b) => a - b)[delays.length >> 1]!)}`);
     console.log(`    worst lag at any moment    ${s(worstLag)} (any stream, any event of the scale-down)`);
-    console.log(`    streams cut off / ended    ${cut} / ${ended}; window ${window} events`);
+    console.log(`    streams cut off / ended    ${Number.isNaN(cut) ? 'n/a' : cut} / ${ended}; window ${Number.isNaN(window) ? 'n/a' : window} events`);
   } finally {
     for (const r of readers) r.req.destroy();
     for (const w of watchers) await w.cancel().catch(() => undefined);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { Etcd3, IWatchResponse } from 'etcd3';
 import type { Node, NodeStatus } from '../../pkg/api/types.js';
-import { pool } from '../../pkg/agent/sync/assignments.js';
+import { forEachLimit } from '../../pkg/util/limiter.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { HEARTBEAT_PREFIX, heartbeatKey, statusKey } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
@@ -74,7 +74,7 @@ describe('hollow nodes', () => {
       }),
     );
     const t0 = performance.now();
-    await pool(nodes, 32, async (n) => {
+    await forEachLimit(nodes, 32, async (n) => {
       const tasks = Array.from({ length: PER }, (_, j) => newTask(`${n}-${j}`, j === 0 ? { sim: { runSeconds: 0.5, exitCode: j === 0 && n.endsWith('1') ? 3 : 0 } } : {}));
       await createAndBind(store, n, tasks);
     });

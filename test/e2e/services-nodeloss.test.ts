@@ -1,6 +1,6 @@
 /**
- * kill -9 of one of two Docker agents: after its heartbeat lapses and the
- * node-lost grace passes, its tasks are Lost and the services loop replaces
+ * kill -9 of one of two Docker agents: once its heartbeat lapses its tasks
+ * are Unreachable (not counted healthy); after the node-lost grace they are Lost and the services loop replaces
  * them; they run healthy on the other agent within grace + 5 s. When the
  * agent comes back, the containers of its replaced tasks are removed.
  */
@@ -49,6 +49,13 @@ describe('services e2e: node loss', () => {
 
     await c.agents.get(doomed)!.stop('SIGKILL');
     const t0 = Date.now();
+    // while its node is NotReady, its tasks are Unreachable and the service does not count them
+    await until('the dead node\'s tasks Unreachable, the service honest about it', async () => {
+      const ts = await serviceTasks(c.store, 'survivor');
+      const away = ts.filter((t) => t.status?.nodeName === doomed && t.status.state === 'Unreachable');
+      const svc = await getService(c.store, 'survivor');
+      return away.length === onDoomed.length && (svc?.status?.healthy ?? 2) <= 2 - onDoomed.length;
+    }, (GRACE_S + 3) * 1000, 100);
     await until('2 healthy tasks, none on the dead node', async () => {
       const ts = (await serviceTasks(c.store, 'survivor')).filter(isHealthy);
       return ts.length === 2 && ts.every((t) => t.status!.nodeName === other);

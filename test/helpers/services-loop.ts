@@ -4,8 +4,6 @@
  * task statuses themselves.
  */
 import type { Etcd3 } from 'etcd3';
-import { restartHandler } from '../../pkg/controllers/services/restart.js';
-import { rollbackHandler } from '../../pkg/controllers/services/rollback.js';
 import { ServicesController } from '../../pkg/controllers/services/controller.js';
 import { MemoryRecorder } from '../../pkg/events/recorder.js';
 import { InformerFactory } from '../../pkg/informer/factory.js';
@@ -14,6 +12,7 @@ import { ApiServer } from '../../pkg/server/http.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import { freePort, startEtcd, type TestEtcd } from './etcd.js';
+import { runAsLeader } from './leader.js';
 import { use } from './use.js';
 
 export interface ServicesLoop {
@@ -33,10 +32,8 @@ export async function startServicesLoop(): Promise<ServicesLoop> {
   const recorder = new MemoryRecorder();
   const informers = new InformerFactory(store, nopLogger);
   const ctl = new ServicesController({ store, informers, log: nopLogger, recorder, options: { health: { share: 0.25, windowMs: 60_000, surge: true } } });
-  await ctl.start({ fence: () => undefined });
+  const leader = await runAsLeader(client, [ctl]);
   const api = new ApiServer({ store, log: nopLogger, ready: () => ({ isLeader: true }) });
-  api.addSubresource('services', 'POST', 'rollback', rollbackHandler(store));
-  api.addSubresource('services', 'POST', 'restart', restartHandler(store));
   const url = `http://${await api.listen('127.0.0.1', await freePort())}`;
   return {
     etcd,
@@ -45,7 +42,7 @@ export async function startServicesLoop(): Promise<ServicesLoop> {
     recorder,
     url,
     stop: async () => {
-      await ctl.stop();
+      await leader.stop();
       await informers.stop();
       await api.close();
       client.close();

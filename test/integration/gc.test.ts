@@ -15,6 +15,7 @@ import { addBindings } from '../../pkg/store/binding.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { assignmentKey } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
+import { runAsLeader, type Leader } from '../helpers/leader.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { until } from '../helpers/wait.js';
 
@@ -29,6 +30,7 @@ describe('garbage collector (real etcd)', () => {
   let store: Store;
   let informers: InformerFactory;
   let gc: GarbageCollector;
+  let leader: Leader;
 
   before(async () => {
     etcd = await startEtcd();
@@ -36,10 +38,10 @@ describe('garbage collector (real etcd)', () => {
     store = new Store(client);
     informers = new InformerFactory(store, nopLogger);
     gc = new GarbageCollector({ store, informers, log: nopLogger });
-    await gc.start({ fence: () => undefined });
+    leader = await runAsLeader(client, [gc]);
   });
   after(async () => {
-    await gc.stop();
+    await leader.stop();
     await informers.stop();
     client.close();
     etcd.stop();

@@ -13,8 +13,11 @@ import { SchedulerController } from '../../pkg/controllers/scheduler/controller.
 import { MemoryRecorder } from '../../pkg/events/recorder.js';
 import { InformerFactory } from '../../pkg/informer/factory.js';
 import { nopLogger } from '../../pkg/log/logger.js';
+import * as metrics from '../../pkg/metrics/metrics.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
+import { Gate, GatedStore } from '../helpers/gated-store.js';
+import { runAsLeader } from '../helpers/leader.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { until } from '../helpers/wait.js';
 
@@ -54,15 +57,19 @@ describe('scheduler loop (real etcd)', () => {
     etcd.stop();
   });
 
+  /** Both schedulers' bindings wait here until each has decided: they must race. */
+  const gate = new Gate();
+
   async function startScheduler(seed: number): Promise<void> {
     const c = newEtcdClient({ endpoints: etcd.endpoint });
     clients.push(c);
-    const s = new Store(c);
+    const s = new GatedStore(c, gate);
     const informers = new InformerFactory(s, nopLogger);
     const ctl = new SchedulerController({ store: s, informers, log: nopLogger, recorder: new MemoryRecorder(), seed });
-    await ctl.start({ fence: () => undefined });
+    // each racer leads its own election: a real fence on every write, and still a race between them
+    const leader = await runAsLeader(c, [ctl], `/stowage/leader-test-${seed}/`);
     stops.push(async () => {
-      await ctl.stop();
+      await leader.stop();
       await informers.stop();
     });
   }
@@ -78,7 +85,12 @@ describe('scheduler loop (real etcd)', () => {
       await store.create(TASK, task(`t${i}`, `service/s${i % 4}`));
       created.push(`t${i}`);
     }
+    const conflicts = async () => (await metrics.schedulerPlacements.get()).values.find((v) => v.labels.result === 'conflict')?.value ?? 0;
+    const conflictsBefore = await conflicts();
     await Promise.all([startScheduler(1), startScheduler(2)]);
+    // each has placed the same tasks from the same view before either commits
+    await until('both schedulers to hold bindings', () => gate.held >= 2, 15000);
+    gate.open();
     await until('12 bound and 4 pending with a reason', async () => {
       const l = await store.list<Task>(TASK);
       return l.items.filter((t) => t.object.status?.state === 'Bound').length === 12 && l.items.filter((t) => t.object.status?.pendingReason).length === 4;
@@ -100,6 +112,7 @@ describe('scheduler loop (real etcd)', () => {
       const assigned = await store.client.getAll().prefix(`/stowage/assignments/${n.metadata.name}/`).keys();
       assert.equal(assigned.length, mine.length);
     }
+    assert.ok((await conflicts()) > conflictsBefore, 'the two schedulers raced: one lost compare-and-swaps and placed again');
     const waiting = tasks.filter((t) => t.status?.state === 'Pending');
     assert.equal(waiting.length, 4);
     for (const t of waiting) assert.match(t.status!.pendingReason!, /^0\/4 nodes fit: 4 insufficient cpus$/);

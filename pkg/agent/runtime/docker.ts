@@ -20,6 +20,7 @@ import http from 'node:http';
 import { inspect } from 'node:util';
 import type { Readable } from 'node:stream';
 import { errMsg, type Logger } from '../../log/logger.js';
+import { mapLimit } from '../../util/limiter.js';
 import { RuntimeError, type ContainerInfo, type ContainerSpec, type Runtime, type RuntimeEvent } from './runtime.js';
 import { statusOf, toRuntimeError } from './docker/errors.js';
 import { EventStream } from './docker/events.js';
@@ -185,16 +186,8 @@ export class DockerRuntime implements Runtime {
       throw toRuntimeError(e, 'ListError', 'list containers');
     }
     // The summary has no exit code, OOM flag or times: inspect each, a few at a time.
-    const out: ContainerInfo[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < summaries.length) {
-        const info = await this.inspect(summaries[next++]!.Id);
-        if (info) out.push(info); // vanished between list and inspect: skip
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, summaries.length) }, worker));
-    return out;
+    const infos = await mapLimit(summaries, LIST_CONCURRENCY, (s) => this.inspect(s.Id));
+    return infos.filter((i): i is ContainerInfo => i !== undefined); // vanished between list and inspect: skip
   }
 
   async inspect(id: string): Promise<ContainerInfo | undefined> {

@@ -18,6 +18,8 @@ import { lookupKind } from '../../api/kinds.js';
 import type { Task, TaskStatus } from '../../api/types.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { ROOT, statusKey } from '../../store/keys.js';
+import { Backoff } from '../../util/backoff.js';
+import { forEachLimit } from '../../util/limiter.js';
 
 const TASK = lookupKind('Task')!;
 const ASSIGNMENTS = `${ROOT}/assignments/`;
@@ -85,7 +87,8 @@ export class AssignmentWatcher {
   }
 
   private async listAndWatch(): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
+    const backoff = new Backoff();
+    while (!this.stopped) {
       try {
         const res = await this.client.getAll().prefix(this.prefix).exec();
         const revision = String(res.header.revision);
@@ -97,7 +100,7 @@ export class AssignmentWatcher {
         await this.watch(String(BigInt(revision) + 1n));
         return;
       } catch (e) {
-        const ms = Math.min(2000, 100 * 2 ** attempt);
+        const ms = backoff.next();
         this.log.warn('listing assignments failed; retrying', { error: errMsg(e), retryInMs: ms });
         await new Promise((r) => setTimeout(r, ms));
       }
@@ -113,7 +116,7 @@ export class AssignmentWatcher {
     }
     const chunks: Assignment[][] = [];
     for (let i = 0; i < items.length; i += READS_PER_TXN) chunks.push(items.slice(i, i + READS_PER_TXN));
-    await pool(chunks, 8, async (chunk) => {
+    await forEachLimit(chunks, 8, async (chunk) => {
       const res = await this.client.kv.txn({
         compare: [],
         success: chunk.map((a) => ({ request_range: { key: Buffer.from(statusKey(TASK, a.ns, a.name)) } })),
@@ -175,13 +178,4 @@ export class AssignmentWatcher {
       this.relisting = undefined;
     });
   }
-}
-
-/** Run f over items with at most n at once. */
-export async function pool<T>(items: T[], n: number, f: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await f(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }

@@ -55,7 +55,8 @@ export function compute(d: DesiredTask | undefined, containers: ContainerInfo[])
   const primary = pickPrimary(containers, d.status.containerId);
   for (const c of containers) if (c !== primary) actions.push({ kind: 'remove', id: c.id, running: c.phase !== 'exited' });
 
-  const state = d.status.state;
+  // While its node was NotReady the task was Unreachable: the agent goes on from the state it had.
+  const state = d.status.state === 'Unreachable' ? (d.status.stateBeforeUnreachable ?? 'Running') : d.status.state;
   const terminal = TERMINAL_STATES.has(state);
   const lost = state === 'Lost';
   const stop = !d.assigned || lost || d.task.spec.desiredState === 'Killed';
@@ -86,7 +87,7 @@ export function compute(d: DesiredTask | undefined, containers: ContainerInfo[])
   }
   switch (primary.phase) {
     case 'running':
-      if (state !== 'Running' || d.status.containerId !== primary.id) actions.push({ kind: 'adopt', id: primary.id });
+      if (d.status.state !== 'Running' || d.status.containerId !== primary.id) actions.push({ kind: 'adopt', id: primary.id });
       break;
     case 'exited':
       actions.push({ kind: 'report', id: primary.id });

@@ -6,26 +6,31 @@
  *   runtime events (start/die/oom/...) ─┼─► queue of task uids ──► reconcile(uid)
  *   status conflicts (Lost, gone) ──────┤      (one worker per uid at a time)
  *   re-list (start, engine back, timer) ┘             │
- *                                    compute(desired, containers of uid)
+ *                         compute(desired, ObservedContainers.of(uid))  (containers.ts)
  *                                                     │
+ *                                   ActionExecutor.run (executor.ts):
  *                     runtime.start/stop/remove ◄─────┴─────► StatusWriter.update
  *
  * Level-triggered: every trigger just queues the uid; reconcile reads the
  * newest desired state and observed containers and does the difference, so
- * a missed event costs a re-list, never a wrong state.
+ * a missed event costs a re-list, never a wrong state. This file is the
+ * runner: the inputs, the queue and its workers, and the checks that follow
+ * a reconcile.
  */
 import type { Task, TaskStatus } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import { errMsg, type Logger } from '../../log/logger.js';
-import { agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
+import { Limiter } from '../../util/limiter.js';
 import { WorkQueue } from '../../workqueue/queue.js';
-import { containerSpec, type SpecContext } from '../env.js';
-import { RuntimeError, type ContainerInfo, type Runtime, type RuntimeEvent } from '../runtime/runtime.js';
+import { runWorkers } from '../../workqueue/workers.js';
+import type { SpecContext } from '../env.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { Assignment } from './assignments.js';
-import { compute, DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
-import { LAST_OUTPUT_LINES, readLastOutput } from './last-output.js';
-import { Limiter } from './limiter.js';
+import { compute } from './compute.js';
+import { ObservedContainers } from './containers.js';
+import { ActionExecutor, type TaskRecord } from './executor.js';
 import type { StatusWriter } from './status-writer.js';
+import { retry } from '../../util/backoff.js';
 
 /** Health or readiness checks of running tasks (sync/health.ts, sync/readiness.ts); optional so tests can leave them out. */
 export interface HealthSupervisor {
@@ -54,34 +59,15 @@ export interface NodeSyncOptions {
   maxStartAttempts?: number;
 }
 
-interface TaskRecord {
-  uid: string;
-  ns: string;
-  name: string;
-  task: Task;
-  assigned: boolean;
-  /** When the agent first saw the assignment (ms): bound -> running latency. */
-  seenAt: number;
-  startFailures: number;
-}
-
-interface Observed extends ContainerInfo {
-  /** Bumped on every change; a re-list that began earlier does not overwrite it. */
-  seq: number;
-}
-
 export class NodeSync {
   readonly node: string;
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly byRef = new Map<string, string>();
-  private readonly containers = new Map<string, Observed>();
-  private readonly byUid = new Map<string, Set<string>>();
+  private readonly containers = new ObservedContainers();
   private readonly queue: WorkQueue;
-  private readonly starts: Limiter;
-  private seq = 0;
+  private readonly executor: ActionExecutor;
   private unsubscribe: (() => void)[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
-  private workers: Promise<void>[] = [];
   private started = false;
   private readonly log: Logger;
 
@@ -89,7 +75,20 @@ export class NodeSync {
     this.node = o.node;
     this.log = o.log.child({ node: o.node });
     this.queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 10_000 });
-    this.starts = new Limiter(o.parallelStarts ?? Infinity);
+    this.executor = new ActionExecutor({
+      node: o.node,
+      runtime: o.runtime,
+      writer: o.writer,
+      log: this.log,
+      spec: o.spec,
+      ...(o.recorder ? { recorder: o.recorder } : {}),
+      containers: this.containers,
+      starts: new Limiter(o.parallelStarts ?? Infinity),
+      maxStartAttempts: o.maxStartAttempts ?? 5,
+      requeue: (uid) => this.queue.add(uid),
+      relist: (why) => this.relist(why),
+      stopChecks: (uid) => this.stopChecks(uid),
+    });
   }
 
   // ---- inputs: assignments ----
@@ -147,21 +146,30 @@ export class NodeSync {
   /** List the node's containers, then reconcile everything known (adoption). */
   async start(): Promise<void> {
     const rt = this.o.runtime;
-    this.unsubscribe.push(rt.onEvent((e) => this.onRuntimeEvent(e)));
+    this.unsubscribe.push(
+      rt.onEvent((e) => {
+        this.containers.observe(e);
+        this.queue.add(e.taskUid);
+      }),
+    );
     this.unsubscribe.push(rt.onReconnect(() => void this.relist('engine reconnected')));
     // Without the engine's list nothing can be adopted: wait for it (an engine restarting with the agent).
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.relist('start');
-        break;
-      } catch (e) {
-        if (this.queue.isShutdown) return;
-        if (attempt % 5 === 0) this.log.warn('listing containers failed; retrying', { error: errMsg(e), attempt });
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-      }
-    }
+    const listed = await retry(() => this.relist('start').then(() => true), {
+      stopped: () => this.queue.isShutdown,
+      onError: (e, _ms, n) => {
+        if (n % 5 === 1) this.log.warn('listing containers failed; retrying', { error: errMsg(e), attempt: n });
+      },
+    });
+    if (!listed) return;
     this.started = true;
-    for (let i = 0; i < (this.o.workers ?? 64); i++) this.workers.push(this.work());
+    void runWorkers(this.queue, {
+      workers: this.o.workers ?? 64,
+      handle: (uid) => this.reconcile(uid),
+      onError: (uid, e) => {
+        this.log.warn('task sync failed; retrying', { uid, error: errMsg(e), retries: this.queue.retries(uid) });
+        return true;
+      },
+    });
     const every = this.o.resyncMs ?? 30_000;
     if (every > 0) {
       this.resyncTimer = setInterval(() => void this.relist('resync').catch((e) => this.log.warn('resync failed', { error: errMsg(e) })), every);
@@ -180,18 +188,10 @@ export class NodeSync {
 
   /** Re-read the runtime's containers and reconcile every uid. */
   async relist(why: string): Promise<void> {
-    const seq0 = ++this.seq;
-    const list = await this.o.runtime.list();
-    const seen = new Set<string>();
-    for (const c of list) {
-      seen.add(c.id);
-      const cur = this.containers.get(c.id);
-      if (!cur || cur.seq < seq0) this.setContainer({ ...cur, ...c, seq: seq0 });
-    }
-    for (const [id, c] of this.containers) if (!seen.has(id) && c.seq < seq0) this.deleteContainer(id);
-    if (why !== 'resync') this.log.info('containers listed', { why, containers: list.length, tasks: this.tasks.size });
+    const listed = await this.containers.relist(() => this.o.runtime.list());
+    if (why !== 'resync') this.log.info('containers listed', { why, containers: listed, tasks: this.tasks.size });
     for (const uid of this.tasks.keys()) this.queue.add(uid);
-    for (const uid of this.byUid.keys()) this.queue.add(uid);
+    for (const uid of this.containers.uids()) this.queue.add(uid);
   }
 
   // ---- outputs for the agent (logs, gauges) ----
@@ -200,10 +200,7 @@ export class NodeSync {
   containerOf(ns: string, name: string): string | undefined {
     const uid = this.byRef.get(`${ns}/${name}`);
     if (uid === undefined) return undefined;
-    const ids = [...(this.byUid.get(uid) ?? [])];
-    const named = this.o.writer.view(uid)?.containerId;
-    if (named && ids.includes(named)) return named;
-    return ids.map((id) => this.containers.get(id)!).sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''))[0]?.id;
+    return this.containers.outputOf(uid, this.o.writer.view(uid)?.containerId);
   }
 
   /** Count of tasks by the state the agent believes they are in. */
@@ -217,22 +214,6 @@ export class NodeSync {
 
   // ---- the loop ----
 
-  private async work(): Promise<void> {
-    for (;;) {
-      const uid = await this.queue.get();
-      if (uid === undefined) return;
-      try {
-        await this.reconcile(uid);
-        this.queue.forget(uid);
-      } catch (e) {
-        this.log.warn('task sync failed; retrying', { uid, error: errMsg(e), retries: this.queue.retries(uid) });
-        this.queue.addRateLimited(uid);
-      } finally {
-        this.queue.done(uid);
-      }
-    }
-  }
-
   private status(r: TaskRecord): TaskStatus {
     return this.o.writer.view(r.uid) ?? r.task.status ?? { state: 'Bound', nodeName: this.node };
   }
@@ -241,13 +222,12 @@ export class NodeSync {
     if (!this.started) return;
     const r = this.tasks.get(uid);
     const desired = r && { uid, task: r.task, status: this.status(r), assigned: r.assigned };
-    const actions = compute(desired, this.containersOf(uid));
-    for (const a of actions) await this.apply(uid, r, a);
+    const actions = compute(desired, this.containers.of(uid));
+    for (const a of actions) await this.executor.run(uid, r, a);
     this.afterReconcile(uid, r);
   }
 
   private afterReconcile(uid: string, r: TaskRecord | undefined): void {
-    const ids = this.byUid.get(uid);
     if (r && r.assigned) {
       const st = this.status(r);
       const c = st.containerId ? this.containers.get(st.containerId) : undefined;
@@ -259,7 +239,7 @@ export class NodeSync {
       return;
     }
     this.stopChecks(uid);
-    if (r && !ids?.size) {
+    if (r && this.containers.count(uid) === 0) {
       // Nothing left of a task no longer assigned here: forget it.
       this.tasks.delete(uid);
       if (this.byRef.get(`${r.ns}/${r.name}`) === uid) this.byRef.delete(`${r.ns}/${r.name}`);
@@ -271,197 +251,4 @@ export class NodeSync {
     this.o.health?.stop(uid);
     this.o.readiness?.stop(uid);
   }
-
-  private async apply(uid: string, r: TaskRecord | undefined, a: Action): Promise<void> {
-    const now = () => new Date().toISOString();
-    switch (a.kind) {
-      case 'start':
-        return this.startTask(r!);
-      case 'adopt': {
-        const c = this.containers.get(a.id)!;
-        this.log.info('adopted running container', { task: ref(r!), container: a.id });
-        this.o.writer.update(uid, { state: 'Running', containerId: a.id, ...(c.startedAt ? { startedAt: c.startedAt } : {}) });
-        return;
-      }
-      case 'report': {
-        const info = (await this.op('inspect', () => this.o.runtime.inspect(a.id))) ?? this.containers.get(a.id);
-        if (!info) return;
-        const c = this.setContainer({ ...this.containers.get(a.id), ...info, seq: ++this.seq });
-        const patch = exitPatch(c, r?.task.spec.resources.mem, new Date());
-        if (patch.state === 'Failed') {
-          const output = await readLastOutput(() => this.o.runtime.logs(a.id, { follow: false, tail: LAST_OUTPUT_LINES }));
-          if (output) patch.output = output;
-        }
-        this.o.writer.update(uid, patch);
-        if (r && patch.reason === 'OOMKilled') this.o.recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${patch.message}`);
-        else if (r && patch.state === 'Failed') this.o.recorder?.warning(r.task, 'Failed', `container ${short(a.id)} ${patch.message}`);
-        return;
-      }
-      case 'kill': {
-        const grace = r?.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS;
-        this.stopChecks(uid);
-        await this.stopContainer(a.id, grace);
-        const info = await this.op('inspect', () => this.o.runtime.inspect(a.id)).catch(() => undefined);
-        const c = this.containers.get(a.id);
-        if (c) this.setContainer({ ...c, ...info, phase: 'exited', killed: true, seq: ++this.seq });
-        if (a.report) {
-          this.o.writer.update(uid, {
-            state: 'Killed',
-            reason: 'Killed',
-            message: r?.assigned ? 'killed on request (desiredState Killed)' : 'killed: the task is no longer assigned to this node',
-            finishedAt: info?.finishedAt ?? now(),
-            ...(info?.exitCode !== undefined ? { exitCode: info.exitCode } : {}),
-          });
-          if (r) this.o.recorder?.normal(r.task, 'Killed', `container ${short(a.id)} stopped (grace ${grace}s)`);
-        }
-        if (a.remove) await this.removeContainer(a.id);
-        return;
-      }
-      case 'remove': {
-        if (a.running) await this.stopContainer(a.id, r?.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS);
-        this.log.info('removing container no task here claims', { uid, container: a.id });
-        await this.removeContainer(a.id);
-        return;
-      }
-      case 'reportKilled':
-        this.o.writer.update(uid, { state: 'Killed', reason: 'Killed', message: 'killed before it started', finishedAt: now() });
-        return;
-      case 'reportMissing': {
-        if (a.id) {
-          const info = await this.op('inspect', () => this.o.runtime.inspect(a.id!));
-          if (info) {
-            // The list missed it (a race with a re-list): look again.
-            this.setContainer({ ...info, seq: ++this.seq });
-            this.queue.add(uid);
-            return;
-          }
-        }
-        this.o.writer.update(uid, {
-          state: 'Failed',
-          reason: 'ContainerMissing',
-          message: `container ${a.id ? short(a.id) + ' ' : ''}is gone (removed outside Stowage, or lost with the container engine)`,
-          finishedAt: now(),
-        });
-        if (r) this.o.recorder?.warning(r.task, 'ContainerMissing', 'the task container disappeared');
-        return;
-      }
-    }
-  }
-
-  private async startTask(r: TaskRecord): Promise<void> {
-    const spec = containerSpec(r.task, { nodeName: this.node, ...this.o.spec });
-    this.o.writer.update(r.uid, { state: 'Starting' });
-    let id: string;
-    try {
-      id = await this.starts.run(() => this.op('start', () => this.o.runtime.start(spec)));
-    } catch (e) {
-      return this.startFailed(r, e);
-    }
-    r.startFailures = 0;
-    const at = new Date().toISOString();
-    const c = this.containers.get(id) ?? this.setContainer({ id, taskUid: r.uid, taskRef: ref(r), phase: 'running', startedAt: at, seq: ++this.seq });
-    this.o.writer.update(r.uid, { state: 'Running', containerId: id, startedAt: c.startedAt ?? at });
-    agentTaskStart.observe((Date.now() - r.seenAt) / 1000);
-    this.o.recorder?.normal(r.task, 'Started', `container ${short(id)} started on ${this.node}`);
-    // A container that already exited (an event came first) is reported by the next reconcile.
-    if (c.phase === 'exited') this.queue.add(r.uid);
-  }
-
-  private async startFailed(r: TaskRecord, e: unknown): Promise<void> {
-    const retryable = !(e instanceof RuntimeError) || e.retryable;
-    r.startFailures++;
-    if (retryable && r.startFailures < (this.o.maxStartAttempts ?? 5)) {
-      // A half-created container may exist: look before trying again.
-      await this.relist('start failed').catch(() => undefined);
-      throw e;
-    }
-    const reason = e instanceof RuntimeError ? e.reason : 'StartFailed';
-    const message = errMsg(e);
-    this.log.warn('task failed to start', { task: ref(r), reason, error: message });
-    this.o.writer.update(r.uid, { state: 'Failed', reason, message, finishedAt: new Date().toISOString() });
-    this.o.recorder?.warning(r.task, reason, message);
-  }
-
-  private async stopContainer(id: string, graceSeconds: number): Promise<void> {
-    try {
-      await this.op('stop', () => this.o.runtime.stop(id, graceSeconds));
-    } catch (e) {
-      if (!(await this.gone(id))) throw e;
-    }
-  }
-
-  private async removeContainer(id: string): Promise<void> {
-    try {
-      await this.op('remove', () => this.o.runtime.remove(id));
-    } catch (e) {
-      if (!(await this.gone(id))) throw e;
-    }
-    this.deleteContainer(id);
-  }
-
-  /** True (and forgotten) when the engine no longer has the container. */
-  private async gone(id: string): Promise<boolean> {
-    const info = await this.o.runtime.inspect(id).catch(() => null);
-    if (info !== undefined) return false;
-    this.deleteContainer(id);
-    return true;
-  }
-
-  private onRuntimeEvent(e: RuntimeEvent): void {
-    const cur = this.containers.get(e.id);
-    const base: ContainerInfo = cur ?? { id: e.id, taskUid: e.taskUid, taskRef: '', phase: 'created' };
-    switch (e.type) {
-      case 'start':
-        this.setContainer({ ...base, phase: 'running', startedAt: e.time, seq: ++this.seq });
-        break;
-      case 'die':
-        this.setContainer({ ...base, phase: 'exited', finishedAt: e.time, ...(e.exitCode !== undefined ? { exitCode: e.exitCode } : {}), seq: ++this.seq });
-        break;
-      case 'oom':
-        this.setContainer({ ...base, oomKilled: true, seq: ++this.seq });
-        break;
-      case 'destroy':
-        this.deleteContainer(e.id);
-        ++this.seq;
-        break;
-    }
-    this.queue.add(e.taskUid);
-  }
-
-  private containersOf(uid: string): ContainerInfo[] {
-    const ids = this.byUid.get(uid);
-    return ids ? [...ids].map((id) => this.containers.get(id)!) : [];
-  }
-
-  private setContainer(c: Observed): Observed {
-    this.containers.set(c.id, c);
-    let ids = this.byUid.get(c.taskUid);
-    if (!ids) this.byUid.set(c.taskUid, (ids = new Set()));
-    ids.add(c.id);
-    return c;
-  }
-
-  private deleteContainer(id: string): void {
-    const c = this.containers.get(id);
-    if (!c) return;
-    this.containers.delete(id);
-    const ids = this.byUid.get(c.taskUid);
-    ids?.delete(id);
-    if (ids && ids.size === 0) this.byUid.delete(c.taskUid);
-  }
-
-  /** A runtime call, counted by operation and result. */
-  private async op<T>(name: string, f: () => Promise<T>): Promise<T> {
-    try {
-      const v = await f();
-      agentRuntimeOps.inc({ op: name, result: 'ok' });
-      return v;
-    } catch (e) {
-      agentRuntimeOps.inc({ op: name, result: 'error' });
-      throw e;
-    }
-  }
 }
-
-const ref = (r: TaskRecord) => `${r.ns}/${r.name}`;
-const short = (id: string) => id.slice(0, 12);

@@ -13,7 +13,8 @@
  *                     status moved, now terminal   -> drop; onExternal(status) (someone set Lost)
  *                     status moved, still live     -> rebase the patch on it, write again
  *                     unchanged (another's fault)  -> write again
- *        etcd unavailable ──► keep the patch, retry with backoff
+ *        etcd unavailable ──► keep the patch, retry with jittered backoff
+ *        etcd refused it for good (a bug) ──► log, count, drop it
  *
  * At most `concurrency` transactions are in flight; while they are, new
  * patches pile up and leave together (that is the batching). A task has at
@@ -26,6 +27,8 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import { agentStatusTxns, agentStatusWrites } from '../../metrics/metrics.js';
 import { specKey, statusKey } from '../../store/keys.js';
 import { Store } from '../../store/store.js';
+import { Backoff } from '../../util/backoff.js';
+import { isApiError } from '../../api/errors.js';
 
 const TASK = lookupKind('Task')!;
 
@@ -58,7 +61,7 @@ export class StatusWriter {
   private readonly dirty = new Set<string>();
   private inFlight = 0;
   private scheduled = false;
-  private backoffMs = 0;
+  private readonly backoff = new Backoff();
   private retryTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly batch: number;
@@ -185,13 +188,23 @@ export class StatusWriter {
     try {
       r = await txn.commit();
     } catch (err) {
+      if (isApiError(err, 'Refused')) {
+        // etcd will never take this write (a bug): drop it rather than retry it for ever
+        this.log.error('status write refused by etcd; dropped', { tasks: batch.map((e) => `${e.ns}/${e.name}`).slice(0, 5), error: errMsg(err) });
+        agentStatusWrites.inc({ result: 'refused' }, batch.length);
+        for (const e of batch) {
+          e.sending = undefined;
+          this.settle(e);
+        }
+        return;
+      }
       for (const e of batch) this.restore(e);
       agentStatusWrites.inc({ result: 'error' }, batch.length);
-      this.backoff(err);
+      this.retryLater(err);
       return;
     }
     agentStatusTxns.inc();
-    this.backoffMs = 0;
+    this.backoff.reset();
     if (r.succeeded) {
       for (const e of batch) {
         e.known = sent.get(e)!;
@@ -247,14 +260,14 @@ export class StatusWriter {
     else if (e.released) this.entries.delete(e.uid);
   }
 
-  private backoff(err: unknown): void {
-    this.backoffMs = Math.min(2000, Math.max(100, this.backoffMs * 2));
-    this.log.warn('status write failed; retrying', { error: errMsg(err), retryInMs: this.backoffMs });
+  private retryLater(err: unknown): void {
     if (this.retryTimer || this.closed) return;
+    const ms = this.backoff.next();
+    this.log.warn('status write failed; retrying', { error: errMsg(err), retryInMs: ms });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.schedule();
-    }, this.backoffMs);
+    }, ms);
   }
 
   private wakeIdle(): void {

@@ -6,7 +6,7 @@ import { parseDuration } from '../duration.js';
 import { nonNegativeInt } from '../flags.js';
 import { objectPath, refOf, singleTarget } from '../kinds.js';
 import { waitForServices } from '../rollout/wait.js';
-import { revisionOfSpec } from '../../controllers/services/template.js';
+import { revisionOfSpec } from '../../api/template.js';
 
 export function registerRollout(program: Command, io: Io, deps: Deps): void {
   const rollout = program.command('rollout').description("follow or undo a service's deployment");

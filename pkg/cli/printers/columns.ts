@@ -4,6 +4,7 @@
 import type {
   AnyResource, Event, Job, JobRun, Namespace, Node, Resources, Service, Task,
 } from '../../api/types.js';
+import { OWNER_LABEL } from '../../api/labels.js';
 import { refOf } from '../kinds.js';
 import { age } from './age.js';
 
@@ -48,7 +49,7 @@ export function taskPorts(t: Task): string {
 }
 
 export function taskOwner(t: Task): string | undefined {
-  return t.spec?.owner || t.metadata.labels?.['stowage/owner'];
+  return t.spec?.owner || t.metadata.labels?.[OWNER_LABEL];
 }
 
 const tasks: Columns = {

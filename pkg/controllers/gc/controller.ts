@@ -12,7 +12,7 @@ import type { Informer } from '../../informer/informer.js';
 import type { Logger } from '../../log/logger.js';
 import { addRelease } from '../../store/binding.js';
 import { Store } from '../../store/store.js';
-import { MAX_TXN_OPS, Txn } from '../../store/txn.js';
+import { commitEach } from '../batch.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import { addKill } from '../tasks.js';
 import { expired, orphanAction, releasable } from './compute.js';
@@ -104,11 +104,9 @@ export class GarbageCollector extends Controller {
       if (!(await this.d.store.get(TASK, ns, n!))) refs.push(ref);
     }
     if (refs.length === 0) return;
-    const fence = this.ctx.fence();
-    const txn = this.d.store.txn().fence(fence);
+    const txn = this.d.store.txn(this.ctx.fence());
     addRelease(txn, node, refs);
     const r = await txn.commit();
-    if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
     // a conflict means the node moved on (a binding, a heartbeat): its informer event brings us back
     if (!r.succeeded) throw new ApiError('Conflict', `node ${name} changed while releasing`);
   }
@@ -123,24 +121,18 @@ export class GarbageCollector extends Controller {
       return s.object.spec.ownerUid; // owners of other kinds keep their tasks until their own loops say otherwise
     });
     if (action === 'none') return;
-    const fence = this.ctx.fence();
-    const txn = this.d.store.txn().fence(fence);
+    const txn = this.d.store.txn(this.ctx.fence());
     if (action === 'delete') Store.addRemove(txn, TASK, s);
     else addKill(txn, s);
     const r = await txn.commit();
-    if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
     if (!r.succeeded) throw new ApiError('Conflict', `task ${ref} changed while collecting it`);
   }
 
   private async expireEvents(): Promise<ReconcileResult> {
     const now = Date.now();
     const old = this.events.list().filter((e) => expired(e.object.spec.lastTimestamp ?? e.object.metadata.creationTimestamp, now, EVENT_TTL_MS));
-    const fence = this.ctx.fence();
-    for (let i = 0; i < old.length; i += MAX_TXN_OPS / 2) {
-      const txn = this.d.store.txn().fence(fence);
-      for (const e of old.slice(i, i + MAX_TXN_OPS / 2)) Store.addRemove(txn, EVENT, e);
-      await txn.commit(); // a conflict leaves that event for the next round
-    }
+    // a conflict (an event updated meanwhile) leaves that event for the next round
+    await commitEach(this.d.store, () => this.ctx.fence(), old, (txn, e) => Store.addRemove(txn, EVENT, e));
     return { requeueAfter: 60_000 };
   }
 }

@@ -85,28 +85,54 @@ describe('health in the services loop', () => {
     assert.equal(p.create.count, 0);
   });
 
-  it('the brake: a sick dependency makes every task unhealthy; the loop kills at most the share per window', () => {
+  it('the brake: every task turns unhealthy at once; surge-replace kills at most the allowance per window, however fast replacements turn healthy', () => {
+    const svc = svcWith(8);
+    const sickOnes = new Set<string>();
+    let world: Task[] = Array.from({ length: 8 }, (_, i) => sick(svc, i));
+    for (const t of world) sickOnes.add(t.metadata.name);
+    let status = svc.status;
+    const start = T0 + 100_000;
+    let now = start;
+    const killedAt: number[] = [];
+    let most = 0;
+    // 130 seconds of reconciles, one a second; every replacement turns healthy a tick after it runs
+    for (let i = 0; i < 130; i++) {
+      const plan = computeService({ service: { ...svc, status }, tasks: world, dependencies: [], now });
+      for (const k of plan.kill) {
+        assert.ok(sickOnes.has(k.task.metadata.name), 'only the unhealthy tasks are killed');
+        killedAt.push(now);
+      }
+      status = plan.status;
+      world = play(svc, world, plan, now);
+      world = advance(world, now, () => false, (t) => !sickOnes.has(t.metadata.name));
+      most = Math.max(most, world.filter((t) => !isTerminal(t)).length);
+      now += 1000;
+    }
+    // allowance: max(1, floor(0.25 x 8)) = 2 per 60 s window
+    const inWindow = (from: number) => killedAt.filter((t) => t >= from && t < from + 60_000).length;
+    for (let w = start; w < now - 60_000; w += 1000) assert.ok(inWindow(w) <= 2, `at most 2 kills in the window from ${(w - start) / 1000}s: ${inWindow(w)}`);
+    assert.equal(inWindow(start), 2, 'the first window uses its whole allowance, no less');
+    assert.equal(killedAt.length, 6, 'two per window over 130 s: 0-60, 60-120, 120-130');
+    assert.ok(most <= 8 + 2, `surge bounded by the allowance: at most 10 tasks at once, saw ${most}`);
+    assert.equal(status?.conditions?.find((c) => c.type === 'HealthBrake')?.status, 'True', 'two sick tasks are still held back');
+  });
+
+  it('the brake: a sick dependency makes every task unhealthy, replacements too: nothing is killed, the surge stays within the allowance', () => {
     const svc = svcWith(8);
     let world: Task[] = Array.from({ length: 8 }, (_, i) => sick(svc, i));
     let status = svc.status;
     let now = T0 + 100_000;
     let kills = 0;
-    // 30 seconds of reconciles, one a second; replacements never turn healthy either
     for (let i = 0; i < 30; i++) {
       const plan = computeService({ service: { ...svc, status }, tasks: world, dependencies: [], now });
       kills += plan.kill.length;
       status = plan.status;
       world = play(svc, world, plan, now);
-      world = advance(world, now, () => false, () => false).map((t) =>
-        t.status?.state === 'Running' && t.status.health !== 'Unhealthy' && now - Date.parse(t.status.startedAt!) > 5000
-          ? { ...t, status: { ...t.status, health: 'Unhealthy', consecutiveFailures: 3 } }
-          : t,
-      );
+      world = advance(world, now, () => false, () => false);
       now += 1000;
     }
-    assert.equal(kills, 0, 'no replacement ever became ready, so nothing was killed');
-    assert.ok(world.filter((t) => !isTerminal(t)).length <= 8 + 2, 'surge bounded by the brake allowance (2 of 8)');
-    assert.equal(status?.conditions?.find((c) => c.type === 'HealthBrake')?.status, 'True');
+    assert.equal(kills, 0, 'surge-first: no replacement became ready, so none replaced a task');
+    assert.equal(world.filter((t) => !isTerminal(t)).length, 8 + 2, 'surge of exactly the allowance (2 of 8)');
   });
 
   it('the brake, kill-first: at most the share per window, the rest when the window moves on', () => {

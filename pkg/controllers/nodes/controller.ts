@@ -1,21 +1,27 @@
 /**
  * The node-lifecycle loop: a runner around computeNode. Keys are node
- * names; they come from node changes and from heartbeat keys appearing
- * or vanishing (a lease lapsing deletes its key).
+ * names; they come from node changes, from heartbeat keys appearing or
+ * vanishing (a lease lapsing deletes its key), and from tasks whose state
+ * disagrees with their node's (reported Running on a NotReady node).
+ *
+ * The tasks of a node are found through its allocation (status.tasks), so
+ * a pass costs what the node holds, not what the cluster holds. Task status
+ * writes go in fenced transactions within etcd's budget (commitEach); a
+ * node with a thousand tasks takes several.
  */
+import { ApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
-import type { Node, Task } from '../../api/types.js';
+import type { Node, Task, TaskStatus } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer } from '../../informer/informer.js';
 import { KeySet } from '../../informer/keyset.js';
 import type { Logger } from '../../log/logger.js';
 import { HEARTBEAT_PREFIX, assignmentKey } from '../../store/keys.js';
-import { Store } from '../../store/store.js';
-import { MAX_TXN_OPS, Txn } from '../../store/txn.js';
-import { ApiError } from '../../api/errors.js';
+import { Store, type Stored } from '../../store/store.js';
+import { commitEach } from '../batch.js';
 import { Controller, type ReconcileResult } from '../controller.js';
-import { computeNode, lostStatus } from './compute.js';
+import { computeNode, liveOn, lostStatus, reachableStatus, unreachableStatus } from './compute.js';
 
 const NODE = lookupKind('Node')!;
 const TASK = lookupKind('Task')!;
@@ -26,6 +32,13 @@ export interface NodesDeps {
   log: Logger;
   recorder: Recorder;
   graceMs: number;
+}
+
+interface StatusWrite {
+  task: Stored<Task>;
+  status: TaskStatus;
+  /** Withdraw its assignment too (Lost). */
+  unassign?: string;
 }
 
 export class NodeLifecycleController extends Controller {
@@ -45,6 +58,14 @@ export class NodeLifecycleController extends Controller {
     this.offHeartbeats = this.heartbeats.onChange((name) => this.enqueue(name));
     await this.heartbeats.start();
     this.watch(this.nodes, (e) => e.stored.object.metadata.name);
+    // A task whose state disagrees with its node: an agent's report landed on
+    // an Unreachable task, or a task became Unreachable on a node that is back.
+    this.watch(this.tasks, (e) => {
+      const node = e.stored.object.status?.nodeName;
+      if (e.type === 'DELETED' || !node || !liveOn(e.stored.object, node)) return undefined;
+      const ready = this.nodes.get(`_/${node}`)?.object.status?.state === 'Ready';
+      return ready === (e.stored.object.status?.state === 'Unreachable') ? node : undefined;
+    });
     for (const n of this.nodes.list()) this.enqueue(n.object.metadata.name);
   }
 
@@ -54,35 +75,45 @@ export class NodeLifecycleController extends Controller {
     await super.stop();
   }
 
+  /** The tasks the node's allocation names, as the cache has them. */
+  private tasksOn(node: Node): Stored<Task>[] {
+    const out: Stored<Task>[] = [];
+    for (const ref of Object.keys(node.status?.tasks ?? {})) {
+      const t = this.tasks.get(ref);
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
   protected async reconcile(name: string): Promise<ReconcileResult | void> {
     const s = this.nodes.get(`_/${name}`);
     if (!s) return;
     const now = Date.now();
-    const d = computeNode(s.object, this.heartbeats.has(name), () => this.tasks.list().map((t) => t.object), now, this.d.graceMs);
-    const fence = this.ctx.fence();
+    const stored = this.tasksOn(s.object);
+    const byTask = new Map(stored.map((t) => [t.object, t]));
+    const d = computeNode(s.object, this.heartbeats.has(name), stored.map((t) => t.object), now, this.d.graceMs);
     if (d.status) {
-      await this.d.store.putStatus(NODE, undefined, name, d.status, s.statusRev, { fence });
-      if (d.status.state === 'NotReady') this.d.recorder.warning(s.object, 'NodeNotReady', `node ${name} stopped heartbeating`);
+      await this.d.store.putStatus(NODE, undefined, name, d.status, s.statusRev, { fence: this.ctx.fence() });
+      if (d.status.state === 'NotReady') this.d.recorder.warning(s.object, 'NodeNotReady', `node ${name} stopped heartbeating; its ${d.unreachable.length} task(s) are Unreachable`);
       else this.d.recorder.normal(s.object, 'NodeReady', `node ${name} is heartbeating again`);
     }
+    const writes: StatusWrite[] = [
+      ...d.unreachable.map((t) => ({ task: byTask.get(t)!, status: unreachableStatus(t, name, now) })),
+      ...d.reachable.map((t) => ({ task: byTask.get(t)!, status: reachableStatus(t) })),
+      ...d.lose.map((t) => ({ task: byTask.get(t)!, status: lostStatus(t, name, now), unassign: assignmentKey(name, t.metadata.namespace ?? 'default', t.metadata.name) })),
+    ];
+    const r = await commitEach(this.d.store, () => this.ctx.fence(), writes, (txn, w) => {
+      const m = w.task.object.metadata;
+      Store.addPutStatus(txn, TASK, m.namespace, m.name, w.status, w.task.statusRev);
+      if (w.unassign) txn.del(w.unassign);
+    });
     if (d.lose.length > 0) {
-      // Mark its tasks Lost and withdraw their assignments, in batches.
-      let txn = this.d.store.txn().fence(fence);
-      const txns = [txn];
-      for (const t of d.lose) {
-        if (txn.size + 2 > MAX_TXN_OPS) txns.push((txn = this.d.store.txn().fence(fence)));
-        const ts = this.tasks.get(`${t.metadata.namespace}/${t.metadata.name}`)!;
-        Store.addPutStatus(txn, TASK, t.metadata.namespace, t.metadata.name, lostStatus(t, name, now), ts.statusRev);
-        txn.del(assignmentKey(name, t.metadata.namespace ?? 'default', t.metadata.name));
-      }
-      for (const t of txns) {
-        const r = await t.commit();
-        if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
-        if (!r.succeeded) throw new ApiError('Conflict', 'a lost task changed meanwhile; retrying');
-      }
-      this.log.warn('node lost: its tasks are Lost', { node: name, tasks: d.lose.length });
-      this.d.recorder.warning(s.object, 'NodeLost', `${d.lose.length} task(s) on node ${name} are Lost and will be replaced`);
+      const lost = r.committed.filter((w) => w.unassign).length;
+      this.log.warn('node lost: its tasks are Lost', { node: name, tasks: lost });
+      if (lost > 0) this.d.recorder.warning(s.object, 'NodeLost', `${lost} task(s) on node ${name} are Lost and will be replaced`);
     }
+    // A task that moved meanwhile (its agent reported): read again and decide again.
+    if (r.conflicted.length > 0) throw new ApiError('Conflict', `${r.conflicted.length} task(s) on node ${name} changed meanwhile`);
     if (d.requeueAfterMs !== undefined) return { requeueAfter: d.requeueAfterMs };
   }
 }

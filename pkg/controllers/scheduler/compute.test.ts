@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Task } from '../../api/types.js';
+import type { Etcd3 } from 'etcd3';
+import type { Node, Task } from '../../api/types.js';
+import { addBindings } from '../../store/binding.js';
+import { DEFAULT_MAX_TXN_OPS, Txn } from '../../store/txn.js';
 import { isPending, planBatches, waitingChanged } from './compute.js';
 
 const p = (taskKey: string, node: string) => ({ taskKey, node, ports: {} });
@@ -17,6 +20,21 @@ describe('scheduler compute', () => {
     const ps = [...Array.from({ length: 70 }, (_, i) => p(`t${i}`, 'n1')), p('x', 'n2')];
     const batches = planBatches(ps, 128);
     assert.deepEqual(batches.map((b) => b.map((x) => `${x.node}:${x.placements.length}`)), [['n1:63'], ['n1:7', 'n2:1']]);
+  });
+
+  it("every batch, bound as the loop binds it (fence, node, tasks with no status yet), fits etcd's budget", () => {
+    const node = (name: string) => ({ object: { apiVersion: 'stowage/v1', kind: 'Node', metadata: { name }, spec: { capacity: { cpus: 64, mem: 65536, disk: 0 }, portRanges: [], attributes: {} } } as Node, specRev: '1', statusRev: '2' });
+    const task = (name: string) => ({ object: { apiVersion: 'stowage/v1', kind: 'Task', metadata: { name, namespace: 'default' }, spec: { image: 'x', resources: { cpus: 0.01, mem: 1, disk: 0 } } } as Task, specRev: '3', statusRev: '0' });
+    // uneven nodes, so that several share a transaction up to its edge
+    const ps = [31, 32, 5, 1, 63, 64, 200, 7, 2].flatMap((n, i) => Array.from({ length: n }, (_, j) => p(`t${i}-${j}`, `n${i}`)));
+    const batches = planBatches(ps, DEFAULT_MAX_TXN_OPS - 1);
+    const client = { kv: { txn: () => assert.fail('not sent') } } as unknown as Etcd3;
+    for (const b of batches) {
+      const txn = new Txn(client).fence({ key: '/stowage/leader/1', createRevision: '1' });
+      for (const x of b) addBindings(txn, node(x.node), x.placements.map((q) => ({ task: task(q.taskKey), ports: {} })));
+      assert.ok(txn.fits(), `${b.map((x) => `${x.node}:${x.placements.length}`).join(' ')}: ${txn.compareCount} compares, ${txn.size} writes`);
+    }
+    assert.equal(batches.flat().reduce((n, x) => n + x.placements.length, 0), ps.length);
   });
 
   it('treats a task as pending while its status says so and it is not being killed', () => {

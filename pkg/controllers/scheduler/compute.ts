@@ -24,7 +24,9 @@ export interface NodeBatch {
 /**
  * Group placements by node and pack them into transactions of at most
  * maxOps operations (a node costs 1 + 2 per task: its status, and each
- * task's status and assignment). A node's placements share a transaction
+ * task's status and assignment). Compares cost no more (the node's status,
+ * each task's status, and its existence when it has no status yet), so the
+ * bound holds for etcd's three counts alike; the caller keeps one for the fence. A node's placements share a transaction
  * (they all compare the same node revision); a node with more than one
  * transaction holds is cut into chunks that go in separate transactions,
  * in order (each compares the revision the previous one wrote).

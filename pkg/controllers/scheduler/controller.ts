@@ -12,7 +12,7 @@
  * being placed), so tasks go from Pending straight to Bound; there is no
  * stored Admitted state to fall out of sync.
  */
-import { ApiError, isApiError } from '../../api/errors.js';
+import { isApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
 import type { Namespace, Node, Task, TaskStatus } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
@@ -23,7 +23,8 @@ import * as metrics from '../../metrics/metrics.js';
 import { ClusterSnapshot, requestFromTask, schedule, type Placement, type TaskRequest, type Waiting } from '../../scheduler/index.js';
 import { addBindings } from '../../store/binding.js';
 import { Store, type Stored } from '../../store/store.js';
-import { MAX_TXN_OPS, Txn } from '../../store/txn.js';
+import { commitEach } from '../batch.js';
+import { Limiter } from '../../util/limiter.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import { isPending, planBatches, waitingChanged, type NodeBatch } from './compute.js';
 
@@ -52,8 +53,8 @@ export class SchedulerController extends Controller {
   private snapshot!: ClusterSnapshot;
   /** The last commit in flight per node: the node's next one waits for it. */
   private readonly nodeTail = new Map<string, Promise<void>>();
-  private inflight = 0;
-  private readonly slots: (() => void)[] = [];
+  /** Binding transactions in flight. */
+  private readonly commits = new Limiter(COMMIT_CONCURRENCY);
   private readonly requests = new WeakMap<Task, TaskRequest>();
   /** Keys of the tasks waiting for a node, kept as the informer reports changes. */
   private readonly pending = new Set<string>();
@@ -156,8 +157,9 @@ export class SchedulerController extends Controller {
    */
   private async bind(placements: Placement[]): Promise<void> {
     const failed = new Set<string>();
-    for (const batch of planBatches(placements, MAX_TXN_OPS)) {
-      await this.slot();
+    // one compare of each transaction's budget is the fence's
+    for (const batch of planBatches(placements, this.d.store.maxTxnOps - 1)) {
+      const release = await this.commits.acquire();
       const nodes = batch.map((b) => b.node);
       const before = nodes.map((n) => this.nodeTail.get(n)).filter((p): p is Promise<void> => p !== undefined);
       const done = Promise.all(before)
@@ -168,29 +170,19 @@ export class SchedulerController extends Controller {
             // what did not stick was forgotten: place it again
             if (n < batch.reduce((sum, b) => sum + b.placements.length, 0)) this.enqueue(CYCLE, 50);
           },
-          (e) => this.log.warn('binding refused', { error: errMsg(e) }),
+          (e) => {
+            // Fenced: the term is over and the loop stops. Refused: etcd will never take it (a bug).
+            if (isApiError(e, 'Refused')) this.log.error('binding refused by etcd; not retrying', { error: errMsg(e) });
+            else this.log.warn('binding refused', { error: errMsg(e) });
+            for (const b of batch) for (const p of b.placements) this.snapshot.forget(p.taskKey);
+          },
         )
-        .finally(() => this.release());
+        .finally(release);
       for (const n of nodes) this.nodeTail.set(n, done);
       void done.then(() => {
         for (const n of nodes) if (this.nodeTail.get(n) === done) this.nodeTail.delete(n);
       });
     }
-  }
-
-  /** Wait for a free commit slot. */
-  private async slot(): Promise<void> {
-    if (this.inflight < COMMIT_CONCURRENCY) {
-      this.inflight++;
-      return;
-    }
-    await new Promise<void>((r) => this.slots.push(r));
-  }
-
-  private release(): void {
-    const next = this.slots.shift();
-    if (next) next();
-    else this.inflight--;
   }
 
   override async stop(): Promise<void> {
@@ -199,8 +191,7 @@ export class SchedulerController extends Controller {
   }
 
   private async commitBatch(batch: NodeBatch[], failed: Set<string>): Promise<number> {
-    const fence = this.ctx.fence();
-    const txn = this.d.store.txn().fence(fence);
+    const txn = this.d.store.txn(this.ctx.fence());
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
     for (const { node: nodeName, placements } of batch) {
       const cached = this.nodes.get(`_/${nodeName}`);
@@ -228,10 +219,9 @@ export class SchedulerController extends Controller {
         }
         return n;
       }
-      if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader: bindings refused');
       metrics.schedulerPlacements.inc({ result: 'conflict' }, n);
     } catch (e) {
-      if (isApiError(e, 'Fenced')) throw e;
+      if (isApiError(e, 'Fenced') || isApiError(e, 'Refused')) throw e;
       this.log.warn('binding failed; will place again', { nodes: plan.map((p) => p.node.object.metadata.name), error: errMsg(e) });
     }
     // Lost a race (or etcd said no): give the capacity back and re-read those nodes.
@@ -248,23 +238,19 @@ export class SchedulerController extends Controller {
 
   /** Tell each waiting task why, when the reason changed. */
   private async recordWaiting(waiting: Waiting[]): Promise<void> {
-    const txns: ReturnType<Store['txn']>[] = [];
-    let txn = this.d.store.txn().fence(this.ctx.fence());
+    const writes: { s: Stored<Task>; status: TaskStatus }[] = [];
     let events = 0;
     for (const w of waiting) {
       const s = this.tasks.get(w.taskKey);
       if (!s || !isPending(s.object) || !waitingChanged(s.object.status, w)) continue;
       const status: TaskStatus = { ...(s.object.status ?? { state: 'Pending' }), state: 'Pending', pendingReason: w.summary, pendingDetails: w.counts };
-      if (txn.size >= MAX_TXN_OPS) {
-        txns.push(txn);
-        txn = this.d.store.txn().fence(this.ctx.fence());
-      }
-      Store.addPutStatus(txn, TASK, s.object.metadata.namespace, s.object.metadata.name, status, s.statusRev);
+      writes.push({ s, status });
       if (events++ < MAX_EVENTS_PER_CYCLE) this.d.recorder.warning(s.object, w.reason === 'QuotaExceeded' ? 'QuotaExceeded' : 'FailedScheduling', w.summary);
     }
-    txns.push(txn);
     // A conflict only means the task moved on; the next cycle sees its new state.
-    await Promise.all(txns.filter((t) => t.size > 0).map((t) => t.commit().catch((e) => this.log.debug('pending reason not written', { error: errMsg(e) }))));
+    await commitEach(this.d.store, () => this.ctx.fence(), writes, (txn, { s, status }) =>
+      Store.addPutStatus(txn, TASK, s.object.metadata.namespace, s.object.metadata.name, status, s.statusRev),
+    );
   }
 }
 

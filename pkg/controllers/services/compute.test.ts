@@ -5,7 +5,7 @@ import type { HealthCheck, ReadinessCheck, Service } from '../../api/types.js';
 import { computeService, type ComputeInput } from './compute.js';
 import { dependencyState } from './conditions.js';
 import { T0, at, names, service, task, type TaskOpts } from './fixtures.js';
-import { templateHash, templateOf } from './template.js';
+import { templateHash, templateOf } from '../../api/template.js';
 
 const run = (svc: Service, tasks: ComputeInput['tasks'], now = T0 + 10_000, extra: Partial<ComputeInput> = {}) =>
   computeService({ service: svc, tasks, dependencies: [], now, ...extra });
@@ -14,6 +14,16 @@ const HC: HealthCheck = { protocol: 'HTTP', portIndex: 0, path: '/', gracePeriod
 const cond = (p: ReturnType<typeof run>, type: string) => p.status.conditions?.find((c) => c.type === type);
 
 describe('computeService: instances', () => {
+  it('tasks on a NotReady node (Unreachable) are neither running, healthy nor ready, and are not replaced until Lost', () => {
+    const svc = service({ instances: 3, healthChecks: [HC] });
+    const away = ready(svc, 2, 0).map((t) => ({ ...t, status: { ...t.status!, state: 'Unreachable' as const, stateBeforeUnreachable: 'Running' as const } }));
+    const p = run(svc, [...away, ...ready(svc, 1, 5)]);
+    assert.deepEqual([p.status.running, p.status.healthy, p.status.tasks], [1, 1, 3]);
+    assert.equal(p.create.count, 0, 'they may come back: nothing is started in their place yet');
+    assert.deepEqual(p.kill, []);
+    assert.equal(cond(p, 'Available')?.status, 'False');
+  });
+
   it('a new service: creates all instances of revision 1, deployment progressing', () => {
     const svc = service({ instances: 3 });
     const p = run(svc, []);

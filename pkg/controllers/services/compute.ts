@@ -32,7 +32,7 @@ import { DEFAULT_HEALTH_POLICY, brake, planHealth, type HealthPolicy } from '../
 import { addFailure, backoffFor, delayedUntil, maybeReset } from './backoff.js';
 import { buildConditions, type DependencyState } from './conditions.js';
 import { advanceDeployment } from './deployment.js';
-import { recordRevision, templateHash, templateOf } from './template.js';
+import { recordRevision, templateHash, templateOf } from '../../api/template.js';
 import { endOf, killOrder, oldKillOrder, viewOf, type TaskView } from './view.js';
 
 export type { DependencyState } from './conditions.js';

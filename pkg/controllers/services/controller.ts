@@ -10,7 +10,8 @@
  *                        + health kills      ── all or nothing: a failure is
  *                                               recorded exactly once
  *        then, in parallel: other kills (CAS on each task's spec) and
- *                        creates (create-if-absent), 64 per transaction
+ *                        creates (create-if-absent), as many per fenced
+ *                        transaction as etcd's budget takes (commitEach)
  *
  * What this loop wrote is remembered until the informer shows it (owned.ts),
  * so a quick second reconcile never creates the same instances twice.
@@ -22,25 +23,22 @@ import { API_VERSION, type Service, type ServiceStatus, type Task } from '../../
 import type { Recorder } from '../../events/recorder.js';
 import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer, InformerEvent } from '../../informer/informer.js';
-import { errMsg, type Logger } from '../../log/logger.js';
+import type { Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
 import { Store, type Stored } from '../../store/store.js';
-import { MAX_TXN_OPS, Txn, type Fence } from '../../store/txn.js';
 import { jsonEqual } from '../../util/equal.js';
+import { commitEach } from '../batch.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import { addKill } from '../tasks.js';
-import { computeService, type Kill, type Plan, type ServiceOptions } from './compute.js';
+import { computeService, type Plan, type ServiceOptions } from './compute.js';
 import { dependencyState, type DependencyState } from './conditions.js';
 import { cycleMessage, dependencyCycle } from '../../api/dependencies.js';
 import { TASK_SUFFIX_LENGTH } from '../../api/names.js';
 import { OwnedTasks } from './owned.js';
-import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from './view.js';
+import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from '../../api/labels.js';
 
 const SERVICE = lookupKind('Service')!;
 const TASK = lookupKind('Task')!;
-/** A create costs 2 operations (spec, status); a kill 2 (spec, assignment). */
-const PER_TXN = Math.floor(MAX_TXN_OPS / 2);
-const COMMIT_CONCURRENCY = 16;
 /** The longest a task change waits to be reconciled with others of its service (10,000 tasks: 250 ms). */
 const MAX_COALESCE_MS = 250;
 const SUFFIX = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -142,42 +140,44 @@ export class ServicesController extends Controller {
 
   private async apply(key: string, s: Stored<Service>, plan: Plan, byTask: Map<Task, Stored<Task>>): Promise<void> {
     const svc = s.object;
-    const fence = this.ctx.fence();
+    const fence = () => this.ctx.fence();
     const storedOf = (t: Task) => byTask.get(t)!;
-    // 1. Status with what it records (ended tasks, health kills): one transaction.
-    const first = this.d.store.txn().fence(fence);
+    // 1. Status with what it records (ended tasks, health kills): one transaction,
+    //    all or nothing, so a failure is recorded exactly once (compute caps
+    //    what one pass records, so it fits etcd's budget).
+    const first = this.d.store.txn(fence());
     const statusChanged = !jsonEqual(svc.status, plan.status);
     if (statusChanged) Store.addPutStatus(first, SERVICE, svc.metadata.namespace, svc.metadata.name, plan.status, s.statusRev);
     for (const r of plan.remove) Store.addRemove(first, TASK, storedOf(r.task));
     const healthKills = plan.kill.filter((k) => k.reason === 'Unhealthy');
     for (const k of healthKills) addKill(first, storedOf(k.task));
-    if (first.size > 0) {
+    if (!first.empty) {
       const r = await first.commit();
-      if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
       if (!r.succeeded) throw new ApiError('Conflict', `service ${key} or one of its ended tasks changed meanwhile`);
       if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
       for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
       for (const k of healthKills) this.noteKill(key, k.task, r.revision, storedOf(k.task).statusRev);
     }
-    // 2. Everything else, batched.
-    const batches: (() => Promise<boolean>)[] = [];
+    // 2. Everything else: each kill and each create stands alone, packed into as
+    //    many transactions as etcd's budget needs. What commits is remembered at once.
     const kills = plan.kill.filter((k) => k.reason !== 'Unhealthy');
-    for (let i = 0; i < kills.length; i += PER_TXN) {
-      const batch = kills.slice(i, i + PER_TXN);
-      batches.push(() => this.commitKills(key, batch, storedOf, fence));
-    }
     const tasks = this.newTasks(key, svc, plan);
-    for (let i = 0; i < tasks.length; i += PER_TXN) {
-      const batch = tasks.slice(i, i + PER_TXN);
-      batches.push(() => this.commitCreates(key, batch, fence));
-    }
-    let next = 0;
-    let failed = 0;
-    const worker = async () => {
-      while (next < batches.length) if (!(await batches[next++]!())) failed++;
-    };
-    await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, batches.length) }, worker));
-    if (failed > 0) throw new ApiError('Conflict', `${failed} of ${batches.length} task transaction(s) for service ${key} did not apply; reconciling again`);
+    const [k, c] = await Promise.all([
+      // (an unbound task is deleted outright; Store.addRemove compares its status
+      // revision too, so a binding made meanwhile cannot leave its assignment behind)
+      commitEach(this.d.store, fence, kills, (txn, x) => addKill(txn, storedOf(x.task)), (done, rev) => {
+        for (const x of done) this.noteKill(key, x.task, rev, storedOf(x.task).statusRev);
+      }),
+      commitEach(this.d.store, fence, tasks, (txn, t) => Store.addCreate(txn, TASK, t), (done, rev) => {
+        for (const t of done) {
+          t.metadata.resourceVersion = rev;
+          this.owned.wrote(key, { object: t, specRev: rev, statusRev: rev });
+        }
+        metrics.serviceTasksCreated.inc(done.length);
+      }),
+    ]);
+    const lost = k.conflicted.length + c.conflicted.length;
+    if (lost > 0) throw new ApiError('Conflict', `${lost} of ${kills.length + tasks.length} task write(s) for service ${key} lost a race; reconciling again`);
   }
 
   /** Remember a kill until the informer shows it (a kill writes the spec; the status is untouched). */
@@ -185,47 +185,6 @@ export class ServicesController extends Controller {
     if (!t.status?.nodeName) return this.owned.deleted(key, t, revision);
     const killed: Task = { ...t, spec: { ...t.spec, desiredState: 'Killed' }, metadata: { ...t.metadata, resourceVersion: revision } };
     this.owned.wrote(key, { object: killed, specRev: revision, statusRev });
-  }
-
-  private async commitKills(key: string, batch: Kill[], storedOf: (t: Task) => Stored<Task>, fence: Fence | undefined): Promise<boolean> {
-    const txn = this.d.store.txn().fence(fence);
-    for (const k of batch) {
-      const s = storedOf(k.task);
-      // (an unbound task is deleted outright; Store.addRemove compares its status
-      // revision too, so a binding made meanwhile cannot leave its assignment behind)
-      addKill(txn, s);
-    }
-    return this.commit(txn, fence, `kill ${batch.length} task(s) of service ${key}`, (rev) => {
-      for (const k of batch) this.noteKill(key, k.task, rev, storedOf(k.task).statusRev);
-    });
-  }
-
-  private async commitCreates(key: string, batch: Task[], fence: Fence | undefined): Promise<boolean> {
-    const txn = this.d.store.txn().fence(fence);
-    for (const t of batch) Store.addCreate(txn, TASK, t);
-    return this.commit(txn, fence, `create ${batch.length} task(s) of service ${key}`, (rev) => {
-      for (const t of batch) {
-        t.metadata.resourceVersion = rev;
-        this.owned.wrote(key, { object: t, specRev: rev, statusRev: rev });
-      }
-      metrics.serviceTasksCreated.inc(batch.length);
-    });
-  }
-
-  private async commit(txn: Txn, fence: Fence | undefined, what: string, ok: (revision: string) => void): Promise<boolean> {
-    try {
-      const r = await txn.commit();
-      if (Txn.fenceLost(r, fence)) throw new ApiError('Fenced', 'no longer the leader');
-      if (r.succeeded) {
-        ok(r.revision);
-        return true;
-      }
-      this.log.debug('transaction lost a race', { what });
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 'Fenced') throw e;
-      this.log.warn('transaction failed', { what, error: errMsg(e) });
-    }
-    return false;
   }
 
   /** The tasks to create: the template, the owner, a fresh name each. */

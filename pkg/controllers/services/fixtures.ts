@@ -7,8 +7,8 @@
 import { applyDefaults } from '../../api/defaults.js';
 import { API_VERSION, TERMINAL_STATES, type Health, type Service, type ServiceSpec, type ServiceStatus, type Task, type TaskState } from '../../api/types.js';
 import type { Plan } from './compute.js';
-import { templateHash, templateOf } from './template.js';
-import { HASH_LABEL, OWNER_LABEL } from './view.js';
+import { templateHash, templateOf } from '../../api/template.js';
+import { HASH_LABEL, OWNER_LABEL } from '../../api/labels.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 export const at = (sec: number): string => new Date(T0 + sec * 1000).toISOString();

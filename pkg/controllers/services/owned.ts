@@ -15,7 +15,7 @@
 import type { Task } from '../../api/types.js';
 import type { Informer, InformerEvent } from '../../informer/informer.js';
 import type { Stored } from '../../store/store.js';
-import { OWNER_LABEL } from './view.js';
+import { OWNER_LABEL } from '../../api/labels.js';
 
 /** An entry the cache may not hold yet; null = deleted by us. */
 interface Written {

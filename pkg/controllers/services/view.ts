@@ -11,11 +11,8 @@
  *            condemned = Unhealthy past maxConsecutiveFailures (health policy)
  */
 import { TERMINAL_STATES, type Task, type TaskFailure, type TaskState } from '../../api/types.js';
+import { HASH_LABEL, REVISION_LABEL } from '../../api/labels.js';
 import { condemned } from '../health/compute.js';
-
-export const REVISION_LABEL = 'stowage/revision';
-export const HASH_LABEL = 'stowage/template-hash';
-export const OWNER_LABEL = 'stowage/owner';
 
 export interface TaskView {
   readonly task: Task;

@@ -15,6 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { errMsg, type Logger } from '../../../log/logger.js';
 import type { RuntimeEvent } from '../runtime.js';
 import { LABEL_NODE, LABEL_TASK } from './spec.js';
+import { jitteredDelay } from '../../../util/backoff.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const ACTIONS = new Set<RuntimeEvent['type']>(['start', 'die', 'oom', 'destroy']);
@@ -147,8 +148,7 @@ export class EventStream {
 
   private lost(why: string): void {
     if (this.closed || this.timer) return;
-    const initial = this.o.initialBackoffMs ?? 100;
-    const delay = Math.min(this.o.maxBackoffMs ?? 5000, initial * 2 ** Math.min(this.attempt, 16));
+    const delay = jitteredDelay(Math.min(this.attempt, 16), { initialMs: this.o.initialBackoffMs ?? 100, maxMs: this.o.maxBackoffMs ?? 5000 });
     const meta = { why, inMs: delay, attempt: this.attempt + 1 };
     if (this.attempt === 0) this.o.log.warn('docker event stream lost; reconnecting', meta);
     else this.o.log.debug('docker event stream still down; retrying', meta);

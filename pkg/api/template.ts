@@ -12,7 +12,7 @@
  * always the second newest entry.
  */
 import { createHash } from 'node:crypto';
-import type { ServiceRevision, ServiceSpec, TaskTemplate } from '../../api/types.js';
+import type { ServiceRevision, ServiceSpec, TaskTemplate } from './types.js';
 
 export const TEMPLATE_FIELDS = [
   'image', 'command', 'args', 'env', 'resources', 'ports', 'constraints',

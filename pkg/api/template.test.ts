@@ -1,11 +1,23 @@
 /** Templates, hashes, revision history and the choice of a rollback target. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isApiError } from '../../api/errors.js';
-import type { Service, ServiceRevision } from '../../api/types.js';
-import { service } from './fixtures.js';
+import { applyDefaults } from './defaults.js';
+import { isApiError } from './errors.js';
 import { rollbackTarget } from './rollback.js';
 import { canonicalJson, recordRevision, templateHash, templateOf, withTemplate } from './template.js';
+import { API_VERSION, type Service, type ServiceRevision, type ServiceSpec, type ServiceStatus } from './types.js';
+
+/** A defaulted Service named "web". */
+function service(spec: Partial<ServiceSpec> = {}, status?: ServiceStatus): Service {
+  const s = applyDefaults({
+    apiVersion: API_VERSION,
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'default', uid: 'svc-uid', generation: 1 },
+    spec: { image: 'img', command: ['serve'], instances: 3, resources: { cpus: 0.1, mem: 32, disk: 0 }, ...spec },
+  } as Service);
+  if (status) s.status = status;
+  return s;
+}
 
 describe('template', () => {
   it('only task fields make the template; key order does not change the hash', () => {

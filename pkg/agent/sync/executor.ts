@@ -1,0 +1,215 @@
+/**
+ * Carries out the actions compute() chose for one task uid: the runtime
+ * calls (start, stop, remove, inspect, logs) and the status patches and
+ * events that follow each.
+ *
+ *   start ──────► Starting ─► runtime.start (a few at a time) ─► Running {containerId}
+ *                                   └─ failed: retry (re-list first) | Failed {reason}
+ *   adopt ──────► Running {containerId} of the container found
+ *   report ─────► inspect ─► Succeeded | Failed {exitCode, reason, output}
+ *   kill ───────► stop with grace ─► Killed {exitCode} ─► remove (when asked)
+ *   remove ─────► stop (if running) ─► remove   (a container no task claims)
+ *   reportKilled / reportMissing ─► Killed / Failed {ContainerMissing}
+ *
+ * A throw means "try this uid again with backoff"; the node sync's queue
+ * does that.
+ */
+import type { Task } from '../../api/types.js';
+import type { Recorder } from '../../events/recorder.js';
+import { errMsg, type Logger } from '../../log/logger.js';
+import { agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
+import type { Limiter } from '../../util/limiter.js';
+import { containerSpec, type SpecContext } from '../env.js';
+import { RuntimeError, type Runtime } from '../runtime/runtime.js';
+import { DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
+import type { ObservedContainers } from './containers.js';
+import { LAST_OUTPUT_LINES, readLastOutput } from './last-output.js';
+import type { StatusWriter } from './status-writer.js';
+
+/** What the node sync knows of one task uid. */
+export interface TaskRecord {
+  uid: string;
+  ns: string;
+  name: string;
+  task: Task;
+  assigned: boolean;
+  /** When the agent first saw the assignment (ms): bound -> running latency. */
+  seenAt: number;
+  startFailures: number;
+}
+
+export interface ExecutorDeps {
+  node: string;
+  runtime: Runtime;
+  writer: Pick<StatusWriter, 'update'>;
+  log: Logger;
+  spec: Omit<SpecContext, 'nodeName'>;
+  recorder?: Recorder;
+  containers: ObservedContainers;
+  /** Container starts at once. */
+  starts: Limiter;
+  /** Give up starting a task after this many retryable failures. */
+  maxStartAttempts: number;
+  /** Reconcile the uid again (a container that exited before its start was reported, a second look). */
+  requeue(uid: string): void;
+  /** Re-read the runtime's containers. */
+  relist(why: string): Promise<void>;
+  /** Stop the task's health and readiness checks. */
+  stopChecks(uid: string): void;
+}
+
+export class ActionExecutor {
+  constructor(private readonly d: ExecutorDeps) {}
+
+  async run(uid: string, r: TaskRecord | undefined, a: Action): Promise<void> {
+    const { writer, recorder, containers } = this.d;
+    const now = () => new Date().toISOString();
+    switch (a.kind) {
+      case 'start':
+        return this.start(r!);
+      case 'adopt': {
+        const c = containers.get(a.id)!;
+        this.d.log.info('adopted running container', { task: ref(r!), container: a.id });
+        writer.update(uid, { state: 'Running', containerId: a.id, ...(c.startedAt ? { startedAt: c.startedAt } : {}), stateBeforeUnreachable: undefined, unreachableSince: undefined });
+        return;
+      }
+      case 'report': {
+        const info = (await this.op('inspect', () => this.d.runtime.inspect(a.id))) ?? containers.get(a.id);
+        if (!info) return;
+        const c = containers.put(info);
+        const patch = exitPatch(c, r?.task.spec.resources.mem, new Date());
+        if (patch.state === 'Failed') {
+          const output = await readLastOutput(() => this.d.runtime.logs(a.id, { follow: false, tail: LAST_OUTPUT_LINES }));
+          if (output) patch.output = output;
+        }
+        writer.update(uid, patch);
+        if (r && patch.reason === 'OOMKilled') recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${patch.message}`);
+        else if (r && patch.state === 'Failed') recorder?.warning(r.task, 'Failed', `container ${short(a.id)} ${patch.message}`);
+        return;
+      }
+      case 'kill': {
+        const grace = r?.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS;
+        this.d.stopChecks(uid);
+        await this.stopContainer(a.id, grace);
+        const info = await this.op('inspect', () => this.d.runtime.inspect(a.id)).catch(() => undefined);
+        const c = containers.get(a.id);
+        if (c) containers.put({ ...c, ...info, phase: 'exited', killed: true });
+        if (a.report) {
+          writer.update(uid, {
+            state: 'Killed',
+            reason: 'Killed',
+            message: r?.assigned ? 'killed on request (desiredState Killed)' : 'killed: the task is no longer assigned to this node',
+            finishedAt: info?.finishedAt ?? now(),
+            ...(info?.exitCode !== undefined ? { exitCode: info.exitCode } : {}),
+          });
+          if (r) recorder?.normal(r.task, 'Killed', `container ${short(a.id)} stopped (grace ${grace}s)`);
+        }
+        if (a.remove) await this.removeContainer(a.id);
+        return;
+      }
+      case 'remove': {
+        if (a.running) await this.stopContainer(a.id, r?.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS);
+        this.d.log.info('removing container no task here claims', { uid, container: a.id });
+        await this.removeContainer(a.id);
+        return;
+      }
+      case 'reportKilled':
+        writer.update(uid, { state: 'Killed', reason: 'Killed', message: 'killed before it started', finishedAt: now() });
+        return;
+      case 'reportMissing': {
+        if (a.id) {
+          const info = await this.op('inspect', () => this.d.runtime.inspect(a.id!));
+          if (info) {
+            // The list missed it (a race with a re-list): look again.
+            containers.put(info);
+            this.d.requeue(uid);
+            return;
+          }
+        }
+        writer.update(uid, {
+          state: 'Failed',
+          reason: 'ContainerMissing',
+          message: `container ${a.id ? short(a.id) + ' ' : ''}is gone (removed outside Stowage, or lost with the container engine)`,
+          finishedAt: now(),
+        });
+        if (r) recorder?.warning(r.task, 'ContainerMissing', 'the task container disappeared');
+        return;
+      }
+    }
+  }
+
+  private async start(r: TaskRecord): Promise<void> {
+    const { node, writer, containers } = this.d;
+    const spec = containerSpec(r.task, { nodeName: node, ...this.d.spec });
+    writer.update(r.uid, { state: 'Starting' });
+    let id: string;
+    try {
+      id = await this.d.starts.run(() => this.op('start', () => this.d.runtime.start(spec)));
+    } catch (e) {
+      return this.startFailed(r, e);
+    }
+    r.startFailures = 0;
+    const at = new Date().toISOString();
+    const c = containers.get(id) ?? containers.put({ id, taskUid: r.uid, taskRef: ref(r), phase: 'running', startedAt: at });
+    writer.update(r.uid, { state: 'Running', containerId: id, startedAt: c.startedAt ?? at });
+    agentTaskStart.observe((Date.now() - r.seenAt) / 1000);
+    this.d.recorder?.normal(r.task, 'Started', `container ${short(id)} started on ${node}`);
+    // A container that already exited (an event came first) is reported by the next reconcile.
+    if (c.phase === 'exited') this.d.requeue(r.uid);
+  }
+
+  private async startFailed(r: TaskRecord, e: unknown): Promise<void> {
+    const retryable = !(e instanceof RuntimeError) || e.retryable;
+    r.startFailures++;
+    if (retryable && r.startFailures < this.d.maxStartAttempts) {
+      // A half-created container may exist: look before trying again.
+      await this.d.relist('start failed').catch(() => undefined);
+      throw e;
+    }
+    const reason = e instanceof RuntimeError ? e.reason : 'StartFailed';
+    const message = errMsg(e);
+    this.d.log.warn('task failed to start', { task: ref(r), reason, error: message });
+    this.d.writer.update(r.uid, { state: 'Failed', reason, message, finishedAt: new Date().toISOString() });
+    this.d.recorder?.warning(r.task, reason, message);
+  }
+
+  private async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.op('stop', () => this.d.runtime.stop(id, graceSeconds));
+    } catch (e) {
+      if (!(await this.gone(id))) throw e;
+    }
+  }
+
+  private async removeContainer(id: string): Promise<void> {
+    try {
+      await this.op('remove', () => this.d.runtime.remove(id));
+    } catch (e) {
+      if (!(await this.gone(id))) throw e;
+    }
+    this.d.containers.delete(id);
+  }
+
+  /** True (and forgotten) when the engine no longer has the container. */
+  private async gone(id: string): Promise<boolean> {
+    const info = await this.d.runtime.inspect(id).catch(() => null);
+    if (info !== undefined) return false;
+    this.d.containers.delete(id);
+    return true;
+  }
+
+  /** A runtime call, counted by operation and result. */
+  private async op<T>(name: string, f: () => Promise<T>): Promise<T> {
+    try {
+      const v = await f();
+      agentRuntimeOps.inc({ op: name, result: 'ok' });
+      return v;
+    } catch (e) {
+      agentRuntimeOps.inc({ op: name, result: 'error' });
+      throw e;
+    }
+  }
+}
+
+const ref = (r: TaskRecord): string => `${r.ns}/${r.name}`;
+const short = (id: string) => id.slice(0, 12);
