@@ -5,7 +5,7 @@
  *
  *   no R:  one ADDED per current object, then every change
  *   R:     the state at R is the starting point; only changes after R are sent
- *          (Last-Event-ID works the same, so EventSource clients resume)
+ *          (Last-Event-ID works the same, so EventSource clients resume; R = 0 is no R)
  *
  * Each event: `event: ADDED|MODIFIED|DELETED`, `id: <etcd revision>` (of
  * the change; for the initial ADDED, of the list), `data: <object>`, in
@@ -99,10 +99,12 @@ export interface WatchParams {
 
 export async function serveWatch(store: Store, log: Logger, req: IncomingMessage, res: ServerResponse, p: WatchParams): Promise<void> {
   // an empty Last-Event-ID is none (an SSE client sends it after an `id:` that reset it)
-  const rv = p.resourceVersion ?? ((req.headers['last-event-id'] as string | undefined) || undefined);
-  if (rv !== undefined && !isRevision(rv)) {
-    throw new ApiError('BadRequest', `resourceVersion must be a decimal etcd revision; got "${rv}"`, [{ field: 'resourceVersion', rule: 'integer', message: 'not a revision' }]);
+  const given = p.resourceVersion ?? ((req.headers['last-event-id'] as string | undefined) || undefined);
+  if (given !== undefined && !isRevision(given)) {
+    throw new ApiError('BadRequest', `resourceVersion must be a decimal etcd revision; got "${given}"`, [{ field: 'resourceVersion', rule: 'integer', message: 'not a revision' }]);
   }
+  // 0 is no revision etcd ever had: "from now", as in Kubernetes (a list, then the changes)
+  const rv = given === undefined || BigInt(given) === 0n ? undefined : given;
   // Reading etcd first answers 503 at once when etcd is down, and 410/400 for an R it does not keep.
   const head = await readRevision(store, rv);
   const w: Want = (namespace, labels) =>

@@ -99,4 +99,12 @@ describe('a watch resumed from before the cache window', () => {
     }
     assert.equal(await metric('stowage_api_watch_streams'), 2);
   });
+
+  it('resourceVersion=0 is no revision: the current objects, then the changes', async () => {
+    const z = await openSse(server.url, '/api/v1/services?watch=1&namespace=rp&resourceVersion=0');
+    streams.push(z);
+    await z.until('the list', () => z.events.length === 1);
+    assert.deepEqual(z.events.map((e) => [e.event, JSON.parse(e.data).metadata.name]), [['ADDED', 'c']]);
+    assert.equal(await metric('stowage_api_watch_replays'), 0, 'no replay of the whole history');
+  });
 });
