@@ -18,6 +18,8 @@
  * Flags: --nodes N --instances N --scale-to N --streams N --private-streams N; --cpu-prof
  * writes a V8 CPU profile of the cache server to .run/profiles/ (open it in Chrome DevTools).
  * STOWAGE_BIN=<bin/stowage of another build> measures that build instead of the sources.
+ * Memory is read after a full GC, asked of each server's V8 inspector (--inspect on
+ * 127.0.0.1, driven over Node 20's --experimental-websocket).
  */
 import { request, type ClientRequest } from 'node:http';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -56,15 +58,84 @@ function rssOf(pid: number): number {
   }
 }
 
-/** The median of a few RSS samples once the process has had a moment to settle. */
-async function settledRss(pid: number): Promise<number> {
-  await sleep(2000);
+/** Node 20's WebSocket (--experimental-websocket), as far as this file uses it. */
+interface Ws {
+  send(data: string): void;
+  close(): void;
+  addEventListener(type: 'open' | 'error' | 'message', f: (e: { data?: unknown }) => void): void;
+}
+const WebSocketCtor = (globalThis as { WebSocket?: new (url: string) => Ws }).WebSocket;
+
+/**
+ * A process's V8 inspector (it runs with --inspect=127.0.0.1:0): a full
+ * garbage collection before each memory reading, so that a figure is what
+ * the process holds, not what it has not collected yet.
+ */
+class Inspector {
+  private id = 0;
+  private readonly pending = new Map<number, () => void>();
+  private constructor(private readonly ws: Ws) {
+    ws.addEventListener('message', (e) => {
+      const m = JSON.parse(String(e.data)) as { id?: number };
+      if (m.id !== undefined) this.pending.get(m.id)?.();
+    });
+  }
+
+  static async of(server: ServerProc): Promise<Inspector | undefined> {
+    if (!WebSocketCtor) return undefined;
+    const url = await until('the inspector URL', () => server.output.map((l) => /Debugger listening on (ws:\/\/\S+)/.exec(l)?.[1]).find(Boolean), 10_000, 50);
+    const ws = new WebSocketCtor(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener('open', () => resolve());
+      ws.addEventListener('error', () => reject(new Error(`inspector ${url}: cannot connect`)));
+    });
+    return new Inspector(ws);
+  }
+
+  gc(): Promise<void> {
+    const id = ++this.id;
+    return new Promise((resolve) => {
+      this.pending.set(id, () => {
+        this.pending.delete(id);
+        resolve();
+      });
+      this.ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Spawn a server with its inspector on (NODE_OPTIONS reaches it through bin/stowage too). */
+async function spawnInspected(...a: Parameters<typeof spawnServer>): Promise<ServerProc> {
+  const prev = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${prev ?? ''} --inspect=127.0.0.1:0`.trim();
+  try {
+    return await spawnServer(...a);
+  } finally {
+    if (prev === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = prev;
+  }
+}
+
+interface Memory {
+  rss: number;
+  heap: number;
+}
+
+/** After a full GC (when the inspector is there): the median of a few RSS samples, and the V8 heap in use. */
+async function settled(server: ServerProc, inspector: Inspector | undefined): Promise<Memory> {
+  await sleep(1000);
+  await inspector?.gc();
+  await sleep(1000);
   const xs: number[] = [];
   for (let i = 0; i < 5; i++) {
-    xs.push(rssOf(pid));
+    xs.push(rssOf(server.child.pid!));
     await sleep(200);
   }
-  return xs.sort((a, b) => a - b)[2]!;
+  return { rss: xs.sort((a, b) => a - b)[2]!, heap: await metricOf(server, 'nodejs_heap_size_used_bytes') };
 }
 
 const NEEDLE = Buffer.from('\nid: ');
@@ -192,11 +263,14 @@ async function main(): Promise<void> {
   let privateServer: ServerProc | undefined;
   let agent: Awaited<ReturnType<typeof spawnAgent>> | undefined;
   const watchers: Watcher[] = [];
+  const inspectors: (Inspector | undefined)[] = [];
+  let inspector: Inspector | undefined;
   const readers: StreamReader[] = [];
   try {
     const profDir = resolve(ROOT, '.run/profiles');
     if (PROFILE) mkdirSync(profDir, { recursive: true });
-    server = await spawnServer(etcd.endpoint, ['--log-level', 'warn'], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
+    server = await spawnInspected(etcd.endpoint, ['--log-level', 'warn'], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
+    inspectors.push((inspector = await Inspector.of(server)));
     agent = await spawnAgent(['--etcd', etcd.endpoint, '--driver', 'sim', '--nodes', String(NODES), '--node-prefix', 'sim-', '--cpus', '2', '--mem', '2048', '--disk', '1000'], { readyTimeoutMs: 120_000 });
     await until(`${NODES} nodes Ready`, async () => (await store.list<Node>(NODE)).items.filter((n) => n.object.status?.state === 'Ready').length === NODES, 120_000, 500);
 
@@ -250,29 +324,32 @@ async function main(): Promise<void> {
     const taskBytes = (await store.list<Task>(TASK)).items.reduce((n, t) => n + JSON.stringify(t.object).length, 0);
 
     // ---- the private path (a list and an etcd watch per stream), for comparison ----
-    let priv: { base: number; open: number; n: number; ms: number } | undefined;
+    let priv: { base: Memory; open: Memory; n: number; ms: number } | undefined;
     if (PRIVATE_STREAMS > 0) {
-      privateServer = await spawnServer(etcd.endpoint, ['--log-level', 'warn', '--no-watch-cache'], [], { until: 'leader-known' });
-      const base = await settledRss(privateServer.child.pid!);
+      privateServer = await spawnInspected(etcd.endpoint, ['--log-level', 'warn', '--no-watch-cache'], [], { until: 'leader-known' });
+      const pi = await Inspector.of(privateServer);
+      inspectors.push(pi);
+      const base = await settled(privateServer, pi);
       // one at a time: each lists every task from etcd, and twenty lists at once overrun the 5 s etcd deadline
       const opened = await openStreams(privateServer, PRIVATE_STREAMS, store, 1);
-      const open = await settledRss(privateServer.child.pid!);
+      const open = await settled(privateServer, pi);
       priv = { base, open, n: PRIVATE_STREAMS, ms: opened.ms };
       for (const r of opened.readers) r.req.destroy();
+      pi?.close();
       await privateServer.stop();
       privateServer = undefined;
-      process.stderr.write(`  private path: ${mib(base)} -> ${mib(open)} with ${PRIVATE_STREAMS} streams\n`);
+      process.stderr.write(`  private path: ${mib(base.rss)} -> ${mib(open.rss)} with ${PRIVATE_STREAMS} streams\n`);
     }
 
     // ---- the shared cache ----
     const pid = server.child.pid!;
-    const rss0 = await settledRss(pid);
+    const m0 = await settled(server, inspector);
     const one = await openStreams(server, 1, store, 1);
     readers.push(...one.readers);
-    const rss1 = await settledRss(pid);
+    const m1 = await settled(server, inspector);
     const many = await openStreams(server, STREAMS - 1, store, 20);
     readers.push(...many.readers);
-    const rssN = await settledRss(pid);
+    const mN = await settled(server, inspector);
     process.stderr.write(`  ${STREAMS} streams listed ${INSTANCES} tasks each in ${s(many.ms)}\n`);
 
     // ---- scale down, streams open ----
@@ -285,7 +362,7 @@ async function main(): Promise<void> {
     });
     if (!put.ok) throw new Error(`scale: ${put.status} ${await put.text()}`);
     const tScale = performance.now();
-    let peak = rssN;
+    let peak = mN.rss;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 100);
     await until(`${SCALE_TO} tasks Running`, () => running() === SCALE_TO && state.size === SCALE_TO, 300_000, 200).catch(() => undefined);
     // settled: no task change for 3 s
@@ -298,28 +375,34 @@ async function main(): Promise<void> {
     const slowest = Math.max(...delays);
     let worstLag = 0;
     for (const r of readers) for (const [rev, t] of r.log) worstLag = Math.max(worstLag, t - (commitTime.get(rev) ?? t));
-    const rssAfter = await settledRss(pid);
+    const mAfter = await settled(server, inspector);
     const cut = await metricOf(server, 'stowage_api_watch_cut_total');
     const window = await metricOf(server, 'stowage_api_watch_window_events');
     const ended = readers.filter((r) => r.ended || r.errors > 0).length;
     const received = readers.reduce((n, r) => n + r.bytes, 0);
 
-    const perStream = (rssN - rss0) / STREAMS;
+    const mem = (m: Memory) => `RSS ${mib(m.rss)}, heap ${mib(m.heap)}`;
+    const mib2 = (b: number) => `${(b / MiB).toFixed(2)} MiB`;
+    const per = (a: Memory, b: Memory, n: number) => `${mib2((b.rss - a.rss) / n)} RSS, ${mib2((b.heap - a.heap) / n)} heap per stream`;
     console.log(`\nbench:watch  ${NODES} hollow nodes, ${INSTANCES} sim tasks (${mib(taskBytes)} of task JSON), ${STREAMS} streams of GET /api/v1/tasks?watch=1, then scale to ${SCALE_TO}`);
+    console.log(`  memory after a full GC${inspector ? '' : ' (not forced: run with --experimental-websocket)'}`);
     if (priv) {
       console.log(`  private path (--no-watch-cache, as before the cache; standby server)`);
-      console.log(`    RSS no stream ${mib(priv.base)}, ${priv.n} streams ${mib(priv.open)}: ${mib((priv.open - priv.base) / priv.n)} per stream; lists took ${s(priv.ms)}`);
+      console.log(`    no stream ${mem(priv.base)}; ${priv.n} streams ${mem(priv.open)}`);
+      console.log(`    ${per(priv.base, priv.open, priv.n)}; lists took ${s(priv.ms)}`);
     }
     console.log(process.env.STOWAGE_BIN ? `  ${process.env.STOWAGE_BIN} (leader server, loops running)` : `  shared watch cache (leader server, loops running)`);
-    console.log(`    RSS no stream (baseline)   ${mib(rss0)}`);
-    console.log(`    RSS 1 stream               ${mib(rss1)}   (the cache itself: ${mib(rss1 - rss0)})`);
-    console.log(`    RSS ${STREAMS} streams             ${mib(rssN)}   ${mib(perStream)} per stream (goal < 1 MiB); ${mib((rssN - rss1) / (STREAMS - 1))} per stream beyond the first`);
+    console.log(`    no stream (baseline)       ${mem(m0)}`);
+    console.log(`    1 stream                   ${mem(m1)}   (the cache itself: ${mib(m1.rss - m0.rss)} RSS)`);
+    console.log(`    ${STREAMS} streams                ${mem(mN)}`);
+    console.log(`    per stream                 ${per(m0, mN, STREAMS)} (goal < 1 MiB); beyond the first: ${per(m1, mN, STREAMS - 1)}`);
     console.log(`    ${STREAMS} initial lists            ${s(many.ms)} for all (${mib(received)} read in the whole run)`);
-    console.log(`    scale ${INSTANCES} -> ${SCALE_TO}             last task change ${s(lastAt - tScale)} after the PUT (revision ${last}); RSS ${mib(rssAfter)} after, ${mib(peak)} peak`);
+    console.log(`    scale ${INSTANCES} -> ${SCALE_TO}             last task change ${s(lastAt - tScale)} after the PUT (revision ${last}); ${mem(mAfter)} after, RSS peak ${mib(peak)}`);
     console.log(`    slowest stream             ${Number.isFinite(slowest) ? s(slowest) : 'never saw it'} behind the last change (goal < 1 s); median ${s(delays.sort((a, b) => a - b)[delays.length >> 1]!)}`);
     console.log(`    worst lag at any moment    ${s(worstLag)} (any stream, any event of the scale-down)`);
     console.log(`    streams cut off / ended    ${Number.isNaN(cut) ? 'n/a' : cut} / ${ended}; window ${Number.isNaN(window) ? 'n/a' : window} events`);
   } finally {
+    for (const i of inspectors) i?.close();
     for (const r of readers) r.req.destroy();
     for (const w of watchers) await w.cancel().catch(() => undefined);
     await privateServer?.stop('SIGKILL');
