@@ -19,6 +19,13 @@
  * cache list every kind again at one revision, send the differences as
  * events of that revision, and start its window there.
  *
+ * A resume from before the window is not served here: it replays from etcd
+ * (watch-replay.ts), at most a few at once, until it reaches the window,
+ * rather than answering 410. A client back after a server restart (the
+ * window starts empty) or a long absence then still gets exactly what it
+ * missed while etcd keeps it, as before this cache; 410 stays for what etcd
+ * compacted. See watch.ts.
+ *
  * Started on the first stream; stopped (watch canceled, memory freed) once
  * no stream has used it for IDLE_STOP_MS. Loads, watch responses and
  * re-lists run one at a time, in order (`serial`).
