@@ -3,7 +3,6 @@
  *
  *   list (spec + status at one revision) ──► cache ──► handlers(ADDED/MODIFIED/DELETED)
  *        └─ watch spec prefix and status prefix from revision+1 ─┘
- *           (or, ordered, one watch on the whole key space)
  *   watch canceled (compaction) ──► re-list, diff against the cache, watch again
  *
  * The etcd client resumes watches after a disconnect from the last revision
@@ -13,9 +12,8 @@
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
-import { ApiError } from '../api/errors.js';
 import { errMsg, type Logger } from '../log/logger.js';
-import { parseTail, ROOT, specPrefix, statusPrefix } from '../store/keys.js';
+import { parseTail, specPrefix, statusPrefix } from '../store/keys.js';
 import type { Store, Stored } from '../store/store.js';
 import { Backoff } from '../util/backoff.js';
 
@@ -33,9 +31,6 @@ export interface InformerEvent<T extends AnyResource> {
 }
 
 export type Handler<T extends AnyResource> = (e: InformerEvent<T>) => void;
-
-/** Which half of an object a changed key holds, under which prefix; undefined: not this kind's. */
-type Route = (key: string) => { prefix: string; isStatus: boolean } | undefined;
 
 /** The two halves of an object as last seen, and their join. */
 interface Entry {
@@ -63,16 +58,6 @@ export class Informer<T extends AnyResource = AnyResource> {
     private readonly store: Store,
     readonly kind: KindInfo,
     private readonly log: Logger,
-    /** Start from the state at this revision instead of now (then watch from the next one). */
-    private readonly atRevision?: string,
-    /**
-     * Deliver changes in revision order across spec and status. Two watches
-     * (the default) each keep their own order only: replaying history, one
-     * may deliver a status change before an older spec change. One watch on
-     * the whole key space keeps the order, at the cost of reading every
-     * change of every kind: for API watch streams, not for the loops.
-     */
-    private readonly ordered = false,
   ) {
     this.client = store.client;
   }
@@ -143,8 +128,7 @@ export class Informer<T extends AnyResource = AnyResource> {
     const backoff = new Backoff();
     while (!this.stopped) {
       try {
-        const at = this.synced ? undefined : this.atRevision;
-        const l = await this.store.list<T>(this.kind, undefined, at);
+        const l = await this.store.list<T>(this.kind);
         if (this.stopped) return;
         this.replace(l.items, l.revision);
         await this.watch(String(BigInt(l.revision) + 1n));
@@ -152,7 +136,6 @@ export class Informer<T extends AnyResource = AnyResource> {
         return;
       } catch (e) {
         for (const w of this.watchers.splice(0)) void w.cancel().catch(() => undefined);
-        if (e instanceof ApiError && (e.code === 'Gone' || e.code === 'BadRequest')) throw e;
         const ms = backoff.next();
         this.log.warn('informer list failed; retrying', { kind: this.kind.plural, error: errMsg(e), retryInMs: ms });
         await sleep(ms);
@@ -186,15 +169,13 @@ export class Informer<T extends AnyResource = AnyResource> {
     // retry its stream forever, even after the client is closed.
     const spec = specPrefix(this.kind);
     const status = statusPrefix(this.kind);
-    const make = (prefix: string, route: Route): Watcher => {
+    const make = (prefix: string, isStatus: boolean): Watcher => {
       const w = this.client.watch().prefix(prefix).startRevision(from).watcher();
-      w.on('data', (res: IWatchResponse) => this.onData(res, route));
+      w.on('data', (res: IWatchResponse) => this.onData(res, prefix, isStatus));
       w.on('error', (e: Error) => this.onWatchError(e));
       return w;
     };
-    const ws = this.ordered
-      ? [make(`${ROOT}/`, (key) => (key.startsWith(status) ? { prefix: status, isStatus: true } : key.startsWith(spec) ? { prefix: spec, isStatus: false } : undefined))]
-      : [make(spec, () => ({ prefix: spec, isStatus: false })), make(status, () => ({ prefix: status, isStatus: true }))];
+    const ws = [make(spec, false), make(status, true)];
     this.watchers = ws;
     await Promise.all(ws.map((w) => connected(w)));
   }
@@ -212,15 +193,12 @@ export class Informer<T extends AnyResource = AnyResource> {
     });
   }
 
-  private onData(res: IWatchResponse, route: Route): void {
+  /** Changes under `prefix`, the kind's spec or its status keys. */
+  private onData(res: IWatchResponse, prefix: string, isStatus: boolean): void {
     for (const ev of res.events) {
       // the revision of this change (for a delete, etcd reports the deletion's revision)
       const revision = String(ev.kv.mod_revision);
-      const k = ev.kv.key.toString();
-      const r = route(k);
-      if (!r) continue;
-      const isStatus = r.isStatus;
-      const t = parseTail(k, r.prefix);
+      const t = parseTail(ev.kv.key.toString(), prefix);
       if (!t) continue;
       const key = `${t.namespace}/${t.name}`;
       const e: Entry = this.entries.get(key) ?? {};
