@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Etcd3 } from 'etcd3';
@@ -23,90 +23,53 @@ import { Store } from '../../pkg/store/store.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
 import { call } from '../helpers/http.js';
+import { SseStream } from '../helpers/sse.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const STOWAGE = join(ROOT, 'bin/stowage');
 const SERVICE = lookupKind('Service')!;
 
-interface SseEvent {
+interface WatchEvent {
   event: string;
   id?: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   data: any;
 }
 
-/** An open watch: events as they come, comments kept apart. */
+/** An open watch (test/helpers/sse.ts) with its events' data parsed. */
 class Watch {
-  readonly events: SseEvent[] = [];
-  readonly comments: string[] = [];
-  private buf = '';
-  private waiters: (() => void)[] = [];
-  ended = false;
-
   constructor(
     readonly status: number,
     readonly headers: IncomingMessage['headers'],
-    private readonly req: ClientRequest,
-    res: IncomingMessage,
-  ) {
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => this.push(d));
-    res.on('end', () => this.end());
-    res.on('error', () => this.end());
-    res.on('close', () => this.end());
+    private readonly s: SseStream,
+  ) {}
+
+  get events(): WatchEvent[] {
+    return this.s.events.map((e) => ({ ...e, data: JSON.parse(e.data) }));
   }
 
-  private end(): void {
-    this.ended = true;
-    this.wake();
+  get comments(): string[] {
+    return this.s.comments;
   }
 
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  private push(d: string): void {
-    this.buf += d;
-    for (let i = this.buf.indexOf('\n\n'); i >= 0; i = this.buf.indexOf('\n\n')) {
-      const block = this.buf.slice(0, i);
-      this.buf = this.buf.slice(i + 2);
-      const ev: Partial<SseEvent> & { lines: string[] } = { lines: [] };
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
-        else if (line.startsWith('event: ')) ev.event = line.slice(7);
-        else if (line.startsWith('id: ')) ev.id = line.slice(4);
-        else if (line.startsWith('data: ')) ev.lines.push(line.slice(6));
-      }
-      if (ev.event) this.events.push({ event: ev.event, id: ev.id, data: JSON.parse(ev.lines.join('\n')) });
-    }
-    this.wake();
+  get ended(): boolean {
+    return this.s.ended;
   }
 
   /** Wait until at least n events arrived. */
-  async waitEvents(n: number, ms = 10_000): Promise<SseEvent[]> {
-    const end = Date.now() + ms;
-    while (this.events.length < n) {
-      if (this.ended) throw new Error(`stream ended after ${this.events.length} of ${n} events: ${JSON.stringify(this.brief())}`);
-      const left = end - Date.now();
-      if (left <= 0) throw new Error(`${this.events.length} of ${n} events after ${ms} ms: ${JSON.stringify(this.brief())}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
+  async waitEvents(n: number, ms = 10_000): Promise<WatchEvent[]> {
+    await this.s.until(`${n} events`, () => this.s.events.length >= n || this.s.ended, ms).catch((e: Error) => {
+      throw new Error(`${e.message}: ${JSON.stringify(this.brief())}`);
+    });
+    if (this.s.events.length < n) throw new Error(`stream ended after ${this.s.events.length} of ${n} events: ${JSON.stringify(this.brief())}`);
     return this.events.slice(0, n);
   }
 
   /** Wait for the `: watching ... from revision R` comment. */
-  async started(ms = 10_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!this.comments.some((c) => c.startsWith('watching'))) {
-      if (this.ended || Date.now() > end) throw new Error('the watch did not start');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  started(ms = 10_000): Promise<void> {
+    return this.s.until('the watch to start', () => this.s.comments.some((c) => c.startsWith('watching')) || this.s.ended, ms).then(() => {
+      if (!this.s.comments.some((c) => c.startsWith('watching'))) throw new Error('the watch did not start');
+    });
   }
 
   /** [type, name] of every event, for compact comparisons. */
@@ -115,7 +78,7 @@ class Watch {
   }
 
   close(): void {
-    this.req.destroy();
+    this.s.close();
   }
 }
 
@@ -131,7 +94,7 @@ function openWatch(base: string, path: string, headers: Record<string, string> =
         res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(t) }));
         return;
       }
-      resolve(new Watch(res.statusCode, res.headers, req, res));
+      resolve(new Watch(res.statusCode, res.headers, new SseStream(res, req)));
     });
     req.on('error', reject);
     req.end();
