@@ -43,15 +43,90 @@ describe('WorkQueue', () => {
     assert.ok(dt >= 15 && dt < 150, `took ${dt} ms`);
   });
 
-  it('backs off per key exponentially and forgets', () => {
-    const q = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 40 });
-    q.addRateLimited('a');
-    q.addRateLimited('a');
-    q.addRateLimited('a');
-    assert.equal(q.retries('a'), 3);
-    q.forget('a');
-    assert.equal(q.retries('a'), 0);
+  it('backs off per key exponentially, never past the cap, and forgets', () => {
+    // The delays asked of addAfter, per key. A delay may be jittered anywhere in
+    // [0, min(cap, base * 2^n)] for the n-th failure in a row; these checks hold
+    // for a fixed delay at that bound and for full jitter alike.
+    const BASE = 10;
+    const CAP = 160;
+    const ATTEMPTS = 12; // 10 * 2^11 = 20,480 ms without the cap
+    const KEYS = 200; // enough that jitter cannot keep every delay in the lower half of its range (odds 2^-200)
+    const q = new WorkQueue({ baseDelayMs: BASE, maxDelayMs: CAP });
+    const delays = new Map<string, number[]>();
+    q.addAfter = (key, ms) => void (delays.get(key) ?? delays.set(key, []).get(key)!).push(ms);
+    const keys = Array.from({ length: KEYS }, (_, i) => `k${i}`);
+    for (let n = 0; n < ATTEMPTS; n++) for (const k of keys) q.addRateLimited(k);
+    assert.equal(q.retries('k0'), ATTEMPTS);
+
+    const bound = (n: number) => Math.min(CAP, BASE * 2 ** n);
+    for (let n = 0; n < ATTEMPTS; n++) {
+      const at = keys.map((k) => delays.get(k)![n]!);
+      for (const d of at) assert.ok(d >= 0 && d <= bound(n), `failure ${n + 1}: delay ${d} ms outside [0, ${bound(n)}]`);
+      // It grows: some delay of failure n is past the bound of failure n-1 (or past half the cap once capped).
+      const floor = n === 0 ? 0 : bound(n) > bound(n - 1) ? bound(n - 1) : CAP / 2;
+      assert.ok(Math.max(...at) > floor, `failure ${n + 1}: no delay above ${floor} ms (max ${Math.max(...at)})`);
+    }
+
+    for (const k of keys) q.forget(k);
+    assert.equal(q.retries('k0'), 0);
+    for (const k of keys) q.addRateLimited(k);
+    for (const k of keys) {
+      const d = delays.get(k)![ATTEMPTS]!;
+      assert.ok(d >= 0 && d <= BASE, `after forget: delay ${d} ms, want at most the base ${BASE}`);
+    }
     q.shutdown();
+  });
+
+  describe('the age of the oldest retried key', () => {
+    const clock = () => {
+      let t = 1_000_000;
+      return { now: () => t, step: (ms: number) => (t += ms) };
+    };
+
+    it('counts from the first failure after a success, oldest key first, until forget', () => {
+      const c = clock();
+      const q = new WorkQueue({ now: c.now });
+      assert.equal(q.oldestRetryAgeMs(c.now()), 0, 'nothing failing');
+      q.addRateLimited('a');
+      c.step(1000);
+      q.addRateLimited('b');
+      q.addRateLimited('a'); // a second failure does not restart a's clock
+      c.step(500);
+      assert.equal(q.oldestRetryAgeMs(c.now()), 1500);
+      q.forget('a'); // a succeeded
+      assert.equal(q.oldestRetryAgeMs(c.now()), 500, 'b is the oldest now');
+      q.addRateLimited('a'); // a fails again: a new clock
+      c.step(100);
+      assert.equal(q.oldestRetryAgeMs(c.now()), 600);
+      q.forget('b');
+      assert.equal(q.oldestRetryAgeMs(c.now()), 100);
+      q.forget('a');
+      assert.equal(q.oldestRetryAgeMs(c.now()), 0);
+      q.shutdown();
+    });
+
+    it('keeps counting while a retry is pending, stops when the key is dropped', async () => {
+      const c = clock();
+      const q = new WorkQueue({ now: c.now, baseDelayMs: 1, maxDelayMs: 1 });
+      q.add('a');
+      assert.equal(await q.get(), 'a');
+      q.addRateLimited('a'); // failed: retry pending
+      q.done('a');
+      c.step(2000);
+      assert.equal(q.oldestRetryAgeMs(c.now()), 2000, 'a retry is pending');
+      assert.equal(await q.get(), 'a', 'the retry came');
+      q.done('a'); // neither retried nor forgotten: dropped
+      assert.equal(q.oldestRetryAgeMs(c.now()), 0, 'a dropped key is not failing');
+
+      q.add('b');
+      assert.equal(await q.get(), 'b');
+      q.addRateLimited('b');
+      q.add('b'); // changed meanwhile: it will be processed again
+      q.done('b');
+      assert.equal(q.oldestRetryAgeMs(c.now() + 10), 10, 'a key queued again is still failing');
+      q.shutdown();
+      assert.equal(q.oldestRetryAgeMs(c.now() + 10), 0, 'shutdown drops every key');
+    });
   });
 
   it('returns undefined to workers after shutdown', async () => {

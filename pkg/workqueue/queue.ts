@@ -10,6 +10,11 @@
  * - addAfter(key, ms) delays a key (timers, requeueAfter);
  * - addRateLimited(key) delays by per-key exponential backoff with full
  *   jitter (uniform in [0, min(maxMs, baseMs * 2^failures))); forget(key) resets it.
+ * - oldestRetryAgeMs(now): how long the key failing longest has been
+ *   failing. A key starts failing at its first addRateLimited after a
+ *   success; it stops at forget(key), or when it is dropped: a worker is
+ *   done with it without a retry pending (no timer, not re-added), so no
+ *   retry is coming. Shutdown drops every key.
  *
  * The workers that drain it: workers.ts.
  */
@@ -20,6 +25,8 @@ export interface QueueOptions {
   maxDelayMs?: number;
   /** Called with the depth whenever it changes (for a gauge). */
   onDepth?: (depth: number) => void;
+  /** The clock that stamps when a key started failing (tests step it). */
+  now?: () => number;
 }
 
 export class WorkQueue {
@@ -28,15 +35,23 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
+  /**
+   * Key -> when it started failing. Insertion order is failure order (a key
+   * is inserted once, at its first failure, and deleted when it stops), so
+   * the first entry is the oldest.
+   */
+  private readonly failingSince = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
   private readonly baseMs: number;
   private readonly maxMs: number;
+  private readonly now: () => number;
 
   constructor(private readonly opts: QueueOptions = {}) {
     this.baseMs = opts.baseDelayMs ?? 5;
     this.maxMs = opts.maxDelayMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
   }
 
   get length(): number {
@@ -74,6 +89,7 @@ export class WorkQueue {
   }
 
   addRateLimited(key: string): void {
+    if (!this.failingSince.has(key)) this.failingSince.set(key, this.now());
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     this.addAfter(key, jitteredDelay(n, { initialMs: this.baseMs, maxMs: this.maxMs }));
@@ -86,6 +102,13 @@ export class WorkQueue {
 
   forget(key: string): void {
     this.failures.delete(key);
+    this.failingSince.delete(key);
+  }
+
+  /** Milliseconds since the longest-failing key started failing; 0 when none fails. */
+  oldestRetryAgeMs(now: number): number {
+    const since = this.failingSince.values().next();
+    return since.done ? 0 : Math.max(0, now - since.value);
   }
 
   /** The next key to process; undefined once shut down. */
@@ -111,6 +134,9 @@ export class WorkQueue {
     if (this.dirty.has(key)) {
       this.dirty.delete(key);
       this.add(key);
+    } else if (!this.timers.has(key)) {
+      // No retry pending: the worker dropped the key (e.g. a write fenced off), so it is no longer failing.
+      this.failingSince.delete(key);
     }
   }
 
@@ -118,6 +144,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
+    this.failingSince.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 
