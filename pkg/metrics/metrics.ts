@@ -87,6 +87,27 @@ export const workqueueDepth = new Gauge({
   labelNames: ['controller'] as const,
   registers: [registry],
 });
+/** Each running controller's queue, read at scrape time: controller -> age of its oldest retried key (seconds). */
+const retryAges = new Set<{ controller: string; seconds: () => number }>();
+export const workqueueOldestRetry = new Gauge({
+  name: 'stowage_workqueue_oldest_retry_seconds',
+  help: 'How long the key a controller has been retrying longest has kept failing (0 when none fails).',
+  labelNames: ['controller'] as const,
+  registers: [registry],
+  collect() {
+    // Only running controllers: one stopped (leadership lost) drops out of the gauge.
+    this.reset();
+    const max = new Map<string, number>();
+    for (const r of retryAges) max.set(r.controller, Math.max(max.get(r.controller) ?? 0, r.seconds()));
+    for (const [controller, v] of max) this.set({ controller }, v);
+  },
+});
+/** Report a controller's oldest retry age until the returned function is called. */
+export function reportOldestRetry(controller: string, seconds: () => number): () => void {
+  const r = { controller, seconds };
+  retryAges.add(r);
+  return () => void retryAges.delete(r);
+}
 export const fencedWritesRefused = new Counter({
   name: 'stowage_fenced_writes_refused_total',
   help: 'Writes refused because this process was no longer the leader.',
