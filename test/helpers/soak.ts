@@ -185,16 +185,16 @@ export async function churn(c: SoakCluster, cfg: SoakConfig, durationMs: number,
       log(`churn: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+  const restart = async (i: number) => {
+    down.delete(i);
+    const mine = (await nodes(c)).filter((n) => n.metadata.name.startsWith(agentPrefix(i)));
+    st.nodesDown += mine.filter((n) => n.status?.state === 'NotReady').length;
+    await c.startAgent(i);
+    st.restarts++;
+  };
   for (let tick = 0; Date.now() - start < durationMs; tick++) {
     st.ticks++;
-    for (const [i, at] of down) {
-      if (tick < at) continue;
-      down.delete(i);
-      const mine = (await nodes(c)).filter((n) => n.metadata.name.startsWith(agentPrefix(i)));
-      st.nodesDown += mine.filter((n) => n.status?.state === 'NotReady').length;
-      await c.startAgent(i);
-      st.restarts++;
-    }
+    for (const [i, at] of down) if (tick >= at) await restart(i);
     const victim = nextKill % cfg.agents;
     if (tick % cfg.killEveryTicks === Math.floor(cfg.killEveryTicks / 4) && c.agents[victim]) {
       const i = victim;
@@ -242,10 +242,7 @@ export async function churn(c: SoakCluster, cfg: SoakConfig, durationMs: number,
     }
     await sleep(Math.max(0, start + (tick + 1) * cfg.tickMs - Date.now()));
   }
-  for (const i of down.keys()) {
-    await c.startAgent(i);
-    st.restarts++;
-  }
+  for (const i of down.keys()) await restart(i);
   return st;
 }
 
