@@ -195,9 +195,8 @@ export async function churn(c: SoakCluster, cfg: SoakConfig, durationMs: number,
   for (let tick = 0; Date.now() - start < durationMs; tick++) {
     st.ticks++;
     for (const [i, at] of down) if (tick >= at) await restart(i);
-    const victim = nextKill % cfg.agents;
-    if (tick % cfg.killEveryTicks === Math.floor(cfg.killEveryTicks / 4) && c.agents[victim]) {
-      const i = victim;
+    const i = nextKill % cfg.agents;
+    if (tick % cfg.killEveryTicks === Math.floor(cfg.killEveryTicks / 4) && c.agents[i]) {
       nextKill++;
       const mine = (await nodes(c)).filter((n) => n.metadata.name.startsWith(agentPrefix(i)));
       const held = mine.map((n) => Object.keys(n.status?.tasks ?? {}).length);
