@@ -118,3 +118,44 @@ export function formatRow(r: Row): string {
 /** Growth from a to b as a share of a (0.1 = 10 %). */
 export const growth = (a: number, b: number): number => (a > 0 ? (b - a) / a : 0);
 export const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+
+/**
+ * etcd here compacts every 5 minutes, keeping 5 minutes of history
+ * (hack/etcd.sh: --auto-compaction-retention 5m): its size in use is a
+ * sawtooth of that period, and RSS moves with each garbage collection. So a
+ * figure is compared window to window, not minute to minute.
+ */
+export const WINDOW_MIN = 5;
+
+export interface Flatness {
+  /** False when the run is too short for two windows that do not overlap. */
+  judged: boolean;
+  /** Minutes of the first window and of the last one. */
+  first: [number, number];
+  last: [number, number];
+  before: number;
+  after: number;
+  growth: number;
+}
+
+/**
+ * A figure over the WINDOW_MIN minutes from fromMinute, against the same
+ * figure over the last WINDOW_MIN minutes of the run; `agg` is how a window
+ * is summed up (mean for RSS, max for a sawtooth's peak).
+ */
+export function flatness(rows: Row[], pick: (r: Row) => number, agg: 'mean' | 'max', fromMinute: number): Flatness {
+  const minutes = rows.filter((r) => r.label === undefined);
+  const of = (w: Row[]) => (w.length === 0 ? 0 : agg === 'max' ? Math.max(...w.map(pick)) : w.map(pick).reduce((a, b) => a + b, 0) / w.length);
+  const firstW = minutes.filter((r) => r.minute >= fromMinute && r.minute < fromMinute + WINDOW_MIN);
+  const lastW = minutes.slice(-WINDOW_MIN);
+  const before = of(firstW);
+  const after = of(lastW);
+  return {
+    judged: firstW.length === WINDOW_MIN && lastW.length === WINDOW_MIN && lastW[0]!.minute >= fromMinute + WINDOW_MIN,
+    first: [fromMinute, fromMinute + WINDOW_MIN - 1],
+    last: [lastW[0]?.minute ?? 0, lastW[lastW.length - 1]?.minute ?? 0],
+    before,
+    after,
+    growth: growth(before, after),
+  };
+}
