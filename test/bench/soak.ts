@@ -111,7 +111,7 @@ function summary(rows: Row[], end: Row, f: Figures, stats: Awaited<ReturnType<ty
   const needs = (from: number) => `not judged (needs ${from + 2 * WINDOW_MIN - 1}+ minutes)`;
   console.log(`  memory flat       ${mem.judged ? `${judge(mem.growth < FLAT)}   (${window(mem, 'mean RSS')})` : needs(MEM_FROM)}`);
   console.log(`  etcd flat         ${db.judged ? `${judge(db.growth < FLAT)}   (${window(db, 'peak in use')})` : needs(DB_FROM)}`);
-  console.log(`  retries < ${RETRY_LIMIT_S} s     ${judge(f.maxRetryS < RETRY_LIMIT_S && f.missedScrapes === 0)}   (no key retried for more than ${RETRY_LIMIT_S} s)`);
+  console.log(`  ${`retries < ${RETRY_LIMIT_S} s`.padEnd(18)}${judge(f.maxRetryS < RETRY_LIMIT_S && f.missedScrapes === 0)}   (no key retried for more than ${RETRY_LIMIT_S} s)`);
   console.log(`  converged         ${judge(convergedMs >= 0)}`);
 }
 
