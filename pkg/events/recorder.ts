@@ -2,26 +2,49 @@
  * Events for humans: what a loop or agent did or saw. Written as Event
  * objects (`stowctl events`, `describe`), best effort: an event that cannot
  * be written is logged, never allowed to fail the work that caused it.
- * Repeats of the same reason on the same object within a minute bump a
- * counter in memory and are not written again.
+ *
+ *   the same message on the same object within a minute ──► not written again
+ *   the same reason on the same object within 10 minutes ──► one Event, a series:
+ *        its count goes up, lastTimestamp and message are the newest
+ *   otherwise ──► a new Event
+ *
+ * A series (Kubernetes' event aggregation) keeps the number of Event
+ * objects to what distinct things happened, not how often: a service scaled
+ * every few seconds has one ScalingDown event with a count, not thousands,
+ * so etcd's database stays flat under churn. Writes of one series are made
+ * one after another, each a compare-and-swap on the one before.
  */
 import { randomBytes } from 'node:crypto';
+import { isApiError } from '../api/errors.js';
 import { lookupKind } from '../api/kinds.js';
 import type { AnyResource, Event } from '../api/types.js';
 import { errMsg, type Logger } from '../log/logger.js';
-import type { Store } from '../store/store.js';
+import type { Store, Stored } from '../store/store.js';
 import type { Fence } from '../store/txn.js';
 
 const EVENT = lookupKind('Event')!;
 const DEDUP_MS = 60_000;
+export const SERIES_MS = 10 * 60_000;
+/** Series remembered at most; older ones are forgotten first (their next event starts a new one). */
+const MAX_SERIES = 10_000;
 
 export interface Recorder {
   normal(obj: AnyResource, reason: string, message: string): void;
   warning(obj: AnyResource, reason: string, message: string): void;
 }
 
+interface Series {
+  /** The Event as last written (undefined until the first write returns). */
+  stored?: Stored<Event>;
+  /** When it was last bumped (ms). */
+  last: number;
+  /** The writes of this series, one after another. */
+  writing: Promise<void>;
+}
+
 export class EventRecorder implements Recorder {
   private readonly recent = new Map<string, number>();
+  private readonly series = new Map<string, Series>();
 
   constructor(
     private readonly store: Store,
@@ -29,6 +52,7 @@ export class EventRecorder implements Recorder {
     private readonly log: Logger,
     /** The leader's fence (throws when not leading); none for an agent's events. */
     private readonly fence?: () => Fence,
+    private readonly now: () => number = Date.now,
   ) {}
 
   normal(obj: AnyResource, reason: string, message: string): void {
@@ -39,20 +63,65 @@ export class EventRecorder implements Recorder {
     this.record(obj, 'Warning', reason, message);
   }
 
+  /** Resolves once every write asked for so far is done (for tests). */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.series.values()].map((s) => s.writing));
+  }
+
   private record(obj: AnyResource, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const m = obj.metadata;
-    const dedup = `${obj.kind}/${m.namespace}/${m.name}/${reason}/${message}`;
-    const now = Date.now();
+    const about = `${obj.kind}/${m.namespace}/${m.name}/${m.uid ?? ''}/${type}/${reason}`;
+    const now = this.now();
+    const dedup = `${about}/${message}`;
     const last = this.recent.get(dedup);
     if (last !== undefined && now - last < DEDUP_MS) return;
     this.recent.set(dedup, now);
     if (this.recent.size > 10_000) this.recent.clear();
+    let fence: Fence | undefined;
+    try {
+      fence = this.fence?.();
+    } catch (e) {
+      // no longer leading: a leader's event is not written without its fence
+      this.log.debug('event not written', { reason, error: errMsg(e) });
+      return;
+    }
+    let s = this.series.get(about);
+    if (s && now - s.last >= SERIES_MS) s = undefined;
+    if (!s) {
+      this.prune(now);
+      s = { last: now, writing: Promise.resolve() };
+      this.series.set(about, s);
+    }
+    s.last = now;
+    const series = s;
     const ts = new Date(now).toISOString();
-    const ev: Event = {
+    series.writing = series.writing.then(() =>
+      this.write(series, obj, type, reason, message, ts, fence).catch((e) => this.log.debug('event not written', { reason, error: errMsg(e) })),
+    );
+  }
+
+  private async write(s: Series, obj: AnyResource, type: 'Normal' | 'Warning', reason: string, message: string, ts: string, fence: Fence | undefined): Promise<void> {
+    const prev = s.stored;
+    if (prev) {
+      const next: Event = { ...prev.object, spec: { ...prev.object.spec, message, lastTimestamp: ts, count: (prev.object.spec.count ?? 1) + 1 } };
+      try {
+        s.stored = await this.store.update(EVENT, next, prev, prev.specRev, { fence });
+        return;
+      } catch (e) {
+        // collected or changed meanwhile: start the series again
+        if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
+      }
+    }
+    s.stored = await this.store.create(EVENT, this.newEvent(obj, type, reason, message, ts), { fence });
+  }
+
+  private newEvent(obj: AnyResource, type: 'Normal' | 'Warning', reason: string, message: string, ts: string): Event {
+    const m = obj.metadata;
+    return {
       apiVersion: 'stowage/v1',
       kind: 'Event',
       metadata: {
-        name: `${m.name}.${now.toString(36)}${randomBytes(3).toString('hex')}`.slice(-63).replace(/^[^a-z0-9]+/, ''),
+        name: `${m.name}.${Date.parse(ts).toString(36)}${randomBytes(3).toString('hex')}`.slice(-63).replace(/^[^a-z0-9]+/, ''),
         namespace: m.namespace ?? 'default',
       },
       spec: {
@@ -66,15 +135,16 @@ export class EventRecorder implements Recorder {
         count: 1,
       },
     };
-    let fence: Fence | undefined;
-    try {
-      fence = this.fence?.();
-    } catch (e) {
-      // no longer leading: a leader's event is not written without its fence
-      this.log.debug('event not written', { reason, error: errMsg(e) });
-      return;
+  }
+
+  /** Forget series that ended (or, past the cap, the oldest). */
+  private prune(now: number): void {
+    if (this.series.size < MAX_SERIES) return;
+    for (const [k, s] of this.series) if (now - s.last >= SERIES_MS) this.series.delete(k);
+    for (const k of this.series.keys()) {
+      if (this.series.size < MAX_SERIES) break;
+      this.series.delete(k);
     }
-    this.store.create(EVENT, ev, { fence }).catch((e) => this.log.debug('event not written', { reason, error: errMsg(e) }));
   }
 }
 

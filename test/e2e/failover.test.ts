@@ -39,7 +39,8 @@ describe('leader failover with a service running (real etcd and Docker)', () => 
     let r = await stowctl(c.server.url, ['apply', '-f', '-', '--wait', '--timeout', '60s'], { stdin: manifest });
     assert.equal(r.code, 0, r.err + r.out);
     const ready = async () => (await fetch(`${standby.url}/readyz`).then((x) => x.json())) as { isLeader: boolean };
-    assert.equal((await ready()).isLeader, false, 'the second server stands by');
+    const logs = () => `\n--- leader:\n${c.server.output.slice(-15).join('\n')}\n--- standby:\n${standby.output.slice(-15).join('\n')}`;
+    assert.equal((await ready()).isLeader, false, `the second server stands by${logs()}`);
 
     await c.server.stop('SIGKILL');
     const t0 = Date.now();

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Node, Task, TaskState } from '../../api/types.js';
-import { expired, orphanAction, releasable } from './compute.js';
+import { eventsToExpire, orphanAction, releasable } from './compute.js';
 
 const alloc = { cpus: 0.1, mem: 16, disk: 0, ports: [] };
 const node: Node = {
@@ -42,10 +42,12 @@ describe('gc compute', () => {
   ];
   for (const c of cases) it(c.name, () => assert.equal(orphanAction(c.t, uid), c.want));
 
-  it('expires by age', () => {
-    const now = Date.parse('2026-11-25T12:00:00Z');
-    assert.equal(expired('2026-11-25T10:59:00Z', now, 3600_000), true);
-    assert.equal(expired('2026-11-25T11:30:00Z', now, 3600_000), false);
-    assert.equal(expired(undefined, now, 3600_000), false);
+  it('expires events past their TTL, and the oldest past the cap', () => {
+    const now = 1_000_000;
+    const ev = (ageS: number) => ({ ageS });
+    const at = (e: { ageS: number }) => now - e.ageS * 1000;
+    const all = [ev(10), ev(4000), ev(30), ev(20), ev(3601)];
+    assert.deepEqual(eventsToExpire(all, at, now, 3600_000, 10).map((e) => e.ageS), [4000, 3601]);
+    assert.deepEqual(eventsToExpire(all, at, now, 3600_000, 2).map((e) => e.ageS).sort((a, b) => a - b), [30, 3601, 4000]);
   });
 });

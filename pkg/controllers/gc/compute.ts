@@ -3,7 +3,8 @@
  * - a node's allocation entries whose task ended or is gone are released;
  * - a task whose owner no longer exists is stopped (or deleted when it has
  *   nothing running);
- * - events older than their time to live go.
+ * - events older than their time to live go, and the oldest beyond a cap
+ *   (a storm of distinct events cannot fill etcd within the hour).
  */
 import { TERMINAL_STATES, type Node, type Task } from '../../api/types.js';
 
@@ -40,6 +41,18 @@ export function orphanAction(t: Task, ownerUid: (owner: string) => string | unde
   return t.spec.desiredState === 'Killed' ? 'none' : 'kill';
 }
 
-export function expired(createdAt: string | undefined, now: number, ttlMs: number): boolean {
-  return createdAt !== undefined && now - Date.parse(createdAt) > ttlMs;
+/**
+ * The events to delete: those whose last occurrence is older than ttlMs,
+ * and, past `max` events, the oldest of the rest. `at` is each one's last
+ * occurrence (ms).
+ */
+export function eventsToExpire<E>(events: readonly E[], at: (e: E) => number, now: number, ttlMs: number, max: number): E[] {
+  const out: E[] = [];
+  const kept: E[] = [];
+  for (const e of events) (now - at(e) > ttlMs ? out : kept).push(e);
+  if (kept.length > max) {
+    kept.sort((a, b) => at(a) - at(b));
+    out.push(...kept.slice(0, kept.length - max));
+  }
+  return out;
 }

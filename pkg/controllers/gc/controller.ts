@@ -2,7 +2,7 @@
  * The garbage collector: a runner around gc/compute.ts. Keys:
  *   node/<name>      release allocations of tasks that ended or vanished
  *   task/<ns>/<name> stop or delete a task whose owner is gone
- *   events           delete events past their TTL (every minute)
+ *   events           delete events past their TTL, and the oldest past a cap (every minute)
  */
 import { ApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
@@ -11,21 +11,25 @@ import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer } from '../../informer/informer.js';
 import type { Logger } from '../../log/logger.js';
 import { addRelease } from '../../store/binding.js';
-import { Store } from '../../store/store.js';
+import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import { addKill } from '../tasks.js';
-import { expired, orphanAction, releasable } from './compute.js';
+import { eventsToExpire, orphanAction, releasable } from './compute.js';
 
 const EVENT = lookupKind('Event')!;
 const TASK = lookupKind('Task')!;
 const EVENTS_KEY = 'events';
 const EVENT_TTL_MS = 60 * 60 * 1000;
+/** Events kept at most (the oldest go first); with event series this is far more than a busy cluster writes in an hour. */
+const MAX_EVENTS = 10_000;
 
 export interface GcDeps {
   store: Store;
   informers: InformerFactory;
   log: Logger;
+  /** Events kept at most (tests lower it). */
+  maxEvents?: number;
 }
 
 export class GarbageCollector extends Controller {
@@ -130,7 +134,8 @@ export class GarbageCollector extends Controller {
 
   private async expireEvents(): Promise<ReconcileResult> {
     const now = Date.now();
-    const old = this.events.list().filter((e) => expired(e.object.spec.lastTimestamp ?? e.object.metadata.creationTimestamp, now, EVENT_TTL_MS));
+    const at = (e: Stored<Event>) => Date.parse(e.object.spec.lastTimestamp ?? e.object.metadata.creationTimestamp ?? '') || now;
+    const old = eventsToExpire(this.events.list(), at, now, EVENT_TTL_MS, this.d.maxEvents ?? MAX_EVENTS);
     // a conflict (an event updated meanwhile) leaves that event for the next round
     await commitEach(this.d.store, () => this.ctx.fence(), old, (txn, e) => Store.addRemove(txn, EVENT, e));
     return { requeueAfter: 60_000 };
