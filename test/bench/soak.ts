@@ -16,8 +16,9 @@
  *     history and compacts every 5 minutes (hack/etcd.sh:
  *     --auto-compaction-retention 5m), so the size in use is a sawtooth that
  *     settles after the first two compactions; the allocated size (no
- *     defrag) only grows, to a plateau. Events live an hour, so they add
- *     to both for the first hour of a cluster;
+ *     defrag) only grows, to a plateau. Events live an hour, but repeats
+ *     of one reason on one object are one Event (a series), so they level
+ *     off within minutes;
  *   - no key retried for more than 60 s (stowage_workqueue_oldest_retry_seconds);
  *   - after the churn, everything converges (as the churn left it).
  * Flags: --minutes N (default 30), --tasks N (default 1000), --agents N
