@@ -43,12 +43,6 @@ export class Backoff {
     this.cur = undefined;
     this.n = 0;
   }
-
-  /** Wait the next delay. */
-  wait(): Promise<void> {
-    const ms = this.next();
-    return new Promise((r) => setTimeout(r, ms));
-  }
 }
 
 export interface RetryOptions extends BackoffOptions {
