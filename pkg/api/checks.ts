@@ -7,13 +7,15 @@
  *                name an existing port, COMMAND has a command
  *   readiness    (Service, Task) the port exists; timeoutSeconds < intervalSeconds
  *   Service      a name its task names fit; does not depend on itself
- *   Job          schedule xor parents; schedule parses; IANA timeZone; not its own parent
+ *   Job          a name its run and task names fit; schedule xor parents; each schedule
+ *                parses; IANA timeZone; not its own parent
  *   Node         port ranges begin <= end
  */
 import type { ErrorDetail } from './errors.js';
 import { checkConstraint } from './constraints.js';
 import { READINESS_CHECK_DEFAULTS } from './defaults.js';
 import { labelKeyError, labelValueError } from './labels.js';
+import { JOB_NAME_MAX, RUN_SUFFIX_LENGTH, parseRef } from './jobs.js';
 import { DNS1123_LABEL_MAX, SERVICE_NAME_MAX, TASK_SUFFIX_LENGTH } from './names.js';
 import { joinPath } from './paths.js';
 import { scheduleError, timeZoneError } from './schedule.js';
@@ -41,9 +43,15 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
       }
       checkTemplate(spec, 'spec', report);
       checkReadiness(spec, 'spec', report);
-      checkNotSelf(spec.dependencies, name, 'spec.dependencies', 'a Service cannot depend on itself', report);
+      list(spec.dependencies).forEach((d, i) => {
+        const ref = typeof d === 'string' ? parseRef(d, 'service') : undefined;
+        if (ref?.kind === 'service' && ref.name === name) report(`spec.dependencies[${i}]`, 'self', 'a Service cannot depend on itself');
+      });
       break;
     case 'Job':
+      if (name !== undefined && name.length > JOB_NAME_MAX && name.length <= DNS1123_LABEL_MAX) {
+        report('metadata.name', 'maxLength', `a Job name is at most ${JOB_NAME_MAX} characters (its runs are named <name>-<${RUN_SUFFIX_LENGTH - 1} characters> and their tasks <run>-<${TASK_SUFFIX_LENGTH} characters>, at most ${DNS1123_LABEL_MAX}); got ${name.length}`);
+      }
       checkTemplate(spec, 'spec', report);
       checkJob(spec, name, report);
       break;
@@ -158,23 +166,25 @@ function checkReadiness(t: Obj, base: string, report: Report): void {
   });
 }
 
-function checkNotSelf(names: unknown, self: string | undefined, base: string, message: string, report: Report): void {
-  if (self === undefined) return;
-  list(names).forEach((n, i) => {
-    if (n === self) report(`${base}[${i}]`, 'self', message);
-  });
-}
-
 function checkJob(spec: Obj, name: string | undefined, report: Report): void {
-  const schedule = str(spec.schedule);
+  const schedules = Array.isArray(spec.schedule) ? spec.schedule : spec.schedule === undefined ? [] : [spec.schedule];
   const tz = str(spec.timeZone);
-  if (schedule !== undefined && spec.parents !== undefined)
+  if (schedules.length > 0 && spec.parents !== undefined)
     report('spec.parents', 'exclusive', 'cannot be set together with spec.schedule: a Job runs on a schedule or after its parents, not both');
   const tzErr = tz !== undefined ? timeZoneError(tz) : undefined;
   if (tzErr) report('spec.timeZone', 'timeZone', tzErr);
-  if (schedule !== undefined && schedule !== '') {
-    const err = scheduleError(schedule, tzErr ? 'UTC' : (tz ?? 'UTC'));
-    if (err) report('spec.schedule', 'schedule', err);
-  }
-  checkNotSelf(spec.parents, name, 'spec.parents', 'a Job cannot be its own parent', report);
+  schedules.forEach((sch, i) => {
+    const at = Array.isArray(spec.schedule) ? `spec.schedule[${i}]` : 'spec.schedule';
+    const s = str(sch);
+    if (s === undefined || s === '') return;
+    const err = scheduleError(s, tzErr ? 'UTC' : (tz ?? 'UTC'));
+    if (err) report(at, 'schedule', err);
+    else if (Array.isArray(spec.schedule) && s.trim().startsWith('R'))
+      report(at, 'schedule', 'a list of schedules takes cron expressions only; an ISO 8601 repeating interval stands alone');
+  });
+  list(spec.parents).forEach((p, i) => {
+    const s = str(p);
+    if (s !== undefined && name !== undefined && parseRef(s, 'job').kind === 'job' && parseRef(s, 'job').name === name)
+      report(`spec.parents[${i}]`, 'self', 'a Job cannot be its own parent');
+  });
 }

@@ -14,9 +14,12 @@
  *                          httpStatusCodesForReady [200]
  *   Service                instances 1, upgradeStrategy {1, 1}, progressDeadlineSeconds 600,
  *                          backoffSeconds 1, backoffFactor 1.15, maxLaunchDelaySeconds 300
- *   Job                    retries 0, concurrencyPolicy Allow, timeZone UTC,
- *                          successfulRunsHistoryLimit 3, failedRunsHistoryLimit 1
- *   JobRun                 retries 0 (and its template)
+ *   Job                    retries 0, retryBackoffSeconds 1, concurrencyPolicy Allow, timeZone UTC,
+ *                          dstPolicy {gap next, overlap once}, catchUp {60 s, latest},
+ *                          parallelism 1, completions 1, successfulRunsHistoryLimit 3,
+ *                          failedRunsHistoryLimit 1, missedRunsHistoryLimit 10;
+ *                          with parents: triggerRule allSucceeded
+ *   JobRun                 retries 0, parallelism 1, completions 1 (and its template)
  *   Namespace              weight 1
  */
 import { lookupKind, DEFAULT_NAMESPACE } from './kinds.js';
@@ -43,11 +46,17 @@ export const SERVICE_DEFAULTS = {
 export const UPGRADE_STRATEGY_DEFAULTS = { minimumHealthCapacity: 1, maximumOverCapacity: 1 } as const;
 export const JOB_DEFAULTS = {
   retries: 0,
+  retryBackoffSeconds: 1,
   concurrencyPolicy: 'Allow',
   timeZone: 'UTC',
+  parallelism: 1,
+  completions: 1,
   successfulRunsHistoryLimit: 3,
   failedRunsHistoryLimit: 1,
+  missedRunsHistoryLimit: 10,
 } as const;
+export const DST_POLICY_DEFAULTS = { gap: 'next', overlap: 'once' } as const;
+export const CATCH_UP_DEFAULTS = { windowSeconds: 60, mode: 'latest' } as const;
 export const NAMESPACE_DEFAULTS = { weight: 1 } as const;
 
 type Obj = Record<string, any>;
@@ -100,13 +109,18 @@ export function applyDefaults<T extends AnyResource>(input: T): T {
       spec.upgradeStrategy = { ...UPGRADE_STRATEGY_DEFAULTS, ...stripUndefined(spec.upgradeStrategy ?? {}) };
       break;
     }
-    case 'Job':
-      defaultTemplate(obj.spec);
-      fill(obj.spec, JOB_DEFAULTS);
+    case 'Job': {
+      const spec = obj.spec as Obj;
+      defaultTemplate(spec);
+      fill(spec, JOB_DEFAULTS);
+      spec.dstPolicy = { ...DST_POLICY_DEFAULTS, ...stripUndefined(spec.dstPolicy ?? {}) };
+      spec.catchUp = { ...CATCH_UP_DEFAULTS, ...stripUndefined(spec.catchUp ?? {}) };
+      if (spec.parents?.length) spec.triggerRule ??= 'allSucceeded';
       break;
+    }
     case 'JobRun':
       if (obj.spec.template) defaultTemplate(obj.spec.template);
-      fill(obj.spec, { retries: 0 });
+      fill(obj.spec, { retries: 0, parallelism: 1, completions: 1 });
       break;
     case 'Task':
       defaultTemplate(obj.spec);

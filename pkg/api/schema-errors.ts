@@ -5,7 +5,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import type { ErrorDetail } from './errors.js';
-import { dns1123LabelError, dns1123SubdomainError, portNameError, got } from './names.js';
+import { DNS1123_LABEL_RULE, dns1123LabelError, dns1123SubdomainError, portNameError, got } from './names.js';
 import { formatPath, pointerSegments, valueAt, type Segment } from './paths.js';
 import { didYouMean } from './suggest.js';
 
@@ -20,6 +20,12 @@ const RULE_MESSAGES: Record<string, (v: string) => string | undefined> = {
   dnsLabel: dns1123LabelError,
   dnsSubdomain: dns1123SubdomainError,
   portName: portNameError,
+  dependencyRef: (v) => {
+    const name = v.replace(/^(job|service)\//, '');
+    if (/^[a-z]+\//.test(v) && name === v) return `must be NAME, job/NAME or service/NAME, ${got(v)}`;
+    const err = dns1123LabelError(name);
+    return err ? `must be NAME, job/NAME or service/NAME with NAME ${DNS1123_LABEL_RULE}, ${got(v)}` : undefined;
+  },
   httpPath: (v) => `must start with "/", ${got(v)}`,
   readinessProtocol: (v) => (v === 'HTTPS' ? 'HTTPS is not supported (tasks serve no TLS here): use HTTP' : undefined),
   envName: (v) =>

@@ -236,43 +236,117 @@ export interface ServiceStatus {
 export type Service = Resource<ServiceSpec, ServiceStatus>;
 
 // ---- Job ----
+/** What happens when a run is due while another is active (Kubernetes' words, Temporal's BufferOne). */
+export type ConcurrencyPolicy = 'Allow' | 'Forbid' | 'Replace' | 'BufferOne';
+/** After downtime: which slots inside the window still run. */
+export interface CatchUp {
+  windowSeconds: number;
+  mode: 'latest' | 'all' | 'none';
+}
+/**
+ * Daylight saving in the job's time zone: a wall-clock slot in the spring
+ * gap runs at the first valid instant after it (`next`) or not at all
+ * (`skip`); a slot in the repeated autumn hour runs once (`once`, the first
+ * time that wall clock comes) or at both instants (`twice`).
+ */
+export interface DstPolicy {
+  gap: 'next' | 'skip';
+  overlap: 'once' | 'twice';
+}
+/** When a dependent job runs: every parent's run succeeded (Chronos), every one ended, or one failed. */
+export type TriggerRule = 'allSucceeded' | 'allDone' | 'oneFailed';
+
 export interface JobSpec extends TaskTemplate {
-  schedule?: string;
+  /** Cron (5 fields, 6 with seconds first, @daily...), a list of them, or an ISO 8601 repeating interval. */
+  schedule?: string | string[];
   timeZone?: string;
+  dstPolicy?: DstPolicy;
+  catchUp?: CatchUp;
+  /** Jobs (`name` or `job/name`) and services (`service/name`) of the namespace this job runs after. */
   parents?: string[];
+  triggerRule?: TriggerRule;
+  /** Extra attempts after a failed one, with exponential backoff. */
   retries: number;
-  concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace';
+  /** The first retry's delay; each next one doubles, up to 5 minutes. */
+  retryBackoffSeconds?: number;
+  concurrencyPolicy: ConcurrencyPolicy;
+  /** A run still active this long after it started is killed: Failed, reason DeadlineExceeded. */
   activeDeadlineSeconds?: number;
+  /** A slot that cannot start within this of its time is Missed (reason StartingDeadlineExceeded). */
   startingDeadlineSeconds?: number;
+  /** Tasks of one run at once, and how many must succeed. */
+  parallelism?: number;
+  completions?: number;
   suspend?: boolean;
+  /** Why it is suspended (stowctl job suspend --note). */
+  suspendNote?: string;
   successfulRunsHistoryLimit?: number;
   failedRunsHistoryLimit?: number;
+  /** Missed and Skipped records kept. */
+  missedRunsHistoryLimit?: number;
 }
 export interface JobStatus {
+  /** The newest slot handled: run, or recorded Missed or Skipped. Slots after it are still to come. */
   lastScheduleTime?: string;
   lastSuccessfulTime?: string;
-  nextRunTime?: string;
+  lastFailureTime?: string;
+  /** The next fire times (up to 5). */
+  nextRunTimes?: string[];
+  /** Runs not ended yet. */
   active?: string[];
+  /** Slots recorded Missed, and Skipped, since the job was created. */
   missed?: number;
+  skipped?: number;
+  /** BufferOne: the slot waiting for the active run to end. */
+  buffered?: string;
+  conditions?: Condition[];
+  observedGeneration?: number;
 }
 export type Job = Resource<JobSpec, JobStatus>;
 
 // ---- JobRun ----
+export type JobRunState = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Missed' | 'Skipped';
+export type JobRunTrigger = 'schedule' | 'once' | 'manual' | 'parents' | 'backfill';
 export interface JobRunSpec {
   job: string;
-  /** The scheduled instant this run is for (ISO 8601), or absent when on demand. */
+  /** The uid of the Job that made it (collected when that Job is gone or was recreated). */
+  jobUid?: string;
+  /** The scheduled instant this run is for (ISO 8601); absent when on demand. */
   slot?: string;
+  trigger?: JobRunTrigger;
   template: TaskTemplate;
   retries: number;
+  retryBackoffSeconds?: number;
+  activeDeadlineSeconds?: number;
+  parallelism?: number;
+  completions?: number;
+  /** Extra environment for this run only (stowctl job run --env). */
+  env?: Record<string, string>;
+  /** The parent runs that triggered it. */
+  triggeredBy?: string[];
+  /** Replace and deadlines ask a run to stop. */
+  desiredState?: 'Killed';
 }
 export interface JobRunStatus {
-  state: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  state: JobRunState;
   slot?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** Attempts made (1 for a run that ran once). */
   attempts: number;
-  tasks?: string[];
+  /** Seconds from the slot to its first task Running. */
+  lateness?: number;
+  /** Why it ended as it did: Completed, Error, DeadlineExceeded, Replaced, LeaderDown, OutsideCatchUpWindow, Overlap, Suspended, ... */
+  reason?: string;
   message?: string;
+  /** Its tasks, newest attempt last. */
+  tasks?: string[];
+  /** The parent runs that triggered it (kept in etcd: the edge survives failover). */
+  triggeredBy?: string[];
+  /** When the next attempt may start (retry backoff). */
+  retryAt?: string;
+  /** stowctl job mark-success: a failed run counted as succeeded, for its children. */
+  markedSuccess?: boolean;
 }
 export type JobRun = Resource<JobRunSpec, JobRunStatus>;
 

@@ -438,13 +438,44 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
   [
     'concurrencyPolicy',
     job({ concurrencyPolicy: 'Never' }),
-    [{ field: 'spec.concurrencyPolicy', rule: 'enum', message: 'must be one of Allow, Forbid, Replace' }],
+    [{ field: 'spec.concurrencyPolicy', rule: 'enum', message: 'must be one of Allow, Forbid, Replace, BufferOne' }],
   ],
   ['retries', job({ retries: -1 }), [{ field: 'spec.retries', rule: 'minimum', message: 'must be >= 0' }]],
   [
     'own parent',
     job({ parents: ['report'] }),
     [{ field: 'spec.parents[0]', rule: 'self', message: 'a Job cannot be its own parent' }],
+  ],
+  [
+    'own parent, spelled job/NAME',
+    job({ parents: ['job/report'] }),
+    [{ field: 'spec.parents[0]', rule: 'self', message: 'a Job cannot be its own parent' }],
+  ],
+  [
+    'a parent that is neither a job nor a service',
+    job({ parents: ['node/n1'] }),
+    [{ field: 'spec.parents[0]', rule: 'dependencyRef', message: 'must be NAME, job/NAME or service/NAME, got "node/n1"' }],
+  ],
+  [
+    'a list of schedules: each is checked, and an interval stands alone',
+    job({ schedule: ['0 * * * *', '61 * * * *', 'R/2026-12-01T00:00:00Z/PT2S'] }),
+    [
+      { field: 'spec.schedule[1]', rule: 'schedule', message: 'invalid cron expression "61 * * * *": Invalid value for minute: 61' },
+      { field: 'spec.schedule[2]', rule: 'schedule', message: 'a list of schedules takes cron expressions only; an ISO 8601 repeating interval stands alone' },
+    ],
+  ],
+  [
+    'catch-up mode and DST policy',
+    job({ schedule: '0 * * * *', catchUp: { mode: 'some' }, dstPolicy: { gap: 'later' } }),
+    [
+      { field: 'spec.dstPolicy.gap', rule: 'enum', message: 'must be one of next, skip' },
+      { field: 'spec.catchUp.mode', rule: 'enum', message: 'must be one of latest, all, none' },
+    ],
+  ],
+  [
+    'a Job name its runs and their tasks fit',
+    { ...job({}), metadata: { name: 'j'.repeat(47) } },
+    [{ field: 'metadata.name', rule: 'maxLength', message: 'a Job name is at most 46 characters (its runs are named <name>-<10 characters> and their tasks <run>-<5 characters>, at most 63); got 47' }],
   ],
   [
     'history limit',

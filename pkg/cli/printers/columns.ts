@@ -95,7 +95,7 @@ const nodes: Columns = {
 };
 
 export function jobSchedule(j: Job): string {
-  if (j.spec?.schedule) return j.spec.schedule;
+  if (j.spec?.schedule) return Array.isArray(j.spec.schedule) ? j.spec.schedule.join(' | ') : j.spec.schedule;
   if (j.spec?.parents?.length) return `after ${j.spec.parents.join(',')}`;
   return NONE;
 }
@@ -113,7 +113,7 @@ const jobs: Columns = {
   wideHeader: ['NEXT-RUN', 'SUSPEND', 'IMAGE'],
   wideCells: (o) => {
     const j = o as Job;
-    return [or(j.status?.nextRunTime), String(j.spec?.suspend ?? false), or(j.spec?.image)];
+    return [or(j.status?.nextRunTimes?.[0]), String(j.spec?.suspend ?? false), or(j.spec?.image)];
   },
 };
 

@@ -204,7 +204,7 @@ function job(j: Job, now: Date): string {
     section('Status', [
       ['Last Schedule', when(st?.lastScheduleTime, now)],
       ['Last Successful', when(st?.lastSuccessfulTime, now)],
-      ['Next Run', st?.nextRunTime],
+      ['Next Run', st?.nextRunTimes?.[0]],
       ['Active', st?.active?.length ? st.active.join(', ') : undefined],
       ['Missed', st?.missed],
     ])

@@ -1,0 +1,58 @@
+/**
+ * How Jobs, their runs and their references are named (pure). Every run
+ * name is deterministic where a run must happen once, so creating it
+ * create-if-absent makes the run exactly-once across failovers and retries:
+ *
+ *   <job>-<unix seconds of the slot>     a scheduled slot (run, Missed or Skipped), a backfill,
+ *                                        `job run --slot T`; RUN_ONCE: the job's creation second
+ *   <job>-m<9 hex of sha256(id)>         `job run --id ID` (no id: a random one)
+ *   <job>-p<9 hex of sha256(parents)>    a dependent run, for one set of parent runs
+ *
+ * Every suffix is 11 characters, and a run's tasks are `<run>-<5>`, so a Job
+ * name is at most 63 - 6 - 11 = 46 characters.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { DNS1123_LABEL_MAX, TASK_SUFFIX_LENGTH } from './names.js';
+
+export const JOB_LABEL = 'stowage/job';
+export const RUN_SUFFIX_LENGTH = 11;
+export const JOB_NAME_MAX = DNS1123_LABEL_MAX - 1 - TASK_SUFFIX_LENGTH - RUN_SUFFIX_LENGTH;
+
+const hash9 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 9);
+
+/** The run (or Missed/Skipped record) of the slot at `slot`. */
+export function slotRunName(job: string, slot: Date | number): string {
+  const ms = typeof slot === 'number' ? slot : slot.getTime();
+  return `${job}-${String(Math.floor(ms / 1000)).padStart(10, '0')}`;
+}
+
+/** The slot of a slot run's name, or undefined for other runs. */
+export function slotOfRunName(job: string, run: string): Date | undefined {
+  const m = /^-(\d{10})$/.exec(run.slice(job.length));
+  return run.startsWith(job) && m ? new Date(Number(m[1]) * 1000) : undefined;
+}
+
+/** `job run`: the same id always names the same run (a retried request starts one run). */
+export function manualRunName(job: string, id?: string): string {
+  return `${job}-m${hash9(id ?? randomBytes(16).toString('hex'))}`;
+}
+
+/** A dependent run, for one set of parent runs (in any order). */
+export function parentsRunName(job: string, parentRuns: readonly string[]): string {
+  return `${job}-p${hash9([...parentRuns].sort().join(','))}`;
+}
+
+export interface ObjectRef {
+  kind: 'job' | 'service';
+  name: string;
+}
+
+/** `name`, `job/name` or `service/name`; a bare name is `bare`'s kind. */
+export function parseRef(ref: string, bare: 'job' | 'service'): ObjectRef {
+  const i = ref.indexOf('/');
+  if (i < 0) return { kind: bare, name: ref };
+  return { kind: ref.slice(0, i) === 'service' ? 'service' : 'job', name: ref.slice(i + 1) };
+}
+
+/** `job/name` or `service/name`: one spelling per reference, for graphs and messages. */
+export const refKey = (r: ObjectRef): string => `${r.kind}/${r.name}`;
