@@ -13,6 +13,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { DNS1123_LABEL_MAX, TASK_SUFFIX_LENGTH } from './names.js';
+import { templateOf } from './template.js';
+import { API_VERSION, type Job, type JobRun, type JobRunTrigger } from './types.js';
 
 export const JOB_LABEL = 'stowage/job';
 export const RUN_SUFFIX_LENGTH = 11;
@@ -56,3 +58,45 @@ export function parseRef(ref: string, bare: 'job' | 'service'): ObjectRef {
 
 /** `job/name` or `service/name`: one spelling per reference, for graphs and messages. */
 export const refKey = (r: ObjectRef): string => `${r.kind}/${r.name}`;
+
+export interface RunOptions {
+  name: string;
+  trigger: JobRunTrigger;
+  slot?: Date;
+  env?: Record<string, string>;
+  triggeredBy?: readonly string[];
+  /** A record of a slot that did not run: its state and why. */
+  record?: { state: 'Missed' | 'Skipped'; reason: string; message: string };
+}
+
+/**
+ * A run of `job` as both the job timers loop and `job run` create it: the
+ * job's template and run settings, labelled with the job, owned by its uid.
+ * A record (Missed/Skipped) carries its final status from the start.
+ */
+export function newJobRun(job: Job, o: RunOptions): JobRun {
+  const s = job.spec;
+  const slot = o.slot?.toISOString();
+  return {
+    apiVersion: API_VERSION,
+    kind: 'JobRun',
+    metadata: { name: o.name, namespace: job.metadata.namespace ?? 'default', labels: { [JOB_LABEL]: job.metadata.name } },
+    spec: {
+      job: job.metadata.name,
+      ...(job.metadata.uid ? { jobUid: job.metadata.uid } : {}),
+      ...(slot ? { slot } : {}),
+      trigger: o.trigger,
+      template: templateOf(s),
+      retries: s.retries ?? 0,
+      ...(s.retryBackoffSeconds !== undefined ? { retryBackoffSeconds: s.retryBackoffSeconds } : {}),
+      ...(s.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: s.activeDeadlineSeconds } : {}),
+      parallelism: s.parallelism ?? 1,
+      completions: s.completions ?? 1,
+      ...(o.env && Object.keys(o.env).length ? { env: { ...o.env } } : {}),
+      ...(o.triggeredBy?.length ? { triggeredBy: [...o.triggeredBy] } : {}),
+    },
+    status: o.record
+      ? { state: o.record.state, ...(slot ? { slot } : {}), attempts: 0, reason: o.record.reason, message: o.record.message }
+      : { state: 'Pending', ...(slot ? { slot } : {}), attempts: 0, ...(o.triggeredBy?.length ? { triggeredBy: [...o.triggeredBy] } : {}) },
+  };
+}
