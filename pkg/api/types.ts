@@ -299,6 +299,8 @@ export interface JobStatus {
   skipped?: number;
   /** BufferOne: the slot waiting for the active run to end. */
   buffered?: string;
+  /** The newest run that ended: its name, how, and when. */
+  lastRun?: { name: string; state: JobRunState; at: string };
   conditions?: Condition[];
   observedGeneration?: number;
 }
