@@ -9,6 +9,7 @@ import { GarbageCollector } from './gc/controller.js';
 import { NodeLifecycleController } from './nodes/controller.js';
 import { SchedulerController } from './scheduler/controller.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './health/compute.js';
+import { JobsController } from './jobs/controller.js';
 import { ServicesController } from './services/controller.js';
 
 export interface LoopOptions {
@@ -34,5 +35,6 @@ export function leaderLoops(deps: LoopDeps): Runnable[] {
     new NodeLifecycleController({ store, informers, log, recorder, graceMs: deps.opts.nodeLostGraceMs }),
     new GarbageCollector({ store, informers, log }),
     new ServicesController({ store, informers, log, recorder, options: deps.opts.health ? { health: { ...DEFAULT_HEALTH_POLICY, ...deps.opts.health } } : undefined }),
+    new JobsController({ store, informers, log, recorder }),
   ];
 }

@@ -222,3 +222,28 @@ export const serviceDeployments = new Counter({
   labelNames: ['result'] as const,
   registers: [registry],
 });
+
+// ---- jobs ----
+export const jobRuns = new Counter({
+  name: 'stowage_job_runs_total',
+  help: 'Job runs that ended, by result (Succeeded, Failed).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+export const jobStartLateness = new Histogram({
+  name: 'stowage_job_start_lateness_seconds',
+  help: "Time from a scheduled run's slot to its first task Running.",
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+export const jobSlotsNotRun = new Counter({
+  name: 'stowage_job_slots_not_run_total',
+  help: 'Slots recorded Missed or Skipped, by state and reason (LeaderDown, OutsideCatchUpWindow, Overlap, Suspended, StartingDeadlineExceeded).',
+  labelNames: ['state', 'reason'] as const,
+  registers: [registry],
+});
+export const jobRunsActive = new Gauge({
+  name: 'stowage_job_runs_active',
+  help: 'Job runs not ended yet.',
+  registers: [registry],
+});

@@ -1,12 +1,13 @@
 /**
  * The garbage collector: a runner around gc/compute.ts. Keys:
  *   node/<name>      release allocations of tasks that ended or vanished
- *   task/<ns>/<name> stop or delete a task whose owner is gone
+ *   task/<ns>/<name> stop or delete a task whose owner (service, job run) is gone
+ *   run/<ns>/<name>  delete a job run whose job is gone or was recreated (its tasks follow)
  *   events           delete events past their TTL, and the oldest past a cap (every minute)
  */
 import { ApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
-import { TERMINAL_STATES, type Event, type Node, type Service, type Task } from '../../api/types.js';
+import { TERMINAL_STATES, type Event, type Job, type JobRun, type Node, type Service, type Task } from '../../api/types.js';
 import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer } from '../../informer/informer.js';
 import type { Logger } from '../../log/logger.js';
@@ -19,6 +20,7 @@ import { eventsToExpire, orphanAction, releasable } from './compute.js';
 
 const EVENT = lookupKind('Event')!;
 const TASK = lookupKind('Task')!;
+const JOBRUN = lookupKind('JobRun')!;
 const EVENTS_KEY = 'events';
 const EVENT_TTL_MS = 60 * 60 * 1000;
 /** Events kept at most (the oldest go first); with event series this is far more than a busy cluster writes in an hour. */
@@ -37,6 +39,8 @@ export class GarbageCollector extends Controller {
   private tasks!: Informer<Task>;
   private services!: Informer<Service>;
   private events!: Informer<Event>;
+  private jobs!: Informer<Job>;
+  private runs!: Informer<JobRun>;
   /** Tasks deleted lately (insertion-ordered, capped): a node's status may still list them. */
   private readonly gone = new Map<string, true>();
 
@@ -49,6 +53,8 @@ export class GarbageCollector extends Controller {
     this.tasks = await this.d.informers.get<Task>('Task');
     this.services = await this.d.informers.get<Service>('Service');
     this.events = await this.d.informers.get<Event>('Event');
+    this.jobs = await this.d.informers.get<Job>('Job');
+    this.runs = await this.d.informers.get<JobRun>('JobRun');
     // A node's allocation changes with every binding; look at it only when it
     // lists a task that ended or was deleted (its status can reach this cache
     // after the task's own change did).
@@ -78,17 +84,25 @@ export class GarbageCollector extends Controller {
       const wasEnded = TERMINAL_STATES.has(e.old?.object.status?.state ?? 'Pending');
       return ended && !wasEnded ? [`node/${node}`, `task/${e.key}`] : undefined;
     });
-    this.watch(this.services, (e) => {
-      if (e.type !== 'DELETED') return undefined;
-      const owner = `service/${e.stored.object.metadata.name}`;
-      const ns = e.stored.object.metadata.namespace;
-      return this.tasks
+    const tasksOwnedBy = (owner: string, ns: string | undefined) =>
+      this.tasks
         .list()
         .filter((t) => t.object.spec.owner === owner && t.object.metadata.namespace === ns)
         .map((t) => `task/${ns}/${t.object.metadata.name}`);
+    this.watch(this.services, (e) => (e.type === 'DELETED' ? tasksOwnedBy(`service/${e.stored.object.metadata.name}`, e.stored.object.metadata.namespace) : undefined));
+    // A run whose job is gone (or was recreated) goes, and then its tasks.
+    this.watch(this.runs, (e) => (e.type === 'ADDED' ? `run/${e.key}` : e.type === 'DELETED' ? tasksOwnedBy(`jobrun/${e.stored.object.metadata.name}`, e.stored.object.metadata.namespace) : undefined));
+    this.watch(this.jobs, (e) => {
+      if (e.type !== 'DELETED') return undefined;
+      const j = e.stored.object;
+      return this.runs
+        .list()
+        .filter((r) => r.object.spec.job === j.metadata.name && r.object.metadata.namespace === j.metadata.namespace)
+        .map((r) => `run/${r.object.metadata.namespace}/${r.object.metadata.name}`);
     });
     for (const n of this.nodes.list()) this.enqueue(`node/${n.object.metadata.name}`);
     for (const t of this.tasks.list()) this.enqueue(`task/${t.object.metadata.namespace}/${t.object.metadata.name}`);
+    for (const r of this.runs.list()) this.enqueue(`run/${r.object.metadata.namespace}/${r.object.metadata.name}`);
     this.enqueue(EVENTS_KEY);
   }
 
@@ -96,6 +110,7 @@ export class GarbageCollector extends Controller {
     if (key === EVENTS_KEY) return this.expireEvents();
     if (key.startsWith('node/')) return this.release(key.slice(5));
     if (key.startsWith('task/')) return this.collectTask(key.slice(5));
+    if (key.startsWith('run/')) return this.collectRun(key.slice(4));
   }
 
   private async release(name: string): Promise<void> {
@@ -122,6 +137,7 @@ export class GarbageCollector extends Controller {
     const action = orphanAction(s.object, (owner) => {
       const [kind, name] = owner.split('/');
       if (kind === 'service') return this.services.get(`${ns}/${name}`)?.object.metadata.uid;
+      if (kind === 'jobrun') return this.runs.get(`${ns}/${name}`)?.object.metadata.uid;
       return s.object.spec.ownerUid; // owners of other kinds keep their tasks until their own loops say otherwise
     });
     if (action === 'none') return;
@@ -130,6 +146,18 @@ export class GarbageCollector extends Controller {
     else addKill(txn, s);
     const r = await txn.commit();
     if (!r.succeeded) throw new ApiError('Conflict', `task ${ref} changed while collecting it`);
+  }
+
+  /** A run made by a job that is gone, or was recreated under its name. */
+  private async collectRun(ref: string): Promise<void> {
+    const s = this.runs.get(ref);
+    if (!s?.object.spec.jobUid) return;
+    const job = this.jobs.get(`${s.object.metadata.namespace}/${s.object.spec.job}`)?.object;
+    if (job?.metadata.uid === s.object.spec.jobUid) return;
+    const txn = this.d.store.txn(this.ctx.fence());
+    Store.addRemove(txn, JOBRUN, s);
+    const r = await txn.commit();
+    if (!r.succeeded) throw new ApiError('Conflict', `run ${ref} changed while collecting it`);
   }
 
   private async expireEvents(): Promise<ReconcileResult> {
