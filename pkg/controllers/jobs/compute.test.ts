@@ -145,13 +145,16 @@ describe('computeJob: once, parents, history', () => {
     const p = computeJob({ job: job({ parents: ['ghost'] }), runs: [], parents: [{ ref: { kind: 'job', name: 'ghost' }, found: false }], now: at(2) });
     assert.deepEqual(p.status.conditions?.map((c) => [c.type, c.status, c.reason, c.message]), [['ParentsReady', 'False', 'ParentNotFound', 'job/ghost not found']]);
   });
-  it('history: the newest 3 succeeded, 1 failed, 10 records are kept', () => {
+  it('history: the newest 3 succeeded, 1 failed, 10 records are kept, once the others are a minute old', () => {
     const runs = [
       ...Array.from({ length: 5 }, (_, i) => run(`s${i}`, 'Succeeded', {}, at(i))),
       ...Array.from({ length: 3 }, (_, i) => run(`f${i}`, 'Failed', {}, at(i))),
       ...Array.from({ length: 12 }, (_, i) => run(`m${i}`, 'Missed', {}, at(i))),
       run('active', 'Running', {}, at(0)),
     ];
-    assert.deepEqual(pastHistory(job({}), runs).map((r) => r.metadata.name), ['s1', 's0', 'f1', 'f0', 'm1', 'm0']);
+    const h = pastHistory(job({}), runs, at(0) + 61_000);
+    assert.deepEqual(h.remove.map((r) => r.metadata.name), ['s1', 's0', 'f1', 'f0', 'm1', 'm0']);
+    const young = pastHistory(job({}), runs, at(1) + 30_000);
+    assert.deepEqual([young.remove, young.wakeAt], [[], at(0) + 60_000], 'a run that ended within the minute stays; the job looks again then');
   });
 });

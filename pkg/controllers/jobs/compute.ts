@@ -35,6 +35,8 @@ export const MAX_RECORDS = 100;
 /** With catch-up mode none, a slot still counts as on time this late. */
 export const ON_TIME_MS = 1000;
 export const NEXT_RUN_TIMES = 5;
+/** An ended run is kept at least this long, whatever the history limits. */
+export const HISTORY_GRACE_MS = 60_000;
 
 export const ENDED: ReadonlySet<JobRunState> = new Set(['Succeeded', 'Failed', 'Missed', 'Skipped']);
 export const isActive = (r: JobRun): boolean => !ENDED.has(r.status?.state ?? 'Pending');
@@ -153,8 +155,10 @@ export function computeJob(input: JobInput): JobPlan {
     }
   }
 
-  // History: ended runs past their limits go, oldest first.
-  plan.remove = pastHistory(job, runs);
+  // History: ended runs past their limits go, once they are a minute old.
+  const history = pastHistory(job, runs, now);
+  plan.remove = history.remove;
+  if (history.wakeAt !== undefined) wake.push(history.wakeAt);
 
   // What the runs say.
   const ended = runs.filter((r) => !isActive(r) && !isRecord(r) && r.status?.finishedAt);
@@ -290,16 +294,26 @@ function triggered(job: Job, parents: readonly ParentState[]): { runFor?: string
   return { runFor: set, condition };
 }
 
-/** Ended runs past the job's history limits, oldest first (by slot, else creation). */
-export function pastHistory(job: Job, runs: readonly JobRun[]): JobRun[] {
+/**
+ * Ended runs past the job's history limits, newest kept first (by slot, else
+ * creation): `remove` those that ended over HISTORY_GRACE_MS ago, and
+ * `wakeAt` when the next of the others does. A run that just ended stays a
+ * while whatever the limits, so a job every 2 s still shows its last minute
+ * of runs, and its history is trimmed in batches rather than one delete per slot.
+ */
+export function pastHistory(job: Job, runs: readonly JobRun[], now: number): { remove: JobRun[]; wakeAt?: number } {
   const at = (r: JobRun) => ms(r.spec.slot) || ms(r.metadata.creationTimestamp) || 0;
+  const endedAt = (r: JobRun) => ms(r.status?.finishedAt) || ms(r.metadata.creationTimestamp) || 0;
   const byAge = [...runs].sort((a, b) => at(b) - at(a));
-  const keep = (pred: (r: JobRun) => boolean, limit: number) => byAge.filter(pred).slice(limit);
-  return [
-    ...keep((r) => r.status?.state === 'Succeeded', job.spec.successfulRunsHistoryLimit ?? 3),
-    ...keep((r) => r.status?.state === 'Failed', job.spec.failedRunsHistoryLimit ?? 1),
-    ...keep(isRecord, job.spec.missedRunsHistoryLimit ?? 10),
+  const excess = (pred: (r: JobRun) => boolean, limit: number) => byAge.filter(pred).slice(limit);
+  const over = [
+    ...excess((r) => r.status?.state === 'Succeeded', job.spec.successfulRunsHistoryLimit ?? 3),
+    ...excess((r) => r.status?.state === 'Failed', job.spec.failedRunsHistoryLimit ?? 1),
+    ...excess(isRecord, job.spec.missedRunsHistoryLimit ?? 10),
   ];
+  const remove = over.filter((r) => now - endedAt(r) >= HISTORY_GRACE_MS);
+  const waiting = over.filter((r) => now - endedAt(r) < HISTORY_GRACE_MS).map((r) => endedAt(r) + HISTORY_GRACE_MS);
+  return { remove, ...(waiting.length ? { wakeAt: Math.min(...waiting) } : {}) };
 }
 
 function notRunMessage(n: NotRun): string {
