@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dependencyCycle, cycleMessage } from './dependencies.js';
+import type { AnyResource } from './types.js';
+import { dependencyCycle, cycleMessage, edgesOf } from './dependencies.js';
 
 const graph = (edges: Record<string, string[]>) => (n: string) => edges[n];
 
@@ -30,5 +31,15 @@ describe('dependencyCycle', () => {
     assert.ok(calls <= n, `${calls} lookups`);
   });
 
-  it('message', () => assert.equal(cycleMessage(['a', 'b', 'a']), 'a → b → a: a dependency cycle (each would wait for the next forever)'));
+  it('message: services by name, and every member by kind once a job is in it', () => {
+    assert.equal(cycleMessage(['service/a', 'service/b', 'service/a']), 'a → b → a: a dependency cycle (each would wait for the next forever)');
+    assert.equal(cycleMessage(['service/web', 'job/migrate', 'service/web']), 'service/web → job/migrate → service/web: a dependency cycle (each would wait for the next forever)');
+  });
+
+  it('edges: a bare name is the lister\'s kind', () => {
+    const svc = { kind: 'Service', metadata: { name: 'web' }, spec: { dependencies: ['db', 'job/migrate', 'service/cache'] } } as unknown as AnyResource;
+    const job = { kind: 'Job', metadata: { name: 'migrate' }, spec: { parents: ['extract', 'service/db'] } } as unknown as AnyResource;
+    assert.deepEqual(edgesOf(svc), ['service/db', 'job/migrate', 'service/cache']);
+    assert.deepEqual(edgesOf(job), ['job/extract', 'service/db']);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * Dependency cycles between Services, against real etcd: the API refuses a
+ * Dependency cycles between Services and Jobs (one graph), against real etcd: the API refuses a
  * create, an update or an apply that would close one (422, the field and
  * the cycle named, nothing written), and when a cycle is written around the
  * API (as two concurrent writes could), the services loop names it in the
@@ -59,6 +59,18 @@ describe('dependency cycles (real etcd)', () => {
   it('a chain and a diamond are fine', async () => {
     const r = await call(loop.url, 'POST', '/api/v1/apply', { items: [svc('c3-top', ['c3-l', 'c3-r']), svc('c3-l', ['c3-base']), svc('c3-r', ['c3-base']), svc('c3-base')] });
     assert.equal(r.status, 200, r.text);
+  });
+
+  it('across kinds: a service that waits for a job that runs after that service: 422, nothing written', async () => {
+    const job = (name: string, parents: string[]) => ({ apiVersion: 'stowage/v1', kind: 'Job', metadata: { name, namespace: 'default' }, spec: { image: 'img', resources: { cpus: 0.1, mem: 16 }, parents } });
+    assert.equal((await call(loop.url, 'POST', '/api/v1/jobs', job('c5-mig', ['service/c5-web']))).status, 201);
+    const r = await call(loop.url, 'POST', '/api/v1/services', svc('c5-web', ['job/c5-mig']));
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json.message, 'Service "c5-web": spec.dependencies: service/c5-web → job/c5-mig → service/c5-web: a dependency cycle (each would wait for the next forever)');
+    assert.ok(!(await names()).includes('c5-web'), 'nothing written');
+    const chain = await call(loop.url, 'POST', '/api/v1/apply', { items: [job('c5-a', ['c5-b']), job('c5-b', ['job/c5-a'])] });
+    assert.equal(chain.status, 422, chain.text);
+    assert.match(chain.json.message, /document 1 \(Job "c5-a"\): spec\.parents: job\/c5-a → job\/c5-b → job\/c5-a: a dependency cycle/);
   });
 
   it('a cycle written around the API: the loop names it in DependenciesReady', async () => {

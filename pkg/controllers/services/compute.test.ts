@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HealthCheck, ReadinessCheck, Service } from '../../api/types.js';
 import { computeService, type ComputeInput } from './compute.js';
-import { dependencyState } from './conditions.js';
+import { dependencyState, jobDependencyState } from './conditions.js';
 import { T0, at, names, service, task, type TaskOpts } from './fixtures.js';
 import { templateHash, templateOf } from '../../api/template.js';
 
@@ -184,8 +184,18 @@ describe('computeService: unschedulable and dependencies', () => {
     const db = service({ instances: 2, ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', path: '/', intervalSeconds: 1, timeoutSeconds: 0.5, httpStatusCodesForReady: [200] }] });
     db.metadata.name = 'db';
     const warming = dependencyState('db', { ...db, status: { instances: 2, running: 2, healthy: 2, ready: 1 } });
-    assert.deepEqual(warming, { name: 'db', ready: false, detail: 'service/db: 1/2 ready' });
+    assert.deepEqual(warming, { name: 'service/db', ready: false, detail: 'service/db: 1/2 ready' });
     assert.equal(dependencyState('db', { ...db, status: { instances: 2, running: 2, healthy: 2, ready: 2 } }).ready, true);
+  });
+
+  it('a job dependency is ready when its newest run succeeded', () => {
+    const job = { apiVersion: 'stowage/v1', kind: 'Job', metadata: { name: 'migrate' }, spec: {} } as unknown as Parameters<typeof jobDependencyState>[1];
+    const runIn = (state: 'Running' | 'Succeeded' | 'Failed') => ({ metadata: { name: 'migrate-m1' }, status: { state } }) as unknown as Parameters<typeof jobDependencyState>[2];
+    assert.deepEqual(jobDependencyState('migrate', undefined, undefined), { name: 'job/migrate', ready: false, detail: 'job/migrate not found' });
+    assert.deepEqual(jobDependencyState('migrate', job, undefined), { name: 'job/migrate', ready: false, detail: 'job/migrate has not run yet' });
+    assert.deepEqual(jobDependencyState('migrate', job, runIn('Running')), { name: 'job/migrate', ready: false, detail: 'job/migrate: run migrate-m1 Running' });
+    assert.equal(jobDependencyState('migrate', job, runIn('Succeeded')).ready, true);
+    assert.equal(jobDependencyState('migrate', job, runIn('Failed')).ready, false);
   });
 
   it('keeps replacing instances of a template that already serves while a dependency is down', () => {

@@ -5,14 +5,16 @@
  *
  *   Available          ready (healthy, without readiness checks) >= minimumHealthCapacity x instances
  *   Progressing        the deployment: rolling, complete, or past its deadline
- *   DependenciesReady  (services with dependencies) every dependency ready
+ *   DependenciesReady  (services with dependencies) every dependency ready: services
+ *                      healthy and ready, jobs' newest runs succeeded
  *   LaunchDelayed      (while it is) crash-loop backoff holds launches back
  *   Unschedulable      (while it is) tasks wait for a node: the scheduler's reason
  *   HealthBrake        (while it is) unhealthy tasks wait for the brake
  */
-import type { Condition, Deployment, Service } from '../../api/types.js';
+import type { Condition, Deployment, Job, JobRun, Service } from '../../api/types.js';
 
 export interface DependencyState {
+  /** The graph key: service/NAME or job/NAME. */
   name: string;
   ready: boolean;
   /** "service/db: 1/3 healthy", "service/db not found". */
@@ -24,11 +26,25 @@ export interface DependencyState {
  * tasks are ready: healthy, and past their readiness check when it has one.
  */
 export function dependencyState(name: string, dep: Service | undefined): DependencyState {
-  if (!dep) return { name, ready: false, detail: `service/${name} not found` };
+  const key = `service/${name}`;
+  if (!dep) return { name: key, ready: false, detail: `${key} not found` };
   const want = Math.max(1, dep.spec.instances);
   const byReadiness = (dep.spec.readinessChecks?.length ?? 0) > 0;
   const n = (byReadiness ? dep.status?.ready : dep.status?.healthy) ?? 0;
-  return { name, ready: n >= want, detail: `service/${name}: ${n}/${dep.spec.instances} ${byReadiness ? 'ready' : 'healthy'}` };
+  return { name: key, ready: n >= want, detail: `${key}: ${n}/${dep.spec.instances} ${byReadiness ? 'ready' : 'healthy'}` };
+}
+
+/**
+ * A job a service depends on (a migration before a rollout) is ready when
+ * its newest run succeeded; while that run is pending or running, or it
+ * failed, the service's new template waits.
+ */
+export function jobDependencyState(name: string, job: Job | undefined, newest: JobRun | undefined): DependencyState {
+  const key = `job/${name}`;
+  if (!job) return { name: key, ready: false, detail: `${key} not found` };
+  if (!newest) return { name: key, ready: false, detail: `${key} has not run yet` };
+  const state = newest.status?.state ?? 'Pending';
+  return { name: key, ready: state === 'Succeeded', detail: `${key}: run ${newest.metadata.name} ${state}` };
 }
 
 export interface ConditionFacts {

@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
-import { API_VERSION, type Service, type ServiceStatus, type Task } from '../../api/types.js';
+import { API_VERSION, type Job, type JobRun, type Service, type ServiceStatus, type Task } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer, InformerEvent } from '../../informer/informer.js';
@@ -31,8 +31,9 @@ import { commitEach } from '../batch.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import { addKill } from '../tasks.js';
 import { computeService, type Plan, type ServiceOptions } from './compute.js';
-import { dependencyState, type DependencyState } from './conditions.js';
-import { cycleMessage, dependencyCycle } from '../../api/dependencies.js';
+import { dependencyState, jobDependencyState, type DependencyState } from './conditions.js';
+import { cycleMessage, dependencyCycle, edgesOf, nodeKeyOf } from '../../api/dependencies.js';
+import { parseRef } from '../../api/jobs.js';
 import { TASK_SUFFIX_LENGTH } from '../../api/names.js';
 import { OwnedTasks } from './owned.js';
 import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from '../../api/labels.js';
@@ -56,6 +57,8 @@ export interface ServicesDeps {
 export class ServicesController extends Controller {
   private services!: Informer<Service>;
   private tasks!: Informer<Task>;
+  private jobs!: Informer<Job>;
+  private runs!: Informer<JobRun>;
   private owned!: OwnedTasks;
   /** Statuses this loop wrote that its informer may not have delivered yet. */
   private readonly written = new Map<string, { uid: string | undefined; status: ServiceStatus; statusRev: string }>();
@@ -67,6 +70,8 @@ export class ServicesController extends Controller {
   protected async setup(): Promise<void> {
     this.services = await this.d.informers.get<Service>('Service');
     this.tasks = await this.d.informers.get<Task>('Task');
+    this.jobs = await this.d.informers.get<Job>('Job');
+    this.runs = await this.d.informers.get<JobRun>('JobRun');
     this.owned = new OwnedTasks(this.tasks);
     this.written.clear();
     this.watch(this.services, (e) => this.onService(e));
@@ -77,6 +82,9 @@ export class ServicesController extends Controller {
       if (key) this.enqueue(key, Math.min(MAX_COALESCE_MS, Math.floor(this.owned.count(key) / 40)));
       return undefined;
     });
+    // A job a service depends on: its runs decide whether the service may go on.
+    this.watch(this.jobs, (e) => this.dependentsOf(e.stored.object.metadata.namespace, `job/${e.stored.object.metadata.name}`));
+    this.watch(this.runs, (e) => this.dependentsOf(e.stored.object.metadata.namespace, `job/${e.stored.object.spec.job}`));
     this.owned.rebuild();
     for (const s of this.services.list()) this.enqueue(keyOf(s.object));
   }
@@ -92,11 +100,15 @@ export class ServicesController extends Controller {
       this.written.delete(key);
     }
     // Services that depend on this one wait for its health.
-    const dependents = this.services
+    return [key, ...this.dependentsOf(svc.metadata.namespace, `service/${svc.metadata.name}`)];
+  }
+
+  /** Keys of the services of `ns` that depend on the graph node `node` (service/NAME or job/NAME). */
+  private dependentsOf(ns: string | undefined, node: string): string[] {
+    return this.services
       .list()
-      .filter((s) => s.object.metadata.namespace === svc.metadata.namespace && s.object.spec.dependencies?.includes(svc.metadata.name))
+      .filter((s) => s.object.metadata.namespace === ns && s.object.spec.dependencies?.length && edgesOf(s.object).includes(node))
       .map((s) => keyOf(s.object));
-    return [key, ...dependents];
   }
 
   /** The service with the newest status: the informer's or the one we just wrote. */
@@ -129,13 +141,30 @@ export class ServicesController extends Controller {
 
   /** Each dependency's state; one in a cycle (concurrent writes can close one the API refuses) says so. */
   private dependencies(svc: Service, ns: string): DependencyState[] {
-    const names = svc.spec.dependencies ?? [];
-    if (names.length === 0) return [];
-    const cycle = dependencyCycle(svc.metadata.name, (n) => this.services.get(`${ns}/${n}`)?.object.spec.dependencies);
-    return names.map((name) => {
-      const d = dependencyState(name, this.services.get(`${ns}/${name}`)?.object);
-      return cycle?.[1] === name ? { ...d, detail: `${d.detail} (${cycleMessage(cycle)})` } : d;
+    const refs = (svc.spec.dependencies ?? []).map((d) => parseRef(d, 'service'));
+    if (refs.length === 0) return [];
+    const cycle = dependencyCycle(nodeKeyOf(svc), (node) => {
+      const [kind, name] = [node.slice(0, node.indexOf('/')), node.slice(node.indexOf('/') + 1)];
+      const o = kind === 'job' ? this.jobs.get(`${ns}/${name}`)?.object : this.services.get(`${ns}/${name}`)?.object;
+      return o ? edgesOf(o) : undefined;
     });
+    return refs.map((ref) => {
+      const d = ref.kind === 'job' ? this.jobDependency(ns, ref.name) : dependencyState(ref.name, this.services.get(`${ns}/${ref.name}`)?.object);
+      return cycle?.[1] === d.name ? { ...d, detail: `${d.detail} (${cycleMessage(cycle)})` } : d;
+    });
+  }
+
+  /** A job dependency: ready when its newest run (records aside) succeeded. */
+  private jobDependency(ns: string, name: string): DependencyState {
+    const job = this.jobs.get(`${ns}/${name}`)?.object;
+    let newest: JobRun | undefined;
+    for (const s of this.runs.list()) {
+      const r = s.object;
+      if (r.spec.job !== name || r.metadata.namespace !== ns || r.spec.jobUid !== job?.metadata.uid) continue;
+      if (r.status?.state === 'Missed' || r.status?.state === 'Skipped') continue;
+      if (!newest || (r.metadata.creationTimestamp ?? '') > (newest.metadata.creationTimestamp ?? '')) newest = r;
+    }
+    return jobDependencyState(name, job, newest);
   }
 
   private async apply(key: string, s: Stored<Service>, plan: Plan, byTask: Map<Task, Stored<Task>>): Promise<void> {
