@@ -9,8 +9,10 @@
  * A list of cron expressions fires at each; an instant two of them (or a gap
  * and a slot) share is one slot. An ISO 8601 repeating interval R[n]/start/
  * period fires at start + i x period for i = 0, 1, ... (n times; an empty
- * start is the job's creation). Slots are whole seconds for cron, and run
- * names use the slot's second (jobs.ts).
+ * start is the job's creation, or `after` when that is not known), by the
+ * instant clock whatever the zone; months and years add by the calendar from
+ * the start, the day clamped to short months (Jan 31, Feb 28, Mar 31). Cron
+ * slots are whole seconds; run names use the slot's second (jobs.ts).
  *
  * Cron, daylight saving. The expression is matched against the wall clock of
  * the job's zone; croner does the matching, read in UTC so that it never
@@ -30,6 +32,10 @@
  *     twice every instant whose wall clock matches: 02:30 summer time and
  *           02:30 winter time an hour later; `*\/5 * * * *` keeps firing every
  *           5 minutes by the instant clock, through both passes
+ *
+ * `once` is the default because a daily job run twice on the night clocks
+ * fall back is the classic bug (kubernetes/kubernetes#121594); `twice` is
+ * for jobs that must keep their cadence through the repeated hour.
  *
  * The same policy holds for every expression. croner 11's own behaviour in a
  * zone depends on the expression's shape (Vixie cron's rule): with a single
