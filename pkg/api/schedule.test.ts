@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSchedule, scheduleError, parseDuration, addDuration, timeZoneError } from './schedule.js';
+import { parseSchedule, scheduleError, parseDuration, timeZoneError } from './schedule.js';
 
 test('cron: 5 fields, 6 fields, nicknames', () => {
   assert.deepEqual(parseSchedule('*/5 * * * *'), { kind: 'cron', expr: '*/5 * * * *' });
@@ -68,10 +68,8 @@ test('bad repetitions and non-cron strings', () => {
   assert.match(scheduleError('@sometimes')!, /^invalid cron expression "@sometimes": /);
 });
 
-test('durations and adding them', () => {
+test('durations', () => {
   assert.deepEqual(parseDuration('P1Y2M3W4DT5H6M7.5S'), { years: 1, months: 2, weeks: 3, days: 4, hours: 5, minutes: 6, seconds: 7.5 });
-  assert.equal(addDuration(new Date('2026-01-31T00:00:00Z'), parseDuration('PT90S'), 2).toISOString(), '2026-01-31T00:03:00.000Z');
-  assert.equal(addDuration(new Date('2026-01-15T00:00:00Z'), parseDuration('P1M')).toISOString(), '2026-02-15T00:00:00.000Z');
 });
 
 test('time zones', () => {

@@ -57,14 +57,6 @@ export function approxSeconds(d: Duration): number {
   );
 }
 
-/** date + times x d, in UTC calendar arithmetic (months and years by calendar). */
-export function addDuration(date: Date, d: Duration, times = 1): Date {
-  const t = new Date(date.getTime());
-  if (d.years || d.months) t.setUTCMonth(t.getUTCMonth() + times * (12 * d.years + d.months));
-  const ms = 1000 * (d.seconds + 60 * (d.minutes + 60 * (d.hours + 24 * (d.days + 7 * d.weeks))));
-  return new Date(t.getTime() + times * ms);
-}
-
 const START_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 function parseStart(s: string): Date {
