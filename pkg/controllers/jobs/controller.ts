@@ -16,7 +16,7 @@
  * its informers until they show it (cache.ts), so a quick second pass
  * neither creates nor counts anything twice.
  */
-import { isApiError } from '../../api/errors.js';
+import { ApiError, isApiError } from '../../api/errors.js';
 import { JOB_LABEL, parseRef } from '../../api/jobs.js';
 import { lookupKind } from '../../api/kinds.js';
 import { OWNER_LABEL } from '../../api/labels.js';
@@ -27,18 +27,21 @@ import type { Informer, InformerEvent } from '../../informer/informer.js';
 import type { Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
 import { Store } from '../../store/store.js';
+import type { Txn } from '../../store/txn.js';
 import { jsonEqual } from '../../util/equal.js';
 import { commitEach } from '../batch.js';
 import { Controller, type ReconcileResult } from '../controller.js';
 import { dependencyState } from '../services/conditions.js';
 import { addKill } from '../tasks.js';
-import { computeJob, isActive, isRecord, type ParentState } from './compute.js';
+import { computeJob, isActive, isRecord, type JobPlan, type ParentState } from './compute.js';
 import { Children, Statuses } from './cache.js';
 import { computeRun, taskName } from './run.js';
 
 const JOB = lookupKind('Job')!;
 const JOBRUN = lookupKind('JobRun')!;
 const TASK = lookupKind('Task')!;
+/** Runs of at most this many parallel tasks start them in the transaction that creates the run. */
+const FIRST_TASKS_MAX = 16;
 
 export interface JobsDeps {
   store: Store;
@@ -64,7 +67,8 @@ export class JobsController extends Controller {
   private readonly runStatus = new Statuses<JobRun>();
 
   constructor(private readonly d: JobsDeps) {
-    super('jobs', d.log.child({ controller: 'jobs' }), 8);
+    // many jobs fire in the same second: their passes go to etcd side by side
+    super('jobs', d.log.child({ controller: 'jobs' }), 32);
   }
 
   private now(): number {
@@ -142,14 +146,42 @@ export class JobsController extends Controller {
     const now = this.now();
     const plan = computeJob({ job, runs: runs.map((r) => r.object), parents: this.parentStates(job), now });
     const fence = () => this.ctx.fence();
+    // A new run starts with its first tasks, in the transaction that creates it.
+    const firstTasks = new Map(plan.create.map((r) => [r, this.firstTasks(r, now)]));
+    const addRun = (txn: Txn, r: JobRun) => {
+      Store.addCreate(txn, JOBRUN, r);
+      for (const t of firstTasks.get(r)!) Store.addCreate(txn, TASK, t);
+    };
+    const created = (r: JobRun, rev: string) => {
+      r.metadata.resourceVersion = rev;
+      this.runsOf.created(key, { object: r, specRev: rev, statusRev: rev });
+      const runKey = `${nsOf(r)}/${r.metadata.name}`;
+      for (const t of firstTasks.get(r)!) this.tasksOf.created(runKey, { object: t, specRev: rev, statusRev: rev });
+      if (isRecord(r)) metrics.jobSlotsNotRun.inc({ state: r.status!.state, reason: r.status!.reason ?? '' });
+    };
+    const statusChanged = !jsonEqual(job.status, plan.status);
+
+    // The usual pass (a slot is due): its runs, their first tasks and the job's
+    // new status in one transaction, so the cursor and the runs move together.
+    if (plan.stop.length === 0 && plan.remove.length === 0 && plan.create.length > 0) {
+      const txn = this.d.store.txn(fence());
+      for (const r of plan.create) addRun(txn, r);
+      if (statusChanged) Store.addPutStatus(txn, JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev);
+      if (txn.fits()) {
+        const r = await txn.commit();
+        // a run the cache did not show yet, or a status moved: decide again on fresh state
+        if (!r.succeeded) throw new ApiError('Conflict', `job ${key}: a run or its status changed meanwhile`);
+        for (const run of plan.create) created(run, r.revision);
+        if (statusChanged) this.jobStatus.wrote(job, plan.status, r.revision);
+        this.finishJob(job, plan);
+        if (plan.requeueAfterMs !== undefined) return { requeueAfter: plan.requeueAfterMs };
+        return;
+      }
+    }
 
     // 1. Runs and records, each created only if absent.
-    const made = await commitEach(this.d.store, fence, plan.create, (txn, r) => Store.addCreate(txn, JOBRUN, r), (done, rev) => {
-      for (const r of done) {
-        r.metadata.resourceVersion = rev;
-        this.runsOf.created(key, { object: r, specRev: rev, statusRev: rev });
-        if (isRecord(r)) metrics.jobSlotsNotRun.inc({ state: r.status!.state, reason: r.status!.reason ?? '' });
-      }
+    const made = await commitEach(this.d.store, fence, plan.create, addRun, (done, rev) => {
+      for (const r of done) created(r, rev);
     });
     // A record another pass (or leader) already made was counted then: not again.
     for (const r of made.conflicted) {
@@ -176,10 +208,25 @@ export class JobsController extends Controller {
       const rev = await this.d.store.putStatus(JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev, { fence: fence() });
       this.jobStatus.wrote(job, plan.status, rev);
     }
-    for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](job, ev.reason, ev.message);
-    for (const r of made.committed) if (!isRecord(r)) this.enqueue(`run/${nsOf(r)}/${r.metadata.name}`);
-    metrics.jobRunsActive.set(this.runs.list().filter((r) => isActive(r.object)).length);
+    this.finishJob(job, plan);
     if (plan.requeueAfterMs !== undefined) return { requeueAfter: plan.requeueAfterMs };
+  }
+
+  private finishJob(job: Job, plan: JobPlan): void {
+    for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](job, ev.reason, ev.message);
+    metrics.jobRunsActive.set(this.runs.list().filter((r) => isActive(r.object)).length);
+  }
+
+  /**
+   * The tasks a new run starts with (its status lists them), created with
+   * the run; a run of many parallel tasks leaves them to its own pass.
+   */
+  private firstTasks(run: JobRun, now: number): Task[] {
+    if (isRecord(run) || (run.spec.parallelism ?? 1) > FIRST_TASKS_MAX) return [];
+    Store.initMeta(JOBRUN, run); // its uid, which its tasks name as their owner
+    const p = computeRun(run, [], now);
+    run.status = p.status;
+    return p.create.map((i) => this.newTask(run, i));
   }
 
   /** Each parent of a dependent job, as this loop sees it now. */
