@@ -147,7 +147,7 @@ export async function serveBackfill(store: Store, req: IncomingMessage, res: Ser
   const slots = backfillSlots(job, from, to, now);
   const outcomes = await startSlotRuns(store, job, slots);
   sendJson(res, 200, {
-    runs: outcomes.map((o, i) => ({ name: o.run.metadata.name, slot: isoInstant(slots[i]!), action: o.action, state: o.run.status?.state ?? 'Pending' })),
+    runs: outcomes.map((o, i) => ({ name: o.run.metadata.name, slot: slots[i]!.toISOString(), action: o.action, state: o.run.status?.state ?? 'Pending' })),
   });
 }
 
