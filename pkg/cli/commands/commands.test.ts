@@ -380,3 +380,16 @@ test('job backfill of a range without slots says so', async () => {
   const r = await cli('job', 'backfill', 'report', '--from', '1796083201', '--to', '1796083201');
   assert.equal(r.out, 'job/report has no slots from 2026-12-01T00:00:01Z to 2026-12-01T00:00:01Z\n');
 });
+
+test('describe job: its runs by label, its children from the jobs of its namespace', async () => {
+  const job = (name: string, spec: Record<string, unknown>): AnyResource => ({ apiVersion: 'stowage/v1', kind: 'Job', metadata: { name, namespace: 'default' }, spec: { image: 'x:1', retries: 0, concurrencyPolicy: 'Allow', ...spec } });
+  api.put(job('report', { schedule: '0 * * * *' }));
+  api.put(job('load', { parents: ['report'] }));
+  api.put({ apiVersion: 'stowage/v1', kind: 'JobRun', metadata: { name: 'report-1767268800', namespace: 'default', labels: { 'stowage/job': 'report' } }, spec: { job: 'report' }, status: { state: 'Missed', reason: 'Suspended', attempts: 0 } });
+  const r = await cli('describe', 'job', 'report');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /\n  Children: +load\n/);
+  assert.match(r.out, /\nRecent Runs:  <none>\nMissed and Skipped:\n  NAME .*\n  report-1767268800 +Missed +<none> +Suspended\n/);
+  assert.equal(api.requests.find((q) => q.path === '/api/v1/jobruns')!.query.get('labelSelector'), 'stowage/job=report');
+  assert.equal(api.requests.find((q) => q.path === '/api/v1/jobs')!.query.get('namespace'), 'default');
+});
