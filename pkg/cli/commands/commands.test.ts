@@ -393,3 +393,37 @@ test('describe job: its runs by label, its children from the jobs of its namespa
   assert.equal(api.requests.find((q) => q.path === '/api/v1/jobruns')!.query.get('labelSelector'), 'stowage/job=report');
   assert.equal(api.requests.find((q) => q.path === '/api/v1/jobs')!.query.get('namespace'), 'default');
 });
+
+test('logs RUN: a name that is no task but a jobrun shows its newest task, with -f; jobrun/NAME goes there directly', async () => {
+  api.handle((req, res) => {
+    if (!req.path.endsWith('/log')) return false;
+    if (req.path !== '/api/v1/tasks/default/report-1-bbbbb/log') return sendJson(res, 404, { code: 'NotFound', message: `task "${req.path.split('/')[5]}" not found in namespace "default"` });
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('attempt 2\n');
+    return true;
+  });
+  const runObj = (name: string, status: Record<string, unknown>): AnyResource => ({ apiVersion: 'stowage/v1', kind: 'JobRun', metadata: { name, namespace: 'default' }, spec: { job: 'report' }, status });
+  api.put(runObj('report-1', { state: 'Failed', attempts: 2, tasks: ['report-1-aaaaa', 'report-1-bbbbb'] }));
+  api.put(runObj('report-2', { state: 'Pending', attempts: 0 }));
+  api.put(runObj('report-3', { state: 'Missed', attempts: 0, reason: 'StartingDeadlineExceeded' }));
+  let r = await cli('logs', 'report-1', '-f');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'attempt 2\n');
+  assert.deepEqual(api.requests.map((q) => q.path), ['/api/v1/tasks/default/report-1/log', '/api/v1/jobruns/default/report-1', '/api/v1/tasks/default/report-1-bbbbb/log']);
+  assert.equal(api.requests.at(-1)!.query.get('follow'), '1');
+  api.requests.length = 0;
+  r = await cli('logs', 'jobrun/report-1');
+  assert.equal(r.out, 'attempt 2\n');
+  assert.deepEqual(api.requests.map((q) => q.path), ['/api/v1/jobruns/default/report-1', '/api/v1/tasks/default/report-1-bbbbb/log']);
+  const errors: [string, string][] = [
+    ['report-2', 'error: jobrun "report-2" has no tasks yet (it is Pending)\n'],
+    ['jobrun/report-3', 'error: jobrun "report-3" has no tasks (it is Missed: StartingDeadlineExceeded)\n'],
+    ['nope', 'error: no task or jobrun "nope" in namespace "default"\n'],
+    ['task/nope', 'error: task "nope" not found in namespace "default"\n'],
+    ['service/web', 'error: logs are kept per task: give a task or a jobrun, not service/web\n'],
+  ];
+  for (const [arg, err] of errors) {
+    r = await cli('logs', arg);
+    assert.deepEqual({ code: r.code, err: r.err }, { code: 1, err }, arg);
+  }
+});
