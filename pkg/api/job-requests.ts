@@ -32,12 +32,12 @@ function scheduleOf(job: Job, field: string, what: string): SlotSource {
   const src = slotSourceOf(job);
   if (src) return src;
   const message = `job "${job.metadata.name}" has no schedule, so it has no slots ${what}`;
-  throw new ApiError('BadRequest', message, [{ field, rule: 'schedule', message }]);
+  throw new ApiError('BadRequest', message, [{ field, rule: 'schedule', message: 'the job has no schedule' }]);
 }
 
 const stillToCome = (field: string, label: string, t: Date, now: Date, then: string): ApiError => {
   const message = `${label} ${isoInstant(t)} is still to come (it is ${isoInstant(now)} now): ${then}`;
-  return new ApiError('Invalid', message, [{ field, rule: 'past', message }]);
+  return new ApiError('Invalid', message, [{ field, rule: 'past', message: `${isoInstant(t)} is still to come` }]);
 };
 
 /** `slot` T of `job run`: a slot of the job's schedule that has come. */
@@ -46,7 +46,7 @@ export function checkSlot(job: Job, t: Date, now: Date): Date {
   if (slotsBetween(src, new Date(t.getTime() - 1), t, 1).length === 0) {
     const next = nextSlots(src, t, 1)[0];
     const message = `slot ${isoInstant(t)} is not a slot of job "${job.metadata.name}" (${describeSchedule(src)})${next ? `; the next slot after it is ${isoInstant(next)}` : ''}`;
-    throw new ApiError('Invalid', message, [{ field: 'slot', rule: 'slot', message }]);
+    throw new ApiError('Invalid', message, [{ field: 'slot', rule: 'slot', message: `${isoInstant(t)} is not a slot of the schedule` }]);
   }
   if (t.getTime() > now.getTime()) throw stillToCome('slot', 'slot', t, now, 'it runs on its own at its time');
   return t;
@@ -57,13 +57,13 @@ export function backfillSlots(job: Job, from: Date, to: Date, now: Date): Date[]
   const src = scheduleOf(job, 'from', 'to backfill');
   if (from.getTime() > to.getTime()) {
     const message = `from ${isoInstant(from)} is after to ${isoInstant(to)}: the range runs from the older instant to the newer`;
-    throw new ApiError('Invalid', message, [{ field: 'from', rule: 'order', message }]);
+    throw new ApiError('Invalid', message, [{ field: 'from', rule: 'order', message: 'not after to' }]);
   }
   if (to.getTime() > now.getTime()) throw stillToCome('to', 'to', to, now, 'slots after now run on their own');
   const slots = slotsBetween(src, new Date(from.getTime() - 1), to, MAX_BACKFILL_SLOTS + 1);
   if (slots.length > MAX_BACKFILL_SLOTS) {
     const message = `the range from ${isoInstant(from)} to ${isoInstant(to)} holds more than ${MAX_BACKFILL_SLOTS} slots of job "${job.metadata.name}": backfill at most ${MAX_BACKFILL_SLOTS} at a time`;
-    throw new ApiError('Invalid', message, [{ field: 'to', rule: 'maxSlots', message }]);
+    throw new ApiError('Invalid', message, [{ field: 'to', rule: 'maxSlots', message: `the range holds more than ${MAX_BACKFILL_SLOTS} slots` }]);
   }
   return slots;
 }

@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
-import { isoInstant, parseInstant } from '../api/instant.js';
+import { INSTANT_RULE, isoInstant, parseInstant } from '../api/instant.js';
 import { backfillSlots, checkSlot } from '../api/job-requests.js';
 import { lookupKind } from '../api/kinds.js';
 import type { Job } from '../api/types.js';
@@ -32,7 +32,8 @@ export const RUN_ID_MAX = 253;
 export const SUSPEND_NOTE_MAX = 1024;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-const bad = (field: string, rule: string, message: string): ApiError => new ApiError('BadRequest', message, [{ field, rule, message }]);
+/** A 400: the message says it all, the detail names the field and the rule in a few words. */
+const bad = (field: string, rule: string, detail: string, message: string): ApiError => new ApiError('BadRequest', message, [{ field, rule, message: detail }]);
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
@@ -46,7 +47,7 @@ async function readBody(req: IncomingMessage, sub: string, allowed: readonly str
   for (const k of Object.keys(body)) {
     if (!allowed.includes(k)) {
       const takes = allowed.length ? `it takes ${allowed.length > 1 ? `${allowed.slice(0, -1).join(', ')} and ${allowed.at(-1)}` : allowed[0]}` : 'it takes no fields';
-      throw bad(k, 'additionalProperties', `unknown field "${k}" in the body of ${sub}: ${takes}`);
+      throw bad(k, 'additionalProperties', 'unknown field', `unknown field "${k}" in the body of ${sub}: ${takes}`);
     }
   }
   return body;
@@ -55,7 +56,7 @@ async function readBody(req: IncomingMessage, sub: string, allowed: readonly str
 function instant(body: Record<string, unknown>, field: string): Date {
   const t = parseInstant(body[field]);
   if (t instanceof Date) return t;
-  throw bad(field, 'instant', `${field} ${t.error}`);
+  throw bad(field, 'instant', INSTANT_RULE, `${field} ${t.error}`);
 }
 
 interface RunBody {
@@ -71,7 +72,7 @@ export async function readRunBody(req: IncomingMessage): Promise<RunBody> {
     const id = body.id;
     if (typeof id !== 'string' || id.length < 1 || id.length > RUN_ID_MAX) {
       const got = typeof id === 'string' ? `${id.length} characters` : typeName(id);
-      throw bad('id', 'length', `id must be a string of 1 to ${RUN_ID_MAX} characters, got ${got}`);
+      throw bad('id', 'length', `a string of 1 to ${RUN_ID_MAX} characters`, `id must be a string of 1 to ${RUN_ID_MAX} characters, got ${got}`);
     }
     out.id = id;
   }
@@ -79,20 +80,20 @@ export async function readRunBody(req: IncomingMessage): Promise<RunBody> {
   if (body.slot !== undefined) {
     out.slot = instant(body, 'slot');
     // a slot's run is named by its slot, and runs as the job says
-    if (out.id !== undefined) throw bad('id', 'exclusive', 'id cannot be given with slot: the run of a slot is named by its slot');
-    if (out.env !== undefined) throw bad('env', 'exclusive', "env cannot be given with slot: the run of a slot runs with the job's own environment");
+    if (out.id !== undefined) throw bad('id', 'exclusive', 'not together with slot', 'id cannot be given with slot: the run of a slot is named by its slot');
+    if (out.env !== undefined) throw bad('env', 'exclusive', 'not together with slot', "env cannot be given with slot: the run of a slot runs with the job's own environment");
   }
   return out;
 }
 
 function readEnv(v: unknown): Record<string, string> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('env', 'type', `env must be an object of NAME: "value" pairs, got ${typeName(v)}`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('env', 'type', 'an object of NAME: "value" pairs', `env must be an object of NAME: "value" pairs, got ${typeName(v)}`);
   const env: Record<string, string> = {};
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
     if (!ENV_NAME_RE.test(k)) {
-      throw bad(`env.${k}`, 'envName', `env: ${JSON.stringify(k)} is not an environment variable name (a letter or '_', then letters, digits, '_', '.' or '-')`);
+      throw bad(`env.${k}`, 'envName', 'an environment variable name', `env: ${JSON.stringify(k)} is not an environment variable name (a letter or '_', then letters, digits, '_', '.' or '-')`);
     }
-    if (typeof val !== 'string') throw bad(`env.${k}`, 'type', `env.${k} must be a string, got ${typeName(val)}`);
+    if (typeof val !== 'string') throw bad(`env.${k}`, 'type', 'a string', `env.${k} must be a string, got ${typeName(val)}`);
     env[k] = val;
   }
   return env;
@@ -116,7 +117,7 @@ export async function serveRun(store: Store, req: IncomingMessage, res: ServerRe
   if (o!.action === 'unchanged') {
     const state = o!.run.status?.state ?? 'Pending';
     const message = `jobrun "${o!.run.metadata.name}" of slot ${isoInstant(slot)} is ${state}: a slot runs once`;
-    throw new ApiError('Conflict', message, [{ field: 'slot', rule: 'once', message }]);
+    throw new ApiError('Conflict', message, [{ field: 'slot', rule: 'once', message: `its run is ${state}: a slot runs once` }]);
   }
   sendJson(res, o!.action === 'created' ? 201 : 200, o!.run);
 }
@@ -126,7 +127,7 @@ export async function serveSuspend(store: Store, req: IncomingMessage, res: Serv
   const note = body.note;
   if (note !== undefined && (typeof note !== 'string' || note.length < 1 || note.length > SUSPEND_NOTE_MAX)) {
     const got = typeof note === 'string' ? `${note.length} characters` : typeName(note);
-    throw bad('note', 'length', `note must be a string of 1 to ${SUSPEND_NOTE_MAX} characters, got ${got}`);
+    throw bad('note', 'length', `a string of 1 to ${SUSPEND_NOTE_MAX} characters`, `note must be a string of 1 to ${SUSPEND_NOTE_MAX} characters, got ${got}`);
   }
   sendJson(res, 200, (await suspendJob(store, namespace, name, note as string | undefined)).job);
 }
@@ -139,7 +140,7 @@ export async function serveResume(store: Store, req: IncomingMessage, res: Serve
 export async function serveBackfill(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, name: string, now: Date = new Date()): Promise<void> {
   const body = await readBody(req, 'backfill', ['from', 'to'], '{"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}');
   for (const f of ['from', 'to']) {
-    if (body[f] === undefined) throw bad(f, 'required', `${f} is required: ${f === 'from' ? 'the oldest' : 'the newest'} instant of the range to backfill (ISO 8601 or unix seconds)`);
+    if (body[f] === undefined) throw bad(f, 'required', 'is required', `${f} is required: ${f === 'from' ? 'the oldest' : 'the newest'} instant of the range to backfill (ISO 8601 or unix seconds)`);
   }
   const from = instant(body, 'from');
   const to = instant(body, 'to');

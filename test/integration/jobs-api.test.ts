@@ -17,6 +17,7 @@ import { lookupKind } from '../../pkg/api/kinds.js';
 import type { Job, JobRun, JobRunStatus } from '../../pkg/api/types.js';
 import { call, type Answer } from '../helpers/http.js';
 import { startQuietServer } from '../helpers/quiet-server.js';
+import { stowctl } from '../helpers/stowage.js';
 import { use } from '../helpers/use.js';
 
 const JOBRUN = lookupKind('JobRun')!;
@@ -272,6 +273,40 @@ describe('jobs subresources of a real stowage server', () => {
       await refused('/api/v1/jobruns/default/absent/mark-success', undefined, 404, 'jobrun "absent" not found in namespace "default"');
       const run = await putSlotRun(base + 10_000, { state: 'Failed' });
       await refused(`/api/v1/jobruns/default/${run.metadata.name}/mark-success`, { force: true }, 400, 'unknown field "force" in the body of mark-success: it takes no fields', 'force', 'additionalProperties');
+    });
+  });
+
+  describe('stowctl against it', () => {
+    it('job run --id twice, run --slot, backfill twice, suspend --note, resume, mark-success, get and describe', async () => {
+      const j = job.metadata.name;
+      const ctl = async (...args: string[]) => {
+        const r = await stowctl(q.url, args);
+        assert.equal(r.code, 0, `stowctl ${args.join(' ')}: ${r.err}`);
+        return r.out;
+      };
+      const manual = manualRunName(j, 'nightly');
+      assert.equal(await ctl('job', 'run', j, '--id', 'nightly', '--env', 'DAY=1'), `jobrun/${manual} created\n`);
+      assert.equal(await ctl('job', 'run', `job/${j}`, '--id', 'nightly'), `jobrun/${manual} unchanged (started before with this --id; it is Pending)\n`);
+      await putSlotRun(base, { state: 'Missed', reason: 'StartingDeadlineExceeded' });
+      assert.equal(await ctl('job', 'run', j, '--slot', iso(base)), `jobrun/${slotRunName(j, base)} restarted (slot ${iso(base)} had not run)\n`);
+      const want = (action: string) => `jobrun/${slotRunName(j, base)} unchanged (slot ${iso(base)}, Pending)\njobrun/${slotRunName(j, base + 2000)} ${action} (slot ${iso(base + 2000)}${action === 'unchanged' ? ', Pending' : ''})\n`;
+      assert.equal(await ctl('job', 'backfill', j, '--from', String(base / 1000), '--to', iso(base + 2000)), want('created'));
+      assert.equal(await ctl('job', 'backfill', j, '--from', String(base / 1000), '--to', iso(base + 2000)), want('unchanged'));
+      assert.equal(await ctl('job', 'suspend', j, '--note', 'until Monday'), `job/${j} suspended\n`);
+      assert.match(await ctl('get', 'jobs', j), new RegExp(`^NAME +SCHEDULE +SUSPEND +ACTIVE +LAST RUN +LAST RESULT +NEXT RUN\\n${j} +\\*/2 \\* \\* \\* \\* \\* +True +0 +<none> +<none> +<suspended>\\n$`));
+      assert.match(await ctl('describe', 'job', j), /\n  Suspend: +True \(until Monday\)\n/);
+      assert.equal(await ctl('job', 'resume', j), `job/${j} resumed\n`);
+      const failed = await putSlotRun(base + 4000, { state: 'Failed', attempts: 1, reason: 'Error' });
+      assert.equal(await ctl('job', 'mark-success', failed.metadata.name), `jobrun/${failed.metadata.name} marked succeeded\n`);
+      const runs = await ctl('get', 'jobruns', '-l', `stowage/job=${j}`);
+      assert.match(runs, /^NAME +STATE +SLOT +LATENESS +DURATION +ATTEMPTS\n/);
+      assert.match(runs, new RegExp(`\\n${failed.metadata.name} +Succeeded +${iso(base + 4000)} +<none> +<none> +1\\n`));
+      assert.equal(runs.trim().split('\n').length, 1 + 4, 'the manual run, two slot runs and the marked one');
+      const bad = await stowctl(q.url, ['job', 'run', j, '--slot', iso(base + 1000)]);
+      assert.deepEqual({ code: bad.code, err: bad.err }, {
+        code: 1,
+        err: `error: slot ${iso(base + 1000)} is not a slot of job "${j}" (*/2 * * * * * (UTC)); the next slot after it is ${iso(base + 2000)}\n  slot: ${iso(base + 1000)} is not a slot of the schedule\n`,
+      });
     });
   });
 });
