@@ -1,5 +1,6 @@
 /** Flag value parsers for commander that name the flag and the rule they enforce. */
 import { InvalidArgumentError } from 'commander';
+import { parseInstant } from '../api/instant.js';
 
 /** An integer >= 0 (`--instances`, `--tail`, `--to-revision`). */
 export function nonNegativeInt(flag: string) {
@@ -19,5 +20,14 @@ export function positiveInt(flag: string) {
     const n = base(value);
     if (n < 1) throw new InvalidArgumentError(`${flag} must be >= 1, got ${n}`);
     return n;
+  };
+}
+
+/** An instant: ISO 8601 with a zone, or unix seconds (`--slot`, `--from`, `--to`). */
+export function instantFlag(flag: string) {
+  return (value: string): Date => {
+    const t = parseInstant(value);
+    if (!(t instanceof Date)) throw new InvalidArgumentError(`${flag} ${t.error}`);
+    return t;
   };
 }

@@ -5,7 +5,9 @@
  *   /api/v1/<kind>/<ns>/<name>           GET, PUT, DELETE
  *   /api/v1/<kind>/<name>                the same, for cluster-scoped kinds
  *   /api/v1/<kind>/<ns>/<name>/<sub>     subresources: tasks log (logs.ts), services
- *                                        rollback and restart (services-subresources.ts)
+ *                                        rollback and restart (services-subresources.ts),
+ *                                        jobs run, suspend, resume and backfill, jobruns
+ *                                        mark-success (jobs-subresources.ts)
  *   /api/v1/apply                        POST a batch, all or nothing
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
@@ -24,6 +26,7 @@ import { VERSION } from '../version.js';
 import { proxyLogs } from './logs.js';
 import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
+import { serveBackfill, serveMarkSuccess, serveResume, serveRun, serveSuspend } from './jobs-subresources.js';
 import { serveRestart, serveRollback } from './services-subresources.js';
 import { serveWatch } from './watch.js';
 
@@ -59,6 +62,11 @@ export class ApiServer {
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name));
     this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
+    this.addSubresource('jobs', 'POST', 'run', (t, req, res) => serveRun(o.store, req, res, t.namespace, t.name));
+    this.addSubresource('jobs', 'POST', 'suspend', (t, req, res) => serveSuspend(o.store, req, res, t.namespace, t.name));
+    this.addSubresource('jobs', 'POST', 'resume', (t, req, res) => serveResume(o.store, req, res, t.namespace, t.name));
+    this.addSubresource('jobs', 'POST', 'backfill', (t, req, res) => serveBackfill(o.store, req, res, t.namespace, t.name));
+    this.addSubresource('jobruns', 'POST', 'mark-success', (t, req, res) => serveMarkSuccess(o.store, req, res, t.namespace, t.name));
   }
 
   addSubresource(plural: string, method: string, sub: string, h: SubresourceHandler): void {

@@ -25,8 +25,8 @@ export async function serveRestart(store: Store, req: IncomingMessage, res: Serv
   sendJson(res, 200, await restartService(store, namespace, name, now));
 }
 
-/** No body, or a JSON object. */
-async function readOptionalObject(req: IncomingMessage, expected: string): Promise<Record<string, unknown>> {
+/** No body, or a JSON object (the jobs subresources read theirs with it too). */
+export async function readOptionalObject(req: IncomingMessage, expected: string): Promise<Record<string, unknown>> {
   if (req.headers['content-length'] === '0') return {};
   let body: unknown;
   try {

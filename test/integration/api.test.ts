@@ -579,10 +579,10 @@ describe('REST API of a real stowage server', () => {
       assert.equal(unknown.json.message, 'revision 7 of service/web not found; known revisions: none yet');
     });
 
-    it('job run is not served yet: 404', async () => {
+    it('job run of a job that does not exist: 404 naming it (the jobs subresources are in jobs-api.test.ts)', async () => {
       const r = await api('POST', '/api/v1/jobs/default/report/run', {});
       assert.equal(r.status, 404);
-      assert.equal(r.json.message, 'no subresource "run" for POST on jobs');
+      assert.equal(r.json.message, 'job "report" not found in namespace "default"');
     });
 
     it('task log of a task on no node: 400; of a missing task: 404', async () => {

@@ -277,3 +277,153 @@ test('logs streams the task log with follow and tail', async () => {
   assert.equal(q.query.get('follow'), '1');
   assert.equal(q.query.get('tail'), '10');
 });
+
+/** Answer POSTs to jobs and jobruns subresources with status and body from f; records what was sent. */
+const jobApi = (f: (sub: string, name: string, body: Record<string, unknown>) => [number, unknown]) =>
+  api.handle((req, res) => {
+    const m = /^\/api\/v1\/(?:jobs|jobruns)\/[^/]+\/([^/]+)\/([a-z-]+)$/.exec(req.path);
+    if (req.method !== 'POST' || !m) return false;
+    const [status, body] = f(m[2]!, m[1]!, (req.body ?? {}) as Record<string, unknown>);
+    return sendJson(res, status, body);
+  });
+const run = (name: string, state = 'Pending', extra: Record<string, unknown> = {}) => ({ kind: 'JobRun', metadata: { name }, status: { state, attempts: 0, ...extra } });
+
+test('job run: --env (repeatable) and --id in the body; 201 created, 200 the run that id started', async () => {
+  let status = 201;
+  jobApi(() => [status, run('report-m0123456789', status === 201 ? 'Pending' : 'Running')]);
+  let r = await cli('job', 'run', 'report', '--env', 'A=1', '--env', 'B=x=y', '--id', 'nightly', '-n', 'team-a');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'jobrun/report-m0123456789 created\n');
+  const q = api.requests.at(-1)!;
+  assert.equal(q.path, '/api/v1/jobs/team-a/report/run');
+  assert.deepEqual(q.body, { id: 'nightly', env: { A: '1', B: 'x=y' } });
+  status = 200;
+  r = await cli('job', 'run', 'job/report', '--id', 'nightly');
+  assert.equal(r.out, 'jobrun/report-m0123456789 unchanged (started before with this --id; it is Running)\n');
+  r = await cli('job', 'run', 'report', '-o', 'name');
+  assert.deepEqual(api.requests.at(-1)!.body, {});
+  assert.equal(r.out, 'jobrun/report-m0123456789\n');
+});
+
+test('job run --slot: ISO or unix seconds, sent as ISO; created, or a record restarted; a 409 is an error', async () => {
+  let answer: [number, unknown] = [201, run('report-1796083200')];
+  jobApi(() => answer);
+  let r = await cli('job', 'run', 'report', '--slot', '1796083200');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(api.requests.at(-1)!.body, { slot: '2026-12-01T00:00:00.000Z' });
+  assert.equal(r.out, 'jobrun/report-1796083200 created\n');
+  answer = [200, run('report-1796083200')];
+  r = await cli('job', 'run', 'report', '--slot', '2026-12-01T01:00:00+01:00');
+  assert.deepEqual(api.requests.at(-1)!.body, { slot: '2026-12-01T00:00:00.000Z' });
+  assert.equal(r.out, 'jobrun/report-1796083200 restarted (slot 2026-12-01T00:00:00Z had not run)\n');
+  answer = [409, { code: 'Conflict', message: 'jobrun "report-1796083200" of slot 2026-12-01T00:00:00Z is Succeeded: a slot runs once', details: [{ field: 'slot', rule: 'once', message: 'x' }] }];
+  r = await cli('job', 'run', 'report', '--slot', '1796083200');
+  assert.equal(r.code, 1);
+  assert.equal(r.err, 'error: jobrun "report-1796083200" of slot 2026-12-01T00:00:00Z is Succeeded: a slot runs once\n  slot: x\n');
+});
+
+test('job flags: a bad value exits non-zero naming the flag, and sends nothing', async () => {
+  const cases: [string[], string][] = [
+    [['job', 'run', 'report', '--env', 'A'], `error: option '--env <NAME=value>' argument 'A' is invalid. --env must be NAME=value, got "A"\n`],
+    [['job', 'run', 'report', '--env', '1A=x'], `error: option '--env <NAME=value>' argument '1A=x' is invalid. --env: "1A" is not an environment variable name (a letter or '_', then letters, digits, '_', '.' or '-')\n`],
+    [['job', 'run', 'report', '--id', ''], `error: option '--id <id>' argument '' is invalid. --id must be 1 to 253 characters, got 0\n`],
+    [['job', 'run', 'report', '--slot', 'yesterday'], `error: option '--slot <time>' argument 'yesterday' is invalid. --slot must be an ISO 8601 date-time with a zone (such as 2026-12-01T00:00:00Z) or unix seconds, got "yesterday"\n`],
+    [['job', 'run', 'report', '--slot', '1796083200', '--id', 'x'], 'error: --id cannot be given with --slot: the run of a slot is named by its slot\n'],
+    [['job', 'run', 'report', '--slot', '1796083200', '--env', 'A=1'], "error: --env cannot be given with --slot: the run of a slot runs with the job's own environment\n"],
+    [['job', 'backfill', 'report', '--from', '1796083200'], "error: required option '--to <time>' not specified\n"],
+    [['job', 'backfill', 'report', '--from', '1796083202', '--to', '1796083200'], 'error: --from 2026-12-01T00:00:02Z is after --to 2026-12-01T00:00:00Z: the range runs from the older instant to the newer\n'],
+    [['job', 'backfill', 'report', '--from', '2026-12-01', '--to', '1796083200'], `error: option '--from <time>' argument '2026-12-01' is invalid. --from must be an ISO 8601 date-time with a zone (such as 2026-12-01T00:00:00Z) or unix seconds, got "2026-12-01"\n`],
+    [['job', 'run', 'service/report'], 'error: expected a job, got service/report\n'],
+    [['job', 'mark-success', 'a', 'b'], 'error: expected one jobrun: jobrun/NAME or jobrun NAME\n'],
+  ];
+  for (const [args, err] of cases) {
+    const r = await cli(...args);
+    assert.deepEqual({ code: r.code, err: r.err }, { code: 1, err }, args.join(' '));
+  }
+  assert.equal(api.requests.length, 0);
+});
+
+test('job suspend --note, resume, backfill and mark-success: their endpoints and one line each', async () => {
+  jobApi((sub, name) => {
+    if (sub === 'backfill') {
+      return [200, { runs: [
+        { name: `${name}-1796083200`, slot: '2026-12-01T00:00:00.000Z', action: 'created', state: 'Pending' },
+        { name: `${name}-1796083202`, slot: '2026-12-01T00:00:02.000Z', action: 'restarted', state: 'Pending' },
+        { name: `${name}-1796083204`, slot: '2026-12-01T00:00:04.000Z', action: 'unchanged', state: 'Succeeded' },
+      ] }];
+    }
+    if (sub === 'mark-success') return name === 'ok-1' ? [200, run(name, 'Succeeded')] : [200, run(name, 'Succeeded', { markedSuccess: true })];
+    return [200, { kind: 'Job', metadata: { name }, spec: {} }];
+  });
+  let r = await cli('job', 'suspend', 'report', '--note', 'until Monday');
+  assert.equal(r.out, 'job/report suspended\n');
+  assert.deepEqual({ path: api.requests.at(-1)!.path, body: api.requests.at(-1)!.body }, { path: '/api/v1/jobs/default/report/suspend', body: { note: 'until Monday' } });
+  r = await cli('job', 'resume', 'report');
+  assert.equal(r.out, 'job/report resumed\n');
+  assert.equal(api.requests.at(-1)!.path, '/api/v1/jobs/default/report/resume');
+  r = await cli('job', 'backfill', 'report', '--from', '2026-12-01T00:00:00Z', '--to', '1796083204');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(api.requests.at(-1)!.body, { from: '2026-12-01T00:00:00.000Z', to: '2026-12-01T00:00:04.000Z' });
+  assert.equal(r.out,
+    'jobrun/report-1796083200 created (slot 2026-12-01T00:00:00Z)\n' +
+    'jobrun/report-1796083202 restarted (slot 2026-12-01T00:00:02Z)\n' +
+    'jobrun/report-1796083204 unchanged (slot 2026-12-01T00:00:04Z, Succeeded)\n');
+  r = await cli('job', 'mark-success', 'report-1796083200');
+  assert.equal(r.out, 'jobrun/report-1796083200 marked succeeded\n');
+  assert.equal(api.requests.at(-1)!.path, '/api/v1/jobruns/default/report-1796083200/mark-success');
+  r = await cli('job', 'mark-success', 'jobrun/ok-1');
+  assert.equal(r.out, 'jobrun/ok-1 unchanged (it succeeded)\n');
+});
+
+test('job backfill of a range without slots says so', async () => {
+  jobApi(() => [200, { runs: [] }]);
+  const r = await cli('job', 'backfill', 'report', '--from', '1796083201', '--to', '1796083201');
+  assert.equal(r.out, 'job/report has no slots from 2026-12-01T00:00:01Z to 2026-12-01T00:00:01Z\n');
+});
+
+test('describe job: its runs by label, its children from the jobs of its namespace', async () => {
+  const job = (name: string, spec: Record<string, unknown>): AnyResource => ({ apiVersion: 'stowage/v1', kind: 'Job', metadata: { name, namespace: 'default' }, spec: { image: 'x:1', retries: 0, concurrencyPolicy: 'Allow', ...spec } });
+  api.put(job('report', { schedule: '0 * * * *' }));
+  api.put(job('load', { parents: ['report'] }));
+  api.put({ apiVersion: 'stowage/v1', kind: 'JobRun', metadata: { name: 'report-1767268800', namespace: 'default', labels: { 'stowage/job': 'report' } }, spec: { job: 'report' }, status: { state: 'Missed', reason: 'Suspended', attempts: 0 } });
+  const r = await cli('describe', 'job', 'report');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /\n  Children: +load\n/);
+  assert.match(r.out, /\nRecent Runs:  <none>\nMissed and Skipped:\n  NAME .*\n  report-1767268800 +Missed +<none> +Suspended\n/);
+  assert.equal(api.requests.find((q) => q.path === '/api/v1/jobruns')!.query.get('labelSelector'), 'stowage/job=report');
+  assert.equal(api.requests.find((q) => q.path === '/api/v1/jobs')!.query.get('namespace'), 'default');
+});
+
+test('logs RUN: a name that is no task but a jobrun shows its newest task, with -f; jobrun/NAME goes there directly', async () => {
+  api.handle((req, res) => {
+    if (!req.path.endsWith('/log')) return false;
+    if (req.path !== '/api/v1/tasks/default/report-1-bbbbb/log') return sendJson(res, 404, { code: 'NotFound', message: `task "${req.path.split('/')[5]}" not found in namespace "default"` });
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('attempt 2\n');
+    return true;
+  });
+  const runObj = (name: string, status: Record<string, unknown>): AnyResource => ({ apiVersion: 'stowage/v1', kind: 'JobRun', metadata: { name, namespace: 'default' }, spec: { job: 'report' }, status });
+  api.put(runObj('report-1', { state: 'Failed', attempts: 2, tasks: ['report-1-aaaaa', 'report-1-bbbbb'] }));
+  api.put(runObj('report-2', { state: 'Pending', attempts: 0 }));
+  api.put(runObj('report-3', { state: 'Missed', attempts: 0, reason: 'StartingDeadlineExceeded' }));
+  let r = await cli('logs', 'report-1', '-f');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'attempt 2\n');
+  assert.deepEqual(api.requests.map((q) => q.path), ['/api/v1/tasks/default/report-1/log', '/api/v1/jobruns/default/report-1', '/api/v1/tasks/default/report-1-bbbbb/log']);
+  assert.equal(api.requests.at(-1)!.query.get('follow'), '1');
+  api.requests.length = 0;
+  r = await cli('logs', 'jobrun/report-1');
+  assert.equal(r.out, 'attempt 2\n');
+  assert.deepEqual(api.requests.map((q) => q.path), ['/api/v1/jobruns/default/report-1', '/api/v1/tasks/default/report-1-bbbbb/log']);
+  const errors: [string, string][] = [
+    ['report-2', 'error: jobrun "report-2" has no tasks yet (it is Pending)\n'],
+    ['jobrun/report-3', 'error: jobrun "report-3" has no tasks (it is Missed: StartingDeadlineExceeded)\n'],
+    ['nope', 'error: no task or jobrun "nope" in namespace "default"\n'],
+    ['task/nope', 'error: task "nope" not found in namespace "default"\n'],
+    ['service/web', 'error: logs are kept per task: give a task or a jobrun, not service/web\n'],
+  ];
+  for (const [arg, err] of errors) {
+    r = await cli('logs', arg);
+    assert.deepEqual({ code: r.code, err: r.err }, { code: 1, err }, arg);
+  }
+});

@@ -1,12 +1,15 @@
 /** `stowctl describe KIND [NAME...]` (no name: every object of the kind in the namespace). */
 import type { Command } from 'commander';
-import type { AnyResource } from '../../api/types.js';
+import { lookupKind } from '../../api/kinds.js';
+import type { AnyResource, Job } from '../../api/types.js';
 import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
 import { CliError, ExitError, formatError, NotFoundError, UnreachableError } from '../errors.js';
 import { parseTargets } from '../kinds.js';
 import { byNamespaceAndName, getObject, listObjects } from '../objects.js';
 import { describe, type Related } from '../printers/describe.js';
 import { eventsFor, runsOfJob, tasksOfOwner } from '../related.js';
+
+const JOB = lookupKind('Job')!;
 
 export function registerDescribe(program: Command, io: Io, deps: Deps): void {
   program
@@ -32,6 +35,7 @@ async function related(ctx: Ctx, o: AnyResource): Promise<Related> {
   if (o.kind === 'Service') await attempt('tasks', async () => void (r.tasks = await tasksOfOwner(ctx.client, ns, `service/${o.metadata.name}`)));
   if (o.kind === 'JobRun') await attempt('tasks', async () => void (r.tasks = await tasksOfOwner(ctx.client, ns, `jobrun/${o.metadata.name}`)));
   if (o.kind === 'Job') await attempt('runs', async () => void (r.runs = await runsOfJob(ctx.client, ns, o.metadata.name)));
+  if (o.kind === 'Job') await attempt('children', async () => void (r.jobs = (await listObjects<Job>(ctx.client, JOB, { namespace: ns })).items));
   if (o.kind !== 'Event') await attempt('events', async () => void (r.events = await eventsFor(ctx.client, o)));
   return r;
 }

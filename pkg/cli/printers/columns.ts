@@ -1,12 +1,12 @@
 /**
  * The columns `stowctl get` prints for each kind; `-o wide` adds a few.
+ * Jobs and JobRuns have theirs in jobs.ts.
  */
-import type {
-  AnyResource, Event, Job, JobRun, Namespace, Node, Resources, Service, Task,
-} from '../../api/types.js';
+import type { AnyResource, Event, Namespace, Node, Resources, Service, Task } from '../../api/types.js';
 import { OWNER_LABEL } from '../../api/labels.js';
 import { refOf } from '../kinds.js';
 import { age } from './age.js';
+import { jobColumns, jobRunColumns } from './jobs.js';
 
 export interface Columns {
   header: string[];
@@ -94,45 +94,6 @@ const nodes: Columns = {
   },
 };
 
-export function jobSchedule(j: Job): string {
-  if (j.spec?.schedule) return Array.isArray(j.spec.schedule) ? j.spec.schedule.join(' | ') : j.spec.schedule;
-  if (j.spec?.parents?.length) return `after ${j.spec.parents.join(',')}`;
-  return NONE;
-}
-
-const jobs: Columns = {
-  header: ['NAME', 'SCHEDULE', 'LAST-SCHEDULE', 'ACTIVE', 'AGE'],
-  cells: (o, now) => {
-    const j = o as Job;
-    return [
-      j.metadata.name, jobSchedule(j),
-      j.status?.lastScheduleTime ? age(j.status.lastScheduleTime, now) : NONE,
-      String(j.status?.active?.length ?? 0), age(j.metadata.creationTimestamp, now),
-    ];
-  },
-  wideHeader: ['NEXT-RUN', 'SUSPEND', 'IMAGE'],
-  wideCells: (o) => {
-    const j = o as Job;
-    return [or(j.status?.nextRunTimes?.[0]), String(j.spec?.suspend ?? false), or(j.spec?.image)];
-  },
-};
-
-const jobruns: Columns = {
-  header: ['NAME', 'JOB', 'STATE', 'ATTEMPTS', 'AGE'],
-  cells: (o, now) => {
-    const r = o as JobRun;
-    return [
-      r.metadata.name, or(r.spec?.job ?? r.metadata.labels?.['stowage/job']), or(r.status?.state, 'Pending'),
-      String(r.status?.attempts ?? 0), age(r.metadata.creationTimestamp, now),
-    ];
-  },
-  wideHeader: ['SLOT', 'MESSAGE'],
-  wideCells: (o) => {
-    const r = o as JobRun;
-    return [or(r.status?.slot ?? r.spec?.slot), or(r.status?.message)];
-  },
-};
-
 export function quota(q: Partial<Resources> | undefined): string {
   const parts = (['cpus', 'mem', 'disk'] as const).filter((k) => q?.[k] !== undefined).map((k) => `${k}=${num(q![k])}`);
   return parts.length ? parts.join(',') : NONE;
@@ -180,7 +141,7 @@ const generic: Columns = {
 };
 
 const BY_KIND: Record<string, Columns> = {
-  Service: services, Task: tasks, Node: nodes, Job: jobs, JobRun: jobruns, Namespace: namespaces, Event: events,
+  Service: services, Task: tasks, Node: nodes, Job: jobColumns, JobRun: jobRunColumns, Namespace: namespaces, Event: events,
 };
 
 export function columnsFor(kind: string): Columns {

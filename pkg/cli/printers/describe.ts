@@ -1,35 +1,25 @@
 /**
  * `stowctl describe`: an object's key fields for humans, then what is
  * related to it (a service's tasks, a job's runs) and its events, newest last.
+ * Jobs and JobRuns are described in describe-jobs.ts.
  */
-import type {
-  AnyResource, Condition, Event, HealthCheck, Job, JobRun, Namespace, Node, ReadinessCheck, Resources, Service, Task, TaskFailure, TaskTemplate,
-} from '../../api/types.js';
+import type { AnyResource, Event, Job, JobRun, Namespace, Node, Service, Task, TaskFailure } from '../../api/types.js';
 import { age } from './age.js';
-import { eventTime, jobSchedule, nodeState, num, quota, taskPorts, taskOwner } from './columns.js';
-import { commandLine, fields, indent, mapLines, type Field } from './fields.js';
+import { eventTime, nodeState, num, quota, taskPorts, taskOwner } from './columns.js';
+import { describeJob, describeJobRun } from './describe-jobs.js';
+import { conditions, res, section, template, when } from './describe-parts.js';
+import { commandLine, fields, indent, mapLines } from './fields.js';
 import { renderTable } from './table.js';
 
 export interface Related {
   tasks?: Task[];
+  /** A job's runs (describe shows the newest). */
   runs?: JobRun[];
+  /** The jobs of a job's namespace: its children are those naming it as a parent. */
+  jobs?: Job[];
   events?: Event[];
   /** Why events (or tasks) could not be listed. */
   notes?: string[];
-}
-
-const res = (r: Partial<Resources> | undefined) =>
-  r ? (['cpus', 'mem', 'disk'] as const).filter((k) => r[k] !== undefined).map((k) => `${k}=${num(r[k])}`).join(' ') : undefined;
-
-const when = (ts: string | undefined, now: Date) => (ts ? `${ts} (${age(ts, now)} ago)` : undefined);
-
-function healthCheck(h: HealthCheck): string {
-  const target = h.protocol === 'COMMAND' ? commandLine(h.command) : `port=${h.port ?? h.portIndex ?? 0}${h.path ? ` path=${h.path}` : ''}`;
-  return `${h.protocol} ${target} grace=${h.gracePeriodSeconds}s interval=${h.intervalSeconds}s timeout=${h.timeoutSeconds}s maxFailures=${h.maxConsecutiveFailures}`;
-}
-
-function readinessCheck(r: ReadinessCheck): string {
-  return `${r.name ? `${r.name}: ` : ''}${r.protocol} port=${r.port} path=${r.path} interval=${r.intervalSeconds}s timeout=${r.timeoutSeconds}s ready=${r.httpStatusCodesForReady?.join(',')}`;
 }
 
 /** A task's readiness: only for tasks with readiness checks. */
@@ -38,23 +28,6 @@ function readiness(t: Task, now: Date): string | undefined {
   if (!t.spec?.readinessChecks?.length) return undefined;
   if (st?.ready) return `true${st.readyAt ? `, since ${when(st.readyAt, now)}` : ''}`;
   return `false${st?.readinessMessage ? ` (${st.readinessMessage})` : ''}`;
-}
-
-function template(t: Partial<TaskTemplate> | undefined): Field[] {
-  if (!t) return [];
-  return [
-    ['Image', t.image],
-    ['Command', commandLine(t.command)],
-    ['Args', commandLine(t.args)],
-    ['Env', t.env && Object.keys(t.env).length ? mapLines(t.env) : undefined],
-    ['Resources', res(t.resources)],
-    ['Ports', t.ports?.length ? t.ports.map((p) => (p.hostPort ? `${p.name}:${p.hostPort}` : p.name)).join(', ') : undefined],
-    ['Constraints', t.constraints?.length ? t.constraints.map((c) => c.join(' ')).join('\n') : undefined],
-    ['Health Checks', t.healthChecks?.length ? t.healthChecks.map(healthCheck).join('\n') : undefined],
-    ['Readiness Checks', t.readinessChecks?.length ? t.readinessChecks.map(readinessCheck).join('\n') : undefined],
-    ['Placement', t.placement],
-    ['Priority', t.priority],
-  ];
 }
 
 function metadata(o: AnyResource, now: Date): string {
@@ -70,17 +43,6 @@ function metadata(o: AnyResource, now: Date): string {
     ['Generation', m.generation],
     ['Created', when(m.creationTimestamp, now)],
   ]);
-}
-
-function conditions(cs: Condition[] | undefined): string {
-  if (!cs?.length) return '';
-  const rows = cs.map((c) => [c.type, c.status, c.reason ?? '', c.message ?? '', c.lastTransitionTime ?? '']);
-  return 'Conditions:\n' + indent(renderTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE', 'LAST TRANSITION'], rows));
-}
-
-function section(title: string, f: Field[]): string {
-  const body = fields(f, 2);
-  return body ? `${title}:\n${body}` : '';
 }
 
 function service(s: Service, now: Date): string {
@@ -188,44 +150,6 @@ function node(n: Node, now: Date): string {
   );
 }
 
-function job(j: Job, now: Date): string {
-  const st = j.status;
-  return (
-    section('Spec', [
-      ['Schedule', jobSchedule(j)],
-      ['Time Zone', j.spec?.timeZone],
-      ['Suspend', j.spec?.suspend],
-      ...template(j.spec),
-      ['Retries', j.spec?.retries],
-      ['Concurrency Policy', j.spec?.concurrencyPolicy],
-      ['Active Deadline', j.spec?.activeDeadlineSeconds !== undefined ? `${j.spec.activeDeadlineSeconds}s` : undefined],
-      ['Starting Deadline', j.spec?.startingDeadlineSeconds !== undefined ? `${j.spec.startingDeadlineSeconds}s` : undefined],
-    ]) +
-    section('Status', [
-      ['Last Schedule', when(st?.lastScheduleTime, now)],
-      ['Last Successful', when(st?.lastSuccessfulTime, now)],
-      ['Next Run', st?.nextRunTimes?.[0]],
-      ['Active', st?.active?.length ? st.active.join(', ') : undefined],
-      ['Missed', st?.missed],
-    ])
-  );
-}
-
-function jobRun(r: JobRun, now: Date): string {
-  const st = r.status;
-  return (
-    section('Spec', [['Job', r.spec?.job], ['Slot', r.spec?.slot], ['Retries', r.spec?.retries], ...template(r.spec?.template)]) +
-    section('Status', [
-      ['State', st?.state ?? 'Pending'],
-      ['Attempts', st?.attempts],
-      ['Started', when(st?.startedAt, now)],
-      ['Finished', when(st?.finishedAt, now)],
-      ['Tasks', st?.tasks?.join(', ')],
-      ['Message', st?.message],
-    ])
-  );
-}
-
 function namespace(n: Namespace): string {
   return (
     section('Spec', [['Weight', n.spec?.weight], ['Quota', quota(n.spec?.quota)]]) +
@@ -247,13 +171,13 @@ function event(e: Event, now: Date): string {
   ]);
 }
 
-function body(o: AnyResource, now: Date): string {
+function body(o: AnyResource, related: Related, now: Date): string {
   switch (o.kind) {
     case 'Service': return service(o as Service, now);
     case 'Task': return task(o as Task, now);
     case 'Node': return node(o as Node, now);
-    case 'Job': return job(o as Job, now);
-    case 'JobRun': return jobRun(o as JobRun, now);
+    case 'Job': return describeJob(o as Job, related, now);
+    case 'JobRun': return describeJobRun(o as JobRun, now);
     case 'Namespace': return namespace(o as Namespace);
     case 'Event': return event(o as Event, now);
     default: return '';
@@ -271,12 +195,6 @@ function tasksSection(tasks: Task[], now: Date): string {
   return out;
 }
 
-function runsSection(runs: JobRun[], now: Date): string {
-  if (runs.length === 0) return 'Runs:  <none>\n';
-  const rows = runs.map((r) => [r.metadata.name, r.status?.state ?? 'Pending', String(r.status?.attempts ?? 0), age(r.metadata.creationTimestamp, now)]);
-  return 'Runs:\n' + indent(renderTable(['NAME', 'STATE', 'ATTEMPTS', 'AGE'], rows));
-}
-
 export function eventsSection(events: Event[], now: Date): string {
   if (events.length === 0) return 'Events:  <none>\n';
   const sorted = [...events].sort((a, b) => (Date.parse(eventTime(a) ?? '') || 0) - (Date.parse(eventTime(b) ?? '') || 0));
@@ -288,9 +206,8 @@ export function eventsSection(events: Event[], now: Date): string {
 }
 
 export function describe(o: AnyResource, related: Related, now: Date): string {
-  let out = metadata(o, now) + body(o, now);
+  let out = metadata(o, now) + body(o, related, now);
   if (related.tasks) out += tasksSection(related.tasks, now);
-  if (related.runs) out += runsSection(related.runs, now);
   if (related.events) out += eventsSection(related.events, now);
   for (const n of related.notes ?? []) out += `${n}\n`;
   return out;

@@ -59,15 +59,18 @@ export const job: Job = {
   kind: 'Job',
   metadata: meta('report', 3600),
   spec: { schedule: '*/2 * * * * *', image: 'localhost/stowage-busybox:1', resources: { cpus: 0.1, mem: 16, disk: 0 }, retries: 2, concurrencyPolicy: 'Forbid' },
-  status: { lastScheduleTime: ago(2), active: ['report-1767268798'] },
+  status: {
+    lastScheduleTime: ago(2), active: ['report-1767268798'],
+    lastRun: { name: 'report-1767268796', state: 'Succeeded', at: ago(1) }, nextRunTimes: [ago(-2), ago(-4)],
+  },
 };
 
 export const jobRun: JobRun = {
   apiVersion: 'stowage/v1',
   kind: 'JobRun',
   metadata: { ...meta('report-1767268798', 2), labels: { 'stowage/job': 'report' } },
-  spec: { job: 'report', template: job.spec, retries: 2 },
-  status: { state: 'Running', attempts: 1 },
+  spec: { job: 'report', slot: ago(2), trigger: 'schedule', template: job.spec, retries: 2 },
+  status: { state: 'Running', slot: ago(2), attempts: 1, startedAt: ago(1.88), lateness: 0.12 },
 };
 
 export const namespace: Namespace = {

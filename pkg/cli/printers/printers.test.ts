@@ -49,11 +49,13 @@ test('nodes table: cordoned state, allocated/capacity without float noise, task 
 test('jobs, jobruns, namespaces and events tables', async () => {
   assert.equal(
     await formatObjects([fx.job], { kind: 'Job', now: NOW }),
-    'NAME     SCHEDULE        LAST-SCHEDULE   ACTIVE   AGE\nreport   */2 * * * * *   2s              1        60m\n',
+    'NAME     SCHEDULE        SUSPEND   ACTIVE   LAST RUN   LAST RESULT   NEXT RUN\n' +
+    'report   */2 * * * * *   False     1        1s         Succeeded     in 2s\n',
   );
   assert.equal(
     await formatObjects([fx.jobRun], { kind: 'JobRun', now: NOW }),
-    'NAME                JOB      STATE     ATTEMPTS   AGE\nreport-1767268798   report   Running   1          2s\n',
+    'NAME                STATE     SLOT                   LATENESS   DURATION   ATTEMPTS\n' +
+    'report-1767268798   Running   2026-01-01T11:59:58Z   0.12s      1.88s      1\n',
   );
   assert.equal(
     await formatObjects([fx.namespace], { kind: 'Namespace', now: NOW }),
