@@ -33,7 +33,7 @@ describe('checkSlot', () => {
   it('an instant between slots: 422 naming slot and the next slot', () => {
     assert.deepEqual(refusal(() => checkSlot(every2s, T('2026-01-01T11:00:01Z'), NOW)), {
       status: 422, field: 'slot', rule: 'slot',
-      message: 'slot 2026-01-01T11:00:01Z is not a slot of job "report" (*/2 * * * * * (UTC)); the next slot after it is 2026-01-01T11:00:02Z',
+      message: 'slot 2026-01-01T11:00:01Z is not a slot of job "report" (every 2 seconds); the next slot after it is 2026-01-01T11:00:02Z',
     });
     assert.equal(refusal(() => checkSlot(every2s, T('2026-01-01T11:00:00.500Z'), NOW)).rule, 'slot');
   });

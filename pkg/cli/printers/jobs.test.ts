@@ -60,7 +60,7 @@ Generation:        1
 Created:           2026-01-01T11:00:00.000Z (60m ago)
 Spec:
   Schedule:            */2 * * * * *
-  Fires:               */2 * * * * * (Europe/Berlin)
+  Fires:               every 2 seconds (Europe/Berlin)
   Time Zone:           Europe/Berlin
   DST Policy:          gap=next, overlap=once (a slot in the spring gap runs just after it; one in the repeated autumn hour runs once)
   Catch-Up:            latest (after downtime, the newest slot missed within 3600s runs)
