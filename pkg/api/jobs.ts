@@ -94,6 +94,7 @@ export function newJobRun(job: Job, o: RunOptions): JobRun {
       completions: s.completions ?? 1,
       ...(o.env && Object.keys(o.env).length ? { env: { ...o.env } } : {}),
       ...(o.triggeredBy?.length ? { triggeredBy: [...o.triggeredBy] } : {}),
+      ...(s.sim ? { sim: { ...s.sim } } : {}),
     },
     status: o.record
       ? { state: o.record.state, ...(slot ? { slot } : {}), attempts: 0, reason: o.record.reason, message: o.record.message }

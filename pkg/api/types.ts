@@ -284,6 +284,8 @@ export interface JobSpec extends TaskTemplate {
   failedRunsHistoryLimit?: number;
   /** Missed and Skipped records kept. */
   missedRunsHistoryLimit?: number;
+  /** Hollow nodes only: how long its tasks run and how they exit. */
+  sim?: SimSpec;
 }
 export interface JobStatus {
   /** The newest slot handled: run, or recorded Missed or Skipped. Slots after it are still to come. */
@@ -328,6 +330,7 @@ export interface JobRunSpec {
   triggeredBy?: string[];
   /** Replace and deadlines ask a run to stop. */
   desiredState?: 'Killed';
+  sim?: SimSpec;
 }
 export interface JobRunStatus {
   state: JobRunState;
@@ -377,7 +380,12 @@ export interface TaskSpec extends TaskTemplate {
   /** Set by the owner's loop to ask the agent to stop the task. */
   desiredState?: 'Running' | 'Killed';
   /** Hollow nodes only: how long a task "runs" and how it exits. */
-  sim?: { runSeconds?: number; exitCode?: number };
+  sim?: SimSpec;
+}
+/** Hollow nodes only: how long a task runs (forever when absent) and its exit code (default 0). */
+export interface SimSpec {
+  runSeconds?: number;
+  exitCode?: number;
 }
 export interface TaskStatus {
   state: TaskState;

@@ -473,6 +473,14 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
     ],
   ],
   [
+    'a Job\'s sim (hollow nodes): exit code in 0..255, no other fields',
+    job({ sim: { exitCode: 256, after: 1 } }),
+    [
+      { field: 'spec.sim.after', rule: 'additionalProperties', message: 'unknown field' },
+      { field: 'spec.sim.exitCode', rule: 'maximum', message: 'must be <= 255' },
+    ],
+  ],
+  [
     'a Job name its runs and their tasks fit',
     { ...job({}), metadata: { name: 'j'.repeat(47) } },
     [{ field: 'metadata.name', rule: 'maxLength', message: 'a Job name is at most 46 characters (its runs are named <name>-<10 characters> and their tasks <run>-<5 characters>, at most 63); got 47' }],

@@ -317,6 +317,7 @@ export class JobsController extends Controller {
         env: { ...(t.env ?? {}), ...(run.spec.env ?? {}), STOWAGE_JOB: run.spec.job, STOWAGE_RUN: run.metadata.name, STOWAGE_SLOT: slot },
         owner,
         ...(run.metadata.uid ? { ownerUid: run.metadata.uid } : {}),
+        ...(run.spec.sim ? { sim: { ...run.spec.sim } } : {}),
       },
       status: { state: 'Pending' },
     };
