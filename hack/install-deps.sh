@@ -23,12 +23,15 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
+# node_modules is current when it was installed from this very package-lock.json
+# (its hash, not its mtime: a fresh checkout or a second worktree has a new mtime).
+npm_current='[ -x node_modules/.bin/tsc ] && [ "$(cat node_modules/.stowage-lock.sha256 2>/dev/null)" = "$(sha256sum < package-lock.json)" ]'
 for w in "${want[@]}"; do
   [ "$w" = npm ] || continue
-  if [ ! -x node_modules/.bin/tsc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  if ! sh -c "$npm_current"; then
     # one install at a time: two builds at once must not both rewrite node_modules
     mkdir -p .run
-    flock .run/npm.lock sh -c '[ -x node_modules/.bin/tsc ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund' >&2
+    flock .run/npm.lock sh -c "$npm_current"' || { npm ci --no-audit --no-fund && sha256sum < package-lock.json > node_modules/.stowage-lock.sha256; }' >&2
   fi
 done
 exit 0
