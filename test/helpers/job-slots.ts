@@ -7,10 +7,13 @@
  *              or a record in state Missed (reason counted)
  *            never none, never two, never Skipped (Allow), never a run of another name
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { JOB_LABEL, slotOfRunName } from '../../pkg/api/jobs.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { JobRun, Task } from '../../pkg/api/types.js';
 import type { Store } from '../../pkg/store/store.js';
+import { ROOT } from './agent.js';
 
 export const JOBRUN = lookupKind('JobRun')!;
 const TASKKIND = lookupKind('Task')!;
@@ -120,4 +123,12 @@ export function summary(a: Audit): string {
   const m = [...a.missed.values()].reduce((n, v) => n + v.length, 0);
   const why = [...a.missed].map(([k, v]) => `${v.length} ${k}: ${v.map((s) => new Date(s).toISOString().slice(11, 19)).join(' ')}`).join('; ');
   return `${a.ran.length} ran, ${m} Missed${m ? ` (${why})` : ''}`;
+}
+
+/** The servers' logs, whole, in .run/test-logs/<test>-server<i>.log (hack/test.sh shows their ends on failure). */
+export function keepLogs(test: string, servers: readonly { output: string[] }[]): string {
+  const dir = resolve(ROOT, '.run/test-logs');
+  mkdirSync(dir, { recursive: true });
+  servers.forEach((s, i) => writeFileSync(resolve(dir, `${test}-server${i}.log`), s.output.join('\n') + '\n'));
+  return dir;
 }

@@ -22,7 +22,7 @@ import { Store } from '../../pkg/store/store.js';
 import type { Job } from '../../pkg/api/types.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { call } from '../helpers/http.js';
-import { auditSlots, readJob, slotMs, summary } from '../helpers/job-slots.js';
+import { auditSlots, keepLogs, readJob, slotMs, summary } from '../helpers/job-slots.js';
 import { spawnServer, until, type ServerProc } from '../helpers/stowage.js';
 
 const JOB = 'tick';
@@ -45,7 +45,7 @@ describe('job slots across two leader failovers (real etcd, real servers)', () =
     const store = new Store(client);
     try {
       const start = () => {
-        const p = spawnServer(etcd!.endpoint, [], [], { until: 'leader-known' }).then((s) => (servers.push(s), s));
+        const p = spawnServer(etcd!.endpoint, ['--log-level', process.env.STOWAGE_LOG_LEVEL ?? 'info'], [], { until: 'leader-known' }).then((s) => (servers.push(s), s));
         pending.push(p.catch(() => undefined));
         return p;
       };
@@ -120,6 +120,7 @@ describe('job slots across two leader failovers (real etcd, real servers)', () =
         `# slots ${hhmmss(firstSlot)}..${hhmmss(lastSlot)}: ${summary(a)}; killed at ${hhmmss(killed1)} and ${hhmmss(killed2)}, ` +
           `first runs after them ${settled1.metadata.name} and ${settled2.metadata.name}; ${leaders}`,
       );
+      if (a.problems.length) keepLogs('jobs-failover', servers);
       assert.deepEqual(a.problems, [], `exactly-once broken:\n${a.problems.join('\n')}\n${logs()}`);
       assert.equal(a.ran.length + [...a.missed.values()].reduce((n, v) => n + v.length, 0), (lastSlot - firstSlot) / SECOND + 1);
       // a Missed slot is one no leader could handle: a failover (LeaderDown, OutsideCatchUpWindow)

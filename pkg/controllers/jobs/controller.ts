@@ -26,7 +26,7 @@ import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer, InformerEvent } from '../../informer/informer.js';
 import type { Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
-import { Store } from '../../store/store.js';
+import { Store, type Stored } from '../../store/store.js';
 import type { Txn } from '../../store/txn.js';
 import { jsonEqual } from '../../util/equal.js';
 import { commitEach } from '../batch.js';
@@ -141,7 +141,9 @@ export class JobsController extends Controller {
     if (!cached) return;
     const s = this.jobStatus.latest(cached);
     const job = s.object;
-    const runs = this.runsOf.of(key).filter((r) => !r.object.spec.jobUid || r.object.spec.jobUid === job.metadata.uid);
+    const runs = (await Promise.all(this.runsOf.of(key).map((r) => this.whole(r)))).filter(
+      (r): r is Stored<JobRun> => !!r && (!r.object.spec.jobUid || r.object.spec.jobUid === job.metadata.uid),
+    );
     const byRun = new Map(runs.map((r) => [r.object, r]));
     const now = this.now();
     const plan = computeJob({ job, runs: runs.map((r) => r.object), parents: this.parentStates(job), now });
@@ -256,6 +258,17 @@ export class JobsController extends Controller {
     });
   }
 
+  /**
+   * A run with its status. Its spec and status come through two watches, so
+   * the informer can show a run (another writer's: what this loop created
+   * is laid over it, cache.ts) before its status; a Missed record would look
+   * like a Pending run then and get a task. Such a run is read whole from etcd.
+   */
+  private async whole(s: Stored<JobRun>): Promise<Stored<JobRun> | undefined> {
+    if (s.statusRev !== '0') return s;
+    return this.d.store.get<JobRun>(JOBRUN, nsOf(s.object), s.object.metadata.name);
+  }
+
   // ---- runs ----
 
   private async reconcileRun(key: string): Promise<ReconcileResult | void> {
@@ -264,7 +277,8 @@ export class JobsController extends Controller {
       this.tasksOf.forget(key);
       return;
     }
-    const s = this.runStatus.latest(cached);
+    const s = await this.whole(this.runStatus.latest(cached));
+    if (!s) return;
     const run = s.object;
     if (!isActive(run)) return;
     const tasks = this.tasksOf.of(key).filter((t) => !t.object.spec.ownerUid || t.object.spec.ownerUid === run.metadata.uid);
