@@ -28,6 +28,7 @@ const PERIOD = 2000;
 const WINDOW = 3000;
 const OUTAGE = 10_000;
 const JOBKIND = lookupKind('Job')!;
+const LOG = ['--log-level', process.env.STOWAGE_LOG_LEVEL ?? 'info'];
 const hhmmss = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 const created = (r: JobRun) => Date.parse(r.metadata.creationTimestamp!);
 
@@ -38,9 +39,11 @@ describe('jobs e2e: catch-up after the servers were down', () => {
 
   before(async () => {
     ensureDocker();
-    c = await startCluster({ nodes: [node] });
+    c = await startCluster({ nodes: [node], serverArgs: LOG });
   });
   after(async () => {
+    // the servers' whole logs, for a failure (hack/test.sh shows their ends)
+    if (c) keepLogs('jobs-catchup', restarted ? [c.server, restarted] : [c.server]);
     await restarted?.stop();
     await c?.stop();
   });
@@ -72,7 +75,7 @@ describe('jobs e2e: catch-up after the servers were down', () => {
     // the outage's length is what this test is about: wait for the clock, nothing else waits here
     await until('the outage to last 10 s', () => Date.now() - killed >= OUTAGE, OUTAGE + 5_000, 200);
     const restartedAt = Date.now();
-    restarted = await spawnServer(c.etcd.endpoint);
+    restarted = await spawnServer(c.etcd.endpoint, LOG);
     const up = Date.now();
 
     // the restarted leader's first pass: the earliest JobRun it created
@@ -98,14 +101,14 @@ describe('jobs e2e: catch-up after the servers were down', () => {
         `dead leader's last slot ${hhmmss(handled)}, catch-up run ${catchUp.metadata.name} (slot ${hhmmss(slotMs(catchUp))}); ` +
         `outage slots: ${outage.map(why).join(', ')}; all slots ${hhmmss(firstSlot)}..${hhmmss(lastSlot)}: ${summary(all)}`,
     );
-    if (all.problems.length) keepLogs('jobs-catchup', [c.server, restarted]);
     assert.deepEqual(all.problems, [], `exactly-once broken:\n${all.problems.join('\n')}`);
 
     // the catch-up run: the newest slot due at the first pass, late but inside the window, run once
     assert.ok(slotMs(catchUp) <= pass && pass - slotMs(catchUp) < PERIOD + 1000, `the catch-up run's slot ${hhmmss(slotMs(catchUp))} is the newest due at the first pass ${hhmmss(pass)}`);
     assert.ok(slotMs(catchUp) > killed, 'the catch-up slot came after the kill');
     assert.deepEqual(all.bySlot.get(slotMs(catchUp))?.map((x) => x.status?.state), ['Succeeded']);
-    assert.equal(state.tasks.filter((t) => t.spec.owner === `jobrun/${catchUp.metadata.name}`).length, 1, 'one task for the catch-up slot');
+    const catchUpTasks = state.tasks.filter((t) => t.spec.owner === `jobrun/${catchUp.metadata.name}`);
+    assert.equal(catchUpTasks.length, 1, `one task for the catch-up slot: ${JSON.stringify(catchUpTasks.map((t) => ({ name: t.metadata.name, created: t.metadata.creationTimestamp, status: t.status })))}`);
 
     // every slot of the outage before it has a record, made at the first pass, and says why
     assert.equal(outage.length, expectedOutage, `every slot between ${hhmmss(handled)} and ${hhmmss(slotMs(catchUp))} has a JobRun`);

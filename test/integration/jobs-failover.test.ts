@@ -35,6 +35,8 @@ describe('job slots across two leader failovers (real etcd, real servers)', () =
   const pending: Promise<unknown>[] = [];
   after(async () => {
     await Promise.allSettled(pending);
+    // the servers' whole logs, for a failure (hack/test.sh shows their ends)
+    keepLogs('jobs-failover', servers);
     for (const s of servers) await s.stop('SIGKILL').catch(() => undefined);
     etcd?.stop();
   });
@@ -120,7 +122,6 @@ describe('job slots across two leader failovers (real etcd, real servers)', () =
         `# slots ${hhmmss(firstSlot)}..${hhmmss(lastSlot)}: ${summary(a)}; killed at ${hhmmss(killed1)} and ${hhmmss(killed2)}, ` +
           `first runs after them ${settled1.metadata.name} and ${settled2.metadata.name}; ${leaders}`,
       );
-      if (a.problems.length) keepLogs('jobs-failover', servers);
       assert.deepEqual(a.problems, [], `exactly-once broken:\n${a.problems.join('\n')}\n${logs()}`);
       assert.equal(a.ran.length + [...a.missed.values()].reduce((n, v) => n + v.length, 0), (lastSlot - firstSlot) / SECOND + 1);
       // a Missed slot is one no leader could handle: a failover (LeaderDown, OutsideCatchUpWindow)

@@ -108,6 +108,7 @@ export class JobsController extends Controller {
     this.runsOf.onEvent(e);
     const r = e.stored.object;
     const ns = nsOf(r);
+    if (e.type === 'DELETED') this.tasksOf.forget(`${ns}/${r.metadata.name}`);
     const keys = [`run/${ns}/${r.metadata.name}`, jobKeyOf(ns, r.spec.job)];
     // a run that ended may let its job's children go
     const wasActive = e.old ? isActive(e.old.object) : true;
@@ -272,16 +273,16 @@ export class JobsController extends Controller {
   // ---- runs ----
 
   private async reconcileRun(key: string): Promise<ReconcileResult | void> {
+    // Not shown yet (its task's event came first: two watches) or gone: its own event brings it
+    // back. What this loop knows of its tasks is kept until the run's DELETED event; forgetting it
+    // here made a new run's second pass miss its first task and start another.
     const cached = this.runs.get(key);
-    if (!cached) {
-      this.tasksOf.forget(key);
-      return;
-    }
+    if (!cached) return;
     const s = await this.whole(this.runStatus.latest(cached));
     if (!s) return;
     const run = s.object;
     if (!isActive(run)) return;
-    const tasks = this.tasksOf.of(key).filter((t) => !t.object.spec.ownerUid || t.object.spec.ownerUid === run.metadata.uid);
+    const tasks = await this.tasksNamed(run, this.tasksOf.of(key));
     const byTask = new Map(tasks.map((t) => [t.object, t]));
     const now = this.now();
     const plan = computeRun(run, tasks.map((t) => t.object), now);
@@ -303,6 +304,22 @@ export class JobsController extends Controller {
       this.observe(run, plan.status);
     }
     if (plan.requeueAfterMs !== undefined) return { requeueAfter: plan.requeueAfterMs };
+  }
+
+  /**
+   * A run's tasks: those the cache shows, and those its status names that
+   * the cache does not show, read from etcd. A task made with its run (or
+   * by another leader) can reach the task informer after the run reaches
+   * its own; taken for gone, the run would start another in its place.
+   */
+  private async tasksNamed(run: JobRun, cached: Stored<Task>[]): Promise<Stored<Task>[]> {
+    const mine = (t: Task) => !t.spec.ownerUid || t.spec.ownerUid === run.metadata.uid;
+    const tasks = cached.filter((t) => mine(t.object));
+    const seen = new Set(tasks.map((t) => t.object.metadata.name));
+    const unseen = (run.status?.tasks ?? []).filter((n) => !seen.has(n));
+    const read = await Promise.all(unseen.map((n) => this.d.store.get<Task>(TASK, nsOf(run), n)));
+    for (const t of read) if (t && t.object.spec.owner === runOwner(run.metadata.name) && mine(t.object)) tasks.push(t);
+    return tasks;
   }
 
   /** Metrics and events of a run's transitions. */
