@@ -7,6 +7,7 @@
  *   the task before the run ──► the run's pass starts no second task
  *   the run before its task (another leader's run) ──► no second task either
  *   a Missed record before its status ──► it is not taken for a Pending run: no task
+ *   (gc) a run's task before the run ──► the task is not collected as an orphan
  *
  * Each reconcile is called by the test, in the order it says.
  */
@@ -15,7 +16,8 @@ import assert from 'node:assert/strict';
 import { applyDefaults } from '../../pkg/api/defaults.js';
 import { newJobRun, slotRunName } from '../../pkg/api/jobs.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
-import type { AnyResource, Job, JobRun, Task } from '../../pkg/api/types.js';
+import { API_VERSION, type AnyResource, type Job, type JobRun, type Task } from '../../pkg/api/types.js';
+import { GarbageCollector } from '../../pkg/controllers/gc/controller.js';
 import { JobsController } from '../../pkg/controllers/jobs/controller.js';
 import { MemoryRecorder } from '../../pkg/events/recorder.js';
 import type { InformerFactory } from '../../pkg/informer/factory.js';
@@ -122,6 +124,45 @@ describe('the job timers loop, whatever order its watches show a write in (real 
       await b.reconcile('job/default/tick');
       assert.deepEqual(await tasksOf(recordName), []);
       assert.equal((await store.get<JobRun>(JOBRUN, 'default', recordName))?.object.status?.state, 'Missed');
+    } finally {
+      await leader.stop();
+      client.close();
+      etcd.stop();
+    }
+  });
+
+  it('gc: the task of a new run, shown before the run, is not collected as an orphan; once the run is really gone, it is', async () => {
+    const etcd = await startEtcd();
+    const client = newEtcdClient({ endpoints: etcd.endpoint });
+    const store = new Store(client);
+    const leader = await becomeLeader(client);
+    try {
+      const job = applyDefaults({ apiVersion: 'stowage/v1', kind: 'Job', metadata: { name: 'tick', namespace: 'default' }, spec: { schedule: '* * * * * *', image: 'x', resources: { cpus: 0.1, mem: 16 } } } as Job);
+      const storedJob = await store.create(JOB, job);
+      const run = (await store.create(JOBRUN, newJobRun(storedJob.object, { name: 'tick-1796190000', trigger: 'schedule', slot: new Date(1796190000_000) }))).object;
+      const task: Task = {
+        apiVersion: API_VERSION, kind: 'Task',
+        metadata: { name: 'tick-1796190000-00000', namespace: 'default', labels: { 'stowage/owner': 'jobrun/tick-1796190000', 'stowage/job': 'tick' } },
+        spec: { ...run.spec.template, owner: 'jobrun/tick-1796190000', ownerUid: run.metadata.uid! },
+        status: { state: 'Pending' },
+      } as Task;
+      const storedTask = await store.create(TASK, task);
+
+      const inf = { Node: new Shown(), Task: new Shown<Task>(), Service: new Shown(), Event: new Shown(), Job: new Shown<Job>(), JobRun: new Shown<JobRun>() };
+      const informers = { get: async (k: keyof typeof inf) => inf[k] } as unknown as InformerFactory;
+      const gc = new GarbageCollector({ store, informers, log: nopLogger }) as unknown as { ctx: typeof leader.ctx; setup(): Promise<void>; reconcile(k: string): Promise<unknown> };
+      gc.ctx = leader.ctx;
+      await gc.setup();
+      inf.Job.show(storedJob);
+      // the task, with its status, reaches the collector; its run not yet
+      inf.Task.show(storedTask);
+      await gc.reconcile(`task/default/${task.metadata.name}`);
+      assert.ok(await store.get(TASK, 'default', task.metadata.name), 'the task of a run not shown yet stays');
+
+      // the run is really gone: its task is an orphan
+      await store.remove(JOBRUN, 'default', run.metadata.name);
+      await gc.reconcile(`task/default/${task.metadata.name}`);
+      assert.equal(await store.get(TASK, 'default', task.metadata.name), undefined, 'an orphan is still collected');
     } finally {
       await leader.stop();
       client.close();
