@@ -141,6 +141,10 @@ export class GarbageCollector extends Controller {
       return s.object.spec.ownerUid; // owners of other kinds keep their tasks until their own loops say otherwise
     });
     if (action === 'none') return;
+    // A job run and its first tasks are created in one transaction, but reach this
+    // cache through separate watches: a run not shown yet is not gone. Confirm in etcd.
+    const [kind, name] = s.object.spec.owner!.split('/');
+    if (kind === 'jobrun' && (await this.d.store.get(JOBRUN, ns, name!))?.object.metadata.uid === s.object.spec.ownerUid) return;
     const txn = this.d.store.txn(this.ctx.fence());
     if (action === 'delete') Store.addRemove(txn, TASK, s);
     else addKill(txn, s);

@@ -3,8 +3,9 @@
  *
  *   Children   objects indexed by their parent (a job's runs, a run's tasks),
  *              with the ones this loop created or deleted laid over the
- *              informer until it shows them (a quick second reconcile must
- *              not create or count the same thing again)
+ *              informer until it shows them, status included (a quick
+ *              second reconcile must not create or count the same thing
+ *              again, nor take a record it made for a Pending run)
  *   Statuses   the status this loop last wrote per object, used while the
  *              informer still has an older one
  */
@@ -16,6 +17,14 @@ import type { Stored } from '../../store/store.js';
 const OVERLAY_TTL_MS = 60_000;
 
 const keyOf = (o: AnyResource) => `${o.metadata.namespace ?? '_'}/${o.metadata.name}`;
+
+/**
+ * The informer shows what we wrote: the object and, when we wrote one, its
+ * status. The two come through two watches, so the object alone is not
+ * enough: a Missed record seen without its status looks like a Pending run.
+ */
+const caughtUp = (seen: Stored<AnyResource>, ours: Stored<AnyResource>): boolean =>
+  BigInt(seen.specRev) >= BigInt(ours.specRev) && (ours.statusRev === '0' || BigInt(seen.statusRev) >= BigInt(ours.statusRev));
 
 export class Children<T extends AnyResource> {
   private readonly byParent = new Map<string, Set<string>>();
@@ -41,7 +50,7 @@ export class Children<T extends AnyResource> {
     const ov = p ? this.overlay.get(p) : undefined;
     if (ov?.has(key)) {
       const w = ov.get(key)!;
-      if (e.type === 'DELETED' || (w.stored && BigInt(e.stored.specRev) >= BigInt(w.stored.specRev))) ov.delete(key);
+      if (e.type === 'DELETED' || (w.stored && caughtUp(e.stored, w.stored))) ov.delete(key);
     }
     return p;
   }
@@ -74,8 +83,11 @@ export class Children<T extends AnyResource> {
         ov!.delete(k);
         continue;
       }
+      const seen = out.get(k);
       if (w.stored === null) out.delete(k);
-      else if (!out.has(k)) out.set(k, w.stored);
+      else if (!seen) out.set(k, w.stored);
+      // the informer has the object but not yet its status: ours
+      else if (seen.statusRev === '0' && w.stored.statusRev !== '0') out.set(k, { object: { ...seen.object, status: w.stored.object.status }, specRev: seen.specRev, statusRev: w.stored.statusRev });
     }
     return [...out.values()];
   }

@@ -26,7 +26,7 @@ import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer, InformerEvent } from '../../informer/informer.js';
 import type { Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
-import { Store } from '../../store/store.js';
+import { Store, type Stored } from '../../store/store.js';
 import type { Txn } from '../../store/txn.js';
 import { jsonEqual } from '../../util/equal.js';
 import { commitEach } from '../batch.js';
@@ -108,6 +108,7 @@ export class JobsController extends Controller {
     this.runsOf.onEvent(e);
     const r = e.stored.object;
     const ns = nsOf(r);
+    if (e.type === 'DELETED') this.tasksOf.forget(`${ns}/${r.metadata.name}`);
     const keys = [`run/${ns}/${r.metadata.name}`, jobKeyOf(ns, r.spec.job)];
     // a run that ended may let its job's children go
     const wasActive = e.old ? isActive(e.old.object) : true;
@@ -141,7 +142,9 @@ export class JobsController extends Controller {
     if (!cached) return;
     const s = this.jobStatus.latest(cached);
     const job = s.object;
-    const runs = this.runsOf.of(key).filter((r) => !r.object.spec.jobUid || r.object.spec.jobUid === job.metadata.uid);
+    const runs = (await Promise.all(this.runsOf.of(key).map((r) => this.whole(r)))).filter(
+      (r): r is Stored<JobRun> => !!r && (!r.object.spec.jobUid || r.object.spec.jobUid === job.metadata.uid),
+    );
     const byRun = new Map(runs.map((r) => [r.object, r]));
     const now = this.now();
     const plan = computeJob({ job, runs: runs.map((r) => r.object), parents: this.parentStates(job), now });
@@ -256,18 +259,30 @@ export class JobsController extends Controller {
     });
   }
 
+  /**
+   * A run with its status. Its spec and status come through two watches, so
+   * the informer can show a run (another writer's: what this loop created
+   * is laid over it, cache.ts) before its status; a Missed record would look
+   * like a Pending run then and get a task. Such a run is read whole from etcd.
+   */
+  private async whole(s: Stored<JobRun>): Promise<Stored<JobRun> | undefined> {
+    if (s.statusRev !== '0') return s;
+    return this.d.store.get<JobRun>(JOBRUN, nsOf(s.object), s.object.metadata.name);
+  }
+
   // ---- runs ----
 
   private async reconcileRun(key: string): Promise<ReconcileResult | void> {
+    // Not shown yet (its task's event came first: two watches) or gone: its own event brings it
+    // back. What this loop knows of its tasks is kept until the run's DELETED event; forgetting it
+    // here made a new run's second pass miss its first task and start another.
     const cached = this.runs.get(key);
-    if (!cached) {
-      this.tasksOf.forget(key);
-      return;
-    }
-    const s = this.runStatus.latest(cached);
+    if (!cached) return;
+    const s = await this.whole(this.runStatus.latest(cached));
+    if (!s) return;
     const run = s.object;
     if (!isActive(run)) return;
-    const tasks = this.tasksOf.of(key).filter((t) => !t.object.spec.ownerUid || t.object.spec.ownerUid === run.metadata.uid);
+    const tasks = await this.tasksNamed(run, this.tasksOf.of(key));
     const byTask = new Map(tasks.map((t) => [t.object, t]));
     const now = this.now();
     const plan = computeRun(run, tasks.map((t) => t.object), now);
@@ -289,6 +304,22 @@ export class JobsController extends Controller {
       this.observe(run, plan.status);
     }
     if (plan.requeueAfterMs !== undefined) return { requeueAfter: plan.requeueAfterMs };
+  }
+
+  /**
+   * A run's tasks: those the cache shows, and those its status names that
+   * the cache does not show, read from etcd. A task made with its run (or
+   * by another leader) can reach the task informer after the run reaches
+   * its own; taken for gone, the run would start another in its place.
+   */
+  private async tasksNamed(run: JobRun, cached: Stored<Task>[]): Promise<Stored<Task>[]> {
+    const mine = (t: Task) => !t.spec.ownerUid || t.spec.ownerUid === run.metadata.uid;
+    const tasks = cached.filter((t) => mine(t.object));
+    const seen = new Set(tasks.map((t) => t.object.metadata.name));
+    const unseen = (run.status?.tasks ?? []).filter((n) => !seen.has(n));
+    const read = await Promise.all(unseen.map((n) => this.d.store.get<Task>(TASK, nsOf(run), n)));
+    for (const t of read) if (t && t.object.spec.owner === runOwner(run.metadata.name) && mine(t.object)) tasks.push(t);
+    return tasks;
   }
 
   /** Metrics and events of a run's transitions. */
