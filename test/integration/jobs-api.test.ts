@@ -153,7 +153,7 @@ describe('jobs subresources of a real stowage server', () => {
       await refused(p, { slot: '2026-01-01T00:00:00' }, 400, 'slot must be an ISO 8601 date-time with a zone (such as 2026-12-01T00:00:00Z) or unix seconds, got "2026-01-01T00:00:00"', 'slot', 'instant');
       await refused(p, { slot: iso(base), id: 'x' }, 400, 'id cannot be given with slot: the run of a slot is named by its slot', 'id', 'exclusive');
       await refused(p, { slot: iso(base), env: { A: '1' } }, 400, "env cannot be given with slot: the run of a slot runs with the job's own environment", 'env', 'exclusive');
-      await refused(p, { slot: iso(base + 1000) }, 422, `slot ${iso(base + 1000)} is not a slot of job "${job.metadata.name}" (*/2 * * * * * (UTC)); the next slot after it is ${iso(base + 2000)}`, 'slot', 'slot');
+      await refused(p, { slot: iso(base + 1000) }, 422, `slot ${iso(base + 1000)} is not a slot of job "${job.metadata.name}" (every 2 seconds); the next slot after it is ${iso(base + 2000)}`, 'slot', 'slot');
       const future = Math.ceil(Date.now() / 2000) * 2000 + 600_000;
       const r = await post(p, { slot: iso(future) });
       assert.equal(r.status, 422);
@@ -305,7 +305,7 @@ describe('jobs subresources of a real stowage server', () => {
       const bad = await stowctl(q.url, ['job', 'run', j, '--slot', iso(base + 1000)]);
       assert.deepEqual({ code: bad.code, err: bad.err }, {
         code: 1,
-        err: `error: slot ${iso(base + 1000)} is not a slot of job "${j}" (*/2 * * * * * (UTC)); the next slot after it is ${iso(base + 2000)}\n  slot: ${iso(base + 1000)} is not a slot of the schedule\n`,
+        err: `error: slot ${iso(base + 1000)} is not a slot of job "${j}" (every 2 seconds); the next slot after it is ${iso(base + 2000)}\n  slot: ${iso(base + 1000)} is not a slot of the schedule\n`,
       });
     });
   });
