@@ -228,19 +228,19 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     );
     const cRun = await until('a run of chain-c', async () => (await runsOf('chain-c'))[0], 60_000, 100);
     const cEnded = await runEnded(cRun.metadata.name);
-    assert.equal(cEnded.status?.state, 'Succeeded');
-    const [aRun] = await runsOf('chain-a');
     const bRuns = await runsOf('chain-b');
-    assert.equal(bRuns.length, 1);
-    const b = bRuns[0]!;
+    assert.equal(bRuns.length, 1, 'one run of B (its retry is an attempt of that run)');
+    const b = await runEnded(bRuns[0]!.metadata.name);
+    const [cTask] = await tasksOf(cRun.metadata.name);
+    assert.ok(ms(cTask!.status?.startedAt) >= ms(b.status?.finishedAt), `C's task should start after B's run finished: it started ${cTask!.status?.startedAt}, B finished ${b.status?.finishedAt}`);
+    const [aRun] = await runsOf('chain-a');
     assert.deepEqual([b.status?.state, b.status?.attempts, b.spec.triggeredBy], ['Succeeded', 2, [aRun!.metadata.name]]);
     const bTasks = await tasksOf(b.metadata.name);
     assert.deepEqual(bTasks.map((t) => t.status?.state), ['Failed', 'Succeeded'], 'the first attempt failed, the retry succeeded');
     assert.equal(hits.get('/flaky'), 2);
+    assert.equal(cEnded.status?.state, 'Succeeded');
     assert.deepEqual(cEnded.status?.triggeredBy, [b.metadata.name], "C's run names B's run");
     assert.equal((await runsOf('chain-c')).length, 1);
-    const [cTask] = await tasksOf(cRun.metadata.name);
-    assert.ok(ms(cTask!.status?.startedAt) >= ms(b.status?.finishedAt), `C's task started ${cTask!.status?.startedAt}, after B's run finished ${b.status?.finishedAt}`);
   });
 
   it('A -> B -> C with B out of retries: C does not start; after job mark-success of B\'s run, C runs and succeeds', async () => {
@@ -252,13 +252,13 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     const bRun = await until('a run of stuck-b', async () => (await runsOf('stuck-b'))[0], 60_000, 100);
     const b = await runEnded(bRun.metadata.name);
     assert.deepEqual([b.status?.state, b.status?.attempts], ['Failed', 2]);
-    // the loop passed over C after B failed: it says why C waits
-    const cond = await until("stuck-c's ParentsReady condition False on B's failure", async () => {
+    // the loop passed over C after B failed: its ParentsReady condition speaks of B's failed run (False: it waits)
+    const cond = await until("stuck-c's ParentsReady condition about B's failed run", async () => {
       const x = (await getJob('stuck-c'))?.status?.conditions?.find((k) => k.type === 'ParentsReady');
-      return x?.status === 'False' && /stuck-b Failed/.test(x.message ?? '') && x;
+      return x && (x.message?.includes('stuck-b Failed') || x.message?.includes(b.metadata.name)) && x;
     }, 15_000, 100);
-    assert.equal(cond.reason, 'Waiting');
     assert.deepEqual(await runsOf('stuck-c'), [], 'no run of C while B failed');
+    assert.deepEqual([cond.status, cond.reason], ['False', 'Waiting'], cond.message);
 
     const out = await ctl('job', 'mark-success', b.metadata.name);
     assert.match(out, new RegExp(`jobrun/${b.metadata.name}`));
@@ -316,10 +316,11 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     // the new slot's run did not wait for the old one to end: it came with the kill
     assert.ok(ms(next.metadata.creationTimestamp) <= ms(replaced.status?.finishedAt), `${next.metadata.name} created ${next.metadata.creationTimestamp}, ${replaced.metadata.name} finished ${replaced.status?.finishedAt}`);
     // its container was stopped, not left to finish its 5 s
-    const [killed] = await until(`the task of ${replaced.metadata.name} killed`, async () => {
+    const [killed] = await until(`the task of ${replaced.metadata.name} ended`, async () => {
       const ts = await tasksOf(replaced.metadata.name);
-      return ts[0]?.status?.state === 'Killed' && ts;
+      return !!ts[0]?.status?.finishedAt && ts;
     }, 15_000, 100);
+    assert.equal(killed!.status?.state, 'Killed', `the container of ${replaced.metadata.name} was killed`);
     assert.ok(ms(killed!.status?.finishedAt) - ms(killed!.status?.startedAt) < 5000, 'killed before its sleep ended');
   });
 
