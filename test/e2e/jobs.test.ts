@@ -128,7 +128,8 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
   const logsOf = (run: string) =>
     until(`the output of ${run}`, async () => {
       const r = await stowctl(c.server.url, ['logs', run]);
-      return r.code === 0 && r.out.length > 0 && r.out;
+      if (r.code !== 0) throw new Error(`stowctl logs ${run} exited ${r.code}: ${r.err.trim()}`);
+      return r.out.length > 0 && r.out;
     }, 15_000, 200);
   /** Samples a job's runs until stopped: the most runs ever seen active at once. */
   const maxActive = (job: string) => {
@@ -163,11 +164,8 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
 
   it('a job without schedule or parents runs once on apply; a new template does not run it again; job run runs it again, once per --id', async () => {
     await apply(jobYaml('once', { command: ['/bin/sh', '-c', 'echo "job=$STOWAGE_JOB run=$STOWAGE_RUN slot=${STOWAGE_SLOT-unset}."'] }));
-    const first = await until('one run of job once, Succeeded', async () => {
-      const rs = await runsOf('once');
-      assert.ok(rs.length <= 1, `one run, got ${rs.map((r) => r.metadata.name).join(', ')}`);
-      return rs[0]?.status?.state === 'Succeeded' && rs[0];
-    }, 30_000, 100);
+    const first = await until('a run of job once, Succeeded', async () => (await runsOf('once')).find((r) => r.status?.state === 'Succeeded'), 30_000, 100);
+    assert.deepEqual((await runsOf('once')).map((r) => r.metadata.name), [first.metadata.name], 'one run');
     assert.equal(first.spec.trigger, 'once');
     assert.equal(first.status?.attempts, 1);
     // the container saw its job, its run, and a slot variable (empty: a run-once is not a slot of a schedule)
