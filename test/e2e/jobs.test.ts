@@ -155,6 +155,13 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
       }
     }
   };
+  /** A run that succeeded at its first attempt made one task, and only one. */
+  const assertOneTask = async (run: JobRun) => {
+    const one = [`${run.metadata.name}-00000`];
+    assert.equal(run.status?.attempts, 1);
+    assert.deepEqual(run.status?.tasks, one);
+    assert.deepEqual((await tasksOf(run.metadata.name)).map((t) => [t.metadata.name, t.status?.state]), [[one[0], 'Succeeded']]);
+  };
   /** A 6-field cron slot run's slot in ms, from its spec. */
   const slotOf = (r: JobRun) => ms(r.spec.slot);
   const suspend = async (job: string) => {
@@ -167,7 +174,7 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     const first = await until('a run of job once, Succeeded', async () => (await runsOf('once')).find((r) => r.status?.state === 'Succeeded'), 30_000, 100);
     assert.deepEqual((await runsOf('once')).map((r) => r.metadata.name), [first.metadata.name], 'one run');
     assert.equal(first.spec.trigger, 'once');
-    assert.equal(first.status?.attempts, 1);
+    await assertOneTask(first);
     // the container saw its job, its run, and a slot variable (empty: a run-once is not a slot of a schedule)
     assert.equal(await logsOf(first.metadata.name), `job=once run=${first.metadata.name} slot=.\n`);
     const listed = JSON.parse(await ctl('get', 'jobruns', '-l', `${JOB_LABEL}=once`, '-o', 'json')) as { items: JobRun[] };
@@ -186,6 +193,7 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     assert.ok(m, out);
     const second = await runEnded(m[1]!);
     assert.equal(second.status?.state, 'Succeeded');
+    await assertOneTask(second);
     assert.equal(await logsOf(second.metadata.name), `changed run=${second.metadata.name}\n`);
     assert.equal((await runsOf('once')).length, 2);
 
