@@ -29,6 +29,7 @@ import { OWNER_LABEL } from '../../pkg/api/labels.js';
 import type { Job, JobRun, Task } from '../../pkg/api/types.js';
 import { ROOT } from '../helpers/agent.js';
 import { ensureDocker, IMAGE, testNodeName } from '../helpers/docker.js';
+import { isRecord, keepLogs, slotMs } from '../helpers/job-slots.js';
 import { startCluster, stowctl, TASK, until, type Cluster } from '../helpers/stowage.js';
 import { sampleEvery } from '../helpers/wait.js';
 
@@ -37,7 +38,6 @@ const JOBRUN = lookupKind('JobRun')!;
 const EVERY_2S = '*/2 * * * * *';
 const ms = (s: string | undefined): number => (s ? Date.parse(s) : NaN);
 const ENDED = new Set(['Succeeded', 'Failed', 'Missed', 'Skipped']);
-const isRecord = (r: JobRun) => r.status?.state === 'Missed' || r.status?.state === 'Skipped';
 const isActive = (r: JobRun) => !ENDED.has(r.status?.state ?? 'Pending');
 /** Real runs (not Missed/Skipped records) in slot order, else creation order. */
 const realRuns = (rs: JobRun[]) =>
@@ -96,6 +96,8 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     c = await startCluster({ nodes: [testNodeName('jobs')] });
   });
   after(async () => {
+    // the server's whole log, for a failure (hack/test.sh shows its end)
+    if (c) keepLogs('jobs', [c.server]);
     await c?.stop();
     http?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -162,8 +164,6 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     assert.deepEqual(run.status?.tasks, one);
     assert.deepEqual((await tasksOf(run.metadata.name)).map((t) => [t.metadata.name, t.status?.state]), [[one[0], 'Succeeded']]);
   };
-  /** A 6-field cron slot run's slot in ms, from its spec. */
-  const slotOf = (r: JobRun) => ms(r.spec.slot);
   const suspend = async (job: string) => {
     assert.equal(await ctl('job', 'suspend', job), `job/${job} suspended\n`);
     await until(`job ${job} seen suspended by the loop`, async () => (await getJob(job))?.status?.conditions?.some((x) => x.type === 'Suspended' && x.status === 'True'), 15_000, 100);
@@ -292,9 +292,9 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     assert.equal(r0.status?.state, 'Succeeded');
     await assertNoOverlap([r0, r1]);
     // every slot between the two runs was handled, and Skipped for Overlap
-    const all = new Map((await runsOf('forbid')).map((r) => [slotOf(r), r]));
+    const all = new Map((await runsOf('forbid')).map((r) => [slotMs(r), r]));
     const between: JobRun[] = [];
-    for (let s = slotOf(r0) + 2000; s < slotOf(r1); s += 2000) {
+    for (let s = slotMs(r0) + 2000; s < slotMs(r1); s += 2000) {
       const rec = all.get(s);
       assert.ok(rec, `the slot ${new Date(s).toISOString()} has a record`);
       between.push(rec);
@@ -302,7 +302,7 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     assert.ok(between.length >= 1, `slots came while ${r0.metadata.name} ran`);
     assert.deepEqual(new Set(between.map((r) => `${r.status?.state} ${r.status?.reason}`)), new Set(['Skipped Overlap']));
     // a slot's run sees its slot
-    assert.equal(await logsOf(r0.metadata.name), `slot=${slotOf(r0) / 1000}\n`);
+    assert.equal(await logsOf(r0.metadata.name), `slot=${slotMs(r0) / 1000}\n`);
   });
 
   it('Replace, every 2 s, runs of 5 s: the active run is killed (Failed, Replaced) and the new slot\'s run starts', async () => {
@@ -346,12 +346,12 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     const [r0, r1] = runs as [JobRun, JobRun];
     assert.equal(r0.status?.state, 'Succeeded');
     // the first slot that came while r0 ran waited, and ran after r0 ended
-    assert.equal(slotOf(r1), slotOf(r0) + 2000, 'the first slot during the run is the one that waited');
+    assert.equal(slotMs(r1), slotMs(r0) + 2000, 'the first slot during the run is the one that waited');
     await assertNoOverlap([r0, r1]);
     // the slots after it, while r0 still ran (a second's margin for a late pass), were Skipped
-    const all = new Map((await runsOf('buffer')).map((r) => [slotOf(r), r]));
+    const all = new Map((await runsOf('buffer')).map((r) => [slotMs(r), r]));
     const skipped: JobRun[] = [];
-    for (let s = slotOf(r1) + 2000; s <= ms(r0.status?.finishedAt) - 1000; s += 2000) {
+    for (let s = slotMs(r1) + 2000; s <= ms(r0.status?.finishedAt) - 1000; s += 2000) {
       const rec = all.get(s);
       assert.ok(rec, `the slot ${new Date(s).toISOString()} has a record`);
       skipped.push(rec);
