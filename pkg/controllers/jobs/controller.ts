@@ -110,9 +110,9 @@ export class JobsController extends Controller {
     const ns = nsOf(r);
     if (e.type === 'DELETED') this.tasksOf.forget(`${ns}/${r.metadata.name}`);
     const keys = [`run/${ns}/${r.metadata.name}`, jobKeyOf(ns, r.spec.job)];
-    // a run that ended may let its job's children go
-    const wasActive = e.old ? isActive(e.old.object) : true;
-    if (wasActive && !isActive(r)) keys.push(...this.childrenOf(ns, 'job', r.spec.job));
+    // a run that ended, or an ended run marked succeeded, may let its job's children go
+    const before = e.old ? (isActive(e.old.object) ? undefined : e.old.object.status?.state) : undefined;
+    if (!isActive(r) && before !== r.status?.state) keys.push(...this.childrenOf(ns, 'job', r.spec.job));
     return keys;
   }
 
