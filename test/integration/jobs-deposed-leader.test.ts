@@ -81,14 +81,17 @@ class WatchedStore extends GatedStore {
   }
 }
 
-/** The jobs loop, noting which keys' passes ended Fenced. */
+/** The jobs loop, noting how each key's pass ended once `recording` is set. */
 class WatchedJobs extends JobsController {
-  readonly fenced = new Set<string>();
+  recording = false;
+  readonly ended = new Map<string, string>();
   protected override async reconcile(key: string): Promise<ReconcileResult | void> {
     try {
-      return await super.reconcile(key);
+      const r = await super.reconcile(key);
+      if (this.recording) this.ended.set(key, 'ok');
+      return r;
     } catch (e) {
-      if (isApiError(e, 'Fenced')) this.fenced.add(key);
+      if (this.recording) this.ended.set(key, isApiError(e) ? e.code : String(e));
       throw e;
     }
   }
@@ -140,14 +143,11 @@ describe('a deposed leader of the job timers loop (real etcd)', () => {
       const uncommitted = names.filter((n) => !committed.has(n));
 
       store.gateOpened = true;
+      ctl.recording = true;
       store.gate.open();
-      // the held transactions went out with the old fence and were refused; every job that had
-      // not committed its run was refused Fenced, and nothing was built after the deposition
-      await until('every job whose run was not written to be refused (Fenced)', () => uncommitted.every((n) => ctl.fenced.has(`job/default/${n}`)), 20_000);
+      // the held passes end, and the loop goes on through its queue: every job's pass
+      await until('the pass of every job whose run was not written to end', () => uncommitted.every((n) => ctl.ended.has(`job/default/${n}`)), 20_000);
       await until('every held transaction to end', () => store.gate.held === 0 && store.afterGate.length >= heldAtOpen, 10_000);
-      assert.ok(heldAtOpen > 0, 'transactions were held when the gate opened');
-      assert.deepEqual([...new Set(store.afterGate)], ['Fenced'], 'how the transactions that went out after the deposition ended');
-      assert.equal(store.built, builtAtDeposition, 'transactions built after the deposition (each write must fail closed before it is built)');
 
       // nothing the loop wrote carries a revision after R
       const kvs = (await client.getAll().prefix(`${ROOT}/`).exec()).kvs;
@@ -156,6 +156,13 @@ describe('a deposed leader of the job timers loop (real etcd)', () => {
       }
       const late = kvs.filter((kv) => BigInt(kv.mod_revision) > revokedAt && !kv.key.toString().startsWith(LEADER_PREFIX));
       assert.deepEqual(late.map((kv) => `${kv.key.toString()} @${kv.mod_revision}`), [], `writes after the lease was revoked (revision ${revokedAt})`);
+
+      // the held transactions went out with the old fence and were refused; every pass after
+      // them failed closed: no transaction was even built after the deposition
+      assert.ok(heldAtOpen > 0, 'transactions were held when the gate opened');
+      assert.deepEqual([...new Set(store.afterGate)], ['Fenced'], 'how the transactions that went out after the deposition ended');
+      assert.deepEqual(uncommitted.filter((n) => ctl.ended.get(`job/default/${n}`) !== 'Fenced'), [], 'jobs whose pass after the deposition did not end Fenced');
+      assert.equal(store.built, builtAtDeposition, 'transactions built after the deposition (each write must fail closed before it is built)');
 
       // a slot whose run was not written has no run and no task, and its job's cursor did not pass it
       const state = await readAll(plain);
