@@ -1,6 +1,6 @@
 /**
  * A deposed leader's job timers loop cannot write: 200 jobs share one slot
- * (`R1/<T>/PT1H`), so at T the loop commits 200 runs, each in a fenced
+ * (`R1/<T>/PT1H`), so at T the loop sets out to commit 200 runs, each in a fenced
  * transaction of its own (the run, its first task and the job's status),
  * when its election lease is revoked under it.
  *
