@@ -64,6 +64,6 @@ describe('stowctl logs (real etcd and Docker)', () => {
   it('a task that does not exist is an error naming it', async () => {
     const r = await stowctl(c.server.url, ['logs', 'nope']);
     assert.notEqual(r.code, 0);
-    assert.match(r.err, /task "nope" not found/);
+    assert.match(r.err, /no task or jobrun "nope" in namespace "default"/);
   });
 });
