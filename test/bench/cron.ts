@@ -25,6 +25,8 @@
  *               when it decides the run, before the transaction commits)
  *   in etcd     when this script's watch saw the JobRun's key: the commit as
  *               a watcher sees it (includes watch delivery)
+ *   bound       when this script's watch saw the run's first task Bound (the
+ *               scheduler's binding)
  *   Running     status.lateness: the run's first task Running (the sim
  *               container's startedAt) minus the slot, as computeRun sets it
  *   status      when this script's watch saw the JobRun status say Running
@@ -41,7 +43,7 @@
  * Everything started (etcd, server, agent, its data dir) is stopped by PID
  * and removed at the end, on failure too.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
@@ -82,6 +84,8 @@ interface RunSeen {
   created?: number;
   /** this script saw the spec key */
   inEtcd?: number;
+  /** this script saw the run's first task Bound (or later): the scheduler placed it */
+  bound?: number;
   /** status.lateness, in ms */
   lateness?: number;
   /** this script saw status Running (or later) */
@@ -124,6 +128,14 @@ class Watches {
       r.state = st.state;
       if (st.lateness !== undefined && r.lateness === undefined) r.lateness = st.lateness * 1000;
       if (r.running === undefined && (st.state === 'Running' || st.state === 'Succeeded' || st.state === 'Failed')) r.running = at;
+    })();
+    const tt = statusPrefix(TASK, NS);
+    await on(tt, (name, value, at) => {
+      // a run's first task: <run>-00000
+      if (!name.endsWith('-00000')) return;
+      const r = this.runs.get(name.slice(0, -6));
+      if (!r || r.bound !== undefined) return;
+      if ((JSON.parse(value) as { state?: string }).state !== 'Pending') r.bound = at;
     })();
     await on(jt, (name, value) => {
       if ((JSON.parse(value) as JobStatus).nextRunTimes?.length) this.seen.add(name);
@@ -224,6 +236,18 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
 
+/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 a second)
+  } catch {
+    return 0;
+  }
+}
+
 /** The max of the server's nodejs_eventloop_lag_max_seconds over samples every 2 s, in ms. */
 function lagSampler(url: string): { stop(): number } {
   let max = 0;
@@ -247,6 +271,7 @@ interface Figures {
   notRun: number;
   created: number[];
   inEtcd: number[];
+  bound: number[];
   lateness: number[];
   status: number[];
   drainMs: number;
@@ -257,6 +282,8 @@ interface Figures {
   work: Counters;
   /** the server's longest event-loop stall seen (prom-client's lag max, reset at each scrape; sampled every 2 s) */
   lagMaxMs: number;
+  /** CPU seconds each process used from the apply to the end of the phase */
+  cpu: Record<(typeof PROCS)[number], number>;
 }
 
 /**
@@ -264,7 +291,20 @@ interface Figures {
  * seen them all, then until every run's status says Running, then until
  * every run has ended (so the next phase starts on a quiet cluster).
  */
-async function phase(c: { url: string; etcd: string; w: Watches }, name: string, offsets: number[], leadMs: number): Promise<Figures> {
+interface Procs {
+  server?: number;
+  agent?: number;
+  etcd?: number;
+}
+const PROCS = ['server', 'agent', 'etcd', 'bench'] as const;
+const cpuOf = (p: Procs): Record<(typeof PROCS)[number], number> => ({
+  server: cpuSeconds(p.server),
+  agent: cpuSeconds(p.agent),
+  etcd: cpuSeconds(p.etcd),
+  bench: cpuSeconds(process.pid),
+});
+
+async function phase(c: { url: string; etcd: string; w: Watches; pids: Procs }, name: string, offsets: number[], leadMs: number): Promise<Figures> {
   const t0 = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
   const jobs = offsets.map((o, i) => job(`${name}-${i}`, t0 + o * 1000));
   const runName = (j: Job, i: number) => `${j.metadata.name}-${Math.floor((t0 + offsets[i]! * 1000) / 1000)}`;
@@ -272,6 +312,7 @@ async function phase(c: { url: string; etcd: string; w: Watches }, name: string,
   const first = t0 + Math.min(...offsets) * 1000;
   const before = await counters(c.etcd, c.url);
   const lag = lagSampler(c.url);
+  const cpu0 = cpuOf(c.pids);
   const a0 = Date.now();
   await apply(c.url, jobs);
   const applyMs = Date.now() - a0;
@@ -289,6 +330,7 @@ async function phase(c: { url: string; etcd: string; w: Watches }, name: string,
   await c.w.wait(`${name}: every run Running`, () => names.every((n) => c.w.runs.get(n)?.running !== undefined), last - Date.now() + 180_000, progress);
   await c.w.wait(`${name}: every run ended`, () => names.every(ended), 120_000, progress);
   const after = await counters(c.etcd, c.url);
+  const cpu1 = cpuOf(c.pids);
   const seen = names.map((n) => c.w.runs.get(n)!);
   const since = (f: (r: RunSeen) => number | undefined) => seen.map((r) => f(r)).filter((x): x is number => x !== undefined && !Number.isNaN(x));
   const started = seen.filter((r) => r.state !== 'Missed' && r.state !== 'Skipped');
@@ -299,6 +341,7 @@ async function phase(c: { url: string; etcd: string; w: Watches }, name: string,
     notRun: seen.length - started.length,
     created: since((r) => (r.created === undefined ? undefined : r.created - r.slot)),
     inEtcd: since((r) => (r.inEtcd === undefined ? undefined : r.inEtcd - r.slot)),
+    bound: since((r) => (r.bound === undefined ? undefined : r.bound - r.slot)),
     lateness: since((r) => r.lateness),
     status: since((r) => (r.running === undefined ? undefined : r.running - r.slot)),
     drainMs: Math.max(...since((r) => r.running)) - last,
@@ -314,6 +357,7 @@ async function phase(c: { url: string; etcd: string; w: Watches }, name: string,
       leaderTransitions: after.leaderTransitions - before.leaderTransitions,
     },
     lagMaxMs: lag.stop(),
+    cpu: Object.fromEntries(PROCS.map((p) => [p, cpu1[p] - cpu0[p]])) as Figures['cpu'],
   };
 }
 
@@ -324,6 +368,7 @@ function print(fs: Figures[]): void {
   const row = (label: string, f: (x: Figures) => string) => console.log(`${label.padEnd(40)}${fs.map((x) => f(x).padStart(22)).join('')}`);
   row('created (creationTimestamp)', (f) => three(f.created));
   row('in etcd (watch saw the run)', (f) => three(f.inEtcd));
+  row('bound (watch saw its task Bound)', (f) => three(f.bound));
   row('Running (status.lateness)', (f) => three(f.lateness));
   row('status Running (watch saw it)', (f) => three(f.status));
   row('drain: last status Running - last slot', (f) => `${ms(f.drainMs)} ms`);
@@ -332,6 +377,7 @@ function print(fs: Figures[]): void {
   row('etcd proposals per job (apply incl.)', (f) => (f.work.proposals / f.runs).toFixed(1));
   row('jobs loop reconciles (busy s)', (f) => `${f.work.jobsReconciles} (${f.work.jobsSeconds.toFixed(1)} s)`);
   row('scheduler cycles', (f) => `${f.work.schedulerCycles}`);
+  row('CPU s: server/agent/etcd/bench', (f) => PROCS.map((p) => f.cpu[p].toFixed(0)).join('/'));
   row('server event loop: longest stall', (f) => `${ms(f.lagMaxMs)} ms`);
   row('leader transitions (lease TTL 2 s)', (f) => `${f.work.leaderTransitions}`);
   row('apply (batches of 100)', (f) => `${(f.applyMs / 1000).toFixed(1)} s`);
@@ -359,7 +405,8 @@ async function main(): Promise<void> {
     });
     await until(`${NODES} nodes Ready`, async () => (await store.list<Node>(NODE)).items.filter((n) => n.object.status?.state === 'Ready').length === NODES, 120_000, 500);
     await w.start(client);
-    const c = { url: server.url, etcd: etcd.endpoint, w };
+    const etcdPid = Number(readFileSync(resolve(ROOT, `.run/etcd-${etcd.port}.pid`), 'utf8'));
+    const c = { url: server.url, etcd: etcd.endpoint, w, pids: { server: server.child.pid, agent: agent.pid, etcd: etcdPid } };
     console.log(`\nbench:cron  jobs due at once on ${NODES} hollow nodes (sim, tasks run 1 s), real etcd (one member); load ${loadavg()[0]!.toFixed(2)}`);
     // The lead before a phase's first slot: room to apply its jobs and for the loop to see them all,
     // at twice the pace the previous phase of 100 jobs or more showed (5 ms a job until one did).

@@ -34,7 +34,7 @@ import { Controller, type ReconcileResult } from '../controller.js';
 import { dependencyState } from '../services/conditions.js';
 import { addKill } from '../tasks.js';
 import { computeJob, isActive, isRecord, type JobPlan, type ParentState } from './compute.js';
-import { Children, Statuses } from './cache.js';
+import { Children, Dependents, Statuses } from './cache.js';
 import { computeRun, taskName } from './run.js';
 
 const JOB = lookupKind('Job')!;
@@ -55,6 +55,12 @@ export interface JobsDeps {
 const nsOf = (o: { metadata: { namespace?: string } }) => o.metadata.namespace ?? 'default';
 const jobKeyOf = (ns: string, name: string) => `job/${ns}/${name}`;
 const runOwner = (run: string) => `jobrun/${run}`;
+/** The parents a job names, as `<ns>/<kind>/<name>` (the keys of Dependents). */
+const parentKeys = (j: Job): string[] =>
+  (j.spec.parents ?? []).map((p) => {
+    const r = parseRef(p, 'job');
+    return `${nsOf(j)}/${r.kind}/${r.name}`;
+  });
 
 export class JobsController extends Controller {
   private jobs!: Informer<Job>;
@@ -65,6 +71,9 @@ export class JobsController extends Controller {
   private tasksOf!: Children<Task>;
   private readonly jobStatus = new Statuses<Job>();
   private readonly runStatus = new Statuses<JobRun>();
+  /** Jobs by the parents they name, and the active runs (for the gauge): kept per event, never scanned. */
+  private readonly dependents = new Dependents();
+  private readonly activeRuns = new Set<string>();
 
   constructor(private readonly d: JobsDeps) {
     // many jobs fire in the same second: their passes go to etcd side by side
@@ -87,10 +96,21 @@ export class JobsController extends Controller {
     );
     this.runsOf.rebuild(this.runs.list());
     this.tasksOf.rebuild(this.tasks.list());
+    this.dependents.clear();
+    for (const j of this.jobs.list()) this.dependents.set(`${nsOf(j.object)}/${j.object.metadata.name}`, parentKeys(j.object));
+    this.activeRuns.clear();
+    for (const r of this.runs.list()) if (isActive(r.object)) this.activeRuns.add(`${nsOf(r.object)}/${r.object.metadata.name}`);
+    metrics.jobRunsActive.set(this.activeRuns.size);
     this.watch(this.jobs, (e) => {
       this.jobStatus.onEvent(e);
       const j = e.stored.object;
-      if (e.type === 'DELETED') this.runsOf.forget(`${nsOf(j)}/${j.metadata.name}`);
+      const key = `${nsOf(j)}/${j.metadata.name}`;
+      if (e.type === 'DELETED') {
+        this.runsOf.forget(key);
+        this.dependents.delete(key);
+      } else {
+        this.dependents.set(key, parentKeys(j));
+      }
       return [jobKeyOf(nsOf(j), j.metadata.name), ...this.childrenOf(nsOf(j), 'job', j.metadata.name)];
     });
     this.watch(this.runs, (e) => this.onRun(e));
@@ -108,6 +128,10 @@ export class JobsController extends Controller {
     this.runsOf.onEvent(e);
     const r = e.stored.object;
     const ns = nsOf(r);
+    const runKey = `${ns}/${r.metadata.name}`;
+    if (e.type !== 'DELETED' && isActive(r)) this.activeRuns.add(runKey);
+    else this.activeRuns.delete(runKey);
+    metrics.jobRunsActive.set(this.activeRuns.size);
     const keys = [`run/${ns}/${r.metadata.name}`, jobKeyOf(ns, r.spec.job)];
     // a run that ended may let its job's children go
     const wasActive = e.old ? isActive(e.old.object) : true;
@@ -117,16 +141,7 @@ export class JobsController extends Controller {
 
   /** Keys of the jobs of `ns` that name kind/name as a parent. */
   private childrenOf(ns: string, kind: 'job' | 'service', name: string): string[] {
-    const out: string[] = [];
-    for (const s of this.jobs.list()) {
-      const j = s.object;
-      if (nsOf(j) !== ns || !j.spec.parents?.length) continue;
-      if (j.spec.parents.some((p) => {
-        const r = parseRef(p, 'job');
-        return r.kind === kind && r.name === name;
-      })) out.push(jobKeyOf(ns, j.metadata.name));
-    }
-    return out;
+    return this.dependents.of(`${ns}/${kind}/${name}`).map((k) => `job/${k}`);
   }
 
   protected async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -214,7 +229,6 @@ export class JobsController extends Controller {
 
   private finishJob(job: Job, plan: JobPlan): void {
     for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](job, ev.reason, ev.message);
-    metrics.jobRunsActive.set(this.runs.list().filter((r) => isActive(r.object)).length);
   }
 
   /**
