@@ -99,7 +99,6 @@ class Watches {
   /** Jobs whose status shows their next run. */
   readonly seen = new Set<string>();
   private ws: Watcher[] = [];
-  private waiters: (() => void)[] = [];
 
   async start(client: Etcd3): Promise<void> {
     const rs = specPrefix(JOBRUN, NS);
@@ -110,7 +109,6 @@ class Watches {
       w.on('data', (r: IWatchResponse) => {
         const at = Date.now();
         for (const e of r.events) if (e.type === 'Put') f(e.kv.key.toString().slice(prefix.length), e.kv.value.toString(), at);
-        for (const x of this.waiters.splice(0)) x();
       });
       this.ws.push(w);
     };
@@ -138,6 +136,7 @@ class Watches {
       if ((JSON.parse(value) as { state?: string }).state !== 'Pending') r.bound = at;
     })();
     await on(jt, (name, value) => {
+      if (this.seen.has(name)) return;
       if ((JSON.parse(value) as JobStatus).nextRunTimes?.length) this.seen.add(name);
     })();
   }
@@ -153,13 +152,17 @@ class Watches {
     return r;
   }
 
-  /** Resolve once pred holds, checked after each watch response; reject after ms. */
+  /**
+   * Resolve once pred holds, checked every 100 ms (it is O(runs): checked on
+   * every watch response it cost this script as much CPU as the server);
+   * the figures are the times the watches stamped, not when this returns.
+   */
   async wait(what: string, pred: () => boolean, ms: number, progress?: () => string): Promise<void> {
     const end = Date.now() + ms;
     let lastLog = Date.now();
     while (!pred()) {
       if (Date.now() > end) throw new Error(`${what}: not within ${(ms / 1000).toFixed(0)} s${progress ? ` (${progress()})` : ''}`);
-      await Promise.race([new Promise<void>((r) => this.waiters.push(r)), sleep(500)]);
+      await sleep(100);
       if (progress && Date.now() - lastLog > 5000) {
         lastLog = Date.now();
         log(`${what}: ${progress()}`);
