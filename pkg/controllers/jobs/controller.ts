@@ -179,11 +179,16 @@ export class JobsController extends Controller {
     // The usual pass (a slot is due): its runs, their first tasks and the job's
     // new status in one transaction, so the cursor and the runs move together.
     if (plan.stop.length === 0 && plan.remove.length === 0 && plan.create.length > 0) {
-      const txn = this.d.store.txn(fence());
+      const term = fence();
+      const txn = this.d.store.txn(term);
       for (const r of plan.create) addRun(txn, r);
       if (statusChanged) Store.addPutStatus(txn, JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev);
       if (txn.fits()) {
-        const r = await txn.commit();
+        // the runs of every job due now go to etcd together (a part each; see group-commit.ts)
+        const r = await this.d.store.group.commit(term, (t) => {
+          for (const run of plan.create) addRun(t, run);
+          if (statusChanged) Store.addPutStatus(t, JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev);
+        });
         // a run the cache did not show yet, or a status moved: decide again on fresh state
         if (!r.succeeded) throw new ApiError('Conflict', `job ${key}: a run or its status changed meanwhile`);
         for (const run of plan.create) created(run, r.revision);
@@ -220,7 +225,7 @@ export class JobsController extends Controller {
       this.enqueue(`job/${key}`, 100);
     }
     if (!jsonEqual(job.status, plan.status)) {
-      const rev = await this.d.store.putStatus(JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev, { fence: fence() });
+      const rev = await this.d.store.putStatusGrouped(JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev, { fence: fence() });
       this.jobStatus.wrote(job, plan.status, rev);
     }
     this.finishJob(job, plan);
@@ -293,7 +298,7 @@ export class JobsController extends Controller {
     await commitEach(this.d.store, fence, plan.stop, (txn, t) => addKill(txn, byTask.get(t)!));
     if (!jsonEqual(run.status, plan.status)) {
       try {
-        const rev = await this.d.store.putStatus(JOBRUN, run.metadata.namespace, run.metadata.name, plan.status, s.statusRev, { fence: fence() });
+        const rev = await this.d.store.putStatusGrouped(JOBRUN, run.metadata.namespace, run.metadata.name, plan.status, s.statusRev, { fence: fence() });
         this.runStatus.wrote(run, plan.status, rev);
       } catch (e) {
         // a user marked it meanwhile (mark-success) or it was collected: decide again
