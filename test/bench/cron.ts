@@ -76,6 +76,7 @@ const PROFILE = process.argv.includes('--cpu-prof');
 const APPLY_BATCH = 100;
 const APPLY_IN_FLIGHT = 4;
 const GOAL_P99_MS = 250;
+const W = 44;
 const log = (l: string) => process.stderr.write(`  ${l}\n`);
 
 interface RunSeen {
@@ -84,6 +85,8 @@ interface RunSeen {
   created?: number;
   /** this script saw the spec key */
   inEtcd?: number;
+  /** tasks the run made beyond its first (each task exits 0 and retries is 0: there should be none) */
+  extraTasks?: number;
   /** this script saw the run's first task Bound (or later): the scheduler placed it */
   bound?: number;
   /** status.lateness, in ms */
@@ -126,6 +129,12 @@ class Watches {
       r.state = st.state;
       if (st.lateness !== undefined && r.lateness === undefined) r.lateness = st.lateness * 1000;
       if (r.running === undefined && (st.state === 'Running' || st.state === 'Succeeded' || st.state === 'Failed')) r.running = at;
+    })();
+    // a run's second task, when it should have needed one only (exit 0, no retries): its first was lost
+    await on(specPrefix(TASK, NS), (name) => {
+      if (name.endsWith('-00000')) return;
+      const r = this.runs.get(name.slice(0, -6));
+      if (r) r.extraTasks = (r.extraTasks ?? 0) + 1;
     })();
     const tt = statusPrefix(TASK, NS);
     await on(tt, (name, value, at) => {
@@ -217,6 +226,8 @@ interface Counters {
   jobsReconciles: number;
   jobsSeconds: number;
   schedulerCycles: number;
+  schedulerSeconds: number;
+  bindConflicts: number;
   leaderTransitions: number;
 }
 
@@ -229,6 +240,8 @@ async function counters(etcd: string, server: string): Promise<Counters> {
     jobsReconciles: metric(s, /^stowage_reconcile_total\{controller="jobs",result="[a-z]+"\} (\S+)$/gm),
     jobsSeconds: metric(s, /^stowage_reconcile_duration_seconds_sum\{controller="jobs"\} (\S+)$/gm),
     schedulerCycles: metric(s, /^stowage_scheduler_cycle_duration_seconds_count (\S+)$/gm),
+    schedulerSeconds: metric(s, /^stowage_scheduler_cycle_duration_seconds_sum (\S+)$/gm),
+    bindConflicts: metric(s, /^stowage_scheduler_placements_total\{result="conflict"\} (\S+)$/gm),
     leaderTransitions: metric(s, /^stowage_leader_transitions_total (\S+)$/gm),
   };
 }
@@ -272,6 +285,7 @@ interface Figures {
   jobs: number;
   runs: number;
   notRun: number;
+  extraTasks: number;
   created: number[];
   inEtcd: number[];
   bound: number[];
@@ -342,6 +356,7 @@ async function phase(c: { url: string; etcd: string; w: Watches; pids: Procs }, 
     jobs: jobs.length,
     runs: seen.length,
     notRun: seen.length - started.length,
+    extraTasks: seen.reduce((n, r) => n + (r.extraTasks ?? 0), 0),
     created: since((r) => (r.created === undefined ? undefined : r.created - r.slot)),
     inEtcd: since((r) => (r.inEtcd === undefined ? undefined : r.inEtcd - r.slot)),
     bound: since((r) => (r.bound === undefined ? undefined : r.bound - r.slot)),
@@ -357,6 +372,8 @@ async function phase(c: { url: string; etcd: string; w: Watches; pids: Procs }, 
       jobsReconciles: after.jobsReconciles - before.jobsReconciles,
       jobsSeconds: after.jobsSeconds - before.jobsSeconds,
       schedulerCycles: after.schedulerCycles - before.schedulerCycles,
+      schedulerSeconds: after.schedulerSeconds - before.schedulerSeconds,
+      bindConflicts: after.bindConflicts - before.bindConflicts,
       leaderTransitions: after.leaderTransitions - before.leaderTransitions,
     },
     lagMaxMs: lag.stop(),
@@ -367,8 +384,8 @@ async function phase(c: { url: string; etcd: string; w: Watches; pids: Procs }, 
 function print(fs: Figures[]): void {
   const ms = (x: number) => (Number.isNaN(x) ? '-' : `${Math.round(x)}`);
   const three = (xs: number[]) => `${ms(pct(xs, 50))} / ${ms(pct(xs, 99))} / ${ms(Math.max(...xs))}`.padStart(22);
-  console.log(`\n${'ms after the slot, p50 / p99 / max'.padEnd(40)}${fs.map((f) => `${f.name} (${f.jobs})`.padStart(22)).join('')}`);
-  const row = (label: string, f: (x: Figures) => string) => console.log(`${label.padEnd(40)}${fs.map((x) => f(x).padStart(22)).join('')}`);
+  console.log(`\n${'ms after the slot, p50 / p99 / max'.padEnd(W)}${fs.map((f) => `${f.name} (${f.jobs})`.padStart(22)).join('')}`);
+  const row = (label: string, f: (x: Figures) => string) => console.log(`${label.padEnd(W)}${fs.map((x) => f(x).padStart(22)).join('')}`);
   row('created (creationTimestamp)', (f) => three(f.created));
   row('in etcd (watch saw the run)', (f) => three(f.inEtcd));
   row('bound (watch saw its task Bound)', (f) => three(f.bound));
@@ -376,10 +393,11 @@ function print(fs: Figures[]): void {
   row('status Running (watch saw it)', (f) => three(f.status));
   row('drain: last status Running - last slot', (f) => `${ms(f.drainMs)} ms`);
   row('runs Missed or Skipped', (f) => `${f.notRun} of ${f.runs}`);
+  row('tasks beyond one a run (should be 0)', (f) => `${f.extraTasks}`);
   row('etcd Txn calls / proposals', (f) => `${f.work.txns} / ${f.work.proposals}`);
   row('etcd proposals per job (apply incl.)', (f) => (f.work.proposals / f.runs).toFixed(1));
   row('jobs loop reconciles (busy s)', (f) => `${f.work.jobsReconciles} (${f.work.jobsSeconds.toFixed(1)} s)`);
-  row('scheduler cycles', (f) => `${f.work.schedulerCycles}`);
+  row('scheduler cycles (deciding s; lost binds)', (f) => `${f.work.schedulerCycles} (${f.work.schedulerSeconds.toFixed(1)} s; ${f.work.bindConflicts})`);
   row('CPU s: server/agent/etcd/bench', (f) => PROCS.map((p) => f.cpu[p].toFixed(0)).join('/'));
   row('server event loop: longest stall', (f) => `${ms(f.lagMaxMs)} ms`);
   row('leader transitions (lease TTL 2 s)', (f) => `${f.work.leaderTransitions}`);

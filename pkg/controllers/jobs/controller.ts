@@ -76,8 +76,8 @@ export class JobsController extends Controller {
   private readonly activeRuns = new Set<string>();
 
   constructor(private readonly d: JobsDeps) {
-    // many jobs fire in the same second: their passes go to etcd side by side
-    super('jobs', d.log.child({ controller: 'jobs' }), 32);
+    // many jobs fire in the same second: their passes go to etcd side by side, their writes grouped (group-commit.ts)
+    super('jobs', d.log.child({ controller: 'jobs' }), 128);
   }
 
   private now(): number {
@@ -287,6 +287,14 @@ export class JobsController extends Controller {
     const run = s.object;
     if (!isActive(run)) return;
     const tasks = this.tasksOf.of(key).filter((t) => !t.object.spec.ownerUid || t.object.spec.ownerUid === run.metadata.uid);
+    // Tasks the run's status names but this cache does not show: its first tasks were created with it,
+    // and their watch (or the commit's answer) can come after the run's. Read them, or a second task would start.
+    const shown = new Set(tasks.map((t) => t.object.metadata.name));
+    for (const name of run.status?.tasks ?? []) {
+      if (shown.has(name)) continue;
+      const t = await this.d.store.get<Task>(TASK, run.metadata.namespace, name);
+      if (t && (!t.object.spec.ownerUid || t.object.spec.ownerUid === run.metadata.uid)) tasks.push(t);
+    }
     const byTask = new Map(tasks.map((t) => [t.object, t]));
     const now = this.now();
     const plan = computeRun(run, tasks.map((t) => t.object), now);
