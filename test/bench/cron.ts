@@ -33,9 +33,11 @@
  *               (includes the agent's report and the loop's status write)
  *
  * and per phase: p50 / p99 / max of each, the drain (the last run's status
- * Running, after its slot), runs Missed or Skipped, and the etcd and loop
- * work done (Txn calls and committed proposals from etcd's /metrics, jobs
- * loop reconciles from the server's).
+ * Running, after its slot), runs Missed or Skipped, tasks beyond one a run
+ * (a lost first task: there should be none), and the work done: etcd Txn
+ * calls and committed proposals (etcd's /metrics), jobs loop reconciles,
+ * scheduler cycles and lost bindings, leader transitions and the longest
+ * event-loop stall (the server's), CPU seconds per process (/proc).
  *
  * Goal: burst p99 Running lateness < 250 ms.
  * Flags: --burst N (1000) --spread N (10000) --alone N (5) --nodes N (100);
