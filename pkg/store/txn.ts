@@ -88,6 +88,11 @@ export class Txn {
     this.ops.length = m.ops;
   }
 
+  /** The keys put or deleted since `m` (etcd refuses a key written twice in one transaction). */
+  writeKeys(m: TxnMark): string[] {
+    return this.ops.slice(m.ops).map((o) => String(o.request_put?.key ?? o.request_delete_range?.key ?? ''));
+  }
+
   /** The key's mod revision equals rev ("0" = the key is absent). */
   ifModRev(key: string, rev: string): this {
     return this.compare({ key: buf(key), target: 'Mod', result: 'Equal', mod_revision: rev });

@@ -21,6 +21,7 @@ import { eventsToExpire, orphanAction, releasable } from './compute.js';
 const EVENT = lookupKind('Event')!;
 const TASK = lookupKind('Task')!;
 const JOBRUN = lookupKind('JobRun')!;
+const SERVICE = lookupKind('Service')!;
 const EVENTS_KEY = 'events';
 const EVENT_TTL_MS = 60 * 60 * 1000;
 /** Events kept at most (the oldest go first); with event series this is far more than a busy cluster writes in an hour. */
@@ -134,17 +135,20 @@ export class GarbageCollector extends Controller {
     const s = this.tasks.get(ref);
     if (!s) return;
     const ns = s.object.metadata.namespace;
-    const action = orphanAction(s.object, (owner) => {
-      const [kind, name] = owner.split('/');
-      if (kind === 'service') return this.services.get(`${ns}/${name}`)?.object.metadata.uid;
-      if (kind === 'jobrun') return this.runs.get(`${ns}/${name}`)?.object.metadata.uid;
-      return s.object.spec.ownerUid; // owners of other kinds keep their tasks until their own loops say otherwise
-    });
+    const [ownerKind, ownerName] = (s.object.spec.owner ?? '').split('/');
+    const owners = ownerKind === 'service' ? this.services : ownerKind === 'jobrun' ? this.runs : undefined;
+    const cached = () => owners?.get(`${ns}/${ownerName}`);
+    // owners of other kinds keep their tasks until their own loops say otherwise
+    let action = orphanAction(s.object, () => (owners ? cached()?.object.metadata.uid : s.object.spec.ownerUid));
     if (action === 'none') return;
-    // A job run and its first tasks are created in one transaction, but reach this
-    // cache through separate watches: a run not shown yet is not gone. Confirm in etcd.
-    const [kind, name] = s.object.spec.owner!.split('/');
-    if (kind === 'jobrun' && (await this.d.store.get(JOBRUN, ns, name!))?.object.metadata.uid === s.object.spec.ownerUid) return;
+    // A job run and its first tasks are created in one transaction but reach
+    // this loop through two watches, the task's often first: an owner the
+    // cache does not show yet is looked up in etcd before anything goes.
+    if (owners && !cached()) {
+      const uid = (await this.d.store.get(ownerKind === 'service' ? SERVICE : JOBRUN, ns, ownerName!))?.object.metadata.uid;
+      action = orphanAction(s.object, () => uid);
+      if (action === 'none') return;
+    }
     const txn = this.d.store.txn(this.ctx.fence());
     if (action === 'delete') Store.addRemove(txn, TASK, s);
     else addKill(txn, s);

@@ -1,10 +1,10 @@
-/** Children: what this loop created stays laid over the informer until the informer shows it whole, status included. */
+/** Children (what this loop created stays laid over the informer until it shows it whole, status included) and Dependents (the jobs naming each parent). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobRun } from '../../api/types.js';
 import type { InformerEvent } from '../../informer/informer.js';
 import type { Stored } from '../../store/store.js';
-import { Children } from './cache.js';
+import { Children, Dependents } from './cache.js';
 
 const record = (): JobRun => ({
   apiVersion: 'stowage/v1',
@@ -60,5 +60,29 @@ describe('Children: a run this loop created', () => {
     const seen = { object: bare as JobRun, specRev: '29', statusRev: '0' };
     show(seen);
     assert.equal(c.of('default/tick')[0], seen);
+  });
+});
+
+describe('Dependents', () => {
+  it('finds the jobs that name a parent, and only those', () => {
+    const d = new Dependents();
+    d.set('default/load', ['default/job/extract', 'default/service/db']);
+    d.set('default/report', ['default/job/extract']);
+    d.set('default/lone', []);
+    assert.deepEqual(d.of('default/job/extract').sort(), ['default/load', 'default/report']);
+    assert.deepEqual(d.of('default/service/db'), ['default/load']);
+    assert.deepEqual(d.of('default/job/db'), [], 'a job and a service of one name are different parents');
+    assert.deepEqual(d.of('other/job/extract'), [], 'namespaces do not mix');
+  });
+
+  it('follows a job that changes its parents, and one that is deleted', () => {
+    const d = new Dependents();
+    d.set('default/load', ['default/job/extract']);
+    d.set('default/load', ['default/job/clean']);
+    assert.deepEqual(d.of('default/job/extract'), []);
+    assert.deepEqual(d.of('default/job/clean'), ['default/load']);
+    d.delete('default/load');
+    assert.deepEqual(d.of('default/job/clean'), []);
+    d.delete('default/never-seen');
   });
 });

@@ -133,3 +133,44 @@ export class Statuses<T extends AnyResource> {
     if (e.type === 'DELETED' || w.uid !== e.stored.object.metadata.uid || BigInt(e.stored.statusRev) >= BigInt(w.statusRev)) this.written.delete(e.key);
   }
 }
+
+/**
+ * The jobs that name each parent (`<ns>/<kind>/<name>`), kept as jobs change,
+ * so a change of a parent finds its dependents without a scan of every job
+ * (a scan per event is O(jobs²) when thousands of jobs change at once).
+ */
+export class Dependents {
+  private readonly byParent = new Map<string, Set<string>>();
+  private readonly parentsOf = new Map<string, readonly string[]>();
+
+  /** A job (by key) now names these parents; none forgets it. */
+  set(job: string, parents: readonly string[]): void {
+    this.delete(job);
+    if (parents.length === 0) return;
+    this.parentsOf.set(job, parents);
+    for (const p of parents) {
+      let s = this.byParent.get(p);
+      if (!s) this.byParent.set(p, (s = new Set()));
+      s.add(job);
+    }
+  }
+
+  delete(job: string): void {
+    for (const p of this.parentsOf.get(job) ?? []) {
+      const s = this.byParent.get(p);
+      s?.delete(job);
+      if (s?.size === 0) this.byParent.delete(p);
+    }
+    this.parentsOf.delete(job);
+  }
+
+  /** The keys of the jobs that name this parent. */
+  of(parent: string): string[] {
+    return [...(this.byParent.get(parent) ?? [])];
+  }
+
+  clear(): void {
+    this.byParent.clear();
+    this.parentsOf.clear();
+  }
+}

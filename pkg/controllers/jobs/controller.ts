@@ -34,7 +34,7 @@ import { Controller, type ReconcileResult } from '../controller.js';
 import { dependencyState } from '../services/conditions.js';
 import { addKill } from '../tasks.js';
 import { computeJob, isActive, isRecord, type JobPlan, type ParentState } from './compute.js';
-import { Children, Statuses } from './cache.js';
+import { Children, Dependents, Statuses } from './cache.js';
 import { computeRun, taskName } from './run.js';
 
 const JOB = lookupKind('Job')!;
@@ -55,6 +55,12 @@ export interface JobsDeps {
 const nsOf = (o: { metadata: { namespace?: string } }) => o.metadata.namespace ?? 'default';
 const jobKeyOf = (ns: string, name: string) => `job/${ns}/${name}`;
 const runOwner = (run: string) => `jobrun/${run}`;
+/** The parents a job names, as `<ns>/<kind>/<name>` (the keys of Dependents). */
+const parentKeys = (j: Job): string[] =>
+  (j.spec.parents ?? []).map((p) => {
+    const r = parseRef(p, 'job');
+    return `${nsOf(j)}/${r.kind}/${r.name}`;
+  });
 
 export class JobsController extends Controller {
   private jobs!: Informer<Job>;
@@ -65,10 +71,13 @@ export class JobsController extends Controller {
   private tasksOf!: Children<Task>;
   private readonly jobStatus = new Statuses<Job>();
   private readonly runStatus = new Statuses<JobRun>();
+  /** Jobs by the parents they name, and the active runs (for the gauge): kept per event, never scanned. */
+  private readonly dependents = new Dependents();
+  private readonly activeRuns = new Set<string>();
 
   constructor(private readonly d: JobsDeps) {
-    // many jobs fire in the same second: their passes go to etcd side by side
-    super('jobs', d.log.child({ controller: 'jobs' }), 32);
+    // many jobs fire in the same second: their passes go to etcd side by side, their writes grouped (group-commit.ts)
+    super('jobs', d.log.child({ controller: 'jobs' }), 128);
   }
 
   private now(): number {
@@ -87,10 +96,21 @@ export class JobsController extends Controller {
     );
     this.runsOf.rebuild(this.runs.list());
     this.tasksOf.rebuild(this.tasks.list());
+    this.dependents.clear();
+    for (const j of this.jobs.list()) this.dependents.set(`${nsOf(j.object)}/${j.object.metadata.name}`, parentKeys(j.object));
+    this.activeRuns.clear();
+    for (const r of this.runs.list()) if (isActive(r.object)) this.activeRuns.add(`${nsOf(r.object)}/${r.object.metadata.name}`);
+    metrics.jobRunsActive.set(this.activeRuns.size);
     this.watch(this.jobs, (e) => {
       this.jobStatus.onEvent(e);
       const j = e.stored.object;
-      if (e.type === 'DELETED') this.runsOf.forget(`${nsOf(j)}/${j.metadata.name}`);
+      const key = `${nsOf(j)}/${j.metadata.name}`;
+      if (e.type === 'DELETED') {
+        this.runsOf.forget(key);
+        this.dependents.delete(key);
+      } else {
+        this.dependents.set(key, parentKeys(j));
+      }
       return [jobKeyOf(nsOf(j), j.metadata.name), ...this.childrenOf(nsOf(j), 'job', j.metadata.name)];
     });
     this.watch(this.runs, (e) => this.onRun(e));
@@ -109,6 +129,10 @@ export class JobsController extends Controller {
     const r = e.stored.object;
     const ns = nsOf(r);
     if (e.type === 'DELETED') this.tasksOf.forget(`${ns}/${r.metadata.name}`);
+    const runKey = `${ns}/${r.metadata.name}`;
+    if (e.type !== 'DELETED' && isActive(r)) this.activeRuns.add(runKey);
+    else this.activeRuns.delete(runKey);
+    metrics.jobRunsActive.set(this.activeRuns.size);
     const keys = [`run/${ns}/${r.metadata.name}`, jobKeyOf(ns, r.spec.job)];
     // a run that ended, or an ended run marked succeeded, may let its job's children go
     const before = e.old ? (isActive(e.old.object) ? undefined : e.old.object.status?.state) : undefined;
@@ -118,16 +142,7 @@ export class JobsController extends Controller {
 
   /** Keys of the jobs of `ns` that name kind/name as a parent. */
   private childrenOf(ns: string, kind: 'job' | 'service', name: string): string[] {
-    const out: string[] = [];
-    for (const s of this.jobs.list()) {
-      const j = s.object;
-      if (nsOf(j) !== ns || !j.spec.parents?.length) continue;
-      if (j.spec.parents.some((p) => {
-        const r = parseRef(p, 'job');
-        return r.kind === kind && r.name === name;
-      })) out.push(jobKeyOf(ns, j.metadata.name));
-    }
-    return out;
+    return this.dependents.of(`${ns}/${kind}/${name}`).map((k) => `job/${k}`);
   }
 
   protected async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -167,11 +182,16 @@ export class JobsController extends Controller {
     // The usual pass (a slot is due): its runs, their first tasks and the job's
     // new status in one transaction, so the cursor and the runs move together.
     if (plan.stop.length === 0 && plan.remove.length === 0 && plan.create.length > 0) {
-      const txn = this.d.store.txn(fence());
+      const term = fence();
+      const txn = this.d.store.txn(term);
       for (const r of plan.create) addRun(txn, r);
       if (statusChanged) Store.addPutStatus(txn, JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev);
       if (txn.fits()) {
-        const r = await txn.commit();
+        // the runs of every job due now go to etcd together (a part each; see group-commit.ts)
+        const r = await this.d.store.group.commit(term, (t) => {
+          for (const run of plan.create) addRun(t, run);
+          if (statusChanged) Store.addPutStatus(t, JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev);
+        });
         // a run the cache did not show yet, or a status moved: decide again on fresh state
         if (!r.succeeded) throw new ApiError('Conflict', `job ${key}: a run or its status changed meanwhile`);
         for (const run of plan.create) created(run, r.revision);
@@ -208,7 +228,7 @@ export class JobsController extends Controller {
       this.enqueue(`job/${key}`, 100);
     }
     if (!jsonEqual(job.status, plan.status)) {
-      const rev = await this.d.store.putStatus(JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev, { fence: fence() });
+      const rev = await this.d.store.putStatusGrouped(JOB, job.metadata.namespace, job.metadata.name, plan.status, s.statusRev, { fence: fence() });
       this.jobStatus.wrote(job, plan.status, rev);
     }
     this.finishJob(job, plan);
@@ -217,7 +237,6 @@ export class JobsController extends Controller {
 
   private finishJob(job: Job, plan: JobPlan): void {
     for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](job, ev.reason, ev.message);
-    metrics.jobRunsActive.set(this.runs.list().filter((r) => isActive(r.object)).length);
   }
 
   /**
@@ -294,7 +313,7 @@ export class JobsController extends Controller {
     await commitEach(this.d.store, fence, plan.stop, (txn, t) => addKill(txn, byTask.get(t)!));
     if (!jsonEqual(run.status, plan.status)) {
       try {
-        const rev = await this.d.store.putStatus(JOBRUN, run.metadata.namespace, run.metadata.name, plan.status, s.statusRev, { fence: fence() });
+        const rev = await this.d.store.putStatusGrouped(JOBRUN, run.metadata.namespace, run.metadata.name, plan.status, s.statusRev, { fence: fence() });
         this.runStatus.wrote(run, plan.status, rev);
       } catch (e) {
         // a user marked it meanwhile (mark-success) or it was collected: decide again
