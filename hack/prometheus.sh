@@ -33,7 +33,7 @@ interval=${PROMETHEUS_SCRAPE_INTERVAL:-5s}
 refresh=${PROMETHEUS_SD_REFRESH:-10s}
 [[ "$listen" =~ ^(\[[^]]+\]|[^:]+):([0-9]+)$ ]] || { echo "PROMETHEUS_LISTEN: \"$listen\" is not HOST:PORT" >&2; exit 2; }
 port=${BASH_REMATCH[2]}
-[[ "$server" =~ ^https?://[^/]+$ ]] || { echo "STOWAGE_SERVER: \"$server\" is not a URL like http://127.0.0.1:7070" >&2; exit 2; }
+[[ "$server" =~ ^https?://[][A-Za-z0-9._:-]+$ ]] || { echo "STOWAGE_SERVER: \"$server\" is not a URL like http://127.0.0.1:7070" >&2; exit 2; }
 for d in "$interval" "$refresh"; do
   [[ "$d" =~ ^[0-9]+(ms|s|m|h)$ ]] || { echo "hack/prometheus.sh: \"$d\" is not a Prometheus duration like 5s" >&2; exit 2; }
 done

@@ -14,6 +14,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { lookupKind } from '../../pkg/api/kinds.js';
@@ -37,6 +38,7 @@ describe('Prometheus scrapes Stowage (hack/prometheus.sh, http_sd, rules)', () =
   const nodeA = testNodeName('prom-a');
   const nodeB = testNodeName('prom-b');
   let prom = '';
+  let port = 0;
   let env: NodeJS.ProcessEnv;
 
   const query = async (q: string): Promise<Sample[]> => {
@@ -53,7 +55,7 @@ describe('Prometheus scrapes Stowage (hack/prometheus.sh, http_sd, rules)', () =
     ensureDocker();
     execFileSync(resolve(ROOT, 'hack/install-deps.sh'), ['prometheus'], { stdio: 'inherit', timeout: 600_000 });
     c = await startCluster({ nodes: [nodeA] });
-    const port = await freePort();
+    port = await freePort();
     prom = `http://127.0.0.1:${port}`;
     env = {
       ...process.env,
@@ -110,6 +112,28 @@ spec:
     await seen('stowage_cluster_allocated_cpus{job="stowage-server"} == 0.5');
     await seen('stowage_service_launch_failures{service="prom-sleeper"} == 0');
     await seen('stowage_etcd_request_duration_seconds_count{job="stowage-agent",op="txn"} > 0');
+  });
+
+  it("Prometheus holds neither the start lock nor its starter's output, and a second start reloads it at once", async () => {
+    const pid = readFileSync(resolve(ROOT, `.run/prometheus-${port}.pid`), 'utf8').trim();
+    const fd = (n: string) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${n}`);
+      } catch {
+        return '';
+      }
+    };
+    const fds = readdirSync(`/proc/${pid}/fd`).map(fd);
+    assert.ok(fds.some((f) => f.includes(`prometheus-${port}/data`)), `read the descriptors of prometheus ${pid}: ${fds.join(' ')}`);
+    // stdin, stdout and stderr its own, not a pipe of whoever started it (that one's output would never end)
+    const log = resolve(ROOT, `.run/prometheus-${port}/log`);
+    assert.deepEqual([fd('0'), fd('1'), fd('2')], ['/dev/null', log, log]);
+    assert.deepEqual(fds.filter((f) => f.endsWith('.lock')), [], 'no start lock held open');
+    const t0 = Date.now();
+    const r = await run(HACK, ['start'], { cwd: ROOT, env, timeout: 30_000 });
+    assert.equal(r.stdout.trim(), prom);
+    assert.match(r.stderr, new RegExp(`already running on ${prom} \\(pid ${pid}\\): reloaded its config`));
+    assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
   });
 
   it('every rule of rules.yml is loaded and evaluates without error on real data', async () => {
