@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Run the tests: unit (pure, next to the code), integration (real etcd,
-# started per test file by hack/etcd.sh), e2e (real etcd and Docker).
+# Run the tests: unit (pure, next to the code, and promtool's offline checks
+# of manifests/prometheus), integration (real etcd, started per test file by
+# hack/etcd.sh), e2e (real etcd and Docker; test/e2e/prometheus.test.ts
+# scrapes a live server and agent with promtool and a real Prometheus).
 #   hack/test.sh unit|integration|e2e|all
 # Nothing waits forever: each test has TEST_TIMEOUT_S (default 300) and each
 # phase PHASE_TIMEOUT_S (default 900); a failed phase prints the ends of the
@@ -43,8 +45,17 @@ docker_works() {
   fi
 }
 
+# The Prometheus config and rules, offline: syntax, and the rules' unit tests.
+promtool_checks() {
+  hack/install-deps.sh prometheus
+  local d=manifests/prometheus
+  timeout 60 promtool check config "$d/prometheus.yml" >/dev/null || { promtool check config "$d/prometheus.yml"; return 1; }
+  timeout 60 promtool check rules "$d/rules.yml"
+  timeout 120 promtool test rules "$d/rules.test.yml"
+}
+
 case "$what" in
-  unit) mapfile -t f < <(unit); run "${f[@]}" ;;
+  unit) mapfile -t f < <(unit); run "${f[@]}"; promtool_checks ;;
   integration) hack/install-deps.sh etcd; mapfile -t f < <(integration); run "${f[@]}" ;;
   e2e) hack/install-deps.sh etcd docker busybox; hack/dockerd.sh start >/dev/null; hack/build-image.sh >/dev/null; docker_works
        mapfile -t f < <(e2e); run "${f[@]}" ;;

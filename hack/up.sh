@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make up`: everything on this machine, on loopback, in the background:
 # etcd on 127.0.0.1:2379, dockerd (if none answers), the test image, one
-# `stowage server` on 127.0.0.1:7070, one agent, and manifests/examples applied.
+# `stowage server` on 127.0.0.1:7070, one agent, Prometheus on 127.0.0.1:9090
+# (PROMETHEUS_LISTEN; scraping both, with manifests/prometheus/rules.yml),
+# and manifests/examples applied.
 # PIDs and logs go to .run/; `make down` stops exactly what this started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +14,7 @@ NODE=${STOWAGE_NODE:-$(hostname | tr 'A-Z' 'a-z' | tr -c 'a-z0-9.\n-' '-')}
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-hack/install-deps.sh etcd docker busybox npm
+hack/install-deps.sh etcd docker busybox prometheus npm
 
 say "etcd on 127.0.0.1:$ETCD_PORT"
 if ! alive .run/etcd-$ETCD_PORT.pid; then
@@ -41,6 +43,15 @@ fi
 export STOWAGE_SERVER="http://$API"
 for _ in $(seq 100); do bin/stowctl get nodes 2>/dev/null | grep "^$NODE " >/dev/null && break; sleep 0.1; done
 
+PROM=${PROMETHEUS_LISTEN:-127.0.0.1:9090}
+say "Prometheus on $PROM"
+# Not fatal: the cluster is up without it (say, when something else holds the port).
+if STOWAGE_SERVER="http://$API" PROMETHEUS_LISTEN="$PROM" hack/prometheus.sh start >/dev/null; then
+  prom_msg="Prometheus: http://$PROM (targets: /targets, alerts: /alerts; it finds every server and agent itself)"
+else
+  prom_msg="Prometheus did not start (see above); set PROMETHEUS_LISTEN and run hack/prometheus.sh start"
+fi
+
 say "applying manifests/examples/"
 bin/stowctl apply -f manifests/examples/
 for _ in $(seq 60); do
@@ -59,5 +70,6 @@ Stowage is up. Try:
   bin/stowctl get tasks -w                  # watch a replacement come up
   bin/stowctl scale service/hello --instances 3
   curl -s http://$API/metrics | grep ^stowage_
+$prom_msg
 Logs are in .run/; \`make down\` stops everything this started.
 MSG

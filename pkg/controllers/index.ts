@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { Runnable } from '../manager/manager.js';
 import type { Store } from '../store/store.js';
 import type { Fence } from '../store/txn.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 import { GarbageCollector } from './gc/controller.js';
 import { NodeLifecycleController } from './nodes/controller.js';
 import { SchedulerController } from './scheduler/controller.js';
@@ -36,5 +37,6 @@ export function leaderLoops(deps: LoopDeps): Runnable[] {
     new GarbageCollector({ store, informers, log }),
     new ServicesController({ store, informers, log, recorder, options: deps.opts.health ? { health: { ...DEFAULT_HEALTH_POLICY, ...deps.opts.health } } : undefined }),
     new JobsController({ store, informers, log, recorder }),
+    new ClusterMetrics(informers),
   ];
 }

@@ -1,8 +1,13 @@
 /**
  * Every Stowage metric, defined once. Names follow Prometheus conventions
  * (`promtool check metrics` passes): counters end in _total, durations are
- * seconds. prom-client's default process metrics are added by
+ * seconds, sizes bytes. prom-client's default process metrics are added by
  * `collectDefaults`, minus the three gauges that promtool flags.
+ *
+ * Counters an alert takes `increase()` of start at 0 for every label value
+ * known up front: a series born at 1 would hide its first increment.
+ * manifests/prometheus/rules.yml is written against these names
+ * (rules.test.ts checks that every name it uses is defined here).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -117,6 +122,15 @@ export const etcdRefused = new Counter({
   name: 'stowage_etcd_refused_total',
   help: 'Transactions refused for good (a bug): over_budget (not sent: over --max-txn-ops) or etcd (etcd said INVALID_ARGUMENT or similar).',
   labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+// ---- etcd ----
+export const etcdRequestDuration = new Histogram({
+  name: 'stowage_etcd_request_duration_seconds',
+  help: 'Latency of unary etcd requests (one attempt on one member), by operation (range, txn, put, deleteRange, leaseGrant, ...).',
+  labelNames: ['op'] as const,
+  buckets: LATENCY,
   registers: [registry],
 });
 
@@ -246,4 +260,80 @@ export const jobRunsActive = new Gauge({
   name: 'stowage_job_runs_active',
   help: 'Job runs not ended yet.',
   registers: [registry],
+});
+for (const result of ['Succeeded', 'Failed']) jobRuns.inc({ result }, 0);
+for (const reason of ['LeaderDown', 'OutsideCatchUpWindow', 'StartingDeadlineExceeded']) jobSlotsNotRun.inc({ state: 'Missed', reason }, 0);
+for (const reason of ['Overlap', 'Suspended']) jobSlotsNotRun.inc({ state: 'Skipped', reason }, 0);
+for (const result of ['started', 'complete', 'failed']) serviceDeployments.inc({ result }, 0);
+
+// ---- cluster state: what the leader's caches hold, read at scrape time ----
+/** The figures the leader reports (pkg/controllers/cluster-metrics.ts computes them). */
+export interface ClusterState {
+  nodes: { name: string; ready: boolean }[];
+  /** Of the nodes that take tasks: Ready and not cordoned. */
+  capacity: { cpus: number; memoryBytes: number };
+  allocated: { cpus: number; memoryBytes: number };
+  services: { namespace: string; name: string; launchFailures: number; deploymentFailed: boolean }[];
+}
+let clusterSource: (() => ClusterState) | undefined;
+let clusterRead: { at: number; state: ClusterState | undefined } | undefined;
+/** One read per scrape, however many gauges ask (they are collected one after the other). */
+function clusterState(): ClusterState | undefined {
+  const now = Date.now();
+  if (!clusterRead || now - clusterRead.at > 500) clusterRead = { at: now, state: clusterSource?.() };
+  return clusterRead.state;
+}
+/** Report the cluster's state (the leader does, while it leads) until the returned function is called. */
+export function reportClusterState(read: () => ClusterState): () => void {
+  clusterSource = read;
+  clusterRead = undefined;
+  return () => {
+    if (clusterSource !== read) return;
+    clusterSource = undefined;
+    clusterRead = undefined;
+  };
+}
+export const nodeReady = new Gauge({
+  name: 'stowage_node_ready',
+  help: 'Per node: 1 while Ready, 0 while NotReady (the leader reports it).',
+  labelNames: ['node'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const n of clusterState()?.nodes ?? []) this.set({ node: n.name }, n.ready ? 1 : 0);
+  },
+});
+const clusterGauge = (name: string, help: string, value: (s: ClusterState) => number) =>
+  new Gauge({
+    name,
+    help: `${help} (the leader reports it; 0 elsewhere).`,
+    registers: [registry],
+    collect() {
+      const s = clusterState();
+      this.set(s ? value(s) : 0);
+    },
+  });
+export const clusterCapacityCpus = clusterGauge('stowage_cluster_capacity_cpus', 'Cpus of the nodes that take tasks (Ready, not cordoned)', (s) => s.capacity.cpus);
+export const clusterAllocatedCpus = clusterGauge('stowage_cluster_allocated_cpus', 'Cpus allocated to tasks on the nodes that take tasks', (s) => s.allocated.cpus);
+export const clusterCapacityMemory = clusterGauge('stowage_cluster_capacity_memory_bytes', 'Memory of the nodes that take tasks (Ready, not cordoned)', (s) => s.capacity.memoryBytes);
+export const clusterAllocatedMemory = clusterGauge('stowage_cluster_allocated_memory_bytes', 'Memory allocated to tasks on the nodes that take tasks', (s) => s.allocated.memoryBytes);
+export const serviceLaunchFailures = new Gauge({
+  name: 'stowage_service_launch_failures',
+  help: "Per service: consecutive failed launches of its current template (the crash-loop backoff's count; 0 once a task stayed ready for a minute).",
+  labelNames: ['namespace', 'service'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const v of clusterState()?.services ?? []) this.set({ namespace: v.namespace, service: v.name }, v.launchFailures);
+  },
+});
+export const serviceDeploymentFailed = new Gauge({
+  name: 'stowage_service_deployment_failed',
+  help: "Per service: 1 while its newest deployment has failed (no progress within its deadline; it turns complete if the revision becomes ready after all), else 0.",
+  labelNames: ['namespace', 'service'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const v of clusterState()?.services ?? []) this.set({ namespace: v.namespace, service: v.name }, v.deploymentFailed ? 1 : 0);
+  },
 });

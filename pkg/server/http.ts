@@ -9,6 +9,7 @@
  *                                        jobs run, suspend, resume and backfill, jobruns
  *                                        mark-success (jobs-subresources.ts)
  *   /api/v1/apply                        POST a batch, all or nothing
+ *   /api/v1/sd/targets                   GET: every server and agent, for Prometheus' http_sd (sd.ts)
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
  * Every request is counted and timed by verb and kind.
@@ -27,6 +28,7 @@ import { proxyLogs } from './logs.js';
 import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
 import { serveBackfill, serveMarkSuccess, serveResume, serveRun, serveSuspend } from './jobs-subresources.js';
+import { serveTargets } from './sd.js';
 import { serveRestart, serveRollback } from './services-subresources.js';
 import { serveWatch } from './watch.js';
 
@@ -119,7 +121,7 @@ export class ApiServer {
       if (path.startsWith('/api/v1/')) {
         kindLabel = 'unknown'; // until the path decodes
         const parts = pathSegments(path.slice('/api/v1/'.length));
-        kindLabel = parts[0] === 'apply' ? 'apply' : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
+        kindLabel = parts[0] === 'apply' ? 'apply' : parts[0] === 'sd' ? 'sd' : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
         code = await this.api(req, res, verb, parts, target.searchParams);
       } else {
         kindLabel = 'system';
@@ -141,6 +143,12 @@ export class ApiServer {
       const body = (await readJson(req)) as { items?: unknown[] };
       const results = await this.objects.apply(body?.items as unknown[]);
       sendJson(res, 200, { results });
+      return 200;
+    }
+    if (parts[0] === 'sd') {
+      if (parts.length !== 2 || parts[1] !== 'targets') throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; service discovery is /api/v1/sd/targets`);
+      if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/sd/targets');
+      await serveTargets(this.o.store, res, q);
       return 200;
     }
     const kind = lookupKind(parts[0] ?? '');

@@ -1,12 +1,45 @@
 /**
  * One place that knows how to build an etcd3 client for Stowage: bounded
  * deadlines on unary calls (a dead etcd answers "unavailable" within
- * seconds instead of hanging a request), quick watch reconnects, and no
- * circuit breaker (a server must recover by itself the moment etcd returns).
+ * seconds instead of hanging a request), quick watch reconnects, no
+ * circuit breaker (a server must recover by itself the moment etcd returns),
+ * and every unary call timed into stowage_etcd_request_duration_seconds{op}
+ * by a gRPC interceptor (streams, watch and lease keep-alive, are not).
  */
+import { createRequire } from 'node:module';
+import type * as grpc from '@grpc/grpc-js';
 import { Etcd3, isRecoverableError } from 'etcd3';
 import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
+import { etcdRequestDuration } from '../metrics/metrics.js';
 import './etcd-watch-fix.js';
+
+/** The grpc-js that etcd3 itself runs on (not a dependency of ours). */
+const require = createRequire(import.meta.url);
+const grpcJs = createRequire(require.resolve('etcd3'))('@grpc/grpc-js') as typeof grpc;
+
+/** Observe one call's latency, from its start to its status (success or error). */
+function timed(op: string): grpc.Interceptor {
+  return (options, nextCall) => {
+    const end = etcdRequestDuration.startTimer({ op });
+    return new grpcJs.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        next(metadata, {
+          onReceiveStatus(status, nextStatus) {
+            end();
+            nextStatus(status);
+          },
+        });
+      },
+    });
+  };
+}
+/** One interceptor per operation, made once. */
+const timers = new Map<string, grpc.Interceptor>();
+const timerOf = (op: string): grpc.Interceptor => {
+  let t = timers.get(op);
+  if (!t) timers.set(op, (t = timed(op)));
+  return t;
+};
 
 export interface EtcdOptions {
   /** Comma-separated or listed URLs: http://127.0.0.1:2379 */
@@ -34,7 +67,7 @@ export function newEtcdClient(opts: EtcdOptions): Etcd3 {
   return new Etcd3({
     hosts,
     dialTimeout: 2000,
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout, interceptors: [timerOf(ctx.method)] }),
     faultHandling: {
       host: () => noop,
       global: hosts.length > 1 ? retry(handleWhen(isRecoverableError), { maxAttempts: hosts.length }) : noop,
