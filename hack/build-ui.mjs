@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Build the web UI (ui/) with esbuild into dist/ui: index.html plus app-HASH.js and app-HASH.css.
+// Build the web UI (ui/) with esbuild into dist/ui (or the directory given as the first argument): index.html plus app-HASH.js and app-HASH.css.
 // The server (pkg/server/ui.ts) serves index.html no-cache and the hashed files for a year.
 // Prints the bundle's size, gzipped; fails above the budget (150 KB gzipped).
 import { build } from 'esbuild';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist/ui');
+const out = resolve(process.argv[2] ?? join(root, 'dist/ui'));
 const BUDGET = 150 * 1024;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -24,6 +24,7 @@ const r = await build({
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
+  absWorkingDir: root,
 });
 const outputs = Object.keys(r.metafile.outputs).map((p) => resolve(root, p));
 const js = outputs.find((p) => p.endsWith('.js'));
@@ -38,7 +39,7 @@ const sizes = [join(out, 'index.html'), ...outputs].map((p) => {
   total += gz;
   return `${basename(p)} ${(gz / 1024).toFixed(1)} KB`;
 });
-console.log(`ui: dist/ui ${sizes.join(', ')}; ${(total / 1024).toFixed(1)} KB gzipped in all (budget ${BUDGET / 1024} KB)`);
+console.log(`ui: ${out} ${sizes.join(', ')}; ${(total / 1024).toFixed(1)} KB gzipped in all (budget ${BUDGET / 1024} KB)`);
 if (total > BUDGET) {
   console.error(`ui: the bundle is ${(total / 1024).toFixed(1)} KB gzipped, over the ${BUDGET / 1024} KB budget`);
   process.exit(1);
