@@ -7,6 +7,7 @@ import { EventsView } from './views/events.js';
 import { JobPage, JobsView } from './views/jobs.js';
 import { NodesView } from './views/nodes.js';
 import { OverviewView } from './views/overview.js';
+import { TasksView } from './views/tasks-list.js';
 import { ServicePage } from './views/service.js';
 import { ServicesView } from './views/services.js';
 
@@ -15,6 +16,7 @@ const NAV: [string, string][] = [
   ['', 'Overview'],
   ['services', 'Services'],
   ['jobs', 'Jobs'],
+  ['tasks', 'Tasks'],
   ['nodes', 'Nodes'],
   ['events', 'Events'],
 ];
@@ -39,6 +41,8 @@ function View({ store, route }: { store: Store; route: string[] }) {
       return ns && name ? html`<${ServicePage} store=${store} ns=${ns} name=${name} />` : html`<${ServicesView} store=${store} />`;
     case 'jobs':
       return ns && name ? html`<${JobPage} store=${store} ns=${ns} name=${name} />` : html`<${JobsView} store=${store} />`;
+    case 'tasks':
+      return html`<${TasksView} store=${store} />`;
     case 'nodes':
       return html`<${NodesView} store=${store} />`;
     case 'events':

@@ -40,6 +40,10 @@ export class Store {
   start(): void {
     for (const k of KINDS) this.watch(k);
     void this.refreshReady();
+    // who leads is not on a watch stream: read it again when the tab is looked at again
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') void this.refreshReady();
+    });
   }
 
   get(kind: Kind): Collection {
@@ -55,7 +59,7 @@ export class Store {
     return () => this.listeners.delete(fn);
   }
 
-  /** Who leads, from /readyz: read at start and whenever a stream (re)connects. */
+  /** Who leads, from /readyz: read at start, whenever a stream (re)connects, and when the tab shows again. */
   async refreshReady(): Promise<void> {
     try {
       const r = await fetch(`${this.base}/readyz`);
