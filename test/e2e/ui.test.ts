@@ -2,8 +2,9 @@
  * The web UI in a real browser (Debian's chromium driven by playwright-core, nothing
  * downloaded) against a real server, etcd and Docker agent: the page, loaded once and never
  * reloaded, shows a service's instances turning healthy after `stowctl apply`, the
- * replacement after a `docker kill` of one of its containers, and a job's run. Every wait is
- * a condition in the page (waitForFunction); screenshots go to .run/test-artifacts/.
+ * replacement after a `docker kill` of one of its containers, and a job's run; its links and
+ * theme button are reached and used from the keyboard. Every wait is a condition in the page
+ * (waitForFunction); screenshots go to .run/test-artifacts/.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -152,9 +153,23 @@ describe('web UI e2e: live in Chromium against a real cluster', { skip: !existsS
     await page.evaluate(() => (location.hash = '#/'));
     await page.waitForFunction(() => document.body.innerText.includes('Recent warnings') && !!document.querySelector('[data-node]') && !!document.querySelector('tr[data-job="default/report"]'), null, WAIT);
     await page.screenshot({ path: join(ARTIFACTS, 'ui-overview.png'), fullPage: true });
+    assert.deepEqual(errors, [], 'no errors in the page');
+  });
+
+  it('keyboard: Tab reaches the pages and the theme button, which switches dark and light', async () => {
+    const reached: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? ''));
+    }
+    for (const want of ['Overview', 'Services', 'Jobs', 'Tasks', 'Nodes', 'Events', 'theme: auto']) assert.ok(reached.includes(want), `Tab reaches ${want}: ${reached.join(' | ')}`);
+    for (let i = 0; i < 20 && (await page.evaluate(() => document.activeElement?.textContent?.trim())) !== 'theme: auto'; i++) await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark' && getComputedStyle(document.body).backgroundColor === 'rgb(18, 20, 23)', null, WAIT);
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(ARTIFACTS, 'ui-overview-phone-dark.png'), fullPage: true });
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'light' && getComputedStyle(document.body).backgroundColor === 'rgb(246, 247, 249)', null, WAIT);
     assert.deepEqual(errors, [], 'no errors in the page');
   });
 });
