@@ -9,6 +9,7 @@ deps:
 
 build: deps
 	@npx tsc -p tsconfig.build.json
+	@node hack/build-ui.mjs
 	@mkdir -p bin
 	@printf '#!/bin/sh\nexec node --enable-source-maps "$$(dirname "$$(readlink -f "$$0")")/../dist/cmd/stowage/main.js" "$$@"\n' > bin/stowage
 	@printf '#!/bin/sh\nexec node --enable-source-maps "$$(dirname "$$(readlink -f "$$0")")/../dist/cmd/stowctl/main.js" "$$@"\n' > bin/stowctl
@@ -16,6 +17,7 @@ build: deps
 
 typecheck:
 	@npx tsc -p tsconfig.json --noEmit
+	@npx tsc -p ui/tsconfig.json
 
 up: build
 	@hack/up.sh

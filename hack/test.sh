@@ -57,7 +57,7 @@ promtool_checks() {
 case "$what" in
   unit) mapfile -t f < <(unit); run "${f[@]}"; promtool_checks ;;
   integration) hack/install-deps.sh etcd; mapfile -t f < <(integration); run "${f[@]}" ;;
-  e2e) hack/install-deps.sh etcd docker busybox; hack/dockerd.sh start >/dev/null; hack/build-image.sh >/dev/null; docker_works
+  e2e) hack/install-deps.sh etcd docker busybox chromium; hack/dockerd.sh start >/dev/null; hack/build-image.sh >/dev/null; docker_works
        mapfile -t f < <(e2e); run "${f[@]}" ;;
   all) "$0" unit; "$0" integration; "$0" e2e ;;
   *) echo "usage: hack/test.sh unit|integration|e2e|all" >&2; exit 2 ;;

@@ -1,0 +1,70 @@
+/** The shell: navigation, theme toggle, connection state, and the routed view. */
+import { useEffect, useReducer, useState } from 'preact/hooks';
+import { html } from './html.js';
+import { href, useRoute } from './router.js';
+import type { Store } from './store.js';
+import { EventsView } from './views/events.js';
+import { JobPage, JobsView } from './views/jobs.js';
+import { NodesView } from './views/nodes.js';
+import { OverviewView } from './views/overview.js';
+import { TasksView } from './views/tasks-list.js';
+import { ServicePage } from './views/service.js';
+import { ServicesView } from './views/services.js';
+
+type Theme = 'auto' | 'light' | 'dark';
+const NAV: [string, string][] = [
+  ['', 'Overview'],
+  ['services', 'Services'],
+  ['jobs', 'Jobs'],
+  ['tasks', 'Tasks'],
+  ['nodes', 'Nodes'],
+  ['events', 'Events'],
+];
+
+function useTheme(): [Theme, () => void] {
+  const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('stowage-theme') as Theme | null) ?? 'auto');
+  useEffect(() => {
+    if (theme === 'auto') delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+    localStorage.setItem('stowage-theme', theme);
+  }, [theme]);
+  const next = () => setTheme((t) => (t === 'auto' ? 'dark' : t === 'dark' ? 'light' : 'auto'));
+  return [theme, next];
+}
+
+function View({ store, route }: { store: Store; route: string[] }) {
+  const [page, ns, name] = route;
+  switch (page) {
+    case undefined:
+      return html`<${OverviewView} store=${store} />`;
+    case 'services':
+      return ns && name ? html`<${ServicePage} store=${store} ns=${ns} name=${name} />` : html`<${ServicesView} store=${store} />`;
+    case 'jobs':
+      return ns && name ? html`<${JobPage} store=${store} ns=${ns} name=${name} />` : html`<${JobsView} store=${store} />`;
+    case 'tasks':
+      return html`<${TasksView} store=${store} />`;
+    case 'nodes':
+      return html`<${NodesView} store=${store} />`;
+    case 'events':
+      return html`<${EventsView} store=${store} />`;
+    default:
+      return html`<h1>Not found</h1><p>No page <code>#/${route.join('/')}</code>. <a href="#/">Overview</a></p>`;
+  }
+}
+
+export function App({ store }: { store: Store }) {
+  const route = useRoute();
+  const [, rerender] = useReducer((n: number, _: void) => n + 1, 0);
+  useEffect(() => store.subscribe(() => rerender()), [store]);
+  const [theme, nextTheme] = useTheme();
+  const states = [...store.kinds.values()].map((c) => c.state);
+  const link = states.every((s) => s === 'live') ? 'live' : states.some((s) => s === 'retrying') ? 'reconnecting' : 'connecting';
+  return html`<a class="skip" href="#main" onClick=${(e: MouseEvent) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+    <header class="top">
+      <a class="brand" href="#/">Stowage</a>
+      <nav aria-label="Main">${NAV.map(([to, label]) => html`<a href=${to ? href(to) : '#/'} aria-current=${(route[0] ?? '') === to ? 'page' : undefined}>${label}</a>`)}</nav>
+      <span class=${`link ${link}`} role="status" title="the watch streams">${link}</span>
+      <button type="button" class="theme" onClick=${nextTheme} aria-label=${`theme: ${theme}; change`}>theme: ${theme}</button>
+    </header>
+    <main id="main" tabindex="-1"><${View} store=${store} route=${route} /></main>`;
+}

@@ -1,0 +1,31 @@
+/** One service: its figures, deployment, conditions, tasks, last failures and events. */
+import type { Service } from '../../../pkg/api/types.js';
+import { Badge, Section } from '../components.js';
+import { ago } from '../format.js';
+import { html } from '../html.js';
+import { eventsFor, tasksOf } from '../selectors.js';
+import type { Store } from '../store.js';
+import { EventsTable } from './events.js';
+import { problems } from './services.js';
+import { TasksTable } from './tasks.js';
+
+export function ServicePage({ store, ns, name }: { store: Store; ns: string; name: string }) {
+  const s = store.get('services').items.get(`${ns}/${name}`) as Service | undefined;
+  if (!s) return html`<h1>Service ${ns}/${name}</h1><p class="muted">Not found (yet): waiting for it to appear.</p>`;
+  const st = s.status;
+  const d = st?.deployment;
+  const fails = st?.lastFailures ?? [];
+  return html`<h1>Service ${name} <span class="muted small">${ns}</span></h1>
+    <div class="facts" data-service=${`${ns}/${name}`}>
+      <div><span class="muted">instances</span> <b data-col="instances">${s.spec.instances ?? 1}</b></div>
+      <div><span class="muted">running</span> <b data-col="running">${st?.running ?? 0}</b></div>
+      <div><span class="muted">healthy</span> <b data-col="healthy">${st?.healthy ?? 0}</b></div>
+      <div><span class="muted">ready</span> <b data-col="ready">${st?.ready ?? '—'}</b></div>
+      <div><span class="muted">image</span> <span class="mono">${s.spec.image}</span></div>
+      <div><span class="muted">deployment</span> ${d ? html`<${Badge} value=${d.state} /> revision ${d.revision}, started ${ago(d.startedAt)}${d.message ? ` — ${d.message}` : ''}` : '—'}</div>
+    </div>
+    ${problems(s).length ? html`<ul class="problems">${problems(s).map((p) => html`<li>${p}</li>`)}</ul>` : null}
+    <${Section} title="Tasks" id="tasks"><${TasksTable} tasks=${tasksOf(store, 'service', ns, name)} /></${Section}>
+    ${fails.length ? html`<${Section} title="Last failures" id="failures"><ul class="failures">${fails.map((f) => html`<li><b>${f.task}</b> ${f.state}${f.exitCode !== undefined ? ` (exit ${f.exitCode})` : ''} on ${f.node ?? '—'}, ${ago(f.at)}${f.message ? `: ${f.message}` : ''}${f.output ? html`<pre>${f.output}</pre>` : null}</li>`)}</ul></${Section}>` : null}
+    <${Section} title="Events" id="events"><${EventsTable} list=${eventsFor(store, 'Service', ns, name)} /></${Section}>`;
+}
