@@ -4,7 +4,7 @@
  *
  *        --listen (logs, metrics) ◄── address written into each Node
  *                 │
- *   start: register Nodes (Ready) ──► heartbeat lease + keys ──► list+watch assignments
+ *   start: heartbeat lease + keys ──► register Nodes (Ready) ──► list+watch assignments
  *                                                                  │ per node
  *                                  runtime ◄── NodeSync ◄──────────┘
  *                                                 │
@@ -118,7 +118,8 @@ export class Agent {
       });
       this.hosted.set(node, { sync, runtime });
     });
-    await this.registerAll();
+    // The heartbeat first, then Ready: a node shown Ready before its heartbeat key exists is
+    // taken for one that stopped heartbeating (NodeNotReady, at once undone).
     this.session = new HeartbeatSession({
       client: this.client,
       nodes: cfg.nodes,
@@ -128,6 +129,7 @@ export class Agent {
       onRenewed: () => this.registerAll(),
     });
     await this.session.start();
+    await this.registerAll();
     this.watcher = new AssignmentWatcher(
       this.client,
       new Set(cfg.nodes),

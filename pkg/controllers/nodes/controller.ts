@@ -17,7 +17,7 @@ import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer } from '../../informer/informer.js';
 import { KeySet } from '../../informer/keyset.js';
 import type { Logger } from '../../log/logger.js';
-import { HEARTBEAT_PREFIX, assignmentKey } from '../../store/keys.js';
+import { HEARTBEAT_PREFIX, assignmentKey, heartbeatKey } from '../../store/keys.js';
 import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
 import { Controller, type ReconcileResult } from '../controller.js';
@@ -91,7 +91,12 @@ export class NodeLifecycleController extends Controller {
     const now = Date.now();
     const stored = this.tasksOn(s.object);
     const byTask = new Map(stored.map((t) => [t.object, t]));
-    const d = computeNode(s.object, this.heartbeats.has(name), stored.map((t) => t.object), now, this.d.graceMs);
+    let heartbeat = this.heartbeats.has(name);
+    // An agent that registers writes its heartbeat key and its Ready status, which reach this
+    // loop through two watches: a Ready node whose key the set does not show yet is asked of etcd,
+    // not declared NotReady (every new agent drew a NodeNotReady warning, then NodeReady).
+    if (!heartbeat && s.object.status?.state === 'Ready') heartbeat = await this.d.store.client.get(heartbeatKey(name)).exists();
+    const d = computeNode(s.object, heartbeat, stored.map((t) => t.object), now, this.d.graceMs);
     if (d.status) {
       await this.d.store.putStatus(NODE, undefined, name, d.status, s.statusRev, { fence: this.ctx.fence() });
       if (d.status.state === 'NotReady') this.d.recorder.warning(s.object, 'NodeNotReady', `node ${name} stopped heartbeating; its ${d.unreachable.length} task(s) are Unreachable`);
