@@ -13,9 +13,14 @@
  * every few seconds has one ScalingDown event with a count, not thousands,
  * so etcd's database stays flat under churn. Writes of one series are made
  * one after another, each a compare-and-swap on the one before.
+ *
+ * Each Event carries labels naming its object and the service or job that
+ * object belongs to (pkg/api/event-labels.ts): `stowctl events --for` asks
+ * the API for them with a label selector.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiError, isApiError } from '../api/errors.js';
+import { eventLabels } from '../api/event-labels.js';
 import { lookupKind } from '../api/kinds.js';
 import type { AnyResource, Event } from '../api/types.js';
 import { errMsg, type Logger } from '../log/logger.js';
@@ -128,6 +133,7 @@ export class EventRecorder implements Recorder {
       metadata: {
         name: `${m.name}.${Date.parse(ts).toString(36)}${randomBytes(3).toString('hex')}`.slice(-63).replace(/^[^a-z0-9]+/, ''),
         namespace: m.namespace ?? 'default',
+        labels: eventLabels(obj),
       },
       spec: {
         type,
