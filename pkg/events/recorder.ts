@@ -50,6 +50,7 @@ interface Series {
 export class EventRecorder implements Recorder {
   private readonly recent = new Map<string, number>();
   private readonly series = new Map<string, Series>();
+  private lastTs = 0;
 
   constructor(
     private readonly store: Store,
@@ -99,7 +100,9 @@ export class EventRecorder implements Recorder {
     }
     s.last = now;
     const series = s;
-    const ts = new Date(now).toISOString();
+    // strictly increasing per recorder, so events recorded one after another sort so by lastTimestamp
+    this.lastTs = Math.max(now, this.lastTs + 1);
+    const ts = new Date(this.lastTs).toISOString();
     series.writing = series.writing.then(() =>
       this.write(series, obj, type, reason, message, ts, fence).catch((e) => this.log.debug('event not written', { reason, error: errMsg(e) })),
     );
