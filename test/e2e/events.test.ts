@@ -156,6 +156,7 @@ describe('events e2e: stowctl events --for service/NAME', () => {
         assert.ok(lostRow < scheduled && scheduled < run, `${n}: ${lostRow} < ${scheduled} < ${run}`);
       }
 
+      console.log((await stowctl(c.server.url, ['events', '--for', 'service/story'])).out.replace(/^/gm, '# '));
       // the same story arrived on the -w stream after its listing
       await until('the stream to show the loss and the replacements', () => {
         const later = streamed.slice(listed.length);
