@@ -64,4 +64,23 @@ describe('event recorder (real etcd)', () => {
     await r.flushed();
     assert.deepEqual((await events('db')).map((x) => x.spec.count), [1]);
   });
+
+  it('an event about a task carries the labels --for selects on, and its series keeps them; timestamps strictly increase', async () => {
+    const now = Date.parse('2026-12-02T13:00:00Z');
+    const r = new EventRecorder(e.store, 'test', nopLogger, undefined, () => now);
+    const task: AnyResource = { apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 'shop-x1', namespace: 'default', labels: { 'stowage/owner': 'service/shop' } }, spec: {} };
+    r.normal(task, 'Scheduled', 'assigned default/shop-x1 to n1');
+    r.normal(task, 'Started', 'container a started on n1');
+    r.normal(task, 'Started', 'container b started on n1');
+    await r.flushed();
+    const got = (await events('shop-x1')).sort((a, b) => (a.spec.lastTimestamp! < b.spec.lastTimestamp! ? -1 : 1));
+    assert.deepEqual(got.map((x) => [x.spec.reason, x.spec.count, x.metadata.labels]), [
+      ['Scheduled', 1, { 'stowage/involved': 'task/shop-x1', 'stowage/service': 'shop' }],
+      ['Started', 2, { 'stowage/involved': 'task/shop-x1', 'stowage/service': 'shop' }],
+    ]);
+    // one clock reading for all three: still in the order recorded
+    assert.equal(got[0]!.spec.lastTimestamp, '2026-12-02T13:00:00.000Z');
+    assert.equal(got[1]!.spec.firstTimestamp, '2026-12-02T13:00:00.001Z');
+    assert.equal(got[1]!.spec.lastTimestamp, '2026-12-02T13:00:00.002Z');
+  });
 });
