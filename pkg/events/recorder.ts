@@ -14,6 +14,13 @@
  * so etcd's database stays flat under churn. Writes of one series are made
  * one after another, each a compare-and-swap on the one before.
  *
+ * A recorder creates at most NEW_BURST Events at once and NEW_PER_SECOND
+ * after that (a token bucket); what it cannot afford is dropped and counted
+ * (stowage_events_dropped_total), while series it already has go on
+ * counting. The loops already write per-task events only for small steps
+ * (one event per owner or node for big ones): the budget is the backstop for
+ * an agent starting or stopping hundreds of containers at once.
+ *
  * Each Event carries labels naming its object and the service or job that
  * object belongs to (pkg/api/event-labels.ts): `stowctl events --for` asks
  * the API for them with a label selector.
@@ -24,6 +31,7 @@ import { eventLabels } from '../api/event-labels.js';
 import { lookupKind } from '../api/kinds.js';
 import type { AnyResource, Event } from '../api/types.js';
 import { errMsg, type Logger } from '../log/logger.js';
+import * as metrics from '../metrics/metrics.js';
 import { Store, type Stored } from '../store/store.js';
 import type { Fence } from '../store/txn.js';
 
@@ -32,6 +40,9 @@ const DEDUP_MS = 60_000;
 export const SERIES_MS = 10 * 60_000;
 /** Series remembered at most; older ones are forgotten first (their next event starts a new one). */
 const MAX_SERIES = 10_000;
+/** New Event objects a recorder may create at once, and per second after that. */
+export const NEW_BURST = 200;
+export const NEW_PER_SECOND = 20;
 
 export interface Recorder {
   normal(obj: AnyResource, reason: string, message: string): void;
@@ -51,6 +62,8 @@ export class EventRecorder implements Recorder {
   private readonly recent = new Map<string, number>();
   private readonly series = new Map<string, Series>();
   private lastTs = 0;
+  private tokens = NEW_BURST;
+  private refilled: number | undefined;
 
   constructor(
     private readonly store: Store,
@@ -94,6 +107,11 @@ export class EventRecorder implements Recorder {
     let s = this.series.get(about);
     if (s && now - s.last >= SERIES_MS) s = undefined;
     if (!s) {
+      if (!this.afford(now)) {
+        metrics.eventsDropped.inc({ source: this.source.startsWith('agent/') ? 'agent' : this.source });
+        this.log.debug('event dropped: too many new events', { reason, object: `${obj.kind}/${m.name}` });
+        return;
+      }
       this.prune(now);
       s = { last: now, writing: Promise.resolve() };
       this.series.set(about, s);
@@ -149,6 +167,15 @@ export class EventRecorder implements Recorder {
         count: 1,
       },
     };
+  }
+
+  /** Take a token for a new Event, if the bucket has one. */
+  private afford(now: number): boolean {
+    if (this.refilled !== undefined) this.tokens = Math.min(NEW_BURST, this.tokens + ((now - this.refilled) / 1000) * NEW_PER_SECOND);
+    this.refilled = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
   }
 
   /** Forget series that ended (or, past the cap, the oldest). */
