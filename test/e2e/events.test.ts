@@ -72,6 +72,15 @@ describe('events e2e: stowctl events --for service/NAME', () => {
     await c?.stop();
   });
 
+  it('the leader\'s election is an event: LeaderElected about the leader lease, naming the server', async () => {
+    const rs = await until('LeaderElected', async () => {
+      const r = await stowctl(c.server.url, ['events']);
+      return r.code === 0 && r.out.startsWith('LAST SEEN') && rows(r.out).find((x) => x.reason === 'LeaderElected');
+    }, 30_000, 200);
+    assert.equal(rs.object, 'lease/stowage-leader');
+    assert.match(rs.message, /^\S+\/\d+@127\.0\.0\.1:\d+ became the leader$/);
+  });
+
   it('explains a rolling upgrade in order: started, each new task scheduled then started, each old one killed (why), complete', async () => {
     let r = await stowctl(c.server.url, ['apply', '-f', '-', '--wait', '--timeout', '60s'], { stdin: manifest('v1') });
     assert.equal(r.code, 0, r.err + r.out);
@@ -101,6 +110,12 @@ describe('events e2e: stowctl events --for service/NAME', () => {
       const killing = at(rs, 'Killing', `task/${n}`, /: replaced by revision 2$/);
       assert.ok(started < killing && killing < complete, `${n}: ${started} < ${killing} < ${complete}`);
     }
+    // each old container then stops: its agent's Killed follows the loop's Killing
+    const ended = await until('the old containers stopped', async () => {
+      const x = await events();
+      return old.every((n) => at(x, 'Killed', `task/${n}`) >= 0) && x;
+    }, 30_000, 200);
+    for (const n of old) assert.ok(at(ended, 'Killing', `task/${n}`) < at(ended, 'Killed', `task/${n}`, /^container \w+ stopped \(grace 1s\)$/), n);
     // minimumHealthCapacity 1: a new task was started before the first old one was killed
     const firstKill = Math.min(...old.map((n) => at(rs, 'Killing', `task/${n}`)));
     assert.ok(fresh.some((n) => at(rs, 'Started', `task/${n}`) < firstKill));
@@ -114,7 +129,8 @@ describe('events e2e: stowctl events --for service/NAME', () => {
     assert.equal(live.length, 2);
     const doomed = live[0]!.status!.nodeName!;
     const other = nodes.find((n) => n !== doomed)!;
-    const onDoomed = live.filter((t) => t.status!.nodeName === doomed).map((t) => t.metadata.name);
+    const onDoomed = (await serviceTasks(c.store, 'story')).filter((t) => isLive(t) && t.status!.nodeName === doomed).map((t) => t.metadata.name);
+    assert.deepEqual(onDoomed.sort(), live.filter((t) => t.status!.nodeName === doomed).map((t) => t.metadata.name).sort(), 'only the healthy tasks are on the node');
     const before = new Set(live.map((t) => t.metadata.name));
 
     // `events -w` from before the loss; killed by its PID at the end
@@ -143,7 +159,7 @@ describe('events e2e: stowctl events --for service/NAME', () => {
       const lostRow = at(rs, 'TaskLost', 'service/story');
       assert.ok(lostRow >= 0, JSON.stringify(rs, null, 1));
       assert.match(rs[lostRow]!.message, new RegExp(`^task (${onDoomed.join('|')}) .*; replacing it$`));
-      assert.equal(rs[lostRow]!.count, onDoomed.length);
+      assert.equal(rs[lostRow]!.count, onDoomed.length, JSON.stringify(rs, null, 1));
       for (const n of onDoomed) {
         const unreachable = at(rs, 'NodeNotReady', `task/${n}`, new RegExp(`^node ${doomed} stopped heartbeating: task ${n} is Unreachable$`));
         const lost = at(rs, 'NodeLost', `task/${n}`, new RegExp(`^node ${doomed} is lost: task ${n} is Lost and will be replaced$`));
