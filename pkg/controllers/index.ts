@@ -11,6 +11,7 @@ import { NodeLifecycleController } from './nodes/controller.js';
 import { SchedulerController } from './scheduler/controller.js';
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy } from './health/compute.js';
 import { JobsController } from './jobs/controller.js';
+import { LeaderEvents } from './leader-events.js';
 import { ServicesController } from './services/controller.js';
 
 export interface LoopOptions {
@@ -26,6 +27,8 @@ export interface LoopDeps {
   opts: LoopOptions;
   /** The leader's fencing token, for writes made outside a loop (events). */
   fence: () => Fence;
+  /** This server, as the election knows it (for the LeaderElected event). */
+  identity?: string;
 }
 
 export function leaderLoops(deps: LoopDeps): Runnable[] {
@@ -38,5 +41,6 @@ export function leaderLoops(deps: LoopDeps): Runnable[] {
     new ServicesController({ store, informers, log, recorder, options: deps.opts.health ? { health: { ...DEFAULT_HEALTH_POLICY, ...deps.opts.health } } : undefined }),
     new JobsController({ store, informers, log, recorder }),
     new ClusterMetrics(informers),
+    ...(deps.identity ? [new LeaderEvents({ recorder, identity: deps.identity })] : []),
   ];
 }

@@ -13,12 +13,25 @@
  * every few seconds has one ScalingDown event with a count, not thousands,
  * so etcd's database stays flat under churn. Writes of one series are made
  * one after another, each a compare-and-swap on the one before.
+ *
+ * A recorder creates at most NEW_BURST Events at once and NEW_PER_SECOND
+ * after that (a token bucket); what it cannot afford is dropped and counted
+ * (stowage_events_dropped_total), while series it already has go on
+ * counting. The loops already write per-task events only for small steps
+ * (one event per owner or node for big ones): the budget is the backstop for
+ * an agent starting or stopping hundreds of containers at once.
+ *
+ * Each Event carries labels naming its object and the service or job that
+ * object belongs to (pkg/api/event-labels.ts): `stowctl events --for` asks
+ * the API for them with a label selector.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiError, isApiError } from '../api/errors.js';
+import { eventLabels } from '../api/event-labels.js';
 import { lookupKind } from '../api/kinds.js';
 import type { AnyResource, Event } from '../api/types.js';
 import { errMsg, type Logger } from '../log/logger.js';
+import * as metrics from '../metrics/metrics.js';
 import { Store, type Stored } from '../store/store.js';
 import type { Fence } from '../store/txn.js';
 
@@ -27,6 +40,9 @@ const DEDUP_MS = 60_000;
 export const SERIES_MS = 10 * 60_000;
 /** Series remembered at most; older ones are forgotten first (their next event starts a new one). */
 const MAX_SERIES = 10_000;
+/** New Event objects a recorder may create at once, and per second after that. */
+export const NEW_BURST = 200;
+export const NEW_PER_SECOND = 20;
 
 export interface Recorder {
   normal(obj: AnyResource, reason: string, message: string): void;
@@ -45,6 +61,9 @@ interface Series {
 export class EventRecorder implements Recorder {
   private readonly recent = new Map<string, number>();
   private readonly series = new Map<string, Series>();
+  private lastTs = 0;
+  private tokens = NEW_BURST;
+  private refilled: number | undefined;
 
   constructor(
     private readonly store: Store,
@@ -88,13 +107,20 @@ export class EventRecorder implements Recorder {
     let s = this.series.get(about);
     if (s && now - s.last >= SERIES_MS) s = undefined;
     if (!s) {
+      if (!this.afford(now)) {
+        metrics.eventsDropped.inc({ source: this.source.startsWith('agent/') ? 'agent' : this.source });
+        this.log.debug('event dropped: too many new events', { reason, object: `${obj.kind}/${m.name}` });
+        return;
+      }
       this.prune(now);
       s = { last: now, writing: Promise.resolve() };
       this.series.set(about, s);
     }
     s.last = now;
     const series = s;
-    const ts = new Date(now).toISOString();
+    // strictly increasing per recorder, so events recorded one after another sort so by lastTimestamp
+    this.lastTs = Math.max(now, this.lastTs + 1);
+    const ts = new Date(this.lastTs).toISOString();
     series.writing = series.writing.then(() =>
       this.write(series, obj, type, reason, message, ts, fence).catch((e) => this.log.debug('event not written', { reason, error: errMsg(e) })),
     );
@@ -128,6 +154,7 @@ export class EventRecorder implements Recorder {
       metadata: {
         name: `${m.name}.${Date.parse(ts).toString(36)}${randomBytes(3).toString('hex')}`.slice(-63).replace(/^[^a-z0-9]+/, ''),
         namespace: m.namespace ?? 'default',
+        labels: eventLabels(obj),
       },
       spec: {
         type,
@@ -140,6 +167,15 @@ export class EventRecorder implements Recorder {
         count: 1,
       },
     };
+  }
+
+  /** Take a token for a new Event, if the bucket has one. */
+  private afford(now: number): boolean {
+    if (this.refilled !== undefined) this.tokens = Math.min(NEW_BURST, this.tokens + ((now - this.refilled) / 1000) * NEW_PER_SECOND);
+    this.refilled = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
   }
 
   /** Forget series that ended (or, past the cap, the oldest). */

@@ -72,6 +72,14 @@ export const leaderTransitions = new Counter({
   registers: [registry],
 });
 
+// ---- events ----
+export const eventsDropped = new Counter({
+  name: 'stowage_events_dropped_total',
+  help: 'Events not written because their recorder had used its budget of new Event objects (a burst, then a steady rate).',
+  labelNames: ['source'] as const,
+  registers: [registry],
+});
+
 // ---- loops ----
 export const reconcileTotal = new Counter({
   name: 'stowage_reconcile_total',

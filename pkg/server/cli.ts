@@ -90,7 +90,7 @@ export function registerServerCommand(program: Command): void {
         ready: () => ({ isLeader: election.isLeader, leader: election.leader?.identity }),
         fallback: uiRoutes(),
       });
-      for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence() })) manager.add(loop);
+      for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
       log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl });
       await manager.start();

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { AnyResource, Event } from '../../pkg/api/types.js';
-import { EventRecorder, SERIES_MS } from '../../pkg/events/recorder.js';
+import { EventRecorder, NEW_BURST, NEW_PER_SECOND, SERIES_MS } from '../../pkg/events/recorder.js';
 import { nopLogger } from '../../pkg/log/logger.js';
 import { useEtcdStore } from '../helpers/etcd-store.js';
 
@@ -63,5 +63,41 @@ describe('event recorder (real etcd)', () => {
     }
     await r.flushed();
     assert.deepEqual((await events('db')).map((x) => x.spec.count), [1]);
+  });
+
+  it('an event about a task carries the labels --for selects on, and its series keeps them; timestamps strictly increase', async () => {
+    const now = Date.parse('2026-12-02T13:00:00Z');
+    const r = new EventRecorder(e.store, 'test', nopLogger, undefined, () => now);
+    const task: AnyResource = { apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 'shop-x1', namespace: 'default', labels: { 'stowage/owner': 'service/shop' } }, spec: {} };
+    r.normal(task, 'Scheduled', 'assigned default/shop-x1 to n1');
+    r.normal(task, 'Started', 'container a started on n1');
+    r.normal(task, 'Started', 'container b started on n1');
+    await r.flushed();
+    const got = (await events('shop-x1')).sort((a, b) => (a.spec.lastTimestamp! < b.spec.lastTimestamp! ? -1 : 1));
+    assert.deepEqual(got.map((x) => [x.spec.reason, x.spec.count, x.metadata.labels]), [
+      ['Scheduled', 1, { 'stowage/involved': 'task/shop-x1', 'stowage/service': 'shop' }],
+      ['Started', 2, { 'stowage/involved': 'task/shop-x1', 'stowage/service': 'shop' }],
+    ]);
+    // one clock reading for all three: still in the order recorded
+    assert.equal(got[0]!.spec.lastTimestamp, '2026-12-02T13:00:00.000Z');
+    assert.equal(got[1]!.spec.firstTimestamp, '2026-12-02T13:00:00.001Z');
+    assert.equal(got[1]!.spec.lastTimestamp, '2026-12-02T13:00:00.002Z');
+  });
+
+  it('new Events past the budget (a burst, then a rate) are dropped; series already written go on counting', async () => {
+    let now = Date.parse('2026-12-02T14:00:00Z');
+    const r = new EventRecorder(e.store, 'test', nopLogger, undefined, () => now);
+    const t = (i: number): AnyResource => ({ apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: `burst-${i}`, namespace: 'default', labels: { 'stowage/owner': 'service/burst' } }, spec: {} });
+    for (let i = 0; i < NEW_BURST + 50; i++) r.normal(t(i), 'Started', 'started');
+    r.normal(t(0), 'Started', 'started again'); // a series bump costs no budget
+    await r.flushed();
+    const all = (await e.store.list<Event>(EVENT, 'default')).items.map((s) => s.object).filter((x) => x.metadata.labels?.['stowage/service'] === 'burst');
+    assert.equal(all.length, NEW_BURST);
+    assert.equal(all.find((x) => x.spec.involvedObject.name === 'burst-0')!.spec.count, 2);
+    now += 1000; // a second later: NEW_PER_SECOND more
+    for (let i = 1000; i < 1000 + NEW_PER_SECOND + 5; i++) r.normal(t(i), 'Started', 'started');
+    await r.flushed();
+    const later = (await e.store.list<Event>(EVENT, 'default')).items.filter((s) => s.object.metadata.labels?.['stowage/service'] === 'burst');
+    assert.equal(later.length, NEW_BURST + NEW_PER_SECOND);
   });
 });

@@ -203,7 +203,7 @@ test('events --for filters by object; describe shows the service, its tasks and 
   api.put(svc('hello', { status: { instances: 3, running: 1, healthy: 1, deployment: { state: 'progressing', revision: 1 } } }));
   api.put({ apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 'hello-1', namespace: 'default', labels: { 'stowage/owner': 'service/hello' } }, spec: {}, status: { state: 'Pending', pendingReason: '0/1 nodes fit: 1 insufficient mem' } });
   const ev = (name: string, obj: string, reason: string, ts: string): AnyResource => ({
-    apiVersion: 'stowage/v1', kind: 'Event', metadata: { name, namespace: 'default' },
+    apiVersion: 'stowage/v1', kind: 'Event', metadata: { name, namespace: 'default', labels: { 'stowage/involved': `service/${obj}`, 'stowage/service': obj } },
     spec: { type: 'Normal', reason, message: `${reason} happened`, involvedObject: { kind: 'Service', namespace: 'default', name: obj }, source: 'services', lastTimestamp: ts },
   });
   api.put(ev('e2', 'hello', 'Scaled', '2026-01-01T00:00:02Z'));
@@ -211,7 +211,7 @@ test('events --for filters by object; describe shows the service, its tasks and 
   api.put(ev('e3', 'other', 'Other', '2026-01-01T00:00:03Z'));
   let r = await cli('events', '--for', 'svc/hello');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^LAST SEEN +TYPE +REASON +OBJECT +MESSAGE\n.*Created.*\n.*Scaled.*\n$/);
+  assert.match(r.out, /^LAST SEEN +TYPE +REASON +OBJECT +COUNT +MESSAGE\n.*Created.*\n.*Scaled.*\n$/);
   r = await cli('describe', 'service', 'hello');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Tasks:\n  NAME .*\n  hello-1 +Pending/);

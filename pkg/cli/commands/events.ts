@@ -1,9 +1,23 @@
-/** `stowctl events [-w] [--for KIND/NAME]`: what happened, oldest first. */
+/**
+ * `stowctl events [--for KIND/NAME] [-w]`: what happened, oldest first, by
+ * when it was last seen (kubectl events).
+ *
+ *   LAST SEEN  TYPE  REASON  OBJECT  COUNT  MESSAGE       (-o wide: SOURCE, FIRST SEEN before MESSAGE)
+ *
+ * An Event is a series: the same reason on the same object is one row whose
+ * COUNT goes up. `--for service/NAME` (or job/NAME) asks the API for the
+ * events labelled with that service (pkg/api/event-labels.ts): the service's
+ * own and its tasks', so one listing tells a rollout or a node loss from
+ * start to end; `--for` any other object shows that object's. `-w` then
+ * prints each new or updated event as it is written.
+ */
 import type { Command } from 'commander';
+import { eventSelectorFor } from '../../api/event-labels.js';
 import { lookupKind } from '../../api/kinds.js';
-import type { AnyResource, Event } from '../../api/types.js';
+import type { Event } from '../../api/types.js';
 import { listNamespace, makeCtx, type Ctx, type Deps, type Io } from '../context.js';
-import { parseSlashed, type Target } from '../kinds.js';
+import { CliError } from '../errors.js';
+import { parseSlashed } from '../kinds.js';
 import { listObjects } from '../objects.js';
 import { formatObjects } from '../printers/output.js';
 import { sortForDisplay } from './get.js';
@@ -11,7 +25,7 @@ import { printWatchEvents } from './watch-print.js';
 
 const EVENT = lookupKind('Event')!;
 
-interface EventsOptions {
+export interface EventsOptions {
   watch?: boolean;
   for?: string;
 }
@@ -19,28 +33,31 @@ interface EventsOptions {
 export function registerEvents(program: Command, io: Io, deps: Deps): void {
   program
     .command('events')
-    .description('list events, oldest first')
-    .option('-w, --watch', 'after listing, print each new event')
-    .option('--for <kind/name>', 'only events about this object, e.g. service/hello')
+    .description('list events by when they were last seen, oldest first')
+    .option('-w, --watch', 'after listing, print each new or updated event')
+    .option('--for <kind/name>', "only events about this object; a service's or job's include its tasks' (e.g. service/hello)")
     .action(async (opts: EventsOptions, cmd: Command) => runEvents(makeCtx(cmd, io, deps), opts));
 }
 
-export function aboutTarget(t: Target): (o: AnyResource) => boolean {
-  return (o) => {
-    const io = (o as Event).spec?.involvedObject;
-    return !!io && io.name === t.name && lookupKind(io.kind)?.kind === t.kind.kind;
-  };
+/** The label selector of `--for KIND/NAME`; a bad value is an error naming the flag. */
+export function forSelector(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const t = parseSlashed(value);
+    return eventSelectorFor(t.kind.kind, t.name);
+  } catch (e) {
+    throw new CliError(`invalid --for: ${(e as Error).message}`);
+  }
 }
 
 export async function runEvents(ctx: Ctx, opts: EventsOptions): Promise<void> {
-  const target = opts.for ? parseSlashed(opts.for) : undefined;
-  const filter = target ? aboutTarget(target) : () => true;
+  const labelSelector = forSelector(opts.for);
   const namespace = listNamespace(ctx);
-  const list = await listObjects<Event>(ctx.client, EVENT, { namespace });
-  const items = sortForDisplay(EVENT, list.items.filter(filter));
+  const list = await listObjects<Event>(ctx.client, EVENT, { namespace, labelSelector });
+  const items = sortForDisplay(EVENT, list.items);
   const namespaceColumn = namespace === undefined;
   if (opts.watch) {
-    await printWatchEvents(ctx, EVENT, items, { namespace, resourceVersion: list.metadata?.resourceVersion, filter, namespaceColumn });
+    await printWatchEvents(ctx, EVENT, items, { namespace, labelSelector, resourceVersion: list.metadata?.resourceVersion, namespaceColumn });
     return;
   }
   if (items.length === 0 && (!ctx.g.output || ctx.g.output === 'wide')) {

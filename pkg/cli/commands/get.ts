@@ -25,8 +25,10 @@ export function registerGet(program: Command, io: Io, deps: Deps): void {
 
 export function sortForDisplay(kind: KindInfo, items: AnyResource[]): AnyResource[] {
   if (kind.kind === 'Event') {
+    // by last seen; at the same millisecond, in the order etcd wrote them
     const t = (e: AnyResource) => Date.parse(eventTime(e as Event) ?? '') || 0;
-    return [...items].sort((a, b) => t(a) - t(b));
+    const rev = (e: AnyResource) => Number(e.metadata.resourceVersion ?? 0) || 0;
+    return [...items].sort((a, b) => t(a) - t(b) || rev(a) - rev(b));
   }
   return [...items].sort(byNamespaceAndName);
 }

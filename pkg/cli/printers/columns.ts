@@ -117,19 +117,19 @@ export function eventTime(e: Event): string | undefined {
 }
 
 const events: Columns = {
-  header: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+  header: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'COUNT', 'MESSAGE'],
   cells: (o, now) => {
     const e = o as Event;
     const io = e.spec?.involvedObject;
     return [
       age(eventTime(e), now), or(e.spec?.type), or(e.spec?.reason),
-      io ? refOf(io.kind, io.name) : NONE, (e.spec?.message ?? '').replace(/\s*\n\s*/g, ' '),
+      io ? refOf(io.kind, io.name) : NONE, String(e.spec?.count ?? 1), (e.spec?.message ?? '').replace(/\s*\n\s*/g, ' '),
     ];
   },
-  wideHeader: ['SOURCE', 'COUNT', 'FIRST SEEN'],
+  wideHeader: ['SOURCE', 'FIRST SEEN'],
   wideCells: (o, now) => {
     const e = o as Event;
-    return [or(e.spec?.source), String(e.spec?.count ?? 1), age(e.spec?.firstTimestamp ?? e.metadata.creationTimestamp, now)];
+    return [or(e.spec?.source), age(e.spec?.firstTimestamp ?? e.metadata.creationTimestamp, now)];
   },
 };
 

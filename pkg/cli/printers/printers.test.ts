@@ -63,8 +63,8 @@ test('jobs, jobruns, namespaces and events tables', async () => {
   );
   assert.equal(
     await formatObjects([fx.event], { kind: 'Event', now: NOW }),
-    'LAST SEEN   TYPE      REASON      OBJECT          MESSAGE\n' +
-    '30s         Warning   Unhealthy   service/hello   task hello-7f9c2-abcde failed 3 health checks\n',
+    'LAST SEEN   TYPE      REASON      OBJECT          COUNT   MESSAGE\n' +
+    '30s         Warning   Unhealthy   service/hello   4       task hello-7f9c2-abcde failed 3 health checks\n',
   );
 });
 

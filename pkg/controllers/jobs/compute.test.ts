@@ -56,6 +56,24 @@ describe('computeJob: scheduled slots', () => {
       `${slotRunName('tick', at(10))}:Pending`,
     ]);
     assert.equal(p.status.missed, 4);
+    // the records are explained by one Warning per pass, and a record already written is not told again
+    assert.deepEqual(p.events.filter((e) => e.reason === 'SlotMissed'), [{
+      type: 'Warning', reason: 'SlotMissed',
+      message: `4 slot(s) from ${new Date(at(2)).toISOString()} to ${new Date(at(8)).toISOString()} did not run (3 Missed OutsideCatchUpWindow, 1 Missed LeaderDown)`,
+    }]);
+    const again = computeJob({ job: j, runs: p.create, parents: [], now: at(10) + 600 });
+    assert.deepEqual(again.events.filter((e) => e.reason === 'SlotMissed'), []);
+  });
+
+  it('one slot skipped for overlap: a SlotSkipped Warning naming the slot and why', () => {
+    const j = job({ ...every2s, concurrencyPolicy: 'Forbid' }, { lastScheduleTime: new Date(at(0)).toISOString() });
+    const active = run(slotRunName('tick', at(0)), 'Running', {}, at(0));
+    const p = computeJob({ job: j, runs: [active], parents: [], now: at(2) + 10 });
+    assert.deepEqual(names(p.create), [`${slotRunName('tick', at(2))}:Skipped:Overlap`]);
+    assert.deepEqual(p.events.filter((e) => e.reason === 'SlotSkipped'), [{
+      type: 'Warning', reason: 'SlotSkipped',
+      message: `slot ${new Date(at(2)).toISOString()} did not run (Overlap): a run was still active (concurrencyPolicy)`,
+    }]);
   });
 
   it('catch-up all runs each slot of the window in order; none runs only an on-time slot', () => {

@@ -102,9 +102,11 @@ export function computeJob(input: JobInput): JobPlan {
     known.add(r.metadata.name);
     plan.create.push(r);
   };
+  const recorded: NotRun[] = [];
   const record = (n: NotRun) => {
     if (n.state === 'Missed') missed++;
     else skipped++;
+    if (!known.has(slotRunName(job.metadata.name, n.slot))) recorded.push(n);
     create(newJobRun(job, { name: slotRunName(job.metadata.name, n.slot), trigger: 'schedule', slot: n.slot, record: { state: n.state, reason: n.reason, message: notRunMessage(n) } }));
   };
 
@@ -180,6 +182,16 @@ export function computeJob(input: JobInput): JobPlan {
   for (const r of plan.create) {
     if (isRecord(r)) continue;
     plan.events.push({ type: 'Normal', reason: 'RunCreated', message: `run ${r.metadata.name}${r.spec.slot ? ` for ${r.spec.slot}` : ''} (${r.spec.trigger})` });
+  }
+  // A Warning per pass for the slots that got a Missed or Skipped record (a
+  // series on the job: its count goes up with each pass that records some).
+  for (const state of ['Missed', 'Skipped'] as const) {
+    const ns = recorded.filter((n) => n.state === state);
+    if (ns.length === 0) continue;
+    const message = ns.length === 1
+      ? `slot ${ns[0]!.slot.toISOString()} did not run (${ns[0]!.reason}): ${notRunMessage(ns[0]!)}`
+      : `${ns.length} slot(s) from ${ns[0]!.slot.toISOString()} to ${ns[ns.length - 1]!.slot.toISOString()} did not run (${countReasons(ns)})`;
+    plan.events.push({ type: 'Warning', reason: state === 'Missed' ? 'SlotMissed' : 'SlotSkipped', message });
   }
   for (const r of plan.stop) plan.events.push({ type: 'Normal', reason: 'RunReplaced', message: `stopping run ${r.metadata.name}: a new slot is due (concurrencyPolicy Replace)` });
   const soonest = wake.length ? Math.min(...wake) : undefined;

@@ -25,6 +25,8 @@ import { computeNode, liveOn, lostStatus, reachableStatus, unreachableStatus } f
 
 const NODE = lookupKind('Node')!;
 const TASK = lookupKind('Task')!;
+/** Per-task NodeNotReady / NodeLost events per pass at most; past it only the node's event, with the count. */
+const MAX_TASK_EVENTS = 20;
 
 export interface NodesDeps {
   store: Store;
@@ -112,6 +114,14 @@ export class NodeLifecycleController extends Controller {
       Store.addPutStatus(txn, TASK, m.namespace, m.name, w.status, w.task.statusRev);
       if (w.unassign) txn.del(w.unassign);
     });
+    // each task's own story (what `events --for service/NAME` shows), unless there are many: the node's event counts them
+    if (r.committed.length <= MAX_TASK_EVENTS) {
+      for (const w of r.committed) {
+        const t = w.task.object;
+        if (w.unassign) this.d.recorder.warning(t, 'NodeLost', `node ${name} is lost: task ${t.metadata.name} is Lost and will be replaced`);
+        else if (w.status.state === 'Unreachable') this.d.recorder.warning(t, 'NodeNotReady', `node ${name} stopped heartbeating: task ${t.metadata.name} is Unreachable`);
+      }
+    }
     if (d.lose.length > 0) {
       const lost = r.committed.filter((w) => w.unassign).length;
       this.log.warn('node lost: its tasks are Lost', { node: name, tasks: lost });

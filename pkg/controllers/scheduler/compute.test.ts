@@ -4,7 +4,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Node, Task } from '../../api/types.js';
 import { addBindings } from '../../store/binding.js';
 import { DEFAULT_MAX_TXN_OPS, Txn } from '../../store/txn.js';
-import { isPending, planBatches, waitingChanged } from './compute.js';
+import { isPending, planBatches, scheduledEvents, waitingChanged } from './compute.js';
 
 const p = (taskKey: string, node: string) => ({ taskKey, node, ports: {} });
 
@@ -51,5 +51,32 @@ describe('scheduler compute', () => {
     assert.equal(waitingChanged(undefined, w), true);
     assert.equal(waitingChanged({ state: 'Pending', pendingReason: w.summary, pendingDetails: { 'insufficient mem': 1 } }, w), false);
     assert.equal(waitingChanged({ state: 'Pending', pendingReason: w.summary, pendingDetails: { 'insufficient mem': 2 } }, w), true);
+  });
+});
+
+describe('scheduledEvents', () => {
+  const task = (name: string, owner = 'service/web'): Task => ({
+    apiVersion: 'stowage/v1', kind: 'Task',
+    metadata: { name, namespace: 'default', labels: { 'stowage/owner': owner } },
+    spec: { owner, ownerUid: `uid-${owner}` } as Task['spec'],
+  });
+
+  it('a small cycle: one event per task, naming its node', () => {
+    const ev = scheduledEvents([{ node: 'n1', tasks: [task('web-a')] }, { node: 'n2', tasks: [task('web-b')] }], true);
+    assert.deepEqual(ev.map((e) => [e.about.kind, e.about.metadata.name, e.message]), [
+      ['Task', 'web-a', 'assigned default/web-a to n1'],
+      ['Task', 'web-b', 'assigned default/web-b to n2'],
+    ]);
+  });
+
+  it('a big cycle: one event per owner, however many tasks, with the busiest nodes', () => {
+    const bound = Array.from({ length: 8 }, (_, i) => ({ node: `n${i}`, tasks: Array.from({ length: 100 + i }, (_, j) => task(`web-${i}-${j}`)) }));
+    bound.push({ node: 'n0', tasks: [task('api-1', 'service/api')] });
+    const ev = scheduledEvents(bound, false);
+    assert.equal(ev.length, 2);
+    assert.deepEqual(ev[0]!.about.metadata, { name: 'web', namespace: 'default', uid: 'uid-service/web' });
+    assert.equal(ev[0]!.about.kind, 'Service');
+    assert.equal(ev[0]!.message, 'assigned 828 task(s) to 8 node(s): n7 (107), n6 (106), n5 (105), n4 (104), n3 (103), and 3 more');
+    assert.equal(ev[1]!.message, 'assigned 1 task(s) to 1 node(s): n0 (1)');
   });
 });

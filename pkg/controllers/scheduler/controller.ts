@@ -5,7 +5,9 @@
  *   cycle: pending tasks ──► schedule() (weighted DRF ─► quota ─► place)
  *            ├─ placements ──► bind: one fenced txn per batch of nodes,
  *            │                 CAS on each node status and task status
- *            │                 (lost race: forget, re-read, next cycle)
+ *            │                 (lost race: forget, re-read, next cycle);
+ *            │                 committed: a Scheduled event per task, or per
+ *            │                 owner in a big cycle
  *            └─ waiting    ──► status.pendingReason + an Event, when changed
  *
  * Admission and placement happen in the same pass (a task is admitted by
@@ -26,7 +28,7 @@ import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
 import { Limiter } from '../../util/limiter.js';
 import { Controller, type ReconcileResult } from '../controller.js';
-import { isPending, planBatches, waitingChanged, type NodeBatch } from './compute.js';
+import { isPending, MAX_TASK_EVENTS_PER_CYCLE, planBatches, scheduledEvents, waitingChanged, type NodeBatch } from './compute.js';
 
 const TASK = lookupKind('Task')!;
 const NODE = lookupKind('Node')!;
@@ -157,13 +159,14 @@ export class SchedulerController extends Controller {
    */
   private async bind(placements: Placement[]): Promise<void> {
     const failed = new Set<string>();
+    const perTask = placements.length <= MAX_TASK_EVENTS_PER_CYCLE;
     // one compare of each transaction's budget is the fence's
     for (const batch of planBatches(placements, this.d.store.maxTxnOps - 1)) {
       const release = await this.commits.acquire();
       const nodes = batch.map((b) => b.node);
       const before = nodes.map((n) => this.nodeTail.get(n)).filter((p): p is Promise<void> => p !== undefined);
       const done = Promise.all(before)
-        .then(() => this.commitBatch(batch, failed))
+        .then(() => this.commitBatch(batch, failed, perTask))
         .then(
           (n) => {
             metrics.schedulerPlacements.inc({ result: 'bound' }, n);
@@ -190,7 +193,7 @@ export class SchedulerController extends Controller {
     await Promise.all([...this.nodeTail.values()]);
   }
 
-  private async commitBatch(batch: NodeBatch[], failed: Set<string>): Promise<number> {
+  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean): Promise<number> {
     const txn = this.d.store.txn(this.ctx.fence());
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
     for (const { node: nodeName, placements } of batch) {
@@ -217,6 +220,8 @@ export class SchedulerController extends Controller {
         for (const p of plan) {
           this.written.set(p.node.object.metadata.name, { object: { ...p.node.object, status: p.status }, specRev: p.node.specRev, statusRev: r.revision });
         }
+        const bound = plan.map((p) => ({ node: p.node.object.metadata.name, tasks: p.tasks.map((t) => t.object) }));
+        for (const e of scheduledEvents(bound, perTask)) this.d.recorder.normal(e.about, 'Scheduled', e.message);
         return n;
       }
       metrics.schedulerPlacements.inc({ result: 'conflict' }, n);

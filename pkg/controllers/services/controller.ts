@@ -43,6 +43,8 @@ const TASK = lookupKind('Task')!;
 /** The longest a task change waits to be reconciled with others of its service (10,000 tasks: 250 ms). */
 const MAX_COALESCE_MS = 250;
 const SUFFIX = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** Per-task Killing events in one pass at most; a bigger pass has only the service's event with the count. */
+const MAX_KILL_EVENTS = 20;
 
 export interface ServicesDeps {
   store: Store;
@@ -186,6 +188,7 @@ export class ServicesController extends Controller {
       if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
       for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
       for (const k of healthKills) this.noteKill(key, k.task, r.revision, storedOf(k.task).statusRev);
+      this.recordKills(plan, healthKills);
     }
     // 2. Everything else: each kill and each create stands alone, packed into as
     //    many transactions as etcd's budget needs. What commits is remembered at once.
@@ -196,6 +199,7 @@ export class ServicesController extends Controller {
       // revision too, so a binding made meanwhile cannot leave its assignment behind)
       commitEach(this.d.store, fence, kills, (txn, x) => addKill(txn, storedOf(x.task)), (done, rev) => {
         for (const x of done) this.noteKill(key, x.task, rev, storedOf(x.task).statusRev);
+        this.recordKills(plan, done);
       }),
       commitEach(this.d.store, fence, tasks, (txn, t) => Store.addCreate(txn, TASK, t), (done, rev) => {
         for (const t of done) {
@@ -207,6 +211,17 @@ export class ServicesController extends Controller {
     ]);
     const lost = k.conflicted.length + c.conflicted.length;
     if (lost > 0) throw new ApiError('Conflict', `${lost} of ${kills.length + tasks.length} task write(s) for service ${key} lost a race; reconciling again`);
+  }
+
+  /**
+   * Why each task is being killed, on the task (its agent's Killed event
+   * follows when the container stops). A pass that kills more than
+   * MAX_KILL_EVENTS has only the service's RollingUpdate / ScalingDown
+   * event with the count, so a big scale-down writes no Event per task.
+   */
+  private recordKills(plan: Plan, done: readonly Plan['kill'][number][]): void {
+    if (plan.kill.length > MAX_KILL_EVENTS) return;
+    for (const k of done) this.d.recorder.normal(k.task, 'Killing', `stopping task ${k.task.metadata.name}: ${k.message}`);
   }
 
   /** Remember a kill until the informer shows it (a kill writes the spec; the status is untouched). */
