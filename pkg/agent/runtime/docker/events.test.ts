@@ -44,7 +44,7 @@ describe('parseEvent', () => {
 });
 
 describe('EventStream', () => {
-  it('retries a refused connect, splits chunks into events, reconnects when the stream ends', async () => {
+  it('retries a refused connect, splits chunks into events, reconnects when the stream ends', async (t) => {
     const streams: PassThrough[] = [];
     const asked: unknown[] = [];
     let calls = 0;
@@ -61,6 +61,10 @@ describe('EventStream', () => {
     let connects = 0;
     const log = memoryLogger();
     const es = new EventStream({ docker, nodeName: 'n1', log, onEvent: (e) => events.push(e), onConnect: () => connects++, initialBackoffMs: 5, maxBackoffMs: 20 });
+    // The reconnect timer is unref'd (it must not keep an agent alive); with a fake engine nothing
+    // else holds this process, which could end while waiting for the retry: hold it here.
+    const hold = setInterval(() => undefined, 1000);
+    t.after(() => clearInterval(hold));
     es.start();
     await es.ready();
     assert.equal(connects, 1);
