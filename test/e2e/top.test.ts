@@ -48,7 +48,7 @@ describe('stowctl top (real etcd and Docker)', () => {
     await c?.stop();
   });
 
-  it('top tasks shows the busy-loop task using clearly more cpu than the idle one', async () => {
+  it('top tasks shows the busy-loop task using clearly more cpu than the idle one', async (t) => {
     let last = '';
     const seen = await until(
       'busy >= 0.15 cores and idle <= 0.05 in top tasks',
@@ -63,6 +63,7 @@ describe('stowctl top (real etcd and Docker)', () => {
       },
       30_000,
     ).catch((e: Error) => assert.fail(`${e.message}; last output:\n${last}`));
+    t.diagnostic(`$ stowctl top tasks\n${last}`);
     assert.ok(seen.busy > seen.idle + 0.1, `busy ${seen.busy} vs idle ${seen.idle}`);
     assert.equal(seen.rows.get('busy')![1], node);
     assert.match(seen.rows.get('idle')![3]!, /^\d+Mi$/);
@@ -72,8 +73,9 @@ describe('stowctl top (real etcd and Docker)', () => {
     assert.match(sel.out, /\nidle-/);
   });
 
-  it('top nodes shows the node using cpu beside allocated and capacity', async () => {
+  it('top nodes shows the node using cpu beside allocated and capacity', async (t) => {
     const r = await stowctl(c.server.url, ['top', 'nodes']);
+    t.diagnostic(`$ stowctl top nodes\n${r.out}`);
     assert.equal(r.code, 0, r.err);
     const row = r.out.split('\n').find((l) => l.startsWith(`${node} `));
     assert.ok(row, r.out);
