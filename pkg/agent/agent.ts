@@ -36,6 +36,7 @@ import { NodeSync } from './sync/node-sync.js';
 import { StatusWriter } from './sync/status-writer.js';
 import type { Readable } from 'node:stream';
 import { retry } from '../util/backoff.js';
+import { UsageSampler } from './usage.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -59,6 +60,7 @@ export interface AgentOptions {
 interface Hosted {
   sync: NodeSync;
   runtime: Runtime;
+  usage?: UsageSampler;
 }
 
 export class Agent {
@@ -116,7 +118,11 @@ export class Agent {
         ...(this.o.parallelStarts ? { parallelStarts: this.o.parallelStarts } : {}),
         ...(this.o.resyncMs !== undefined ? { resyncMs: this.o.resyncMs } : {}),
       });
-      this.hosted.set(node, { sync, runtime });
+      const usage =
+        cfg.usageInterval > 0
+          ? new UsageSampler({ node, runtime, running: () => sync.running(), store, log, intervalMs: cfg.usageInterval * 1000 })
+          : undefined;
+      this.hosted.set(node, { sync, runtime, ...(usage ? { usage } : {}) });
     });
     // The heartbeat first, then Ready: a node shown Ready before its heartbeat key exists is
     // taken for one that stopped heartbeating (NodeNotReady, at once undone).
@@ -142,6 +148,7 @@ export class Agent {
     );
     await this.watcher.start();
     await forEachLimit([...this.hosted.values()], 64, (h) => h.sync.start());
+    for (const h of this.hosted.values()) h.usage?.start();
     log.info('agent ready', {
       nodes: cfg.nodes.length === 1 ? cfg.nodes[0] : `${cfg.nodes[0]}..${cfg.nodes.at(-1)} (${cfg.nodes.length})`,
       driver: cfg.driver,
@@ -168,6 +175,7 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     await this.watcher?.stop();
+    await Promise.all([...this.hosted.values()].map((h) => h.usage?.stop()));
     for (const h of this.hosted.values()) await h.sync.stop();
     if (this.writer) {
       await Promise.race([this.writer.idle(), new Promise((r) => setTimeout(r, 2000))]);

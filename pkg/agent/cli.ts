@@ -28,6 +28,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--advertise-host <host>', 'host the cluster reaches the agent and its tasks at (HOST in task env)')
     .option('--heartbeat-ttl <seconds>', 'TTL of the heartbeat lease', '5')
     .option('--pids-limit <n>', 'process limit of each container', '1024')
+    .option('--usage-interval <seconds>', 'sample each running container\'s cpu and memory use this often (0: off)', '10')
     .option('--docker-socket <path>', 'Docker Engine socket (default: $DOCKER_HOST or /var/run/docker.sock)')
     .option('--nodes <n>', 'sim only: host this many hollow nodes in this process')
     .option('--node-prefix <prefix>', 'sim only: name hollow nodes <prefix>0001..', 'sim-')

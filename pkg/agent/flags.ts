@@ -23,6 +23,8 @@ export interface AgentConfig {
   advertiseHost: string;
   heartbeatTtl: number;
   pidsLimit: number;
+  /** Seconds between container stats samples (0: usage is not sampled). */
+  usageInterval: number;
   /** The Docker Engine's unix socket (docker driver). */
   dockerSocket: string;
 }
@@ -41,6 +43,7 @@ export interface RawAgentFlags {
   advertiseHost?: string;
   heartbeatTtl?: string;
   pidsLimit?: string;
+  usageInterval?: string;
   nodes?: string;
   nodePrefix?: string;
   dockerSocket?: string;
@@ -75,6 +78,7 @@ export function parseAgentFlags(raw: RawAgentFlags): AgentConfig {
     advertiseHost: raw.advertiseHost ?? (isWildcard(listen.host) ? '127.0.0.1' : listen.host),
     heartbeatTtl,
     pidsLimit: raw.pidsLimit === undefined ? 1024 : positive('--pids-limit', raw.pidsLimit, true),
+    usageInterval: raw.usageInterval === undefined || raw.usageInterval === '0' ? Number(raw.usageInterval ?? 10) : positive('--usage-interval', raw.usageInterval, false),
     dockerSocket: parseSocket(raw.dockerSocket ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock'),
   };
 }

@@ -133,6 +133,21 @@ export interface NodeStatus {
   tasks?: Record<string, NodeAllocation>;
   lastTransitionTime?: string;
   reason?: string;
+  /** What the node's running tasks use, as its agent last sampled it (written only on a meaningful change). */
+  usage?: NodeUsage;
+}
+export interface TaskUsage {
+  /** Cores in use. */
+  cpus: number;
+  memBytes: number;
+}
+export interface NodeUsage extends TaskUsage {
+  /** Mem in MiB (the unit of capacity and allocated). */
+  mem: number;
+  /** When the sample was taken (ISO 8601). */
+  at: string;
+  /** Per running task, by "<namespace>/<name>". */
+  tasks: Record<string, TaskUsage>;
 }
 export type Node = Resource<NodeSpec, NodeStatus>;
 

@@ -15,6 +15,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerNodeCommands } from './commands/nodes.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerScale } from './commands/scale.js';
+import { registerTop } from './commands/top.js';
 import { registerVersion } from './commands/version.js';
 import { DEFAULT_SERVER } from './client.js';
 import type { Deps, Io } from './context.js';
@@ -43,6 +44,7 @@ export function buildProgram(io: Io, deps: Deps = {}): Command {
   registerLogs(program, io, deps);
   registerEvents(program, io, deps);
   registerScale(program, io, deps);
+  registerTop(program, io, deps);
   registerNodeCommands(program, io, deps);
   registerRollout(program, io, deps);
   registerJob(program, io, deps);

@@ -149,6 +149,42 @@ export const agentTasks = new Gauge({
   labelNames: ['state'] as const,
   registers: [registry],
 });
+export const taskCpuUsage = new Gauge({
+  name: 'stowage_task_cpu_usage_cores',
+  help: "Cores a running task's container used over the last stats sample (Docker's cpu delta; synthetic on sim nodes).",
+  labelNames: ['namespace', 'task', 'node'] as const,
+  registers: [registry],
+});
+export const taskMemoryUsage = new Gauge({
+  name: 'stowage_task_memory_usage_bytes',
+  help: "Memory a running task's container used at the last stats sample, page cache excluded (synthetic on sim nodes).",
+  labelNames: ['namespace', 'task', 'node'] as const,
+  registers: [registry],
+});
+export const nodeCpuUsage = new Gauge({
+  name: 'stowage_node_cpu_usage_cores',
+  help: "Cores the node's running tasks used, summed over the last stats sample.",
+  labelNames: ['node'] as const,
+  registers: [registry],
+});
+export const nodeMemoryUsage = new Gauge({
+  name: 'stowage_node_memory_usage_bytes',
+  help: "Memory the node's running tasks used, summed over the last stats sample.",
+  labelNames: ['node'] as const,
+  registers: [registry],
+});
+export const usageSamples = new Counter({
+  name: 'stowage_agent_usage_samples_total',
+  help: 'Container stats samples the agent took, by result (ok, error).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+export const usageWrites = new Counter({
+  name: 'stowage_agent_usage_status_writes_total',
+  help: 'Node status writes carrying usage, by result (written, conflict, error); skipped samples that changed nothing meaningful are not written.',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
 export const agentTaskStart = new Histogram({
   name: 'stowage_agent_task_start_seconds',
   help: 'Time from the agent seeing a task bound to it until the task is Running.',

@@ -21,13 +21,14 @@ import { inspect } from 'node:util';
 import type { Readable } from 'node:stream';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { mapLimit } from '../../util/limiter.js';
-import { RuntimeError, type ContainerInfo, type ContainerSpec, type Runtime, type RuntimeEvent } from './runtime.js';
+import { RuntimeError, type ContainerInfo, type ContainerSpec, type ContainerUsage, type Runtime, type RuntimeEvent } from './runtime.js';
 import { statusOf, toRuntimeError } from './docker/errors.js';
 import { EventStream } from './docker/events.js';
 import { Handlers } from './handlers.js';
 import { execIn } from './docker/exec.js';
 import { isOurs, phaseOf, toContainerInfo } from './docker/info.js';
 import { demuxLogs } from './docker/logs.js';
+import { usageFromStats, type DockerStats } from './docker/stats.js';
 import { KILLED_SUFFIX, LABEL_NODE, LABEL_TASK, containerName, createOptions } from './docker/spec.js';
 
 export interface DockerRuntimeOptions {
@@ -203,6 +204,21 @@ export class DockerRuntime implements Runtime {
       if (statusOf(e) === 404) return undefined;
       throw toRuntimeError(e, 'InspectError', `inspect container ${id.slice(0, 12)}`);
     }
+  }
+
+  /**
+   * One-shot stats (stream=false): the engine waits for a second sample so
+   * precpu_stats is filled, ~1 s per call; callers bound how many run at once.
+   */
+  async stats(id: string): Promise<ContainerUsage | undefined> {
+    let raw: DockerStats;
+    try {
+      raw = (await this.docker.getContainer(id).stats({ stream: false })) as unknown as DockerStats;
+    } catch (e) {
+      if (statusOf(e) === 404 || statusOf(e) === 409) return undefined;
+      throw toRuntimeError(e, 'StatsError', `stats of container ${id.slice(0, 12)}`);
+    }
+    return usageFromStats(raw);
   }
 
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number }> {

@@ -41,6 +41,14 @@ export interface ContainerInfo {
   error?: string;
 }
 
+/** What a running container uses, sampled once. */
+export interface ContainerUsage {
+  /** Cores in use (1.5 = one and a half cores busy) over the sample window. */
+  cpus: number;
+  /** Memory in use, bytes (page cache left out, as `docker stats` shows it). */
+  memBytes: number;
+}
+
 /** A change in one of this node's containers, as the engine reported it. */
 export interface RuntimeEvent {
   id: string;
@@ -73,6 +81,8 @@ export interface Runtime {
   inspect(id: string): Promise<ContainerInfo | undefined>;
   /** Run a command inside a running container (COMMAND health checks). */
   exec(id: string, command: string[], timeoutMs: number): Promise<{ exitCode: number }>;
+  /** One sample of a running container's cpu and memory use; undefined when it is not running or gone. */
+  stats(id: string): Promise<ContainerUsage | undefined>;
   /** stdout and stderr, demultiplexed, as one text stream. */
   logs(id: string, opts: { follow: boolean; tail?: number }): Promise<Readable>;
   /** Subscribe to this node's container events; returns an unsubscribe. */

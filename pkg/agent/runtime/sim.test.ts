@@ -205,3 +205,14 @@ describe('SimRuntime', () => {
     console.log(`# 10,000 sim containers: started in ${startMs.toFixed(0)} ms, ~${heapMiB.toFixed(1)} MiB heap, all exited on time`);
   });
 });
+
+describe('SimRuntime stats', () => {
+  it('reports SYNTHETIC usage (a share of the request) while running, nothing once stopped', async () => {
+    const { rt } = fixture();
+    const id = await rt.start(spec({ cpus: 0.5, memMiB: 64 }));
+    assert.deepEqual(await rt.stats(id), { cpus: 0.05, memBytes: 16 * 1024 * 1024 });
+    await rt.stop(id, 0);
+    assert.equal(await rt.stats(id), undefined);
+    assert.equal(await rt.stats('nope'), undefined);
+  });
+});

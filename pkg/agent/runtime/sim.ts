@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { nopLogger, type Logger } from '../../log/logger.js';
 import { Handlers } from './handlers.js';
-import { RuntimeError, type ContainerInfo, type ContainerSpec, type Runtime, type RuntimeEvent } from './runtime.js';
+import { RuntimeError, type ContainerInfo, type ContainerSpec, type ContainerUsage, type Runtime, type RuntimeEvent } from './runtime.js';
 
 interface Deadline {
   at: number;
@@ -156,6 +156,8 @@ export const sharedDeadlines = new DeadlineQueue();
 
 interface SimContainer {
   info: ContainerInfo;
+  /** SYNTHETIC usage (hollow nodes run nothing): a fixed fraction of the request, see SIM_USAGE. */
+  usage: ContainerUsage;
   deadline?: Deadline;
 }
 
@@ -165,6 +167,13 @@ export interface SimRuntimeOptions {
   /** Default: the process-wide shared queue. Tests pass a manual one. */
   deadlines?: DeadlineQueue;
 }
+
+/**
+ * Hollow nodes report SYNTHETIC usage, not a measurement: each running task
+ * "uses" this share of its requested cpus and mem, so top, metrics and the
+ * Node's usage have plausible figures at scale.
+ */
+export const SIM_USAGE = { cpuShare: 0.1, memShare: 0.25 } as const;
 
 export class SimRuntime implements Runtime {
   readonly nodeName: string;
@@ -196,6 +205,7 @@ export class SimRuntime implements Runtime {
     const now = this.q.now();
     const c: SimContainer = {
       info: { id, taskUid: spec.taskUid, taskRef: spec.taskRef, phase: 'running', startedAt: new Date(now).toISOString() },
+      usage: { cpus: spec.cpus * SIM_USAGE.cpuShare, memBytes: Math.round(spec.memMiB * 1024 * 1024 * SIM_USAGE.memShare) },
     };
     this.containers.set(id, c);
     this.emit({ id, taskUid: spec.taskUid, type: 'start', time: c.info.startedAt! });
@@ -227,6 +237,11 @@ export class SimRuntime implements Runtime {
   async inspect(id: string): Promise<ContainerInfo | undefined> {
     const c = this.containers.get(id);
     return c ? { ...c.info } : undefined;
+  }
+
+  async stats(id: string): Promise<ContainerUsage | undefined> {
+    const c = this.containers.get(id);
+    return c && c.info.phase === 'running' ? { ...c.usage } : undefined;
   }
 
   async exec(id: string, command: string[], _timeoutMs: number): Promise<{ exitCode: number }> {

@@ -3,7 +3,7 @@
  * the test plays the engine (exit a container, lose one, fail a start).
  */
 import { Readable } from 'node:stream';
-import { RuntimeError, type ContainerInfo, type ContainerSpec, type Runtime, type RuntimeEvent } from '../runtime/runtime.js';
+import { RuntimeError, type ContainerInfo, type ContainerSpec, type ContainerUsage, type Runtime, type RuntimeEvent } from '../runtime/runtime.js';
 
 export class FakeRuntime implements Runtime {
   readonly calls: string[] = [];
@@ -50,6 +50,12 @@ export class FakeRuntime implements Runtime {
 
   async list(): Promise<ContainerInfo[]> {
     return [...this.containers.values()].map(({ spec: _s, ...c }) => ({ ...c }));
+  }
+
+  /** Usage a test set for a container (default: none). */
+  readonly usage = new Map<string, ContainerUsage>();
+  async stats(id: string): Promise<ContainerUsage | undefined> {
+    return this.usage.get(id);
   }
 
   async inspect(id: string): Promise<ContainerInfo | undefined> {

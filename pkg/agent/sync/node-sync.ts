@@ -203,6 +203,17 @@ export class NodeSync {
     return this.containers.outputOf(uid, this.o.writer.view(uid)?.containerId);
   }
 
+  /** Assigned tasks the agent believes Running, with their container: what the usage sampler samples. */
+  running(): { ns: string; name: string; containerId: string }[] {
+    const out: { ns: string; name: string; containerId: string }[] = [];
+    for (const r of this.tasks.values()) {
+      if (!r.assigned) continue;
+      const st = this.status(r);
+      if (st.state === 'Running' && st.containerId) out.push({ ns: r.ns, name: r.name, containerId: st.containerId });
+    }
+    return out;
+  }
+
   /** Count of tasks by the state the agent believes they are in. */
   countStates(into: Map<string, number>): void {
     for (const r of this.tasks.values()) {
