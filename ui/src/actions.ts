@@ -5,7 +5,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api.js';
+import { ApiError, withWriteGate } from './api.js';
 import { html } from './html.js';
 
 export interface ActionProps {
@@ -34,7 +34,12 @@ export function Action({ label, title, confirm = label, danger = false, children
   useEffect(() => {
     const d = dlg.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // the input, else the confirming button of a harmless action; a dangerous one starts on Cancel
+      const q = (sel: string) => d.querySelector<HTMLElement>(sel);
+      (q('input') ?? q('[data-confirm]:not(.danger)') ?? q('button'))?.focus();
+    }
     if (!open && d.open) d.close();
   }, [open]);
   const submit = async (e: Event) => {
@@ -42,7 +47,8 @@ export function Action({ label, title, confirm = label, danger = false, children
     setBusy(true);
     setError(null);
     try {
-      await run(e.currentTarget as HTMLFormElement);
+      const form = e.currentTarget as HTMLFormElement;
+      await withWriteGate(() => run(form));
       setOpen(false);
     } catch (err) {
       setError(errorLines(err));
