@@ -66,7 +66,7 @@ describe('web UI e2e: actions in Chromium against a real cluster', { skip: !exis
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => errors.push(String(e)));
     // the refused scale is a 422 the browser logs as a failed resource load: expected, not a page error
-    page.on('console', (m) => m.type() === 'error' && !/status of 422/.test(m.text()) && errors.push(m.text()));
+    page.on('console', (m) => m.type() === 'error' && !/status of 422/.test(m.text()) && errors.push(`${m.text()} ${m.location().url}`));
     await page.goto(`${c.server.url}/#/services/default/web`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => document.querySelector('.facts[data-service="default/web"]') && document.querySelector('.link.live'), null, WAIT);
     await page.evaluate(() => ((window as unknown as { loadMark: number }).loadMark = 1));
