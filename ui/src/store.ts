@@ -32,6 +32,8 @@ export class Store {
   private scheduled = false;
   /** Bumped on every change: views compare it to skip work. */
   version = 0;
+  private readonly sources = new Map<Kind, EventSource>();
+  private writing = 0;
 
   constructor(private readonly base = '') {
     for (const k of KINDS) this.kinds.set(k, { items: new Map(), state: 'connecting' });
@@ -71,10 +73,30 @@ export class Store {
     this.changed();
   }
 
-  private watch(kind: Kind): void {
+  /**
+   * Run a write (an action's requests). A browser holds at most six HTTP/1.1 connections to
+   * one server and the six watch streams take them all, so a request would wait for ever: the
+   * events stream steps aside while writes run, then watches again from the last revision it
+   * applied (`resourceVersion=R`: nothing is missed).
+   */
+  async write<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.writing++ === 0) {
+      this.sources.get('events')?.close();
+      this.sources.delete('events');
+    }
+    try {
+      return await fn();
+    } finally {
+      if (--this.writing === 0) this.watch('events', this.get('events').revision);
+    }
+  }
+
+  private watch(kind: Kind, from?: string): void {
     const c = this.get(kind);
-    const es = new EventSource(`${this.base}/api/v1/${kind}?watch=1`);
-    let fresh = true;
+    this.sources.get(kind)?.close();
+    const es = new EventSource(`${this.base}/api/v1/${kind}?watch=1${from ? `&resourceVersion=${encodeURIComponent(from)}` : ''}`);
+    this.sources.set(kind, es);
+    let fresh = !from;
     es.onopen = () => {
       if (fresh) c.items.clear(); // a new watch without R starts with every object as ADDED
       fresh = false;
@@ -114,9 +136,13 @@ export class Store {
 
   private restart(kind: Kind, es: EventSource): void {
     es.close();
+    if (this.sources.get(kind) !== es) return; // stepped aside for a write, or replaced already
+    this.sources.delete(kind);
     this.get(kind).state = 'retrying';
     this.changed();
-    setTimeout(() => this.watch(kind), 2000);
+    setTimeout(() => {
+      if (!this.sources.has(kind) && !(kind === 'events' && this.writing > 0)) this.watch(kind);
+    }, 2000);
   }
 
   private changed(): void {

@@ -1,5 +1,7 @@
 /** Jobs: schedule, last run and its result, next run; a job's page lists its runs. */
 import type { Job, JobRun } from '../../../pkg/api/types.js';
+import { Action, Actions } from '../actions.js';
+import { objectPath, request } from '../api.js';
 import { Badge, Empty, Link, Section } from '../components.js';
 import { ago, time, until } from '../format.js';
 import { html } from '../html.js';
@@ -41,13 +43,16 @@ export function JobsView({ store }: { store: Store }) {
 
 function RunsTable({ runs }: { runs: JobRun[] }) {
   return html`<div class="scroll"><table>
-    <thead><tr><th>run</th><th>trigger</th><th>state</th><th>slot</th><th>started</th><th>finished</th><th class="num">attempts</th><th class="num">late (s)</th><th>reason</th></tr></thead>
+    <thead><tr><th>run</th><th>trigger</th><th>state</th><th>slot</th><th>started</th><th>finished</th><th class="num">attempts</th><th class="num">late (s)</th><th>reason</th><th><span class="sr">actions</span></th></tr></thead>
     <tbody>${runs.length ? runs.map((r) => html`<tr key=${r.metadata.name} data-run=${r.metadata.name}>
       <td>${r.metadata.name}</td><td>${r.spec.trigger}</td><td data-col="state"><${Badge} value=${r.status?.state} /></td>
       <td class="nowrap">${time(r.status?.slot)}</td><td class="nowrap">${time(r.status?.startedAt)}</td><td class="nowrap">${time(r.status?.finishedAt)}</td>
       <td class="num">${r.status?.attempts ?? 0}</td><td class="num">${r.status?.lateness ?? '—'}</td>
       <td class="small">${[r.status?.reason, r.status?.message].filter(Boolean).join(': ')}</td>
-    </tr>`) : html`<${Empty} cols=${9} text="No runs yet." />`}</tbody>
+      <td>${r.status?.state === 'Failed' ? html`<${Action} id=${`mark-success-${r.metadata.name}`} label="Mark success" title=${`Mark run ${r.metadata.name} succeeded?`} run=${() => request('POST', `${objectPath('jobruns', r.metadata.namespace ?? 'default', r.metadata.name)}/mark-success`, {})}>
+        <p>The run counts as succeeded, so the job's dependents go on (<code>stowctl job mark-success</code>).</p>
+      </${Action}>` : null}</td>
+    </tr>`) : html`<${Empty} cols=${10} text="No runs yet." />`}</tbody>
   </table></div>`;
 }
 
@@ -63,7 +68,30 @@ export function JobPage({ store, ns, name }: { store: Store; ns: string; name: s
       <div><span class="muted">concurrency</span> ${j.spec.concurrencyPolicy ?? 'Allow'}</div>
       <div><span class="muted">suspended</span> ${j.spec.suspend ? `yes${j.spec.suspendNote ? `: ${j.spec.suspendNote}` : ''}` : 'no'}</div>
     </div>
+    <${JobActions} j=${j} ns=${ns} name=${name} />
     <${Section} title="Runs" id="runs"><${RunsTable} runs=${runs} /></${Section}>
     <${Section} title="Tasks" id="tasks"><${TasksTable} tasks=${tasks} /></${Section}>
     <${Section} title="Events" id="events"><${EventsTable} list=${eventsFor(store, 'Job', ns, name)} /></${Section}>`;
+}
+
+function JobActions({ j, ns, name }: { j: Job; ns: string; name: string }) {
+  const path = objectPath('jobs', ns, name);
+  const suspend = (form: HTMLFormElement) => {
+    const note = (form.elements.namedItem('note') as HTMLInputElement).value.trim();
+    return request('POST', `${path}/suspend`, note ? { note } : {});
+  };
+  return html`<${Actions}>
+    <${Action} id="run" label="Run now" title=${`Run job ${name} now?`} run=${() => request('POST', `${path}/run`, {})}>
+      <p>Starts a manual run from the job as it is${j.spec.suspend ? ' (it runs although the job is suspended)' : ''} (<code>stowctl job run</code>).</p>
+    </${Action}>
+    ${j.spec.suspend
+      ? html`<${Action} id="resume" label="Resume" title=${`Resume job ${name}?`} run=${() => request('POST', `${path}/resume`, {})}><p>The job timers start its runs again.</p></${Action}>`
+      : html`<${Action} id="suspend" label="Suspend" title=${`Suspend job ${name}?`} run=${suspend}>
+          <p>The job timers start no new runs; runs already started go on.</p>
+          <label>note <input name="note" type="text" size="30" maxlength="1024" placeholder="why (optional)" /></label>
+        </${Action}>`}
+    <${Action} id="delete" label="Delete" danger title=${`Delete job ${name}?`} run=${async () => { await request('DELETE', path); location.hash = '#/jobs'; }}>
+      <p>Deletes the job.</p>
+    </${Action}>
+  </${Actions}>`;
 }

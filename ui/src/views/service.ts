@@ -1,5 +1,7 @@
 /** One service: its figures, deployment, conditions, tasks, last failures and events. */
 import type { Service } from '../../../pkg/api/types.js';
+import { Action, Actions } from '../actions.js';
+import { objectPath, request, updateWithRetry } from '../api.js';
 import { Badge, Section } from '../components.js';
 import { ago } from '../format.js';
 import { html } from '../html.js';
@@ -24,8 +26,38 @@ export function ServicePage({ store, ns, name }: { store: Store; ns: string; nam
       <div><span class="muted">image</span> <span class="mono">${s.spec.image}</span></div>
       <div><span class="muted">deployment</span> ${d ? html`<${Badge} value=${d.state} /> revision ${d.revision}, started ${ago(d.startedAt)}${d.message ? ` — ${d.message}` : ''}` : '—'}</div>
     </div>
+    <${ServiceActions} s=${s} ns=${ns} name=${name} />
     ${problems(s).length ? html`<ul class="problems">${problems(s).map((p) => html`<li>${p}</li>`)}</ul>` : null}
     <${Section} title="Tasks" id="tasks"><${TasksTable} tasks=${tasksOf(store, 'service', ns, name)} /></${Section}>
     ${fails.length ? html`<${Section} title="Last failures" id="failures"><ul class="failures">${fails.map((f) => html`<li><b>${f.task}</b> ${f.state}${f.exitCode !== undefined ? ` (exit ${f.exitCode})` : ''} on ${f.node ?? '—'}, ${ago(f.at)}${f.message ? `: ${f.message}` : ''}${f.output ? html`<pre>${f.output}</pre>` : null}</li>`)}</ul></${Section}>` : null}
     <${Section} title="Events" id="events"><${EventsTable} list=${eventsFor(store, 'Service', ns, name)} /></${Section}>`;
+}
+
+function ServiceActions({ s, ns, name }: { s: Service; ns: string; name: string }) {
+  const path = objectPath('services', ns, name);
+  const scale = async (form: HTMLFormElement) => {
+    const raw = (form.elements.namedItem('instances') as HTMLInputElement).value.trim();
+    // what the user typed goes to the API as it is: the API's schema says what is wrong with it
+    const n = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    await updateWithRetry<Service>('services', ns, name, (svc) => {
+      if (svc.spec.instances === n) return undefined;
+      (svc.spec as { instances?: unknown }).instances = n;
+      return svc;
+    });
+  };
+  return html`<${Actions}>
+    <${Action} id="scale" label="Scale" title=${`Scale service ${name}`} run=${scale}>
+      <label>instances <input name="instances" type="text" inputmode="numeric" size="6" defaultValue=${String(s.spec.instances ?? 1)} autofocus /></label>
+      <p class="muted small">Now ${s.spec.instances ?? 1}. A compare-and-swap on spec.instances, as <code>stowctl scale</code>.</p>
+    </${Action}>
+    <${Action} id="restart" label="Restart" title=${`Restart service ${name}?`} run=${() => request('POST', `${path}/restart`, {})}>
+      <p>Replaces every task, same template, within the upgrade strategy (<code>stowctl rollout restart</code>).</p>
+    </${Action}>
+    <${Action} id="rollback" label="Roll back" title=${`Roll service ${name} back?`} run=${() => request('POST', `${path}/rollback`, {})}>
+      <p>Back to the newest revision that is not the current template (<code>stowctl rollout undo</code>).</p>
+    </${Action}>
+    <${Action} id="delete" label="Delete" danger title=${`Delete service ${name}?`} run=${async () => { await request('DELETE', path); location.hash = '#/services'; }}>
+      <p>Deletes the service; its tasks are stopped.</p>
+    </${Action}>
+  </${Actions}>`;
 }
