@@ -20,7 +20,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import { agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
 import type { Limiter } from '../../util/limiter.js';
 import { containerSpec, type SpecContext } from '../env.js';
-import { RuntimeError, type Runtime } from '../runtime/runtime.js';
+import { RuntimeError, type ContainerInfo, type Runtime } from '../runtime/runtime.js';
 import { DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
 import type { ObservedContainers } from './containers.js';
 import { LAST_OUTPUT_LINES, readLastOutput } from './last-output.js';
@@ -74,7 +74,7 @@ export class ActionExecutor {
         return;
       }
       case 'report': {
-        const info = (await this.op('inspect', () => this.d.runtime.inspect(a.id))) ?? containers.get(a.id);
+        const info = await this.exitInfo(a.id, containers);
         if (!info) return;
         const c = containers.put(info);
         const patch = exitPatch(c, r?.task.spec.resources.mem, new Date());
@@ -199,6 +199,16 @@ export class ActionExecutor {
   }
 
   /** A runtime call, counted by operation and result. */
+  /**
+   * How an exited container ended. Docker may handle a container's OOM after its exit: an 'oom'
+   * event already seen is kept over an inspect that does not say it yet.
+   */
+  private async exitInfo(id: string, containers: ObservedContainers): Promise<ContainerInfo | undefined> {
+    const info = (await this.op('inspect', () => this.d.runtime.inspect(id))) ?? containers.get(id);
+    if (!info) return undefined;
+    return info.oomKilled || containers.get(id)?.oomKilled !== true ? info : { ...info, oomKilled: true };
+  }
+
   private async op<T>(name: string, f: () => Promise<T>): Promise<T> {
     try {
       const v = await f();
