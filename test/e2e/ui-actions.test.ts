@@ -8,18 +8,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { buildUi, launchChromium } from '../helpers/browser.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { JobRun, Node, Service } from '../../pkg/api/types.js';
-import { ROOT } from '../helpers/agent.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
 import { startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WAIT = { timeout: 30_000, polling: 100 };
 const SERVICE = lookupKind('Service')!;
 const JOBRUN = lookupKind('JobRun')!;
@@ -46,23 +41,21 @@ spec:
 
 const noReload = async (page: Page) => assert.equal(await page.evaluate(() => (window as unknown as { loadMark?: number }).loadMark), 1, 'the page was not reloaded');
 
-describe('web UI e2e: actions in Chromium against a real cluster', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}: hack/install-deps.sh chromium` }, () => {
+describe('web UI e2e: actions in Chromium against a real cluster', () => {
   let c: Cluster;
   let browser: Browser;
   let page: Page;
-  let uiDir: string;
+  let dropUi: (() => void) | undefined;
   const node = testNodeName('uiact');
   const errors: string[] = [];
 
   before(async () => {
     ensureDocker();
-    uiDir = mkdtempSync(join(tmpdir(), 'stowage-ui-'));
-    execFileSync(process.execPath, [resolve(ROOT, 'hack/build-ui.mjs'), uiDir], { stdio: 'pipe' });
-    process.env.STOWAGE_UI_DIR = uiDir;
+    dropUi = buildUi();
     c = await startCluster({ nodes: [node] });
     const r = await stowctl(c.server.url, ['apply', '-f', '-'], { stdin: manifests });
     assert.equal(r.code, 0, r.err + r.out);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => errors.push(String(e)));
     // the refused scale is a 422 the browser logs as a failed resource load: expected, not a page error
@@ -74,8 +67,7 @@ describe('web UI e2e: actions in Chromium against a real cluster', { skip: !exis
   after(async () => {
     await browser?.close().catch(() => undefined);
     await c?.stop();
-    delete process.env.STOWAGE_UI_DIR;
-    if (uiDir) rmSync(uiDir, { recursive: true, force: true });
+    dropUi?.();
   });
 
   const instancesInEtcd = async () => (await c.store.get<Service>(SERVICE, 'default', 'web'))?.object.spec.instances;

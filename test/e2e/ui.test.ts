@@ -8,18 +8,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { buildUi, launchChromium } from '../helpers/browser.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { JobRun } from '../../pkg/api/types.js';
 import { ROOT } from '../helpers/agent.js';
 import { dockerCli, ensureDocker, testNodeName } from '../helpers/docker.js';
 import { isHealthy, serviceTasks, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(ROOT, '.run/test-artifacts');
 const WAIT = { timeout: 45_000, polling: 100 };
 const JOBRUN = lookupKind('JobRun')!;
@@ -49,23 +47,20 @@ spec:
 /** The text of a service's figure on its page (data-col = instances | running | healthy | ready). */
 const figure = (page: Page, col: string) => page.evaluate((c) => document.querySelector(`.facts[data-service="default/web"] [data-col="${c}"]`)?.textContent ?? null, col);
 
-describe('web UI e2e: live in Chromium against a real cluster', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}: hack/install-deps.sh chromium` }, () => {
+describe('web UI e2e: live in Chromium against a real cluster', () => {
   let c: Cluster;
   let browser: Browser;
   let page: Page;
-  let uiDir: string;
+  let dropUi: (() => void) | undefined;
   const node = testNodeName('ui');
   const errors: string[] = [];
 
   before(async () => {
     ensureDocker();
     mkdirSync(ARTIFACTS, { recursive: true });
-    // the UI as `make build` makes it, in a directory of this test's own
-    uiDir = mkdtempSync(join(tmpdir(), 'stowage-ui-'));
-    execFileSync(process.execPath, [resolve(ROOT, 'hack/build-ui.mjs'), uiDir], { stdio: 'pipe' });
-    process.env.STOWAGE_UI_DIR = uiDir;
+    dropUi = buildUi();
     c = await startCluster({ nodes: [node] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -73,8 +68,7 @@ describe('web UI e2e: live in Chromium against a real cluster', { skip: !existsS
   after(async () => {
     await browser?.close().catch(() => undefined);
     await c?.stop();
-    delete process.env.STOWAGE_UI_DIR;
-    if (uiDir) rmSync(uiDir, { recursive: true, force: true });
+    dropUi?.();
   });
 
   it('after apply, the service page shows its instances turning healthy, without reload', async () => {
