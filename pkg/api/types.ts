@@ -40,6 +40,11 @@ export interface PortSpec {
   name: string;
   /** A fixed host port; 0 or absent = any free port from the node's range. */
   hostPort?: number;
+  /**
+   * Services only: the stable port on every host's proxy (Marathon's servicePort) that
+   * forwards to the ready instances. 0 = assign one from the cluster's range; absent = none.
+   */
+  servicePort?: number;
 }
 
 /** ["field", "OPERATOR", "value"?] as Marathon writes them. */
@@ -164,6 +169,11 @@ export interface ServiceSpec extends TaskTemplate {
   backoffFactor: number;
   maxLaunchDelaySeconds: number;
   dependencies?: string[];
+  /**
+   * Seconds a task the services loop kills stays out of endpoints, still running, before its
+   * container is stopped: the proxies stop sending it new connections and open ones finish.
+   */
+  drainSeconds?: number;
   /**
    * Set by the server (`stowctl rollout restart`), never by a user's write:
    * tasks created before it are replaced like those of an old template.
@@ -444,5 +454,33 @@ export interface EventSpec {
   count?: number;
 }
 export type Event = Resource<EventSpec, Record<string, never>>;
+
+// ---- Endpoints (read-only, derived by the server from tasks) ----
+/** One ready instance of a service port. */
+export interface EndpointAddress {
+  host: string;
+  port: number;
+  /** The task's name. */
+  task: string;
+  node: string;
+}
+export interface EndpointPort {
+  /** The port's name in the service template. */
+  name: string;
+  /** The stable port on every host's proxy, when the port has one. */
+  servicePort?: number;
+  /** Ready instances, sorted by task name. */
+  addresses: EndpointAddress[];
+}
+/**
+ * The ready instances of one service, per port: a view computed from tasks, nodes and the
+ * service, never stored. `GET /api/v1/services/<ns>/<name>/endpoints`, `GET /api/v1/endpoints[?watch=1]`.
+ */
+export interface Endpoints {
+  apiVersion: string;
+  kind: 'Endpoints';
+  metadata: { name: string; namespace: string };
+  ports: EndpointPort[];
+}
 
 export type AnyResource = Resource<any, any>;
