@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the tests: unit (pure, next to the code, the UI's pure parts included, and
+# Run the tests: unit (pure, next to the code, the UI's pure parts included, and promtool's offline checks
 # of manifests/prometheus), integration (real etcd, started per test file by
 # hack/etcd.sh), e2e (real etcd and Docker; test/e2e/prometheus.test.ts
 # scrapes a live server and agent with promtool and a real Prometheus).
