@@ -21,13 +21,14 @@ describe('layout', () => {
     // db -> migrate -> report, and db -> report directly: report is in layer 2, not 1
     const g = layout(graphNodes([svc('db')], [job('migrate', ['service/db']), job('report', ['migrate', 'service/db'])]));
     assert.deepEqual(where(g), { 'default/service/db': [0, 0], 'default/job/migrate': [1, 0], 'default/job/report': [2, 0] });
+    // the edge db -> report crosses layer 1 through a waypoint beside migrate, not under it
     assert.deepEqual(g.edges, [
-      { from: 'default/service/db', to: 'default/job/migrate' },
-      { from: 'default/job/migrate', to: 'default/job/report' },
-      { from: 'default/service/db', to: 'default/job/report' },
+      { from: 'default/service/db', to: 'default/job/migrate', via: [] },
+      { from: 'default/job/migrate', to: 'default/job/report', via: [] },
+      { from: 'default/service/db', to: 'default/job/report', via: [{ layer: 1, row: 1 }] },
     ]);
     assert.equal(g.layers, 3);
-    assert.equal(g.rows, 1);
+    assert.equal(g.rows, 2);
   });
   it('orders a layer by its neighbours, so two chains do not cross', () => {
     // names would put a-child over b-child's row swapped: b1 -> a2, a1 -> b2

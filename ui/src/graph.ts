@@ -4,8 +4,10 @@
  *   Service.spec.dependencies, Job.spec.parents  ──► edges  dependency ──► dependent
  *   layer(n) = 0 without dependencies, else 1 + the deepest layer among them
  *              (longest path: everything a node waits for stands to its left)
- *   order in a layer: by name, then a few sweeps placing each node at the
- *              mean position of its neighbours in other layers (barycenter),
+ *   an edge that spans layers passes through a waypoint in each layer between
+ *              (Sugiyama's dummy nodes), so it runs beside the boxes, not under them
+ *   order in a layer: by name, then a few sweeps placing each node (and
+ *              waypoint) at the mean position of its neighbours (barycenter),
  *              which removes most crossings of small graphs
  *
  * References are `service/NAME`, `job/NAME` or a bare NAME of the lister's
@@ -36,9 +38,21 @@ export interface Placed extends GraphNode {
   row: number;
 }
 
+export interface Slot {
+  layer: number;
+  row: number;
+}
+
+export interface Edge {
+  from: string;
+  to: string;
+  /** The slots it passes through in the layers between its ends. */
+  via: Slot[];
+}
+
 export interface Graph {
   nodes: Placed[];
-  edges: { from: string; to: string }[];
+  edges: Edge[];
   layers: number;
   rows: number;
 }
@@ -112,12 +126,26 @@ export function layout(input: readonly GraphNode[]): Graph {
   const layers: string[][] = [];
   for (const n of sorted) (layers[layerOf.get(n.key)!] ??= []).push(n.key);
 
-  const edges = sorted.flatMap((n) => n.deps.filter((d) => byKey.has(d)).map((d) => ({ from: d, to: n.key })));
+  const pairs = sorted.flatMap((n) => n.deps.filter((d) => byKey.has(d)).map((d) => ({ from: d, to: n.key })));
+  // a chain of links per edge: through one waypoint per layer it crosses
   const neighbours = new Map<string, string[]>();
-  for (const e of edges) {
-    neighbours.set(e.from, [...(neighbours.get(e.from) ?? []), e.to]);
-    neighbours.set(e.to, [...(neighbours.get(e.to) ?? []), e.from]);
-  }
+  const link = (a: string, b: string) => {
+    neighbours.set(a, [...(neighbours.get(a) ?? []), b]);
+    neighbours.set(b, [...(neighbours.get(b) ?? []), a]);
+  };
+  const waypoints = pairs.map(({ from, to }) => {
+    const keys: string[] = [];
+    let prev = from;
+    for (let l = layerOf.get(from)! + 1; l < layerOf.get(to)!; l++) {
+      const w = `${from}>${to}#${l}`;
+      layers[l]!.push(w);
+      keys.push(w);
+      link(prev, w);
+      prev = w;
+    }
+    link(prev, to);
+    return keys;
+  });
   const pos = new Map<string, number>();
   const place = () => layers.forEach((l) => l.forEach((k, i) => pos.set(k, l.length > 1 ? i / (l.length - 1) : 0.5)));
   place();
@@ -132,7 +160,9 @@ export function layout(input: readonly GraphNode[]): Graph {
       l.forEach((k, i) => pos.set(k, l.length > 1 ? i / (l.length - 1) : 0.5));
     }
   }
-  const nodes: Placed[] = [];
-  layers.forEach((l, layer) => l.forEach((k, row) => nodes.push({ ...byKey.get(k)!, layer, row })));
+  const slot = new Map<string, Slot>();
+  layers.forEach((l, layer) => l.forEach((k, row) => slot.set(k, { layer, row })));
+  const nodes = sorted.map((n) => ({ ...n, ...slot.get(n.key)! }));
+  const edges = pairs.map((p, i) => ({ ...p, via: waypoints[i]!.map((w) => slot.get(w)!) }));
   return { nodes, edges, layers: layers.length, rows: Math.max(0, ...layers.map((l) => l.length)) };
 }
