@@ -3,6 +3,9 @@
  * this turns them into whole lines (pure). The line still being written is
  * kept until its newline comes, or until the stream ends.
  */
+/** Lines of a followed log kept in the page; older ones are dropped. */
+export const MAX_LINES = 2000;
+
 export class LineSplitter {
   private readonly decoder = new TextDecoder();
   private rest = '';

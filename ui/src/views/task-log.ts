@@ -16,11 +16,9 @@ import { objectPath, withWriteGate } from '../api.js';
 import { Badge, Link } from '../components.js';
 import { ago } from '../format.js';
 import { html } from '../html.js';
-import { LineSplitter } from '../log-lines.js';
+import { LineSplitter, MAX_LINES } from '../log-lines.js';
 import type { Store } from '../store.js';
 
-/** Lines kept in the page; older ones are dropped. */
-export const MAX_LINES = 2000;
 /** Lines asked for when the stream opens. */
 const TAIL = 1000;
 
