@@ -70,6 +70,10 @@ describe('web UI e2e: servers, task log, graph, rollout bars and drain in Chromi
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} ${m.location().url}`));
+    if (process.env.UI_DEBUG) {
+      page.on('request', (r) => r.url().includes('/api/') && console.log(Date.now(), 'request', r.url()));
+      page.on('requestfailed', (r) => console.log(Date.now(), 'failed', r.url(), r.failure()?.errorText));
+    }
   });
   after(async () => {
     await browser?.close().catch(() => undefined);
@@ -219,6 +223,8 @@ ${health}`;
       WAIT,
     );
     assert.match(await page.locator('#revisions').innerText(), /Rollout of revision 2/);
+    // and the events stream, which stepped aside for the log and the servers list, is back
+    await page.waitForFunction(() => document.querySelector('#events')?.parentElement?.textContent?.includes('rolling out revision 2'), null, WAIT);
     assert.equal((await getService(c.store, 'roll'))?.status?.deployment?.state, 'progressing');
     await page.screenshot({ path: join(ARTIFACTS, 'ui-rollout.png'), fullPage: true });
 

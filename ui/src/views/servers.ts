@@ -2,8 +2,10 @@
  * The leader and its standbys, from `GET /api/v1/servers` (the election's
  * candidates, the leader first, then the order of succession). Not on a watch
  * stream: read when shown, when a LeaderElected event arrives (a failover),
- * when the store learns another leader from /readyz, and when the tab is
- * looked at again.
+ * when /readyz names another leader than the list, and when the tab is
+ * looked at again. Each read runs inside the write gate: while the watch
+ * streams hold every connection the browser allows one server, a plain
+ * fetch would wait for ever.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Event } from '../../../pkg/api/types.js';
@@ -38,7 +40,8 @@ function useServers(store: Store): { answer?: ServersAnswer; error?: string } {
   const [error, setError] = useState<string>();
   const [seen, setSeen] = useState(0);
   const stamp = electionStamp(store);
-  const leader = store.ready?.leader;
+  // /readyz names another leader than the list: read the list again
+  const stale = !!answer && store.ready?.leader != null && store.ready.leader !== answer.leader;
   useEffect(() => {
     const on = () => document.visibilityState === 'visible' && setSeen((n) => n + 1);
     document.addEventListener('visibilitychange', on);
@@ -46,13 +49,12 @@ function useServers(store: Store): { answer?: ServersAnswer; error?: string } {
   }, []);
   useEffect(() => {
     let gone = false;
-    // the write gate frees a connection: while every watch stream holds one, a plain fetch would wait for ever
     withWriteGate(() => request<ServersAnswer>('GET', '/api/v1/servers')).then(
       (a) => !gone && (setAnswer(a), setError(undefined)),
       (e) => !gone && setError(e instanceof Error ? e.message : String(e)),
     );
     return () => void (gone = true);
-  }, [stamp, leader, seen]);
+  }, [stamp, stale, seen]);
   return { answer, error };
 }
 
