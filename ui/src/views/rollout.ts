@@ -16,7 +16,7 @@ const SEGMENTS: [keyof RevisionBar | 'notRunning' | 'healthyOnly' | 'runningOnly
   ['stopping', 'stopping'],
 ];
 
-function RevisionRow({ b }: { b: RevisionBar }) {
+function RevisionRow({ b, alone }: { b: RevisionBar; alone: boolean }) {
   const scale = Math.max(b.target, b.tasks, 1);
   const n = {
     ready: b.ready,
@@ -25,7 +25,7 @@ function RevisionRow({ b }: { b: RevisionBar }) {
     notRunning: b.tasks - b.running - b.stopping,
     stopping: b.stopping,
   } as Record<string, number>;
-  const role = b.current ? 'new' : b.beforeRestart ? 'before the restart, being replaced' : 'old, being replaced';
+  const role = b.current ? (alone ? 'current' : 'new') : b.beforeRestart ? 'before the restart, being replaced' : 'old, being replaced';
   const figures = b.current
     ? `${b.ready} of ${b.target} ready · ${b.healthy} healthy · ${b.running} running${b.tasks > b.running ? ` · ${b.tasks - b.running} more starting or stopping` : ''}`
     : `${b.tasks - b.stopping} left to replace (${b.ready} ready)${b.stopping ? ` · ${b.stopping} stopping` : ''}`;
@@ -41,6 +41,6 @@ function RevisionRow({ b }: { b: RevisionBar }) {
 
 export function RevisionBars({ s, tasks }: { s: Service; tasks: Task[] }) {
   const bars = revisionBars(s, tasks);
-  return html`<ul class="revs" data-revisions=${bars.length}>${bars.map((b) => html`<${RevisionRow} key=${`${b.revision}/${b.current}/${b.beforeRestart}`} b=${b} />`)}</ul>
+  return html`<ul class="revs" data-revisions=${bars.length}>${bars.map((b) => html`<${RevisionRow} key=${`${b.revision}/${b.current}/${b.beforeRestart}`} b=${b} alone=${bars.length === 1} />`)}</ul>
     <p class="legend small muted">${SEGMENTS.map(([k, what]) => html`<span><i class=${`seg ${k}`}></i>${what}</span> `)}</p>`;
 }
