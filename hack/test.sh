@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the tests: unit (pure, next to the code, and promtool's offline checks
+# Run the tests: unit (pure, next to the code, the UI's pure parts included, and promtool's offline checks
 # of manifests/prometheus), integration (real etcd, started per test file by
 # hack/etcd.sh), e2e (real etcd and Docker; test/e2e/prometheus.test.ts
 # scrapes a live server and agent with promtool and a real Prometheus).
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
-unit() { find pkg cmd -name '*.test.ts' | sort; }
+unit() { find pkg cmd ui -name '*.test.ts' | sort; }
 integration() { find test/integration -name '*.test.ts' 2>/dev/null | sort; }
 e2e() { find test/e2e -name '*.test.ts' 2>/dev/null | sort; }
 

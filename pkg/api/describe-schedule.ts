@@ -14,7 +14,8 @@
  * common shapes are recognised field by field; anything else is shown as
  * `cron "<expr>"`. A list is its parts joined with "; ".
  */
-import { parseSchedule, type Duration } from './schedule.js';
+// parseRepeatingInterval, not parseSchedule: the web UI bundles this file, and a cron parser (croner) is not needed to put one in words
+import { parseRepeatingInterval, type Duration } from './schedule.js';
 import type { SlotSource } from './slots.js';
 import { isUtc } from './zone-offsets.js';
 
@@ -150,8 +151,7 @@ const UNITS: [keyof Duration, string][] = [
 const isoSeconds = (d: Date): string => d.toISOString().replace(/\.000Z$/, 'Z');
 
 function describeInterval(s: string, createdAt?: Date): string {
-  const p = parseSchedule(s);
-  if (p.kind !== 'interval') return `cron "${s}"`;
+  const p = parseRepeatingInterval(s);
   const parts = UNITS.filter(([k]) => p.period[k] !== 0);
   const count = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
   const every =

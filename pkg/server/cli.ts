@@ -88,6 +88,7 @@ export function registerServerCommand(program: Command): void {
         store,
         log,
         ready: () => ({ isLeader: election.isLeader, leader: election.leader?.identity }),
+        identity,
         fallback: uiRoutes(),
       });
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);

@@ -10,6 +10,7 @@
  *                                        mark-success (jobs-subresources.ts)
  *   /api/v1/apply                        POST a batch, all or nothing
  *   /api/v1/sd/targets                   GET: every server and agent, for Prometheus' http_sd (sd.ts)
+ *   /api/v1/servers                      GET: every server, the leader first (servers.ts)
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
  * Every request is counted and timed by verb and kind.
@@ -29,6 +30,7 @@ import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
 import { serveBackfill, serveMarkSuccess, serveResume, serveRun, serveSuspend } from './jobs-subresources.js';
 import { serveTargets } from './sd.js';
+import { serveServers } from './servers.js';
 import { serveRestart, serveRollback } from './services-subresources.js';
 import { serveWatch } from './watch.js';
 
@@ -50,6 +52,8 @@ export interface ApiServerOptions {
   store: Store;
   log: Logger;
   ready: () => ReadyInfo;
+  /** This server's election identity (marks it `self` in /api/v1/servers). */
+  identity?: string;
   /** Extra routes (web UI) tried before 404; return true when handled. */
   fallback?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
@@ -121,7 +125,7 @@ export class ApiServer {
       if (path.startsWith('/api/v1/')) {
         kindLabel = 'unknown'; // until the path decodes
         const parts = pathSegments(path.slice('/api/v1/'.length));
-        kindLabel = parts[0] === 'apply' ? 'apply' : parts[0] === 'sd' ? 'sd' : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
+        kindLabel = parts[0] === 'apply' ? 'apply' : parts[0] === 'sd' || parts[0] === 'servers' ? parts[0] : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
         code = await this.api(req, res, verb, parts, target.searchParams);
       } else {
         kindLabel = 'system';
@@ -149,6 +153,12 @@ export class ApiServer {
       if (parts.length !== 2 || parts[1] !== 'targets') throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; service discovery is /api/v1/sd/targets`);
       if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/sd/targets');
       await serveTargets(this.o.store, res, q);
+      return 200;
+    }
+    if (parts[0] === 'servers') {
+      if (parts.length !== 1) throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; the servers are listed at /api/v1/servers`);
+      if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/servers');
+      await serveServers(this.o.store, res, this.o.identity);
       return 200;
     }
     const kind = lookupKind(parts[0] ?? '');

@@ -4,9 +4,11 @@ import { html } from './html.js';
 import { href, useRoute } from './router.js';
 import type { Store } from './store.js';
 import { EventsView } from './views/events.js';
+import { GraphView } from './views/graph.js';
 import { JobPage, JobsView } from './views/jobs.js';
 import { NodesView } from './views/nodes.js';
 import { OverviewView } from './views/overview.js';
+import { TaskLogPage } from './views/task-log.js';
 import { TasksView } from './views/tasks-list.js';
 import { ServicePage } from './views/service.js';
 import { ServicesView } from './views/services.js';
@@ -16,6 +18,7 @@ const NAV: [string, string][] = [
   ['', 'Overview'],
   ['services', 'Services'],
   ['jobs', 'Jobs'],
+  ['graph', 'Graph'],
   ['tasks', 'Tasks'],
   ['nodes', 'Nodes'],
   ['events', 'Events'],
@@ -42,7 +45,10 @@ function View({ store, route }: { store: Store; route: string[] }) {
     case 'jobs':
       return ns && name ? html`<${JobPage} store=${store} ns=${ns} name=${name} />` : html`<${JobsView} store=${store} />`;
     case 'tasks':
-      return html`<${TasksView} store=${store} />`;
+      // #/tasks/<ns>/<name>[/log]: the task with its log followed
+      return ns && name ? html`<${TaskLogPage} key=${`${ns}/${name}`} store=${store} ns=${ns} name=${name} />` : html`<${TasksView} store=${store} />`;
+    case 'graph':
+      return html`<${GraphView} store=${store} />`;
     case 'nodes':
       return html`<${NodesView} store=${store} />`;
     case 'events':

@@ -6,6 +6,7 @@ import type { Store } from '../store.js';
 import { EventsTable } from './events.js';
 import { JobsTable } from './jobs.js';
 import { NodeCard } from './nodes.js';
+import { ServersCard } from './servers.js';
 import { ServicesTable } from './services.js';
 
 const ORDER = ['Pending', 'Admitted', 'Bound', 'Starting', 'Running', 'Unreachable', 'Succeeded', 'Failed', 'Killed', 'Lost'];
@@ -27,6 +28,7 @@ export function OverviewView({ store }: { store: Store }) {
       <div class="stat wide"><span class="muted">tasks</span><b>${store.get('tasks').items.size}</b>
         <span class="small">${ORDER.filter((s) => byState.get(s)).map((s) => `${s} ${byState.get(s)}`).join(' · ') || 'none'}</span></div>
     </div>
+    <${ServersCard} store=${store} />
     <${Section} title="Nodes" id="ov-nodes"><div class="nodes">${ns.length ? ns.map((n) => html`<${NodeCard} key=${n.metadata.name} node=${n} />`) : html`<p class="muted">No nodes have registered.</p>`}</div></${Section}>
     <div class="two">
       <${Section} title="Services" id="ov-services"><${ServicesTable} list=${svcs} compact=${true} /></${Section}>

@@ -11,13 +11,64 @@ export function deploymentText(s: Service): string {
   return `revision ${d.revision} ${d.state}`;
 }
 
-/** Conditions that are not as they should be, in plain words. */
-export function problems(s: Service): string[] {
-  const out: string[] = [];
-  for (const c of s.status?.conditions ?? []) if (c.status !== 'True' && c.message) out.push(c.message);
-  if (s.status?.delayedUntil && Date.parse(s.status.delayedUntil) > Date.now()) out.push(`launches delayed until ${s.status.delayedUntil} after failures`);
+export interface Note {
+  type: string;
+  tone: 'bad' | 'warn';
+  /** What it means, in a few words. */
+  title: string;
+  /** The loop's own words (the condition's message). */
+  text: string;
+  since?: string;
+}
+
+/**
+ * The conditions that are not as they should be, in plain words
+ * (pkg/controllers/services/conditions.ts): Available, Progressing and
+ * DependenciesReady are bad when not True; LaunchDelayed, Unschedulable and
+ * HealthBrake are there, True, only while they hold.
+ */
+export function conditionNotes(s: Service, now = Date.now()): Note[] {
+  const out: Note[] = [];
+  for (const c of s.status?.conditions ?? []) {
+    const note = (tone: Note['tone'], title: string, text = c.message ?? c.reason ?? '') =>
+      out.push({ type: c.type, tone, title, text, ...(c.lastTransitionTime ? { since: c.lastTransitionTime } : {}) });
+    switch (c.type) {
+      case 'Available':
+        if (c.status !== 'True') note('bad', 'Not enough instances up');
+        break;
+      case 'Progressing':
+        // a rollout under way is the deployment line's and the revision bars'
+        if (c.status !== 'True') note('bad', 'The rollout stalled');
+        break;
+      case 'DependenciesReady':
+        if (c.status !== 'True') note('warn', 'Waiting for its dependencies');
+        break;
+      case 'LaunchDelayed': {
+        if (c.status !== 'True') break;
+        const until = s.status?.delayedUntil;
+        const left = until ? Date.parse(until) - now : 0;
+        if (until && left <= 0) break; // the delay is over; the loop drops the condition at its next pass
+        note('warn', `Launches held back${left > 0 ? ` for ${Math.ceil(left / 1000)}s more` : ''} after crashes`);
+        break;
+      }
+      case 'Unschedulable':
+        if (c.status === 'True') note('warn', 'Tasks wait for a node');
+        break;
+      case 'HealthBrake':
+        if (c.status === 'True') note('warn', 'Health brake: unhealthy tasks wait to be replaced');
+        break;
+      default:
+        if (c.status !== 'True' && c.message) note('warn', c.type);
+    }
+  }
+  if (!out.some((n) => n.type === 'LaunchDelayed') && s.status?.delayedUntil && Date.parse(s.status.delayedUntil) > now) {
+    out.push({ type: 'LaunchDelayed', tone: 'warn', title: 'Launches held back after crashes', text: `launches delayed until ${s.status.delayedUntil}` });
+  }
   return out;
 }
+
+/** The conditions that are not as they should be, one line each. */
+export const problems = (s: Service): string[] => conditionNotes(s).map((n) => `${n.title}: ${n.text}`);
 
 export function ServiceRow({ s, compact = false }: { s: Service; compact?: boolean }) {
   const ns = s.metadata.namespace ?? 'default';

@@ -3,6 +3,7 @@ import type { Task } from '../../../pkg/api/types.js';
 import { Badge, Empty } from '../components.js';
 import { ago } from '../format.js';
 import { html } from '../html.js';
+import { href } from '../router.js';
 
 export function TasksTable({ tasks }: { tasks: Task[] }) {
   return html`<div class="scroll"><table>
@@ -11,7 +12,7 @@ export function TasksTable({ tasks }: { tasks: Task[] }) {
       const st = t.status;
       const ports = Object.entries(st?.ports ?? {});
       return html`<tr key=${t.metadata.name} data-task=${t.metadata.name}>
-        <td class="mono">${t.metadata.name}</td>
+        <td class="mono"><a href=${href('tasks', t.metadata.namespace ?? 'default', t.metadata.name, 'log')} title="the task, its log followed">${t.metadata.name}</a></td>
         <td data-col="state"><${Badge} value=${st?.state ?? 'Pending'} /></td>
         <td data-col="health"><${Badge} value=${st?.health} /></td>
         <td>${st?.nodeName ?? '—'}</td>
