@@ -15,7 +15,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { address, endpoints, startEndpointsApi, type FakeEndpointsApi } from '../helpers/endpoints-api.js';
 import { freePort } from '../helpers/etcd.js';
 import { metricValue, spawnProxy, type ProxyProc } from '../helpers/stowage-proxy.js';
-import { dial, startBackend, whoAnswers, type Backend } from '../helpers/tcp-backends.js';
+import { dial, startBackend, whoAnswers, type Backend, type Conn } from '../helpers/tcp-backends.js';
 import { until } from '../helpers/wait.js';
 
 const refused = (port: number) =>
@@ -244,7 +244,7 @@ describe('stowage proxy: least-connections, and a service port it cannot bind', 
   });
 
   it('least-connections sends new connections to the instance with fewer open ones', async () => {
-    const held = [];
+    const held: Conn[] = [];
     for (let i = 0; i < 6; i++) held.push(await dial(port));
     const count = (g: string) => held.filter((h) => h.greeting === g).length;
     assert.deepEqual([count('a'), count('b')], [3, 3], 'equal instances share');
