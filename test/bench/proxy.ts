@@ -158,6 +158,23 @@ function churn(port: number, parallel: number): { stop: () => Promise<{ ok: numb
   };
 }
 
+async function waitForPort(port: number): Promise<void> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        res.resume();
+        r(res.statusCode === 200);
+      });
+      req.on('error', () => r(false));
+      req.end();
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`nothing answers on the service port ${port}`);
+    await sleep(20);
+  }
+}
+
 async function deregistration(api: FakeEndpointsApi, rounds: number): Promise<{ ms: number[]; failed: number }> {
   const keep = await recordingInstance();
   const victim = await recordingInstance();
@@ -165,6 +182,8 @@ async function deregistration(api: FakeEndpointsApi, rounds: number): Promise<{ 
   const both = () => endpoints('bench', 'dereg', [{ name: 'http', servicePort, addresses: [address(keep.port, 'keep'), address(victim.port, 'victim')] }]);
   const out: number[] = [];
   let failed = 0;
+  api.set(both());
+  await waitForPort(servicePort);
   for (let i = 0; i < rounds; i++) {
     api.set(both());
     // wait until the victim gets connections again through the proxy
