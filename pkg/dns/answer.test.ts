@@ -99,6 +99,16 @@ describe('answerQuestion', () => {
     assert.equal(answerQuestion({ name: 'web.default.stowage', type: 'A', class: 'CH' }, source).rcode, RCODE.REFUSED);
   });
 
+  it('SERVFAIL for names in the zone while the source is not ready (never a cached NXDOMAIN); outside names still REFUSED', () => {
+    let ready = false;
+    const warming: EndpointsSource = { get: source.get, ready: () => ready };
+    assert.equal(answerQuestion({ name: 'web.default.stowage', type: 'A' }, warming).rcode, RCODE.SERVFAIL);
+    assert.equal(answerQuestion({ name: 'nope.default.stowage', type: 'A' }, warming).rcode, RCODE.SERVFAIL);
+    assert.equal(answerQuestion({ name: 'example.com', type: 'A' }, warming).rcode, RCODE.REFUSED);
+    ready = true;
+    assert.equal(answerQuestion({ name: 'web.default.stowage', type: 'A' }, warming).answers.length, 2);
+  });
+
   it('answers from the source as it is now (no cache of its own)', () => {
     let now: Endpoints | undefined = web;
     const live: EndpointsSource = { get: () => now };

@@ -10,6 +10,7 @@
  *   <task>.<service>.<namespace>.stowage.        A / AAAA: the host of that ready instance
  *   any other name under stowage.                NXDOMAIN
  *   a name outside stowage.                      REFUSED (this is no recursive resolver)
+ *   anything in stowage. while the source is not ready   SERVFAIL (resolvers try again)
  *
  * A name that exists but has no record of the type asked (say, a service
  * with no ready instance) is NOERROR with no answer. Negative answers carry
@@ -25,6 +26,8 @@ import { isDns1123Label } from '../api/names.js';
 /** Where answers come from: the server's endpoints view (or anything with its `get`). */
 export interface EndpointsSource {
   get(namespace: string, name: string): Endpoints | undefined;
+  /** False while the source does not know the cluster yet (names in the zone are SERVFAIL, not NXDOMAIN, so nothing caches a wrong "no such name"). */
+  ready?(): boolean;
 }
 
 export interface AnswerOptions {
@@ -81,13 +84,13 @@ export function answerQuestion(q: dns.Question, source: EndpointsSource, o: Answ
   switch (name.kind) {
     case 'outside':
       return { ...out, rcode: RCODE.REFUSED };
-    case 'unknown':
-      return negative(RCODE.NXDOMAIN);
     case 'apex':
       if (want('SOA')) out.answers.push(soa());
       else out.authorities.push(soa());
       return out;
   }
+  if (source.ready?.() === false) return { ...out, rcode: RCODE.SERVFAIL };
+  if (name.kind === 'unknown') return negative(RCODE.NXDOMAIN);
   const e = source.get(name.namespace, name.service);
   if (!e) return negative(RCODE.NXDOMAIN);
   const ready = (ports: Endpoints['ports']) => ports.flatMap((p) => p.addresses);

@@ -101,11 +101,11 @@ export function registerServerCommand(program: Command): void {
       const addr = await api.listen(listen.host, listen.port);
       log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl });
       // ---- DISCOVERY: the one place the endpoints view plugs in ----
-      // DNS (and, later, anything else in this process that reads endpoints) answers from this
-      // source. Until the server's endpoints view is wired here, it knows no service and every
-      // name under stowage. is NXDOMAIN. Plug in the view: any object with
-      // get(namespace, name): Endpoints | undefined.
-      const endpoints: EndpointsSource = { get: () => undefined };
+      // DNS answers from `endpoints`. Set `endpointsView` to the server's endpoints view (any
+      // object with get(namespace, name): Endpoints | undefined) once it is synced; until then
+      // every name under stowage. is SERVFAIL (resolvers retry; nothing caches a false NXDOMAIN).
+      let endpointsView: EndpointsSource | undefined;
+      const endpoints: EndpointsSource = { get: (ns, name) => endpointsView?.get(ns, name), ready: () => endpointsView !== undefined };
       const dns = dnsListen
         ? await startDnsServer({ ...dnsListen, source: endpoints, log, onAnswer: countDnsAnswer }).catch((e: unknown) => {
             throw new Error(`--dns-listen: cannot listen on ${raw.dnsListen}: ${errMsg(e)}`);
