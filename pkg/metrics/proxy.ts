@@ -81,7 +81,7 @@ export const proxyEndpointsSynced = new Gauge({
 });
 export const proxyWatchReconnects = new Counter({
   name: 'stowage_proxy_watch_reconnects_total',
-  help: 'Times the endpoints watch was lost and opened again.',
+  help: 'Endpoints watch connections that failed or ended, each followed by a new attempt after a jittered backoff.',
   registers: [proxyRegistry],
 });
 export const proxyWatchBadEvents = new Counter({

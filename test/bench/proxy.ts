@@ -28,6 +28,9 @@
  *      Repeated --dereg times.
  *
  * Goals: throughput >= 0.7 x direct, p99 added latency < 1 ms, deregistration < 100 ms.
+ * Beside the table: CPU time per request of the load generator, the instances and
+ * the proxy (from /proc), which says where a missed throughput goal went when all
+ * of them share the machine's cores.
  *
  *   --duration S  seconds per run (default 8)   --rounds N (default 3)
  *   --connections N (default 32)                --rate N (default 2000)
