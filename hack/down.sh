@@ -14,6 +14,7 @@ stop_pid() {
   rm -f "$f"
 }
 PROMETHEUS_LISTEN=${PROMETHEUS_LISTEN:-127.0.0.1:9090} hack/prometheus.sh stop --purge
+stop_pid .run/proxy.pid
 stop_pid .run/agent.pid
 if [ -f .run/agent.node ] && docker info >/dev/null 2>&1; then
   ids=$(docker ps -aq --filter "label=stowage.node=$(cat .run/agent.node)")

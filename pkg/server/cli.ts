@@ -9,7 +9,10 @@ import { Election } from '../election/election.js';
 import { InformerFactory } from '../informer/factory.js';
 import { errMsg, newLogger } from '../log/logger.js';
 import { Manager } from '../manager/manager.js';
-import { collectDefaults } from '../metrics/metrics.js';
+import { collectDefaults, registry } from '../metrics/metrics.js';
+import { countDnsAnswer, registerDnsMetrics } from '../metrics/dns.js';
+import type { EndpointsSource } from '../dns/answer.js';
+import { startDnsServer } from '../dns/server.js';
 import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
@@ -30,6 +33,7 @@ interface RawServerFlags {
   watchQueueBytes: string;
   watchMaxReplays: string;
   watchCache: boolean;
+  dnsListen?: string;
   logLevel?: string;
 }
 
@@ -48,15 +52,18 @@ export function registerServerCommand(program: Command): void {
     .option('--watch-queue-bytes <size>', 'events that may wait for a slow watch client before its stream is cut off (e.g. 8Mi)', `${WATCH_DEFAULTS.maxQueuedBytes >> 20}Mi`)
     .option('--watch-max-replays <n>', 'watch streams that may replay history from etcd at once (resumes from before the watch cache window)', String(WATCH_DEFAULTS.maxReplays))
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
+    .option('--dns-listen <host:port>', 'serve DNS (A and SRV of <service>.<namespace>.stowage.) on this address, UDP and TCP (default: off)')
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .action(async (raw: RawServerFlags) => {
       let listen: { host: string; port: number };
+      let dnsListen: { host: string; port: number } | undefined;
       let leaseTtl: number;
       let maxTxnOps: number;
       let opts: LoopOptions;
       try {
         parseEndpoints(raw.etcd);
         listen = parseHostPort('--listen', raw.listen);
+        if (raw.dnsListen !== undefined) dnsListen = parseHostPort('--dns-listen', raw.dnsListen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
         maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
         opts = {
@@ -94,6 +101,18 @@ export function registerServerCommand(program: Command): void {
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
       log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl });
+      // ---- DISCOVERY: the one place the endpoints view plugs in ----
+      // DNS answers from `endpoints`. Set `endpointsView` to the server's endpoints view (any
+      // object with get(namespace, name): Endpoints | undefined) once it is synced; until then
+      // every name under stowage. is SERVFAIL (resolvers retry; nothing caches a false NXDOMAIN).
+      let endpointsView: EndpointsSource | undefined;
+      const endpoints: EndpointsSource = { get: (ns, name) => endpointsView?.get(ns, name), ready: () => endpointsView !== undefined };
+      const dns = dnsListen
+        ? await startDnsServer({ ...dnsListen, source: endpoints, log, onAnswer: countDnsAnswer }).catch((e: unknown) => {
+            throw new Error(`--dns-listen: cannot listen on ${raw.dnsListen}: ${errMsg(e)}`);
+          })
+        : undefined;
+      if (dns) registerDnsMetrics(registry);
       await manager.start();
       let stopping = false;
       const stop = async (signal: string) => {
@@ -104,6 +123,7 @@ export function registerServerCommand(program: Command): void {
         await manager.stop().catch(() => undefined);
         await informers.stop().catch(() => undefined);
         await api.close().catch(() => undefined);
+        await dns?.close().catch(() => undefined);
         client.close();
         clearTimeout(force);
         process.exit(0);
