@@ -10,6 +10,7 @@
  *   kill ───────► stop with grace ─► Killed {exitCode} ─► remove (when asked)
  *   remove ─────► stop (if running) ─► remove   (a container no task claims)
  *   reportKilled / reportMissing ─► Killed / Failed {ContainerMissing}
+ *   lateOOM ────► Failed {reason Error} corrected to {reason OOMKilled} (the 'oom' came after the exit)
  *
  * A throw means "try this uid again with backoff"; the node sync's queue
  * does that.
@@ -20,7 +21,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import { agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
 import type { Limiter } from '../../util/limiter.js';
 import { containerSpec, type SpecContext } from '../env.js';
-import { RuntimeError, type ContainerInfo, type Runtime } from '../runtime/runtime.js';
+import { RuntimeError, type Runtime } from '../runtime/runtime.js';
 import { DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
 import type { ObservedContainers } from './containers.js';
 import { LAST_OUTPUT_LINES, readLastOutput } from './last-output.js';
@@ -74,9 +75,9 @@ export class ActionExecutor {
         return;
       }
       case 'report': {
-        const info = await this.exitInfo(a.id, containers);
+        const info = (await this.op('inspect', () => this.d.runtime.inspect(a.id))) ?? containers.get(a.id);
         if (!info) return;
-        const c = containers.put(info);
+        const c = containers.put(info); // an 'oom' event already seen stays (containers.ts)
         const patch = exitPatch(c, r?.task.spec.resources.mem, new Date());
         if (patch.state === 'Failed') {
           const output = await readLastOutput(() => this.d.runtime.logs(a.id, { follow: false, tail: LAST_OUTPUT_LINES }));
@@ -111,6 +112,12 @@ export class ActionExecutor {
         if (a.running) await this.stopContainer(a.id, r?.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS);
         this.d.log.info('removing container no task here claims', { uid, container: a.id });
         await this.removeContainer(a.id);
+        return;
+      }
+      case 'lateOOM': {
+        this.d.log.info('exit reported before its oom event: reason corrected to OOMKilled', { task: r ? ref(r) : uid, container: a.id });
+        writer.update(uid, a.patch);
+        if (r) recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${a.patch.message}`);
         return;
       }
       case 'reportKilled':
@@ -199,16 +206,6 @@ export class ActionExecutor {
   }
 
   /** A runtime call, counted by operation and result. */
-  /**
-   * How an exited container ended. Docker may handle a container's OOM after its exit: an 'oom'
-   * event already seen is kept over an inspect that does not say it yet.
-   */
-  private async exitInfo(id: string, containers: ObservedContainers): Promise<ContainerInfo | undefined> {
-    const info = (await this.op('inspect', () => this.d.runtime.inspect(id))) ?? containers.get(id);
-    if (!info) return undefined;
-    return info.oomKilled || containers.get(id)?.oomKilled !== true ? info : { ...info, oomKilled: true };
-  }
-
   private async op<T>(name: string, f: () => Promise<T>): Promise<T> {
     try {
       const v = await f();

@@ -98,6 +98,29 @@ describe('NodeSync with a fake runtime', () => {
     assert.equal(rt.calls.filter((c) => c.startsWith('start')).length, 3);
   });
 
+  it("corrects an exit reported Error 137 to OOMKilled when the 'oom' event comes after it; a kill stays Error", async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    for (const n of ['hog', 'killed']) s.put(assignment(n, undefined, { resources: { cpus: 0.1, mem: 16, disk: 0 } }));
+    await until('2 running', () => ['hog', 'killed'].every((n) => w.view(`uid-${n}`)?.state === 'Running'));
+    const hog = w.view('uid-hog')!.containerId!;
+    rt.exit(hog, 137); // 'die' first, and inspect does not say OOMKilled
+    rt.exit(w.view('uid-killed')!.containerId!, 137); // a docker kill
+    await until('both reported', () => ['hog', 'killed'].every((n) => w.view(`uid-${n}`)?.state === 'Failed'));
+    assert.equal(w.view('uid-hog')?.reason, 'Error', 'reported at once, without waiting for an oom that may never come');
+    rt.lateOom(hog);
+    await until('corrected', () => w.view('uid-hog')?.reason === 'OOMKilled');
+    assert.deepEqual(
+      (({ state, reason, exitCode, message, containerId }) => ({ state, reason, exitCode, message, containerId }))(w.view('uid-hog')!),
+      { state: 'Failed', reason: 'OOMKilled', exitCode: 137, message: 'killed by the kernel: out of memory (limit of 16 MiB)', containerId: hog },
+    );
+    assert.equal(w.patches.filter((p) => p.uid === 'uid-hog' && p.patch.reason === 'OOMKilled').length, 1, 'corrected once');
+    assert.deepEqual([w.view('uid-killed')?.state, w.view('uid-killed')?.reason, w.view('uid-killed')?.exitCode], ['Failed', 'Error', 137]);
+  });
+
   it('fails a task whose image is missing with ImageNotFound, without retrying', async () => {
     const rt = new FakeRuntime();
     rt.missingImages.add('nope');
