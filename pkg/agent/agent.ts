@@ -102,9 +102,10 @@ export class Agent {
     const writer = (this.writer = new StatusWriter(store, log));
     await forEachLimit(cfg.nodes, 64, async (node) => {
       const runtime = await this.o.runtimeFor(node);
-      const recorder = this.o.events ? new EventRecorder(store, `agent/${node}`, log) : undefined;
-      const health = new TaskHealth({ runtime, writer, log, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
-      const readiness = new TaskReadiness({ runtime, writer, log, execOnly: this.o.execOnlyHealth });
+      const nodeLog = log.child({ node });
+      const recorder = this.o.events ? new EventRecorder(store, `agent/${node}`, nodeLog) : undefined;
+      const health = new TaskHealth({ runtime, writer, log: nodeLog, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
+      const readiness = new TaskReadiness({ runtime, writer, log: nodeLog, execOnly: this.o.execOnlyHealth });
       const sync = new NodeSync({
         node,
         runtime,

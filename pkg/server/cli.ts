@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { Election } from '../election/election.js';
 import { InformerFactory } from '../informer/factory.js';
+import { logLevelOption, parseLogLevel, type LogLevel } from '../log/level.js';
 import { errMsg, newLogger } from '../log/logger.js';
 import { Manager } from '../manager/manager.js';
 import { collectDefaults } from '../metrics/metrics.js';
@@ -30,7 +31,7 @@ interface RawServerFlags {
   watchQueueBytes: string;
   watchMaxReplays: string;
   watchCache: boolean;
-  logLevel?: string;
+  logLevel: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -48,13 +49,15 @@ export function registerServerCommand(program: Command): void {
     .option('--watch-queue-bytes <size>', 'events that may wait for a slow watch client before its stream is cut off (e.g. 8Mi)', `${WATCH_DEFAULTS.maxQueuedBytes >> 20}Mi`)
     .option('--watch-max-replays <n>', 'watch streams that may replay history from etcd at once (resumes from before the watch cache window)', String(WATCH_DEFAULTS.maxReplays))
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
-    .option('--log-level <level>', 'error, warn, info or debug', 'info')
-    .action(async (raw: RawServerFlags) => {
+    .addOption(logLevelOption())
+    .action(async (raw: RawServerFlags, cmd: Command) => {
+      let level: LogLevel;
       let listen: { host: string; port: number };
       let leaseTtl: number;
       let maxTxnOps: number;
       let opts: LoopOptions;
       try {
+        level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         parseEndpoints(raw.etcd);
         listen = parseHostPort('--listen', raw.listen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
@@ -76,7 +79,7 @@ export function registerServerCommand(program: Command): void {
         process.stderr.write(`error: ${errMsg(e)}\n`);
         process.exit(2);
       }
-      const log = newLogger({ component: 'server', level: raw.logLevel });
+      const log = newLogger({ component: 'server', level });
       collectDefaults();
       const client = newEtcdClient({ endpoints: raw.etcd });
       const store = new Store(client, { maxTxnOps });

@@ -84,6 +84,13 @@ export class ActionExecutor {
           if (output) patch.output = output;
         }
         writer.update(uid, patch);
+        this.d.log[patch.state === 'Failed' ? 'info' : 'debug']('task exited', {
+          task: r ? ref(r) : c.taskRef,
+          container: a.id,
+          state: patch.state,
+          reason: patch.reason,
+          exitCode: patch.exitCode,
+        });
         if (r && patch.reason === 'OOMKilled') recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${patch.message}`);
         else if (r && patch.state === 'Failed') recorder?.warning(r.task, 'Failed', `container ${short(a.id)} ${patch.message}`);
         return;
@@ -95,6 +102,7 @@ export class ActionExecutor {
         const info = await this.op('inspect', () => this.d.runtime.inspect(a.id)).catch(() => undefined);
         const c = containers.get(a.id);
         if (c) containers.put({ ...c, ...info, phase: 'exited', killed: true });
+        this.d.log.debug('task container stopped', { task: r ? ref(r) : c?.taskRef, container: a.id, graceSeconds: grace });
         if (a.report) {
           writer.update(uid, {
             state: 'Killed',
@@ -110,12 +118,16 @@ export class ActionExecutor {
       }
       case 'remove': {
         if (a.running) await this.stopContainer(a.id, r?.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS);
-        this.d.log.info('removing container no task here claims', { uid, container: a.id });
+        this.d.log.info(r?.assigned ? 'removing an extra container of the task' : 'removing container no task here claims', {
+          ...(r ? { task: ref(r) } : {}),
+          uid,
+          container: a.id,
+        });
         await this.removeContainer(a.id);
         return;
       }
       case 'lateOOM': {
-        this.d.log.info('exit reported before its oom event: reason corrected to OOMKilled', { task: r ? ref(r) : uid, container: a.id });
+        this.d.log.info('exit reported before its oom event: reason corrected to OOMKilled', { ...(r ? { task: ref(r) } : {}), uid, container: a.id });
         writer.update(uid, a.patch);
         if (r) recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${a.patch.message}`);
         return;
@@ -139,6 +151,7 @@ export class ActionExecutor {
           message: `container ${a.id ? short(a.id) + ' ' : ''}is gone (removed outside Stowage, or lost with the container engine)`,
           finishedAt: now(),
         });
+        this.d.log.warn('task container is gone', { ...(r ? { task: ref(r) } : {}), uid, container: a.id });
         if (r) recorder?.warning(r.task, 'ContainerMissing', 'the task container disappeared');
         return;
       }
@@ -159,7 +172,9 @@ export class ActionExecutor {
     const at = new Date().toISOString();
     const c = containers.get(id) ?? containers.put({ id, taskUid: r.uid, taskRef: ref(r), phase: 'running', startedAt: at });
     writer.update(r.uid, { state: 'Running', containerId: id, startedAt: c.startedAt ?? at });
-    agentTaskStart.observe((Date.now() - r.seenAt) / 1000);
+    const took = (Date.now() - r.seenAt) / 1000;
+    agentTaskStart.observe(took);
+    this.d.log.debug('task running', { task: ref(r), container: id, seconds: took });
     this.d.recorder?.normal(r.task, 'Started', `container ${short(id)} started on ${node}`);
     // A container that already exited (an event came first) is reported by the next reconcile.
     if (c.phase === 'exited') this.d.requeue(r.uid);
