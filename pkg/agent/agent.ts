@@ -18,7 +18,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Resources } from '../api/types.js';
 import { EventRecorder } from '../events/recorder.js';
 import { errMsg, type Logger } from '../log/logger.js';
-import { agentTasks, registry } from '../metrics/metrics.js';
+import { agentRegistry, agentTasks } from '../metrics/metrics.js';
 import { newEtcdClient } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { forEachLimit } from '../util/limiter.js';
@@ -94,7 +94,7 @@ export class Agent {
       logs: { openLogs: (ns, name, opts) => this.openLogs(ns, name, opts) },
       metrics: async () => {
         this.updateGauges();
-        return { contentType: registry.contentType, body: await registry.metrics() };
+        return { contentType: agentRegistry.contentType, body: await agentRegistry.metrics() };
       },
     });
     this.address = `${cfg.advertiseHost.includes(':') ? `[${cfg.advertiseHost}]` : cfg.advertiseHost}:${this.server.port}`;

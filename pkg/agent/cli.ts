@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { logLevelOption, parseLogLevel, type LogLevel } from '../log/level.js';
 import { errMsg, newLogger } from '../log/logger.js';
-import { collectDefaults } from '../metrics/metrics.js';
+import { agentRegistry, collectDefaults } from '../metrics/metrics.js';
 import { Agent } from './agent.js';
 import { FlagError, parseAgentFlags, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
 import { driverOptions } from './runtimes.js';
@@ -46,7 +46,7 @@ export function registerAgentCommand(program: Command): void {
         process.exit(2);
       }
       const log = newLogger({ component: 'agent', level });
-      collectDefaults();
+      collectDefaults(agentRegistry);
       const agent = new Agent({ config, log, ...driverOptions(config, log) });
       let stopping = false;
       const stop = (signal: string) => {

@@ -77,7 +77,8 @@ export abstract class Controller implements Runnable {
 
   async start(ctx: RunContext): Promise<void> {
     this.ctx = ctx;
-    this.queue = new WorkQueue({ onDepth: (d) => metrics.workqueueDepth.set({ controller: this.name }, d) });
+    const labels = { controller: this.name };
+    this.queue = new WorkQueue({ onDepth: (d) => metrics.workqueueDepth.set(labels, d), onWait: (s) => metrics.workqueueWait.observe(labels, s) });
     this.unsubscribe.push(metrics.reportOldestRetry(this.name, () => this.queue.oldestRetryAgeMs(Date.now()) / 1000));
     await this.setup();
     this.workers.push(runWorkers(this.queue, { workers: this.workerCount, handle: (key) => this.timed(key), onError: (key, e) => this.failed(key, e) }));

@@ -10,7 +10,7 @@ import { InformerFactory } from '../informer/factory.js';
 import { logLevelOption, parseLogLevel, type LogLevel } from '../log/level.js';
 import { errMsg, newLogger } from '../log/logger.js';
 import { Manager } from '../manager/manager.js';
-import { collectDefaults } from '../metrics/metrics.js';
+import { collectDefaults, serverRegistry } from '../metrics/metrics.js';
 import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
@@ -80,7 +80,7 @@ export function registerServerCommand(program: Command): void {
         process.exit(2);
       }
       const log = newLogger({ component: 'server', level });
-      collectDefaults();
+      collectDefaults(serverRegistry);
       const client = newEtcdClient({ endpoints: raw.etcd });
       const store = new Store(client, { maxTxnOps });
       const identity = `${hostname()}/${process.pid}@${raw.listen}`;

@@ -111,8 +111,10 @@ describe('agent (docker driver)', () => {
       assert.equal(end.exitCode, 137);
       assert.match(end.message!, /out of memory \(limit of 16 MiB\)/);
     }
-    const late = agent.output.filter((l) => l.includes('reason corrected to OOMKilled')).length;
-    console.log(`# ${late} of ${names.length} exits were reported before their oom event and corrected`);
+    const count = (what: string) => agent.output.filter((l) => l.includes(what) && /"task":"default\/hog-/.test(l)).length;
+    const after = count("its inspect does not say so");
+    const late = count('reason corrected to OOMKilled');
+    console.log(`# ${names.length} OOMs: ${after} with the 'oom' event after the 'die', before the report; ${late} after the report, corrected`);
   });
 
   it('fails a task whose image is missing with ImageNotFound, and keeps serving', async () => {

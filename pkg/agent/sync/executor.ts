@@ -13,12 +13,13 @@
  *   lateOOM ────► Failed {reason Error} corrected to {reason OOMKilled} (the 'oom' came after the exit)
  *
  * A throw means "try this uid again with backoff"; the node sync's queue
- * does that.
+ * does that. Every runtime call is counted and timed by operation
+ * (stowage_agent_runtime_operations_total, _operation_duration_seconds).
  */
 import type { Task } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import { errMsg, type Logger } from '../../log/logger.js';
-import { agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
+import { agentRuntimeOpDuration, agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
 import type { Limiter } from '../../util/limiter.js';
 import { containerSpec, type SpecContext } from '../env.js';
 import { RuntimeError, type Runtime } from '../runtime/runtime.js';
@@ -78,6 +79,7 @@ export class ActionExecutor {
         const info = (await this.op('inspect', () => this.d.runtime.inspect(a.id))) ?? containers.get(a.id);
         if (!info) return;
         const c = containers.put(info); // an 'oom' event already seen stays (containers.ts)
+        if (c.oomKilled && !info.oomKilled) this.d.log.info("exit reported OOMKilled from the engine's 'oom' event; its inspect does not say so", { task: r ? ref(r) : c.taskRef, container: a.id });
         const patch = exitPatch(c, r?.task.spec.resources.mem, new Date());
         if (patch.state === 'Failed') {
           const output = await readLastOutput(() => this.d.runtime.logs(a.id, { follow: false, tail: LAST_OUTPUT_LINES }));
@@ -222,6 +224,7 @@ export class ActionExecutor {
 
   /** A runtime call, counted by operation and result. */
   private async op<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const end = agentRuntimeOpDuration.startTimer({ op: name });
     try {
       const v = await f();
       agentRuntimeOps.inc({ op: name, result: 'ok' });
@@ -229,6 +232,8 @@ export class ActionExecutor {
     } catch (e) {
       agentRuntimeOps.inc({ op: name, result: 'error' });
       throw e;
+    } finally {
+      end();
     }
   }
 }

@@ -6,6 +6,7 @@ import type { Assignment } from './assignments.js';
 import type { StatusPatch } from './status-writer.js';
 import type { Task, TaskStatus } from '../../api/types.js';
 import { nopLogger } from '../../log/logger.js';
+import { agentRuntimeOpDuration } from '../../metrics/metrics.js';
 
 /** A status writer that applies patches at once and remembers each one. */
 class MemoryWriter {
@@ -70,9 +71,12 @@ describe('NodeSync with a fake runtime', () => {
     const s = make(rt, w);
     s.snapshot([]);
     await s.start();
+    const starts = async () => (await agentRuntimeOpDuration.get()).values.find((v) => v.metricName?.endsWith('_count') && v.labels.op === 'start')?.value ?? 0;
+    const startsBefore = await starts();
     s.put(assignment('a'));
     await until('running', () => w.view('uid-a')?.state === 'Running');
     assert.deepEqual(w.states('uid-a'), ['Starting', 'Running']);
+    assert.equal((await starts()) - startsBefore, 1, 'the runtime start is timed');
     assert.equal(w.view('uid-a')?.containerId, 'c1');
     assert.deepEqual(rt.calls, ['start default/a']);
     assert.equal(rt.containers.get('c1')?.spec?.env.STOWAGE_TASK, 'a');

@@ -137,6 +137,7 @@ export class SchedulerController extends Controller {
     );
     const ms = performance.now() - t0;
     metrics.schedulerCycleDuration.observe(ms / 1000);
+    for (const w of result.waiting) metrics.schedulerPlacementFailures.inc({ reason: w.reason });
     log.debug('cycle decided', { pending: pending.length, placements: result.placements.length, waiting: result.waiting.length, deferred: result.deferred.length, ms: Math.round(ms) });
     await this.bind(result.placements, log);
     await this.recordWaiting(result.waiting, log);
