@@ -132,7 +132,7 @@ export const leaderTransitions = new Counter({
 // ---- loops ----
 export const reconcileTotal = new Counter({
   name: 'stowage_reconcile_total',
-  help: 'Reconciles by controller and result (success, error, requeue).',
+  help: 'Reconciles by controller and result (success, requeue, error, fenced, refused).',
   labelNames: ['controller', 'result'] as const,
   registers: SERVER,
 });
