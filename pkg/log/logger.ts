@@ -28,8 +28,8 @@ export interface Logger {
   child(meta: Meta): Logger;
 }
 
-/** A JSON-lines logger on stderr; `level` comes checked from parseLogLevel (pkg/log/level.ts). */
-export function newLogger(opts: { level: LogLevel; component: string }): Logger {
+/** A JSON-lines logger on stderr; `level` (LogLevel) is checked by the command first: parseLogLevel, pkg/log/level.ts. */
+export function newLogger(opts: { level: LogLevel | string; component: string }): Logger {
   const w = winston.createLogger({
     level: opts.level,
     format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json()),
