@@ -18,7 +18,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Resources } from '../api/types.js';
 import { EventRecorder } from '../events/recorder.js';
 import { errMsg, type Logger } from '../log/logger.js';
-import { agentTasks, registry } from '../metrics/metrics.js';
+import { agentRegistry, agentTasks } from '../metrics/metrics.js';
 import { newEtcdClient } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { forEachLimit } from '../util/limiter.js';
@@ -94,7 +94,7 @@ export class Agent {
       logs: { openLogs: (ns, name, opts) => this.openLogs(ns, name, opts) },
       metrics: async () => {
         this.updateGauges();
-        return { contentType: registry.contentType, body: await registry.metrics() };
+        return { contentType: agentRegistry.contentType, body: await agentRegistry.metrics() };
       },
     });
     this.address = `${cfg.advertiseHost.includes(':') ? `[${cfg.advertiseHost}]` : cfg.advertiseHost}:${this.server.port}`;
@@ -102,9 +102,10 @@ export class Agent {
     const writer = (this.writer = new StatusWriter(store, log));
     await forEachLimit(cfg.nodes, 64, async (node) => {
       const runtime = await this.o.runtimeFor(node);
-      const recorder = this.o.events ? new EventRecorder(store, `agent/${node}`, log) : undefined;
-      const health = new TaskHealth({ runtime, writer, log, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
-      const readiness = new TaskReadiness({ runtime, writer, log, execOnly: this.o.execOnlyHealth });
+      const nodeLog = log.child({ node });
+      const recorder = this.o.events ? new EventRecorder(store, `agent/${node}`, nodeLog) : undefined;
+      const health = new TaskHealth({ runtime, writer, log: nodeLog, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
+      const readiness = new TaskReadiness({ runtime, writer, log: nodeLog, execOnly: this.o.execOnlyHealth });
       const sync = new NodeSync({
         node,
         runtime,

@@ -4,8 +4,9 @@
  * A bad flag prints `error: --flag: what is wrong` and exits 2.
  */
 import type { Command } from 'commander';
-import { newLogger } from '../log/logger.js';
-import { collectDefaults } from '../metrics/metrics.js';
+import { logLevelOption, parseLogLevel, type LogLevel } from '../log/level.js';
+import { errMsg, newLogger } from '../log/logger.js';
+import { agentRegistry, collectDefaults } from '../metrics/metrics.js';
 import { Agent } from './agent.js';
 import { FlagError, parseAgentFlags, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
 import { driverOptions } from './runtimes.js';
@@ -32,22 +33,20 @@ export function registerAgentCommand(program: Command): void {
     .option('--docker-socket <path>', 'Docker Engine socket (default: $DOCKER_HOST or /var/run/docker.sock)')
     .option('--nodes <n>', 'sim only: host this many hollow nodes in this process')
     .option('--node-prefix <prefix>', 'sim only: name hollow nodes <prefix>0001..', 'sim-')
-    .option('--log-level <level>', 'error, warn, info or debug', process.env.STOWAGE_LOG_LEVEL ?? 'info')
-    .action(async (raw: RawAgentFlags & { logLevel: string }) => {
+    .addOption(logLevelOption())
+    .action(async (raw: RawAgentFlags & { logLevel: string }, cmd: Command) => {
       let config;
+      let level: LogLevel;
       try {
+        level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         config = parseAgentFlags(raw);
       } catch (e) {
-        if (!(e instanceof FlagError)) throw e;
-        process.stderr.write(`error: ${e.message}\n`);
+        if (!(e instanceof FlagError || e instanceof RangeError)) throw e;
+        process.stderr.write(`error: ${errMsg(e)}\n`);
         process.exit(2);
       }
-      if (!['error', 'warn', 'info', 'debug'].includes(raw.logLevel)) {
-        process.stderr.write(`error: --log-level: "${raw.logLevel}" is not one of error, warn, info, debug\n`);
-        process.exit(2);
-      }
-      const log = newLogger({ component: 'agent', level: raw.logLevel });
-      collectDefaults();
+      const log = newLogger({ component: 'agent', level });
+      collectDefaults(agentRegistry);
       const agent = new Agent({ config, log, ...driverOptions(config, log) });
       let stopping = false;
       const stop = (signal: string) => {

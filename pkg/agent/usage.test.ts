@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ApiError } from '../api/errors.js';
 import type { Node, NodeStatus, NodeUsage } from '../api/types.js';
 import { nopLogger } from '../log/logger.js';
-import { registry } from '../metrics/metrics.js';
+import { agentRegistry } from '../metrics/metrics.js';
 import { REFRESH_MS, UsageSampler, aggregate, changedMeaningfully } from './usage.js';
 
 const MiB = 1024 * 1024;
@@ -92,7 +92,7 @@ test('the sampler writes the node usage on a change only, keeps the rest of the 
   await sampler.sampleOnce();
   assert.equal(store.writes, 2);
   assert.equal((store.status.usage as NodeUsage).cpus, 0.05);
-  const text = await registry.metrics();
+  const text = await agentRegistry.metrics();
   assert.match(text, /stowage_task_cpu_usage_cores\{namespace="d",task="a",node="n1"\} 0\.05/);
   assert.match(text, /stowage_node_memory_usage_bytes\{node="n1"\} 10485760/);
 });

@@ -1,7 +1,7 @@
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Node, Service } from '../api/types.js';
-import { registry, reportClusterState } from '../metrics/metrics.js';
+import { reportClusterState, serverRegistry } from '../metrics/metrics.js';
 import { clusterState } from './cluster-metrics.js';
 
 const node = (name: string, o: { ready?: boolean; cordoned?: boolean; unschedulable?: boolean; cpus?: number; mem?: number; allocCpus?: number; allocMem?: number } = {}): Node => ({
@@ -65,7 +65,7 @@ describe('clusterState', () => {
 
 describe('the cluster state gauges', () => {
   const lines = async () =>
-    (await registry.metrics())
+    (await serverRegistry.metrics())
       .split('\n')
       .filter((l) => /^stowage_(node_ready|cluster_|service_launch_failures|service_deployment_failed)/.test(l))
       .sort();

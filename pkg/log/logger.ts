@@ -1,9 +1,21 @@
 /**
  * The logger every component takes: a small interface (so tests can capture
  * what was logged) with a winston implementation writing one JSON object per
- * line to stderr.
+ * line to stderr:
+ *
+ *   {"component":"server","level":"warn","loop":"services","key":"default/web",
+ *    "message":"reconcile failed; retrying with backoff","error":"...","timestamp":"..."}
+ *
+ * Context travels in child loggers, under these names wherever they apply:
+ *   component  server | agent (the process)
+ *   loop       the reconcile loop (scheduler, services, jobs, nodes, gc)
+ *   key        the work queue key a loop reconciles (namespace/name, or "cycle")
+ *   reconcileId  one reconcile, on each of its lines
+ *   task       namespace/name of a task
+ *   node       the node a line is about (the agent's node, a placement's node)
  */
 import winston from 'winston';
+import type { LogLevel } from './level.js';
 
 export type Meta = Record<string, unknown>;
 
@@ -16,9 +28,10 @@ export interface Logger {
   child(meta: Meta): Logger;
 }
 
-export function newLogger(opts: { level?: string; component: string }): Logger {
+/** A JSON-lines logger on stderr; `level` (LogLevel) is checked by the command first: parseLogLevel, pkg/log/level.ts. */
+export function newLogger(opts: { level: LogLevel | string; component: string }): Logger {
   const w = winston.createLogger({
-    level: opts.level ?? process.env.STOWAGE_LOG_LEVEL ?? 'info',
+    level: opts.level,
     format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json()),
     defaultMeta: { component: opts.component },
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],

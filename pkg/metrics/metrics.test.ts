@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { registry, reportOldestRetry } from './metrics.js';
+import { reportOldestRetry, serverRegistry } from './metrics.js';
 
-const scrape = async () => (await registry.getSingleMetricAsString('stowage_workqueue_oldest_retry_seconds')).split('\n').filter((l) => !l.startsWith('#'));
+const scrape = async () => (await serverRegistry.getSingleMetricAsString('stowage_workqueue_oldest_retry_seconds')).split('\n').filter((l) => !l.startsWith('#'));
 
 describe('stowage_workqueue_oldest_retry_seconds', () => {
   it('reads each running controller at scrape time, the max per controller, and forgets a stopped one', async () => {

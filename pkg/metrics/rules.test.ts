@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
-import { registry } from './metrics.js';
+import { agentRegistry, serverRegistry } from './metrics.js';
 
 const DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../manifests/prometheus');
 
@@ -25,8 +25,9 @@ const rules = (load(readFileSync(resolve(DIR, 'rules.yml'), 'utf8')) as { groups
 
 /** The defined metric a series name belongs to, and its label names. */
 function defined(series: string): { name: string; labels: string[] } | undefined {
-  const direct = registry.getSingleMetric(series);
-  const m = direct ?? registry.getSingleMetric(series.replace(/_(bucket|sum|count)$/, ''));
+  const get = (name: string) => serverRegistry.getSingleMetric(name) ?? agentRegistry.getSingleMetric(name);
+  const direct = get(series);
+  const m = direct ?? get(series.replace(/_(bucket|sum|count)$/, ''));
   if (!m) return undefined;
   const labels = [...((m as unknown as { labelNames?: string[] }).labelNames ?? [])];
   if (!direct && series.endsWith('_bucket')) labels.push('le');

@@ -7,9 +7,10 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { Election } from '../election/election.js';
 import { InformerFactory } from '../informer/factory.js';
+import { logLevelOption, parseLogLevel, type LogLevel } from '../log/level.js';
 import { errMsg, newLogger } from '../log/logger.js';
 import { Manager } from '../manager/manager.js';
-import { collectDefaults, registry } from '../metrics/metrics.js';
+import { collectDefaults, serverRegistry } from '../metrics/metrics.js';
 import { countDnsAnswer, registerDnsMetrics } from '../metrics/dns.js';
 import type { EndpointsSource } from '../dns/answer.js';
 import { startDnsServer } from '../dns/server.js';
@@ -34,7 +35,7 @@ interface RawServerFlags {
   watchMaxReplays: string;
   watchCache: boolean;
   dnsListen?: string;
-  logLevel?: string;
+  logLevel: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -53,14 +54,16 @@ export function registerServerCommand(program: Command): void {
     .option('--watch-max-replays <n>', 'watch streams that may replay history from etcd at once (resumes from before the watch cache window)', String(WATCH_DEFAULTS.maxReplays))
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
     .option('--dns-listen <host:port>', 'serve DNS (A and SRV of <service>.<namespace>.stowage.) on this address, UDP and TCP (default: off)')
-    .option('--log-level <level>', 'error, warn, info or debug', 'info')
-    .action(async (raw: RawServerFlags) => {
+    .addOption(logLevelOption())
+    .action(async (raw: RawServerFlags, cmd: Command) => {
+      let level: LogLevel;
       let listen: { host: string; port: number };
       let dnsListen: { host: string; port: number } | undefined;
       let leaseTtl: number;
       let maxTxnOps: number;
       let opts: LoopOptions;
       try {
+        level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         parseEndpoints(raw.etcd);
         listen = parseHostPort('--listen', raw.listen);
         if (raw.dnsListen !== undefined) dnsListen = parseHostPort('--dns-listen', raw.dnsListen);
@@ -83,8 +86,8 @@ export function registerServerCommand(program: Command): void {
         process.stderr.write(`error: ${errMsg(e)}\n`);
         process.exit(2);
       }
-      const log = newLogger({ component: 'server', level: raw.logLevel });
-      collectDefaults();
+      const log = newLogger({ component: 'server', level });
+      collectDefaults(serverRegistry);
       const client = newEtcdClient({ endpoints: raw.etcd });
       const store = new Store(client, { maxTxnOps });
       const identity = `${hostname()}/${process.pid}@${raw.listen}`;
@@ -112,7 +115,7 @@ export function registerServerCommand(program: Command): void {
             throw new Error(`--dns-listen: cannot listen on ${raw.dnsListen}: ${errMsg(e)}`);
           })
         : undefined;
-      if (dns) registerDnsMetrics(registry);
+      if (dns) registerDnsMetrics(serverRegistry);
       await manager.start();
       let stopping = false;
       const stop = async (signal: string) => {

@@ -241,8 +241,8 @@ export class ApiServer {
         }
       }
       case '/metrics': {
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+        const text = await metrics.serverRegistry.metrics();
+        res.writeHead(200, { 'content-type': metrics.serverRegistry.contentType }).end(text);
         return 200;
       }
       case '/version':

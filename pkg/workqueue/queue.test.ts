@@ -26,6 +26,30 @@ describe('WorkQueue', () => {
     assert.equal(await q.get(), 'a');
   });
 
+  it('reports how long each key waited in the queue: from when it was queued to when a worker took it', async () => {
+    let now = 1000;
+    const waits: number[] = [];
+    const q = new WorkQueue({ now: () => now, onWait: (s) => waits.push(s) });
+    q.add('a');
+    now += 250;
+    q.add('a'); // already waiting: its wait goes on from the first add
+    q.add('b');
+    now += 500;
+    assert.equal(await q.get(), 'a');
+    assert.equal(await q.get(), 'b');
+    assert.deepEqual(waits, [0.75, 0.5]);
+    q.add('a'); // while 'a' is processed: queued only when its worker is done
+    now += 1000;
+    q.done('a');
+    now += 100;
+    assert.equal(await q.get(), 'a');
+    assert.deepEqual(waits.at(-1), 0.1);
+    const idle = q.get(); // a worker already waiting takes the key at once
+    q.add('c');
+    assert.equal(await idle, 'c');
+    assert.deepEqual(waits.at(-1), 0);
+  });
+
   it('wakes a waiting worker', async () => {
     const q = new WorkQueue();
     const p = q.get();

@@ -10,6 +10,9 @@
  * - addAfter(key, ms) delays a key (timers, requeueAfter);
  * - addRateLimited(key) delays by per-key exponential backoff with full
  *   jitter (uniform in [0, min(maxMs, baseMs * 2^failures))); forget(key) resets it.
+ * - onWait(seconds): how long each key waited in the queue before a worker
+ *   took it (from when it was queued; a key added while it is processed is
+ *   queued when the worker is done with it).
  * - oldestRetryAgeMs(now): how long the key failing longest has been
  *   failing. A key starts failing at its first addRateLimited after a
  *   success; it stops at forget(key), or when it is dropped: a worker is
@@ -25,7 +28,9 @@ export interface QueueOptions {
   maxDelayMs?: number;
   /** Called with the depth whenever it changes (for a gauge). */
   onDepth?: (depth: number) => void;
-  /** The clock that stamps when a key started failing (tests step it). */
+  /** Called with how long a key waited in the queue (seconds) when a worker takes it (for a histogram). */
+  onWait?: (seconds: number) => void;
+  /** The clock that stamps when a key started failing or was queued (tests step it). */
   now?: () => number;
 }
 
@@ -42,6 +47,8 @@ export class WorkQueue {
    */
   private readonly failingSince = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /** Key -> when it was queued (ms), while it waits; only with onWait. */
+  private readonly queuedAt = new Map<string, number>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
   private readonly baseMs: number;
@@ -66,10 +73,12 @@ export class WorkQueue {
     if (w) {
       this.dirty.delete(key);
       this.processing.add(key);
+      this.opts.onWait?.(0);
       w(key);
       return;
     }
     this.queue.push(key);
+    if (this.opts.onWait) this.queuedAt.set(key, this.now());
     this.opts.onDepth?.(this.length);
   }
 
@@ -122,6 +131,11 @@ export class WorkQueue {
       this.dirty.delete(key);
       this.processing.add(key);
       this.opts.onDepth?.(this.length);
+      const at = this.queuedAt.get(key);
+      if (at !== undefined) {
+        this.queuedAt.delete(key);
+        this.opts.onWait?.((this.now() - at) / 1000);
+      }
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -145,6 +159,7 @@ export class WorkQueue {
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.failingSince.clear();
+    this.queuedAt.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 

@@ -79,6 +79,9 @@ describe('Prometheus scrapes Stowage (hack/prometheus.sh, http_sd, rules)', () =
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
       assert.equal(check.status, 0, `${who}: promtool: ${check.stdout}${check.stderr}`);
       assert.equal(check.stdout + check.stderr, '', `${who}: promtool has something to say`);
+      // each process exports what it owns (pkg/metrics/registries.test.ts has the full split)
+      const foreign = who === 'server' ? /^# TYPE (stowage_agent_\S+|stowage_task_\S+)/gm : /^# TYPE (stowage_(?:leader|reconcile|workqueue|scheduler|job|cluster|api|service)_?\S*)/gm;
+      assert.deepEqual([...text.matchAll(foreign)].map((m) => m[1]), [], `${who} exports another process's families`);
     }
   });
 

@@ -548,6 +548,7 @@ describe('REST API of a real stowage server', () => {
       assert.match(r.text, /^# TYPE stowage_api_request_duration_seconds histogram$/m);
       assert.match(r.text, /^process_cpu_seconds_total /m, 'prom-client defaults');
       assert.match(r.text, /^nodejs_eventloop_lag_seconds /m);
+      assert.doesNotMatch(r.text, /^# TYPE stowage_(agent|task)_/m, "the agent's families are the agent's");
     });
 
     it('passes promtool check metrics', async (t) => {

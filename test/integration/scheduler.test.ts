@@ -87,6 +87,8 @@ describe('scheduler loop (real etcd)', () => {
     }
     const conflicts = async () => (await metrics.schedulerPlacements.get()).values.find((v) => v.labels.result === 'conflict')?.value ?? 0;
     const conflictsBefore = await conflicts();
+    const unschedulable = async () => (await metrics.schedulerPlacementFailures.get()).values.find((v) => v.labels.reason === 'Unschedulable')?.value ?? 0;
+    const unschedulableBefore = await unschedulable();
     await Promise.all([startScheduler(1), startScheduler(2)]);
     // each has placed the same tasks from the same view before either commits
     await until('both schedulers to hold bindings', () => gate.held >= 2, 15000);
@@ -116,5 +118,6 @@ describe('scheduler loop (real etcd)', () => {
     const waiting = tasks.filter((t) => t.status?.state === 'Pending');
     assert.equal(waiting.length, 4);
     for (const t of waiting) assert.match(t.status!.pendingReason!, /^0\/4 nodes fit: 4 insufficient cpus$/);
+    assert.ok((await unschedulable()) - unschedulableBefore >= 4, 'the tasks that fit nowhere are counted in stowage_scheduler_placement_failures_total{reason="Unschedulable"}');
   });
 });

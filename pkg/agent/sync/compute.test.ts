@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compute, exitPatch, type Action, type DesiredTask } from './compute.js';
+import { compute, exitPatch, oomCorrection, type Action, type DesiredTask } from './compute.js';
 import type { ContainerInfo } from '../runtime/runtime.js';
-import type { Task, TaskState } from '../../api/types.js';
+import type { Task, TaskState, TaskStatus } from '../../api/types.js';
 
 const task = (desiredState?: 'Running' | 'Killed'): Task => ({
   apiVersion: 'stowage/v1',
@@ -84,5 +84,44 @@ describe('exitPatch', () => {
   it('stopped by the agent is Killed', () => {
     const p = exitPatch({ ...c('a', 'exited'), exitCode: 143, killed: true }, 32, now);
     assert.deepEqual([p.state, p.reason, p.exitCode], ['Killed', 'Killed', 143]);
+  });
+});
+
+describe('a late oom event corrects an exit already reported', () => {
+  // Docker may handle a container's OOM after its exit: the exit was reported Error 137, then 'oom' arrives.
+  const reported: TaskStatus = { state: 'Failed', reason: 'Error', exitCode: 137, message: 'exited with code 137 (signal 9, SIGKILL)', containerId: 'a' };
+  const oomed = { ...c('a', 'exited'), exitCode: 137, oomKilled: true };
+  const corrected = { reason: 'OOMKilled', message: 'killed by the kernel: out of memory (limit of 32 MiB)' };
+
+  it('oomCorrection: Error 137 of the OOM-killed container becomes OOMKilled, state and code kept', () => {
+    assert.deepEqual(oomCorrection(reported, oomed, 32), corrected);
+    assert.deepEqual(oomCorrection(reported, oomed, undefined)?.message, 'killed by the kernel: out of memory (limit)');
+  });
+  const none: [string, TaskStatus, ContainerInfo | undefined][] = [
+    ['no OOM seen (a docker kill is exit 137 too)', reported, { ...oomed, oomKilled: false }],
+    ['already OOMKilled', { ...reported, ...corrected }, oomed],
+    ['another exit code', { ...reported, exitCode: 1 }, oomed],
+    ['another reason', { ...reported, reason: 'ContainerMissing' }, oomed],
+    ['not Failed', { ...reported, state: 'Killed', reason: 'Killed' }, oomed],
+    ['the status names another container', { ...reported, containerId: 'b' }, oomed],
+    ['no container', reported, undefined],
+  ];
+  for (const [name, status, cont] of none) it(`oomCorrection: nothing when ${name}`, () => assert.equal(oomCorrection(status, cont, 32), undefined));
+
+  const d = (status: TaskStatus, assigned = true): DesiredTask => ({ uid: 'u1', task: task(), status, assigned });
+  it('compute: reported Error 137, the container now known OOM-killed: correct it, nothing else', () => {
+    assert.deepEqual(compute(d(reported), [oomed]), [{ kind: 'lateOOM', id: 'a', patch: corrected }]);
+  });
+  it('compute: corrected once, nothing more', () => {
+    assert.deepEqual(compute(d({ ...reported, ...corrected }), [oomed]), []);
+  });
+  it('compute: the assignment went meanwhile: correct, then remove', () => {
+    assert.deepEqual(compute(d(reported, false), [oomed]), [
+      { kind: 'lateOOM', id: 'a', patch: corrected },
+      { kind: 'remove', id: 'a', running: false },
+    ]);
+  });
+  it('compute: a docker kill (exit 137, no OOM) stays Error', () => {
+    assert.deepEqual(compute(d(reported), [{ ...oomed, oomKilled: undefined }]), []);
   });
 });

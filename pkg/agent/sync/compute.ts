@@ -7,7 +7,7 @@
  *   desired (assignment + last known status)   observed (containers with that uid)
  *                       └──────────── compute ────────────┘
  *                                       │
- *        start | adopt | report | kill | remove | reportKilled | reportMissing
+ *        start | adopt | report | kill | remove | reportKilled | reportMissing | lateOOM
  *
  * The rules (DESIGN.md, task lifecycle):
  * - no desired task: every container of the uid is stopped and removed
@@ -25,6 +25,10 @@
  *   loop replaces tasks, the agent never does).
  * - extra containers of the same uid are removed (keep the running one, or
  *   the one the status names, or the newest).
+ * - a late 'oom': Docker may handle a container's OOM after its exit, so the
+ *   exit was reported Failed {reason Error, exitCode 137}; once the 'oom'
+ *   event arrives the reason is corrected to OOMKilled (lateOOM). Nothing
+ *   waits for it at the exit: a `docker kill` is reported at once.
  */
 import { TERMINAL_STATES, type Task, type TaskStatus } from '../../api/types.js';
 import type { ContainerInfo } from '../runtime/runtime.js';
@@ -45,7 +49,8 @@ export type Action =
   | { kind: 'kill'; id: string; remove: boolean; report: boolean }
   | { kind: 'remove'; id: string; running: boolean }
   | { kind: 'reportKilled' }
-  | { kind: 'reportMissing'; id?: string };
+  | { kind: 'reportMissing'; id?: string }
+  | { kind: 'lateOOM'; id: string; patch: Partial<TaskStatus> };
 
 export const DEFAULT_KILL_GRACE_SECONDS = 10;
 
@@ -53,6 +58,8 @@ export function compute(d: DesiredTask | undefined, containers: ContainerInfo[])
   if (!d) return containers.map((c) => ({ kind: 'remove', id: c.id, running: c.phase !== 'exited' }));
   const actions: Action[] = [];
   const primary = pickPrimary(containers, d.status.containerId);
+  const late = oomCorrection(d.status, containers.find((c) => c.id === d.status.containerId), d.task.spec.resources.mem);
+  if (late) actions.push({ kind: 'lateOOM', id: d.status.containerId!, patch: late });
   for (const c of containers) if (c !== primary) actions.push({ kind: 'remove', id: c.id, running: c.phase !== 'exited' });
 
   // While its node was NotReady the task was Unreachable: the agent goes on from the state it had.
@@ -116,13 +123,24 @@ export function exitPatch(c: ContainerInfo, memMiB: number | undefined, now: Dat
   };
   const code = c.exitCode ?? -1;
   if (c.killed) return { ...base, state: 'Killed', reason: 'Killed', message: 'stopped by the agent' };
-  if (c.oomKilled) {
-    const limit = memMiB !== undefined ? ` of ${memMiB} MiB` : '';
-    return { ...base, state: 'Failed', reason: 'OOMKilled', message: `killed by the kernel: out of memory (limit${limit})` };
-  }
+  if (c.oomKilled) return { ...base, state: 'Failed', reason: 'OOMKilled', message: oomMessage(memMiB) };
   if (code === 0) return { ...base, state: 'Succeeded', reason: 'Completed', message: undefined };
   const sig = code > 128 && code < 160 ? ` (signal ${code - 128}${SIGNALS[code - 128] ? `, ${SIGNALS[code - 128]}` : ''})` : '';
   return { ...base, state: 'Failed', reason: 'Error', message: c.error ?? `exited with code ${code}${sig}` };
 }
+
+/**
+ * The correction of an exit reported before its 'oom' event arrived: the
+ * status says Failed {reason Error, exitCode 137} of container c, and c is now
+ * known to have been OOM-killed. Undefined when there is nothing to correct
+ * (another container, another reason or code, or no OOM known).
+ */
+export function oomCorrection(status: TaskStatus, c: ContainerInfo | undefined, memMiB: number | undefined): Partial<TaskStatus> | undefined {
+  if (!c?.oomKilled || c.id !== status.containerId) return undefined;
+  if (status.state !== 'Failed' || status.reason !== 'Error' || status.exitCode !== 137) return undefined;
+  return { reason: 'OOMKilled', message: oomMessage(memMiB) };
+}
+
+const oomMessage = (memMiB: number | undefined) => `killed by the kernel: out of memory (limit${memMiB !== undefined ? ` of ${memMiB} MiB` : ''})`;
 
 const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 15: 'SIGTERM' };

@@ -37,6 +37,17 @@ describe('ObservedContainers', () => {
     assert.deepEqual([k.get('c1')?.phase, k.get('c1')?.exitCode, k.get('c1')?.startedAt], ['exited', 0, 't1']);
   });
 
+  it("an 'oom' seen stays: neither an inspect nor a re-list that does not say it clears it", async () => {
+    // Docker may handle the OOM after the exit; then its inspect keeps OOMKilled false for good.
+    const k = new ObservedContainers();
+    k.observe({ id: 'c1', taskUid: 'u1', type: 'die', exitCode: 137, time: 't1' });
+    k.observe({ id: 'c1', taskUid: 'u1', type: 'oom', time: 't2' });
+    k.put(c('c1', 'u1', { phase: 'exited', exitCode: 137, oomKilled: false }));
+    assert.equal(k.get('c1')?.oomKilled, true, 'after an inspect');
+    await k.relist(async () => [c('c1', 'u1', { phase: 'exited', exitCode: 137, oomKilled: false })]);
+    assert.equal(k.get('c1')?.oomKilled, true, 'after a re-list');
+  });
+
   it('a re-list merges what is listed and forgets what is not', async () => {
     const k = new ObservedContainers();
     k.put(c('old', 'u1'));

@@ -9,6 +9,10 @@
  * Every change is stamped with a sequence number. A re-list takes its stamp
  * before it asks the engine, so what changed while the list was on its way
  * (newer news) is neither overwritten nor dropped by the older list.
+ *
+ * An OOM, once seen, stays: Docker may handle a container's OOM after its
+ * exit, and then only the 'oom' event says so (its inspect keeps
+ * OOMKilled false), so no later inspect or list may clear it.
  */
 import type { ContainerInfo, RuntimeEvent } from '../runtime/runtime.js';
 
@@ -51,7 +55,7 @@ export class ObservedContainers {
 
   /** c merged over what is known of it, as the newest news. */
   put(c: ContainerInfo): Observed {
-    return this.set({ ...this.containers.get(c.id), ...c, seq: ++this.seq });
+    return this.set({ ...merge(this.containers.get(c.id), c), seq: ++this.seq });
   }
 
   delete(id: string): void {
@@ -95,7 +99,7 @@ export class ObservedContainers {
     for (const c of listed) {
       seen.add(c.id);
       const cur = this.containers.get(c.id);
-      if (!cur || cur.seq < seq0) this.set({ ...cur, ...c, seq: seq0 });
+      if (!cur || cur.seq < seq0) this.set({ ...merge(cur, c), seq: seq0 });
     }
     for (const [id, c] of this.containers) if (!seen.has(id) && c.seq < seq0) this.delete(id);
     return listed.length;
@@ -108,4 +112,11 @@ export class ObservedContainers {
     ids.add(c.id);
     return c;
   }
+}
+
+/** c over what was known of it; an OOM seen stays seen. */
+function merge(prev: ContainerInfo | undefined, c: ContainerInfo): ContainerInfo {
+  const next = { ...prev, ...c };
+  if (prev?.oomKilled) next.oomKilled = true;
+  return next;
 }

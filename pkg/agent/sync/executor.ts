@@ -10,17 +10,19 @@
  *   kill ───────► stop with grace ─► Killed {exitCode} ─► remove (when asked)
  *   remove ─────► stop (if running) ─► remove   (a container no task claims)
  *   reportKilled / reportMissing ─► Killed / Failed {ContainerMissing}
+ *   lateOOM ────► Failed {reason Error} corrected to {reason OOMKilled} (the 'oom' came after the exit)
  *
  * A throw means "try this uid again with backoff"; the node sync's queue
- * does that.
+ * does that. Every runtime call is counted and timed by operation
+ * (stowage_agent_runtime_operations_total, _operation_duration_seconds).
  */
 import type { Task } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import { errMsg, type Logger } from '../../log/logger.js';
-import { agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
+import { agentRuntimeOpDuration, agentRuntimeOps, agentTaskStart } from '../../metrics/metrics.js';
 import type { Limiter } from '../../util/limiter.js';
 import { containerSpec, type SpecContext } from '../env.js';
-import { RuntimeError, type ContainerInfo, type Runtime } from '../runtime/runtime.js';
+import { RuntimeError, type Runtime } from '../runtime/runtime.js';
 import { DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
 import type { ObservedContainers } from './containers.js';
 import { LAST_OUTPUT_LINES, readLastOutput } from './last-output.js';
@@ -74,15 +76,23 @@ export class ActionExecutor {
         return;
       }
       case 'report': {
-        const info = await this.exitInfo(a.id, containers);
+        const info = (await this.op('inspect', () => this.d.runtime.inspect(a.id))) ?? containers.get(a.id);
         if (!info) return;
-        const c = containers.put(info);
+        const c = containers.put(info); // an 'oom' event already seen stays (containers.ts)
+        if (c.oomKilled && !info.oomKilled) this.d.log.info("exit reported OOMKilled from the engine's 'oom' event; its inspect does not say so", { task: r ? ref(r) : c.taskRef, container: a.id });
         const patch = exitPatch(c, r?.task.spec.resources.mem, new Date());
         if (patch.state === 'Failed') {
           const output = await readLastOutput(() => this.d.runtime.logs(a.id, { follow: false, tail: LAST_OUTPUT_LINES }));
           if (output) patch.output = output;
         }
         writer.update(uid, patch);
+        this.d.log[patch.state === 'Failed' ? 'info' : 'debug']('task exited', {
+          task: r ? ref(r) : c.taskRef,
+          container: a.id,
+          state: patch.state,
+          reason: patch.reason,
+          exitCode: patch.exitCode,
+        });
         if (r && patch.reason === 'OOMKilled') recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${patch.message}`);
         else if (r && patch.state === 'Failed') recorder?.warning(r.task, 'Failed', `container ${short(a.id)} ${patch.message}`);
         return;
@@ -94,6 +104,7 @@ export class ActionExecutor {
         const info = await this.op('inspect', () => this.d.runtime.inspect(a.id)).catch(() => undefined);
         const c = containers.get(a.id);
         if (c) containers.put({ ...c, ...info, phase: 'exited', killed: true });
+        this.d.log.debug('task container stopped', { task: r ? ref(r) : c?.taskRef, container: a.id, graceSeconds: grace });
         if (a.report) {
           writer.update(uid, {
             state: 'Killed',
@@ -109,8 +120,18 @@ export class ActionExecutor {
       }
       case 'remove': {
         if (a.running) await this.stopContainer(a.id, r?.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS);
-        this.d.log.info('removing container no task here claims', { uid, container: a.id });
+        this.d.log.info(r?.assigned ? 'removing an extra container of the task' : 'removing container no task here claims', {
+          ...(r ? { task: ref(r) } : {}),
+          uid,
+          container: a.id,
+        });
         await this.removeContainer(a.id);
+        return;
+      }
+      case 'lateOOM': {
+        this.d.log.info('exit reported before its oom event: reason corrected to OOMKilled', { ...(r ? { task: ref(r) } : {}), uid, container: a.id });
+        writer.update(uid, a.patch);
+        if (r) recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${a.patch.message}`);
         return;
       }
       case 'reportKilled':
@@ -132,6 +153,7 @@ export class ActionExecutor {
           message: `container ${a.id ? short(a.id) + ' ' : ''}is gone (removed outside Stowage, or lost with the container engine)`,
           finishedAt: now(),
         });
+        this.d.log.warn('task container is gone', { ...(r ? { task: ref(r) } : {}), uid, container: a.id });
         if (r) recorder?.warning(r.task, 'ContainerMissing', 'the task container disappeared');
         return;
       }
@@ -152,7 +174,9 @@ export class ActionExecutor {
     const at = new Date().toISOString();
     const c = containers.get(id) ?? containers.put({ id, taskUid: r.uid, taskRef: ref(r), phase: 'running', startedAt: at });
     writer.update(r.uid, { state: 'Running', containerId: id, startedAt: c.startedAt ?? at });
-    agentTaskStart.observe((Date.now() - r.seenAt) / 1000);
+    const took = (Date.now() - r.seenAt) / 1000;
+    agentTaskStart.observe(took);
+    this.d.log.debug('task running', { task: ref(r), container: id, seconds: took });
     this.d.recorder?.normal(r.task, 'Started', `container ${short(id)} started on ${node}`);
     // A container that already exited (an event came first) is reported by the next reconcile.
     if (c.phase === 'exited') this.d.requeue(r.uid);
@@ -199,17 +223,8 @@ export class ActionExecutor {
   }
 
   /** A runtime call, counted by operation and result. */
-  /**
-   * How an exited container ended. Docker may handle a container's OOM after its exit: an 'oom'
-   * event already seen is kept over an inspect that does not say it yet.
-   */
-  private async exitInfo(id: string, containers: ObservedContainers): Promise<ContainerInfo | undefined> {
-    const info = (await this.op('inspect', () => this.d.runtime.inspect(id))) ?? containers.get(id);
-    if (!info) return undefined;
-    return info.oomKilled || containers.get(id)?.oomKilled !== true ? info : { ...info, oomKilled: true };
-  }
-
   private async op<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const end = agentRuntimeOpDuration.startTimer({ op: name });
     try {
       const v = await f();
       agentRuntimeOps.inc({ op: name, result: 'ok' });
@@ -217,6 +232,8 @@ export class ActionExecutor {
     } catch (e) {
       agentRuntimeOps.inc({ op: name, result: 'error' });
       throw e;
+    } finally {
+      end();
     }
   }
 }

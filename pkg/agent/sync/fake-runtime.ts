@@ -97,6 +97,15 @@ export class FakeRuntime implements Runtime {
     this.emit({ id, taskUid: c.taskUid, type: 'die', exitCode, time });
   }
 
+  /**
+   * An 'oom' event after the container's exit: Docker may handle the OOM
+   * after the exit, and then its inspect never says OOMKilled.
+   */
+  lateOom(id: string): void {
+    const c = this.containers.get(id)!;
+    this.emit({ id, taskUid: c.taskUid, type: 'oom', time: new Date().toISOString() });
+  }
+
   /** The engine restarted: this container is gone without an event. */
   lose(id: string): void {
     this.containers.delete(id);

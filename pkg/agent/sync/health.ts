@@ -74,7 +74,7 @@ export class TaskHealth implements HealthSupervisor {
       try {
         r.trackers.push(new HealthTracker(c, startedMs));
       } catch (e) {
-        this.o.log.warn('health check ignored', { task: task.metadata.name, error: String(e) });
+        this.o.log.warn('health check ignored', { task: `${task.metadata.namespace ?? 'default'}/${task.metadata.name}`, error: String(e) });
       }
     }
     this.running.set(uid, r);

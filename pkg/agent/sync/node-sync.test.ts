@@ -6,6 +6,7 @@ import type { Assignment } from './assignments.js';
 import type { StatusPatch } from './status-writer.js';
 import type { Task, TaskStatus } from '../../api/types.js';
 import { nopLogger } from '../../log/logger.js';
+import { agentRuntimeOpDuration } from '../../metrics/metrics.js';
 
 /** A status writer that applies patches at once and remembers each one. */
 class MemoryWriter {
@@ -70,9 +71,12 @@ describe('NodeSync with a fake runtime', () => {
     const s = make(rt, w);
     s.snapshot([]);
     await s.start();
+    const starts = async () => (await agentRuntimeOpDuration.get()).values.find((v) => v.metricName?.endsWith('_count') && v.labels.op === 'start')?.value ?? 0;
+    const startsBefore = await starts();
     s.put(assignment('a'));
     await until('running', () => w.view('uid-a')?.state === 'Running');
     assert.deepEqual(w.states('uid-a'), ['Starting', 'Running']);
+    assert.equal((await starts()) - startsBefore, 1, 'the runtime start is timed');
     assert.equal(w.view('uid-a')?.containerId, 'c1');
     assert.deepEqual(rt.calls, ['start default/a']);
     assert.equal(rt.containers.get('c1')?.spec?.env.STOWAGE_TASK, 'a');
@@ -96,6 +100,29 @@ describe('NodeSync with a fake runtime', () => {
     // exited containers stay while assigned (logs); nothing restarts
     assert.equal(rt.containers.size, 3);
     assert.equal(rt.calls.filter((c) => c.startsWith('start')).length, 3);
+  });
+
+  it("corrects an exit reported Error 137 to OOMKilled when the 'oom' event comes after it; a kill stays Error", async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    for (const n of ['hog', 'killed']) s.put(assignment(n, undefined, { resources: { cpus: 0.1, mem: 16, disk: 0 } }));
+    await until('2 running', () => ['hog', 'killed'].every((n) => w.view(`uid-${n}`)?.state === 'Running'));
+    const hog = w.view('uid-hog')!.containerId!;
+    rt.exit(hog, 137); // 'die' first, and inspect does not say OOMKilled
+    rt.exit(w.view('uid-killed')!.containerId!, 137); // a docker kill
+    await until('both reported', () => ['hog', 'killed'].every((n) => w.view(`uid-${n}`)?.state === 'Failed'));
+    assert.equal(w.view('uid-hog')?.reason, 'Error', 'reported at once, without waiting for an oom that may never come');
+    rt.lateOom(hog);
+    await until('corrected', () => w.view('uid-hog')?.reason === 'OOMKilled');
+    assert.deepEqual(
+      (({ state, reason, exitCode, message, containerId }) => ({ state, reason, exitCode, message, containerId }))(w.view('uid-hog')!),
+      { state: 'Failed', reason: 'OOMKilled', exitCode: 137, message: 'killed by the kernel: out of memory (limit of 16 MiB)', containerId: hog },
+    );
+    assert.equal(w.patches.filter((p) => p.uid === 'uid-hog' && p.patch.reason === 'OOMKilled').length, 1, 'corrected once');
+    assert.deepEqual([w.view('uid-killed')?.state, w.view('uid-killed')?.reason, w.view('uid-killed')?.exitCode], ['Failed', 'Error', 137]);
   });
 
   it('fails a task whose image is missing with ImageNotFound, without retrying', async () => {

@@ -166,7 +166,8 @@ export class NodeSync {
       workers: this.o.workers ?? 64,
       handle: (uid) => this.reconcile(uid),
       onError: (uid, e) => {
-        this.log.warn('task sync failed; retrying', { uid, error: errMsg(e), retries: this.queue.retries(uid) });
+        const r = this.tasks.get(uid);
+        this.log.warn('task sync failed; retrying', { ...(r ? { task: `${r.ns}/${r.name}` } : {}), uid, error: errMsg(e), retries: this.queue.retries(uid) });
         return true;
       },
     });

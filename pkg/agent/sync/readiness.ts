@@ -68,7 +68,7 @@ export class TaskReadiness implements HealthSupervisor {
       try {
         w.trackers.push(new ReadinessTracker(c, startedMs));
       } catch (e) {
-        this.o.log.warn('readiness check ignored', { task: task.metadata.name, error: String(e) });
+        this.o.log.warn('readiness check ignored', { task: `${task.metadata.namespace ?? 'default'}/${task.metadata.name}`, error: String(e) });
       }
     }
     w.trackers.forEach((_, i) => this.schedule(uid, w, i));

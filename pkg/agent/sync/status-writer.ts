@@ -240,7 +240,7 @@ export class StatusWriter {
     e.known = status;
     e.rev = rev;
     if (TERMINAL_STATES.has(status.state)) {
-      this.log.info('task status changed under the agent', { task: `${e.ns}/${e.name}`, state: status.state });
+      this.log.info('task status changed under the agent', { task: `${e.ns}/${e.name}`, ...(status.nodeName ? { node: status.nodeName } : {}), state: status.state });
       e.sending = e.patch = undefined;
       this.settle(e);
       e.onExternal(status);

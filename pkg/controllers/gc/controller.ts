@@ -46,7 +46,7 @@ export class GarbageCollector extends Controller {
   private readonly gone = new Map<string, true>();
 
   constructor(private readonly d: GcDeps) {
-    super('gc', d.log.child({ controller: 'gc' }), 2);
+    super('gc', d.log, 2);
   }
 
   protected async setup(): Promise<void> {

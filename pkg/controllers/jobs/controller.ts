@@ -77,7 +77,7 @@ export class JobsController extends Controller {
 
   constructor(private readonly d: JobsDeps) {
     // many jobs fire in the same second: their passes go to etcd side by side, their writes grouped (group-commit.ts)
-    super('jobs', d.log.child({ controller: 'jobs' }), 128);
+    super('jobs', d.log, 128);
   }
 
   private now(): number {

@@ -50,7 +50,7 @@ export class NodeLifecycleController extends Controller {
   private offHeartbeats: (() => void) | undefined;
 
   constructor(private readonly d: NodesDeps) {
-    super('nodes', d.log.child({ controller: 'nodes' }));
+    super('nodes', d.log);
   }
 
   protected async setup(): Promise<void> {
@@ -87,7 +87,7 @@ export class NodeLifecycleController extends Controller {
     return out;
   }
 
-  protected async reconcile(name: string): Promise<ReconcileResult | void> {
+  protected async reconcile(name: string, log: Logger): Promise<ReconcileResult | void> {
     const s = this.nodes.get(`_/${name}`);
     if (!s) return;
     const now = Date.now();
@@ -124,7 +124,7 @@ export class NodeLifecycleController extends Controller {
     }
     if (d.lose.length > 0) {
       const lost = r.committed.filter((w) => w.unassign).length;
-      this.log.warn('node lost: its tasks are Lost', { node: name, tasks: lost });
+      log.warn('node lost: its tasks are Lost', { node: name, tasks: lost });
       if (lost > 0) this.d.recorder.warning(s.object, 'NodeLost', `${lost} task(s) on node ${name} are Lost and will be replaced`);
     }
     // A task that moved meanwhile (its agent reported): read again and decide again.

@@ -64,7 +64,7 @@ export class SchedulerController extends Controller {
   private readonly written = new Map<string, Stored<Node>>();
 
   constructor(private readonly d: SchedulerDeps) {
-    super('scheduler', d.log.child({ controller: 'scheduler' }));
+    super('scheduler', d.log);
   }
 
   protected async setup(): Promise<void> {
@@ -120,7 +120,7 @@ export class SchedulerController extends Controller {
     return mine && BigInt(mine.statusRev) > BigInt(s.statusRev) ? mine : s;
   }
 
-  protected async reconcile(): Promise<ReconcileResult | void> {
+  protected async reconcile(_key: string, log: Logger): Promise<ReconcileResult | void> {
     const pending: Stored<Task>[] = [];
     for (const k of this.pending) {
       const s = this.tasks.get(k);
@@ -135,9 +135,12 @@ export class SchedulerController extends Controller {
       this.namespaces.list().map((s) => s.object),
       { maxPlacements: MAX_PLACEMENTS },
     );
-    metrics.schedulerCycleDuration.observe((performance.now() - t0) / 1000);
-    await this.bind(result.placements);
-    await this.recordWaiting(result.waiting);
+    const ms = performance.now() - t0;
+    metrics.schedulerCycleDuration.observe(ms / 1000);
+    for (const w of result.waiting) metrics.schedulerPlacementFailures.inc({ reason: w.reason });
+    log.debug('cycle decided', { pending: pending.length, placements: result.placements.length, waiting: result.waiting.length, deferred: result.deferred.length, ms: Math.round(ms) });
+    await this.bind(result.placements, log);
+    await this.recordWaiting(result.waiting, log);
     metrics.schedulerPending.set(result.waiting.length + result.deferred.length);
     if (result.deferred.length > 0) return { requeueAfter: 0 };
   }
@@ -157,7 +160,7 @@ export class SchedulerController extends Controller {
    * Resolves once everything is sent, keeping at most COMMIT_CONCURRENCY
    * transactions out.
    */
-  private async bind(placements: Placement[]): Promise<void> {
+  private async bind(placements: Placement[], log: Logger): Promise<void> {
     const failed = new Set<string>();
     const perTask = placements.length <= MAX_TASK_EVENTS_PER_CYCLE;
     // one compare of each transaction's budget is the fence's
@@ -166,7 +169,7 @@ export class SchedulerController extends Controller {
       const nodes = batch.map((b) => b.node);
       const before = nodes.map((n) => this.nodeTail.get(n)).filter((p): p is Promise<void> => p !== undefined);
       const done = Promise.all(before)
-        .then(() => this.commitBatch(batch, failed, perTask))
+        .then(() => this.commitBatch(batch, failed, perTask, log))
         .then(
           (n) => {
             metrics.schedulerPlacements.inc({ result: 'bound' }, n);
@@ -175,8 +178,11 @@ export class SchedulerController extends Controller {
           },
           (e) => {
             // Fenced: the term is over and the loop stops. Refused: etcd will never take it (a bug).
-            if (isApiError(e, 'Refused')) this.log.error('binding refused by etcd; not retrying', { error: errMsg(e) });
-            else this.log.warn('binding refused', { error: errMsg(e) });
+            for (const b of batch) {
+              const meta = { node: b.node, tasks: b.placements.map((p) => p.taskKey), error: errMsg(e) };
+              if (isApiError(e, 'Refused')) log.error('binding refused by etcd; not retrying', meta);
+              else log.warn('binding refused', meta);
+            }
             for (const b of batch) for (const p of b.placements) this.snapshot.forget(p.taskKey);
           },
         )
@@ -193,7 +199,7 @@ export class SchedulerController extends Controller {
     await Promise.all([...this.nodeTail.values()]);
   }
 
-  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean): Promise<number> {
+  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger): Promise<number> {
     const txn = this.d.store.txn(this.ctx.fence());
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
     for (const { node: nodeName, placements } of batch) {
@@ -221,13 +227,15 @@ export class SchedulerController extends Controller {
           this.written.set(p.node.object.metadata.name, { object: { ...p.node.object, status: p.status }, specRev: p.node.specRev, statusRev: r.revision });
         }
         const bound = plan.map((p) => ({ node: p.node.object.metadata.name, tasks: p.tasks.map((t) => t.object) }));
+        for (const b of bound) for (const t of b.tasks) log.debug('task bound', { task: `${t.metadata.namespace}/${t.metadata.name}`, node: b.node });
         for (const e of scheduledEvents(bound, perTask)) this.d.recorder.normal(e.about, 'Scheduled', e.message);
         return n;
       }
       metrics.schedulerPlacements.inc({ result: 'conflict' }, n);
+      for (const p of plan) log.debug('binding lost a race; placing again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key) });
     } catch (e) {
       if (isApiError(e, 'Fenced') || isApiError(e, 'Refused')) throw e;
-      this.log.warn('binding failed; will place again', { nodes: plan.map((p) => p.node.object.metadata.name), error: errMsg(e) });
+      for (const p of plan) log.warn('binding failed; will place again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key), error: errMsg(e) });
     }
     // Lost a race (or etcd said no): give the capacity back and re-read those nodes.
     for (const p of plan) {
@@ -242,7 +250,7 @@ export class SchedulerController extends Controller {
   }
 
   /** Tell each waiting task why, when the reason changed. */
-  private async recordWaiting(waiting: Waiting[]): Promise<void> {
+  private async recordWaiting(waiting: Waiting[], log: Logger): Promise<void> {
     const writes: { s: Stored<Task>; status: TaskStatus }[] = [];
     let events = 0;
     for (const w of waiting) {
@@ -250,6 +258,7 @@ export class SchedulerController extends Controller {
       if (!s || !isPending(s.object) || !waitingChanged(s.object.status, w)) continue;
       const status: TaskStatus = { ...(s.object.status ?? { state: 'Pending' }), state: 'Pending', pendingReason: w.summary, pendingDetails: w.counts };
       writes.push({ s, status });
+      log.debug('task waits for a node', { task: w.taskKey, reason: w.reason, message: w.summary });
       if (events++ < MAX_EVENTS_PER_CYCLE) this.d.recorder.warning(s.object, w.reason === 'QuotaExceeded' ? 'QuotaExceeded' : 'FailedScheduling', w.summary);
     }
     // A conflict only means the task moved on; the next cycle sees its new state.

@@ -66,7 +66,7 @@ export class ServicesController extends Controller {
   private readonly written = new Map<string, { uid: string | undefined; status: ServiceStatus; statusRev: string }>();
 
   constructor(private readonly d: ServicesDeps) {
-    super('services', d.log.child({ controller: 'services' }), 4);
+    super('services', d.log, 4);
   }
 
   protected async setup(): Promise<void> {
@@ -120,7 +120,7 @@ export class ServicesController extends Controller {
     return { object: { ...s.object, status: w.status }, specRev: s.specRev, statusRev: w.statusRev };
   }
 
-  protected async reconcile(key: string): Promise<ReconcileResult | void> {
+  protected async reconcile(key: string, log: Logger): Promise<ReconcileResult | void> {
     const cached = this.services.get(key);
     if (!cached) {
       this.owned.forget(key);
@@ -137,7 +137,7 @@ export class ServicesController extends Controller {
     const plan = computeService({ service: svc, tasks: stored.map((t) => t.object), dependencies: deps, now, options: this.d.options });
     await this.apply(key, s, plan, byTask);
     for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](svc, ev.reason, ev.message);
-    this.count(key, plan, s.object.status);
+    this.count(plan, s.object.status, log);
     if (plan.requeueAfterMs !== undefined) return { requeueAfter: plan.requeueAfterMs };
   }
 
@@ -253,7 +253,7 @@ export class ServicesController extends Controller {
     return out;
   }
 
-  private count(key: string, plan: Plan, before: ServiceStatus | undefined): void {
+  private count(plan: Plan, before: ServiceStatus | undefined, log: Logger): void {
     for (const k of plan.kill) metrics.serviceTasksKilled.inc({ reason: k.reason });
     for (const r of plan.remove) metrics.serviceTaskEnds.inc({ state: r.task.status?.state ?? 'Unknown' });
     const a = before?.deployment;
@@ -262,7 +262,7 @@ export class ServicesController extends Controller {
     if (!a || a.revision !== b.revision || a.instances !== b.instances) metrics.serviceDeployments.inc({ result: 'started' });
     if (b.state !== a?.state && b.state !== 'progressing') {
       metrics.serviceDeployments.inc({ result: b.state });
-      this.log.info(`deployment ${b.state}`, { service: key, revision: b.revision, message: b.message });
+      log.info(`deployment ${b.state}`, { revision: b.revision, message: b.message });
     }
   }
 }
