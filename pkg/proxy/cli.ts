@@ -6,6 +6,7 @@
  * a lost server is reconnected to, a taken service port is retried.
  */
 import type { Command } from 'commander';
+import { logLevelOption } from '../log/level.js';
 import { errMsg, newLogger } from '../log/logger.js';
 import { collectProxyDefaults } from '../metrics/proxy.js';
 import { ProxyFlagError, parseProxyFlags, type RawProxyFlags } from './flags.js';
@@ -20,11 +21,11 @@ export function registerProxyCommand(program: Command): void {
     .option('--server <url>', 'the API server (default: $STOWAGE_SERVER or http://127.0.0.1:7070)')
     .option('--listen <host:port>', 'address serving /metrics and /healthz (default: none)')
     .option('--balance <strategy>', 'round-robin or least-connections', 'round-robin')
-    .option('--log-level <level>', 'error, warn, info or debug', process.env.STOWAGE_LOG_LEVEL ?? 'info')
-    .action(async (raw: RawProxyFlags) => {
+    .addOption(logLevelOption())
+    .action(async (raw: RawProxyFlags, cmd: Command) => {
       let config;
       try {
-        config = parseProxyFlags(raw, process.env);
+        config = parseProxyFlags({ ...raw, logLevelSource: cmd.getOptionValueSource('logLevel') }, process.env);
       } catch (e) {
         if (!(e instanceof ProxyFlagError)) throw e;
         process.stderr.write(`error: ${e.message}\n`);

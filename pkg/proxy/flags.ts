@@ -4,6 +4,7 @@
  *   --balance: "random" is not one of round-robin, least-connections
  * The CLI prints it after `error: ` and exits 2.
  */
+import { parseLogLevel, type LogLevel } from '../log/level.js';
 import { STRATEGIES, type Strategy } from './balance.js';
 
 export interface ProxyConfig {
@@ -11,7 +12,7 @@ export interface ProxyConfig {
   /** Where /metrics and /healthz are served; none when the flag is absent. */
   listen?: { host: string; port: number };
   balance: Strategy;
-  logLevel: string;
+  logLevel: LogLevel;
 }
 
 export interface RawProxyFlags {
@@ -19,19 +20,23 @@ export interface RawProxyFlags {
   listen?: string;
   balance?: string;
   logLevel?: string;
+  /** commander's getOptionValueSource('logLevel'): 'env' names STOWAGE_LOG_LEVEL in the message. */
+  logLevelSource?: string;
 }
 
 export class ProxyFlagError extends Error {
   override name = 'ProxyFlagError';
 }
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
-
 export function parseProxyFlags(raw: RawProxyFlags, env: Record<string, string | undefined> = {}): ProxyConfig {
   const balance = raw.balance ?? 'round-robin';
   if (!(STRATEGIES as readonly string[]).includes(balance)) throw new ProxyFlagError(`--balance: "${balance}" is not one of ${STRATEGIES.join(', ')}`);
-  const logLevel = raw.logLevel ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ProxyFlagError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  let logLevel: LogLevel;
+  try {
+    logLevel = parseLogLevel(raw.logLevel ?? 'info', raw.logLevelSource);
+  } catch (e) {
+    throw new ProxyFlagError((e as Error).message);
+  }
   const cfg: ProxyConfig = { server: parseServer(raw.server ?? env.STOWAGE_SERVER ?? 'http://127.0.0.1:7070'), balance: balance as Strategy, logLevel };
   if (raw.listen !== undefined) cfg.listen = parseListen(raw.listen);
   return cfg;
