@@ -3,7 +3,8 @@
  * must tolerate shapes the schema already rejected: they skip them).
  *
  *   metadata     label keys and values (Kubernetes rules, '/' allowed in values)
- *   templates    unique port names and host ports; constraints; health checks
+ *   templates    unique port names, host ports and service ports (servicePort: Services,
+ *                and the Tasks they make, only); constraints; health checks
  *                name an existing port, COMMAND has a command
  *   readiness    (Service, Task) the port exists; timeoutSeconds < intervalSeconds
  *   Service      a name its task names fit; does not depend on itself
@@ -42,6 +43,7 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
         report('metadata.name', 'maxLength', `a Service name is at most ${SERVICE_NAME_MAX} characters (its tasks are named <name>-<${TASK_SUFFIX_LENGTH} characters>, at most ${DNS1123_LABEL_MAX}); got ${name.length}`);
       }
       checkTemplate(spec, 'spec', report);
+      checkServicePorts(spec, 'spec', true, report);
       checkReadiness(spec, 'spec', report);
       list(spec.dependencies).forEach((d, i) => {
         const ref = typeof d === 'string' ? parseRef(d, 'service') : undefined;
@@ -53,14 +55,19 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
         report('metadata.name', 'maxLength', `a Job name is at most ${JOB_NAME_MAX} characters (its runs are named <name>-<${RUN_SUFFIX_LENGTH - 1} characters> and their tasks <run>-<${TASK_SUFFIX_LENGTH} characters>, at most ${DNS1123_LABEL_MAX}); got ${name.length}`);
       }
       checkTemplate(spec, 'spec', report);
+      checkServicePorts(spec, 'spec', false, report);
       checkJob(spec, name, report);
       break;
     case 'Task':
       checkTemplate(spec, 'spec', report);
+      checkServicePorts(spec, 'spec', true, report);
       checkReadiness(spec, 'spec', report);
       break;
     case 'JobRun':
-      if (isObj(spec.template)) checkTemplate(spec.template, 'spec.template', report);
+      if (isObj(spec.template)) {
+        checkTemplate(spec.template, 'spec.template', report);
+        checkServicePorts(spec.template, 'spec.template', false, report);
+      }
       break;
     case 'Node':
       list(spec.portRanges).forEach((r, i) => {
@@ -138,6 +145,23 @@ function checkTemplate(t: Obj, base: string, report: Report): void {
     } else if (index !== undefined && index >= ports.length) {
       report(`${at}.portIndex`, 'portRef', `must be < ${ports.length}, the number of ${base}.ports`);
     }
+  });
+}
+
+/** Service ports: unique within the template (0, "assign one", may repeat); none outside Services and their tasks. */
+function checkServicePorts(t: Obj, base: string, allowed: boolean, report: Report): void {
+  const seen = new Map<number, number>();
+  list(t.ports).forEach((p, i) => {
+    if (!isObj(p) || typeof p.servicePort !== 'number') return;
+    const at = `${base}.ports[${i}].servicePort`;
+    if (!allowed) {
+      report(at, 'servicesOnly', 'only a Service has service ports (a job run has no stable address to forward to)');
+      return;
+    }
+    if (p.servicePort === 0) return;
+    const first = seen.get(p.servicePort);
+    if (first !== undefined) report(at, 'unique', `duplicate service port ${p.servicePort} (also ${base}.ports[${first}])`);
+    else seen.set(p.servicePort, i);
   });
 }
 

@@ -16,6 +16,9 @@ import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
 import { parseBytes, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
+import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '../api/service-ports.js';
+import type { PortRange } from '../api/types.js';
+import { InformerEndpointsView } from './endpoints/view.js';
 import { configureWatch, WATCH_DEFAULTS } from './watch.js';
 
 interface RawServerFlags {
@@ -30,6 +33,7 @@ interface RawServerFlags {
   watchQueueBytes: string;
   watchMaxReplays: string;
   watchCache: boolean;
+  servicePortRange: string;
   logLevel?: string;
 }
 
@@ -48,17 +52,20 @@ export function registerServerCommand(program: Command): void {
     .option('--watch-queue-bytes <size>', 'events that may wait for a slow watch client before its stream is cut off (e.g. 8Mi)', `${WATCH_DEFAULTS.maxQueuedBytes >> 20}Mi`)
     .option('--watch-max-replays <n>', 'watch streams that may replay history from etcd at once (resumes from before the watch cache window)', String(WATCH_DEFAULTS.maxReplays))
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
+    .option('--service-port-range <begin-end>', "the ports services' servicePort may take (0 = one assigned from here); unique across the cluster", formatRange(DEFAULT_SERVICE_PORT_RANGE))
     .option('--log-level <level>', 'error, warn, info or debug', 'info')
     .action(async (raw: RawServerFlags) => {
       let listen: { host: string; port: number };
       let leaseTtl: number;
       let maxTxnOps: number;
       let opts: LoopOptions;
+      let servicePortRange: PortRange;
       try {
         parseEndpoints(raw.etcd);
         listen = parseHostPort('--listen', raw.listen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
         maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
+        servicePortRange = parseServicePortRange('--service-port-range', raw.servicePortRange);
         opts = {
           nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000,
           health: {
@@ -90,11 +97,16 @@ export function registerServerCommand(program: Command): void {
         ready: () => ({ isLeader: election.isLeader, leader: election.leader?.identity }),
         identity,
         fallback: uiRoutes(),
+        servicePortRange,
+        // the services' endpoints, from the shared informers (the DNS server reads the same view)
+        endpoints: () => InformerEndpointsView.start(informers, log.child({ part: 'endpoints' })),
       });
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
       log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl });
       await manager.start();
+      // warm the endpoints view now, not on the first proxy's request
+      void api.endpoints?.view().catch((e) => log.warn('endpoints view not ready yet', { error: errMsg(e) }));
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
