@@ -180,6 +180,20 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
     [{ field: 'spec.ports[0].name', rule: 'portName', message: 'must be a port name (a DNS-1123 label with at least one letter), got "80"' }],
   ],
   ['hostPort range', svc({ ports: [{ name: 'http', hostPort: 65536 }] }), [{ field: 'spec.ports[0].hostPort', rule: 'maximum', message: 'must be <= 65535' }]],
+  ['servicePort range', svc({ ports: [{ name: 'http', servicePort: 65536 }] }), [{ field: 'spec.ports[0].servicePort', rule: 'maximum', message: 'must be <= 65535' }]],
+  ['servicePort negative', svc({ ports: [{ name: 'http', servicePort: -1 }] }), [{ field: 'spec.ports[0].servicePort', rule: 'minimum', message: 'must be >= 0' }]],
+  ['servicePort not integer', svc({ ports: [{ name: 'http', servicePort: '10080' }] }), [{ field: 'spec.ports[0].servicePort', rule: 'type', message: 'must be an integer' }]],
+  [
+    'servicePort twice in one service (0 may repeat)',
+    svc({ ports: [{ name: 'a', servicePort: 10080 }, { name: 'b', servicePort: 0 }, { name: 'c', servicePort: 0 }, { name: 'd', servicePort: 10080 }] }),
+    [{ field: 'spec.ports[3].servicePort', rule: 'unique', message: 'duplicate service port 10080 (also spec.ports[0])' }],
+  ],
+  [
+    'servicePort on a Job',
+    job({ schedule: '@daily', ports: [{ name: 'http', servicePort: 0 }] }),
+    [{ field: 'spec.ports[0].servicePort', rule: 'servicesOnly', message: 'only a Service has service ports (a job run has no stable address to forward to)' }],
+  ],
+  ['drainSeconds negative', svc({ drainSeconds: -1 }), [{ field: 'spec.drainSeconds', rule: 'minimum', message: 'must be >= 0' }]],
   ['port needs a name', svc({ ports: [{ hostPort: 80 }] }), [{ field: 'spec.ports[0].name', rule: 'required', message: 'is required' }]],
   [
     'duplicate port names',
