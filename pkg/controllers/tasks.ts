@@ -6,9 +6,10 @@
  *   no drain (other loops: job deadlines, node loss, ...)
  *       spec {desiredState: Killed} + assignment deleted          one transaction
  *   drain (the services loop: scale down, rollout, replacement)
- *       spec {desiredState: Killed, drainSeconds} + assignment    one transaction; the assignment
- *       rewritten with that spec (compared: it must still exist)   must still exist (a node-loss
- *                                                                   withdrawal is not undone)
+ *       spec {desiredState: Killed, drainSeconds} + assignment    one transaction, compared on the
+ *       rewritten with that spec                                   task's status revision too (a
+ *                                                                   node-loss withdrawal writes Lost:
+ *                                                                   it is never undone)
  *
  * desiredState Killed takes the task out of its service's endpoints at once;
  * a draining task's agent sees the kill through its assignment, waits
@@ -18,7 +19,7 @@
  */
 import { lookupKind } from '../api/kinds.js';
 import type { Task } from '../api/types.js';
-import { assignmentKey, nsSegment } from '../store/keys.js';
+import { assignmentKey, nsSegment, statusKey } from '../store/keys.js';
 import { Store, type Stored } from '../store/store.js';
 import type { Txn } from '../store/txn.js';
 
@@ -43,6 +44,7 @@ export function addKill(txn: Txn, s: Stored<Task>, o: KillOptions = {}): void {
   Store.carryMeta(TASK, killed, s);
   Store.addUpdate(txn, TASK, killed, s.specRev);
   const ak = assignmentKey(node, nsSegment(TASK, t.metadata.namespace), t.metadata.name);
-  if (drain > 0) txn.compareExists(ak).put(ak, JSON.stringify(killed));
+  // (the status compare: a node-loss withdrawal, which writes Lost, is never undone by this put)
+  if (drain > 0) txn.ifModRev(statusKey(TASK, t.metadata.namespace, t.metadata.name), s.statusRev).put(ak, JSON.stringify(killed));
   else txn.del(ak);
 }

@@ -62,7 +62,7 @@ describe('endpoints API (real etcd)', () => {
       metadata: { name, namespace: 'default', labels: { 'stowage/owner': 'service/web' } },
       spec: { image: 'img', ports: web.spec.ports, readinessChecks: web.spec.readinessChecks, owner: 'service/web', ownerUid: web.metadata.uid },
       status: { state: 'Running', nodeName: node, ports: { http: port, admin: port + 1 }, ready: true },
-    } as Task);
+    } as unknown as Task);
     await db.store.create(TASK, t);
   }
   async function patchStatus<T extends Task | Node>(kind: typeof TASK, name: string, patch: Partial<T['status']>, ns?: string): Promise<void> {
