@@ -6,7 +6,7 @@
  *   templates    unique port names, host ports and service ports (servicePort: Services,
  *                and the Tasks they make, only); constraints; health checks
  *                name an existing port, COMMAND has a command
- *   readiness    (Service, Task) the port exists; timeoutSeconds < intervalSeconds
+ *   readiness    (Service, Task) the port exists; timeoutSeconds <= intervalSeconds
  *   Service      a name its task names fit; does not depend on itself
  *   Job          a name its run and task names fit; schedule xor parents; each schedule
  *                parses; IANA timeZone; not its own parent
@@ -174,7 +174,7 @@ function portRefError(port: string, ports: unknown[], base: string): string | un
   return `no port "${port}" in ${base}.ports (${[...new Set(names)].join(', ')})`;
 }
 
-/** Readiness checks (Service, Task): the port exists; the timeout, defaults included, is below the interval. */
+/** Readiness checks (Service, Task): the port exists; the timeout, defaults included, is at most the interval. */
 function checkReadiness(t: Obj, base: string, report: Report): void {
   list(t.readinessChecks).forEach((rc, i) => {
     if (!isObj(rc)) return;
@@ -184,9 +184,10 @@ function checkReadiness(t: Obj, base: string, report: Report): void {
     if (err) report(`${at}.port`, 'portRef', err);
     const interval = rc.intervalSeconds ?? READINESS_CHECK_DEFAULTS.intervalSeconds;
     const timeout = rc.timeoutSeconds ?? READINESS_CHECK_DEFAULTS.timeoutSeconds;
-    if (typeof interval !== 'number' || typeof timeout !== 'number' || timeout < interval) return;
+    // (probes of a check never overlap: the next is scheduled when one ends, so equal is fine)
+    if (typeof interval !== 'number' || typeof timeout !== 'number' || timeout <= interval) return;
     const dflt = (v: unknown) => (v === undefined ? ' (the default)' : '');
-    report(`${at}.timeoutSeconds`, 'timeout', `must be less than intervalSeconds (${interval}${dflt(rc.intervalSeconds)}), got ${timeout}${dflt(rc.timeoutSeconds)}`);
+    report(`${at}.timeoutSeconds`, 'timeout', `must be at most intervalSeconds (${interval}${dflt(rc.intervalSeconds)}), got ${timeout}${dflt(rc.timeoutSeconds)}`);
   });
 }
 

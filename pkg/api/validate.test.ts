@@ -330,19 +330,19 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
     [{ field: 'spec.readinessChecks', rule: 'maxItems', message: 'must have at most 1 item' }],
   ],
   [
-    'readiness timeout not below the interval',
-    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', intervalSeconds: 2, timeoutSeconds: 2 }] }),
-    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be less than intervalSeconds (2), got 2' }],
+    'readiness timeout over the interval',
+    svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', intervalSeconds: 2, timeoutSeconds: 2.5 }] }),
+    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be at most intervalSeconds (2), got 2.5' }],
   ],
   [
-    'readiness default timeout not below a short interval',
+    'readiness default timeout over a short interval',
     svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', intervalSeconds: 5 }] }),
-    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be less than intervalSeconds (5), got 10 (the default)' }],
+    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be at most intervalSeconds (5), got 10 (the default)' }],
   ],
   [
     'readiness timeout above the default interval',
     svc({ ports: [{ name: 'http' }], readinessChecks: [{ protocol: 'HTTP', port: 'http', timeoutSeconds: 45 }] }),
-    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be less than intervalSeconds (30 (the default)), got 45' }],
+    [{ field: 'spec.readinessChecks[0].timeoutSeconds', rule: 'timeout', message: 'must be at most intervalSeconds (30 (the default)), got 45' }],
   ],
   [
     'readiness path and status codes',
