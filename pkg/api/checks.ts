@@ -148,8 +148,16 @@ function checkTemplate(t: Obj, base: string, report: Report): void {
   });
 }
 
+/**
+ * The most ports with a service port one service may have: each is claimed in the service's own
+ * transaction (a compare and a write), and a write must fit etcd's 128 operations.
+ */
+export const MAX_SERVICE_PORTS = 50;
+
 /** Service ports: unique within the template (0, "assign one", may repeat); none outside Services and their tasks. */
 function checkServicePorts(t: Obj, base: string, allowed: boolean, report: Report): void {
+  const count = list(t.ports).filter((p) => isObj(p) && p.servicePort !== undefined).length;
+  if (allowed && count > MAX_SERVICE_PORTS) report(`${base}.ports`, 'maxServicePorts', `at most ${MAX_SERVICE_PORTS} ports may have a servicePort, got ${count}`);
   const seen = new Map<number, number>();
   list(t.ports).forEach((p, i) => {
     if (!isObj(p) || typeof p.servicePort !== 'number') return;

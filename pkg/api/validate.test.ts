@@ -193,6 +193,11 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
     job({ schedule: '@daily', ports: [{ name: 'http', servicePort: 0 }] }),
     [{ field: 'spec.ports[0].servicePort', rule: 'servicesOnly', message: 'only a Service has service ports (a job run has no stable address to forward to)' }],
   ],
+  [
+    'more than 50 service ports',
+    svc({ ports: Array.from({ length: 51 }, (_, i) => ({ name: `p${i}`, servicePort: 0 })) }),
+    [{ field: 'spec.ports', rule: 'maxServicePorts', message: 'at most 50 ports may have a servicePort, got 51' }],
+  ],
   ['drainSeconds negative', svc({ drainSeconds: -1 }), [{ field: 'spec.drainSeconds', rule: 'minimum', message: 'must be >= 0' }]],
   ['port needs a name', svc({ ports: [{ hostPort: 80 }] }), [{ field: 'spec.ports[0].name', rule: 'required', message: 'is required' }]],
   [
