@@ -6,7 +6,7 @@
  *   templates    unique port names, host ports and service ports (servicePort: Services,
  *                and the Tasks they make, only); constraints; health checks
  *                name an existing port, COMMAND has a command
- *   readiness    (Service, Task) the port exists; timeoutSeconds <= intervalSeconds
+ *   readiness    (Service, Task) the port exists
  *   Service      a name its task names fit; does not depend on itself
  *   Job          a name its run and task names fit; schedule xor parents; each schedule
  *                parses; IANA timeZone; not its own parent
@@ -14,7 +14,6 @@
  */
 import type { ErrorDetail } from './errors.js';
 import { checkConstraint } from './constraints.js';
-import { READINESS_CHECK_DEFAULTS } from './defaults.js';
 import { labelKeyError, labelValueError } from './labels.js';
 import { JOB_NAME_MAX, RUN_SUFFIX_LENGTH, parseRef } from './jobs.js';
 import { DNS1123_LABEL_MAX, SERVICE_NAME_MAX, TASK_SUFFIX_LENGTH } from './names.js';
@@ -182,7 +181,7 @@ function portRefError(port: string, ports: unknown[], base: string): string | un
   return `no port "${port}" in ${base}.ports (${[...new Set(names)].join(', ')})`;
 }
 
-/** Readiness checks (Service, Task): the port exists; the timeout, defaults included, is at most the interval. */
+/** Readiness checks (Service, Task): the port exists. */
 function checkReadiness(t: Obj, base: string, report: Report): void {
   list(t.readinessChecks).forEach((rc, i) => {
     if (!isObj(rc)) return;
@@ -190,12 +189,8 @@ function checkReadiness(t: Obj, base: string, report: Report): void {
     const port = str(rc.port);
     const err = port !== undefined ? portRefError(port, list(t.ports), base) : undefined;
     if (err) report(`${at}.port`, 'portRef', err);
-    const interval = rc.intervalSeconds ?? READINESS_CHECK_DEFAULTS.intervalSeconds;
-    const timeout = rc.timeoutSeconds ?? READINESS_CHECK_DEFAULTS.timeoutSeconds;
-    // (probes of a check never overlap: the next is scheduled when one ends, so equal is fine)
-    if (typeof interval !== 'number' || typeof timeout !== 'number' || timeout <= interval) return;
-    const dflt = (v: unknown) => (v === undefined ? ' (the default)' : '');
-    report(`${at}.timeoutSeconds`, 'timeout', `must be at most intervalSeconds (${interval}${dflt(rc.intervalSeconds)}), got ${timeout}${dflt(rc.timeoutSeconds)}`);
+    // (no rule between timeoutSeconds and intervalSeconds: the probes of a check never overlap;
+    // the next starts intervalSeconds after one began, or as soon as a slow one ends)
   });
 }
 
