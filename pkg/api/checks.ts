@@ -3,9 +3,10 @@
  * must tolerate shapes the schema already rejected: they skip them).
  *
  *   metadata     label keys and values (Kubernetes rules, '/' allowed in values)
- *   templates    unique port names and host ports; constraints; health checks
+ *   templates    unique port names, host ports and service ports (servicePort: Services,
+ *                and the Tasks they make, only); constraints; health checks
  *                name an existing port, COMMAND has a command
- *   readiness    (Service, Task) the port exists; timeoutSeconds < intervalSeconds
+ *   readiness    (Service, Task) the port exists
  *   Service      a name its task names fit; does not depend on itself
  *   Job          a name its run and task names fit; schedule xor parents; each schedule
  *                parses; IANA timeZone; not its own parent
@@ -13,7 +14,6 @@
  */
 import type { ErrorDetail } from './errors.js';
 import { checkConstraint } from './constraints.js';
-import { READINESS_CHECK_DEFAULTS } from './defaults.js';
 import { labelKeyError, labelValueError } from './labels.js';
 import { JOB_NAME_MAX, RUN_SUFFIX_LENGTH, parseRef } from './jobs.js';
 import { DNS1123_LABEL_MAX, SERVICE_NAME_MAX, TASK_SUFFIX_LENGTH } from './names.js';
@@ -42,6 +42,7 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
         report('metadata.name', 'maxLength', `a Service name is at most ${SERVICE_NAME_MAX} characters (its tasks are named <name>-<${TASK_SUFFIX_LENGTH} characters>, at most ${DNS1123_LABEL_MAX}); got ${name.length}`);
       }
       checkTemplate(spec, 'spec', report);
+      checkServicePorts(spec, 'spec', true, report);
       checkReadiness(spec, 'spec', report);
       list(spec.dependencies).forEach((d, i) => {
         const ref = typeof d === 'string' ? parseRef(d, 'service') : undefined;
@@ -53,14 +54,19 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
         report('metadata.name', 'maxLength', `a Job name is at most ${JOB_NAME_MAX} characters (its runs are named <name>-<${RUN_SUFFIX_LENGTH - 1} characters> and their tasks <run>-<${TASK_SUFFIX_LENGTH} characters>, at most ${DNS1123_LABEL_MAX}); got ${name.length}`);
       }
       checkTemplate(spec, 'spec', report);
+      checkServicePorts(spec, 'spec', false, report);
       checkJob(spec, name, report);
       break;
     case 'Task':
       checkTemplate(spec, 'spec', report);
+      checkServicePorts(spec, 'spec', true, report);
       checkReadiness(spec, 'spec', report);
       break;
     case 'JobRun':
-      if (isObj(spec.template)) checkTemplate(spec.template, 'spec.template', report);
+      if (isObj(spec.template)) {
+        checkTemplate(spec.template, 'spec.template', report);
+        checkServicePorts(spec.template, 'spec.template', false, report);
+      }
       break;
     case 'Node':
       list(spec.portRanges).forEach((r, i) => {
@@ -141,6 +147,31 @@ function checkTemplate(t: Obj, base: string, report: Report): void {
   });
 }
 
+/**
+ * The most ports with a service port one service may have: each is claimed in the service's own
+ * transaction (a compare and a write), and a write must fit etcd's 128 operations.
+ */
+export const MAX_SERVICE_PORTS = 50;
+
+/** Service ports: unique within the template (0, "assign one", may repeat); none outside Services and their tasks. */
+function checkServicePorts(t: Obj, base: string, allowed: boolean, report: Report): void {
+  const count = list(t.ports).filter((p) => isObj(p) && p.servicePort !== undefined).length;
+  if (allowed && count > MAX_SERVICE_PORTS) report(`${base}.ports`, 'maxServicePorts', `at most ${MAX_SERVICE_PORTS} ports may have a servicePort, got ${count}`);
+  const seen = new Map<number, number>();
+  list(t.ports).forEach((p, i) => {
+    if (!isObj(p) || typeof p.servicePort !== 'number') return;
+    const at = `${base}.ports[${i}].servicePort`;
+    if (!allowed) {
+      report(at, 'servicesOnly', 'only a Service has service ports (a job run has no stable address to forward to)');
+      return;
+    }
+    if (p.servicePort === 0) return;
+    const first = seen.get(p.servicePort);
+    if (first !== undefined) report(at, 'unique', `duplicate service port ${p.servicePort} (also ${base}.ports[${first}])`);
+    else seen.set(p.servicePort, i);
+  });
+}
+
 /** Why `port` (a port name, or an index as a digit string) names none of ports, if it does not. */
 function portRefError(port: string, ports: unknown[], base: string): string | undefined {
   const names = ports.map((p) => (isObj(p) ? str(p.name) : undefined)).filter((n): n is string => n !== undefined);
@@ -150,7 +181,7 @@ function portRefError(port: string, ports: unknown[], base: string): string | un
   return `no port "${port}" in ${base}.ports (${[...new Set(names)].join(', ')})`;
 }
 
-/** Readiness checks (Service, Task): the port exists; the timeout, defaults included, is below the interval. */
+/** Readiness checks (Service, Task): the port exists. */
 function checkReadiness(t: Obj, base: string, report: Report): void {
   list(t.readinessChecks).forEach((rc, i) => {
     if (!isObj(rc)) return;
@@ -158,11 +189,8 @@ function checkReadiness(t: Obj, base: string, report: Report): void {
     const port = str(rc.port);
     const err = port !== undefined ? portRefError(port, list(t.ports), base) : undefined;
     if (err) report(`${at}.port`, 'portRef', err);
-    const interval = rc.intervalSeconds ?? READINESS_CHECK_DEFAULTS.intervalSeconds;
-    const timeout = rc.timeoutSeconds ?? READINESS_CHECK_DEFAULTS.timeoutSeconds;
-    if (typeof interval !== 'number' || typeof timeout !== 'number' || timeout < interval) return;
-    const dflt = (v: unknown) => (v === undefined ? ' (the default)' : '');
-    report(`${at}.timeoutSeconds`, 'timeout', `must be less than intervalSeconds (${interval}${dflt(rc.intervalSeconds)}), got ${timeout}${dflt(rc.timeoutSeconds)}`);
+    // (no rule between timeoutSeconds and intervalSeconds: the probes of a check never overlap;
+    // the next starts intervalSeconds after one began, or as soon as a slow one ends)
   });
 }
 

@@ -26,6 +26,7 @@ test('Service defaults (Marathon)', () => {
     backoffSeconds: 1,
     backoffFactor: 1.15,
     maxLaunchDelaySeconds: 300,
+    drainSeconds: 2,
     upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
   });
 });

@@ -13,7 +13,8 @@
  *   readiness checks       path "/", intervalSeconds 30, timeoutSeconds 10,
  *                          httpStatusCodesForReady [200]
  *   Service                instances 1, upgradeStrategy {1, 1}, progressDeadlineSeconds 600,
- *                          backoffSeconds 1, backoffFactor 1.15, maxLaunchDelaySeconds 300
+ *                          backoffSeconds 1, backoffFactor 1.15, maxLaunchDelaySeconds 300,
+ *                          drainSeconds 2
  *   Job                    retries 0, retryBackoffSeconds 1, concurrencyPolicy Allow, timeZone UTC,
  *                          dstPolicy {gap next, overlap once}, catchUp {60 s, latest},
  *                          parallelism 1, completions 1, successfulRunsHistoryLimit 3,
@@ -42,6 +43,7 @@ export const SERVICE_DEFAULTS = {
   backoffSeconds: 1,
   backoffFactor: 1.15,
   maxLaunchDelaySeconds: 300,
+  drainSeconds: 2,
 } as const;
 export const UPGRADE_STRATEGY_DEFAULTS = { minimumHealthCapacity: 1, maximumOverCapacity: 1 } as const;
 export const JOB_DEFAULTS = {

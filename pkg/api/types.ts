@@ -404,6 +404,11 @@ export interface TaskSpec extends TaskTemplate {
   templateHash?: string;
   /** Set by the owner's loop to ask the agent to stop the task. */
   desiredState?: 'Running' | 'Killed';
+  /**
+   * Set with desiredState Killed by the services loop (the service's drainSeconds): the agent
+   * keeps the container running this long, out of endpoints, before it stops it with grace.
+   */
+  drainSeconds?: number;
   /** Hollow nodes only: how long a task "runs" and how it exits. */
   sim?: SimSpec;
 }

@@ -39,7 +39,7 @@ test('-A lists all namespaces with a NAMESPACE column; -o before the verb', asyn
   const r = await stowctl(['-o', 'wide', '--server', api.url, 'get', 'svc', '-A']);
   assert.equal(r.code, 0, r.err);
   assert.equal(lastGet().query.get('namespace'), null);
-  assert.match(r.out, /^NAMESPACE +NAME +INSTANCES .* IMAGE +REVISION\n/);
+  assert.match(r.out, /^NAMESPACE +NAME +INSTANCES .* IMAGE +REVISION +SERVICE-PORTS\n/);
   assert.match(r.out, /\ndefault +other /);
   assert.match(r.out, /\nx +hello /);
 });

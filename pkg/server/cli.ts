@@ -20,6 +20,9 @@ import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
 import { parseBytes, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
+import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '../api/service-ports.js';
+import type { PortRange } from '../api/types.js';
+import { InformerEndpointsView } from './endpoints/view.js';
 import { configureWatch, WATCH_DEFAULTS } from './watch.js';
 
 interface RawServerFlags {
@@ -35,6 +38,7 @@ interface RawServerFlags {
   watchMaxReplays: string;
   watchCache: boolean;
   dnsListen?: string;
+  servicePortRange: string;
   logLevel: string;
 }
 
@@ -54,6 +58,7 @@ export function registerServerCommand(program: Command): void {
     .option('--watch-max-replays <n>', 'watch streams that may replay history from etcd at once (resumes from before the watch cache window)', String(WATCH_DEFAULTS.maxReplays))
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
     .option('--dns-listen <host:port>', 'serve DNS (A and SRV of <service>.<namespace>.stowage.) on this address, UDP and TCP (default: off)')
+    .option('--service-port-range <begin-end>', "the ports services' servicePort may take (0 = one assigned from here); unique across the cluster", formatRange(DEFAULT_SERVICE_PORT_RANGE))
     .addOption(logLevelOption())
     .action(async (raw: RawServerFlags, cmd: Command) => {
       let level: LogLevel;
@@ -62,6 +67,7 @@ export function registerServerCommand(program: Command): void {
       let leaseTtl: number;
       let maxTxnOps: number;
       let opts: LoopOptions;
+      let servicePortRange: PortRange;
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         parseEndpoints(raw.etcd);
@@ -69,6 +75,7 @@ export function registerServerCommand(program: Command): void {
         if (raw.dnsListen !== undefined) dnsListen = parseHostPort('--dns-listen', raw.dnsListen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
         maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
+        servicePortRange = parseServicePortRange('--service-port-range', raw.servicePortRange);
         opts = {
           nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000,
           health: {
@@ -100,14 +107,15 @@ export function registerServerCommand(program: Command): void {
         ready: () => ({ isLeader: election.isLeader, leader: election.leader?.identity }),
         identity,
         fallback: uiRoutes(),
+        servicePortRange,
+        // the services' endpoints, from the shared informers (the DNS server reads the same view)
+        endpoints: () => InformerEndpointsView.start(informers, log.child({ part: 'endpoints' })),
       });
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
       log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl });
-      // ---- DISCOVERY: the one place the endpoints view plugs in ----
-      // DNS answers from `endpoints`. Set `endpointsView` to the server's endpoints view (any
-      // object with get(namespace, name): Endpoints | undefined) once it is synced; until then
-      // every name under stowage. is SERVFAIL (resolvers retry; nothing caches a false NXDOMAIN).
+      // DNS answers from the endpoints view once it is synced; until then every name under
+      // stowage. is SERVFAIL (resolvers retry; nothing caches a false NXDOMAIN).
       let endpointsView: EndpointsSource | undefined;
       const endpoints: EndpointsSource = { get: (ns, name) => endpointsView?.get(ns, name), ready: () => endpointsView !== undefined };
       const dns = dnsListen
@@ -117,7 +125,18 @@ export function registerServerCommand(program: Command): void {
         : undefined;
       if (dns) registerDnsMetrics(serverRegistry);
       await manager.start();
+      // warm the endpoints view now, not on the first proxy's request, and hand it to DNS
       let stopping = false;
+      const warmEndpoints = (): void => {
+        api.endpoints?.view().then(
+          (v) => (endpointsView = v),
+          (e: unknown) => {
+            log.warn('endpoints view not ready yet; trying again', { error: errMsg(e) });
+            if (!stopping) setTimeout(warmEndpoints, 1000).unref();
+          },
+        );
+      };
+      warmEndpoints();
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;

@@ -8,6 +8,8 @@
  *                                        rollback and restart (services-subresources.ts),
  *                                        jobs run, suspend, resume and backfill, jobruns
  *                                        mark-success (jobs-subresources.ts)
+ *   /api/v1/services/<ns>/<name>/endpoints  GET the service's ready instances (endpoints/)
+ *   /api/v1/endpoints                    GET every service's endpoints, or watch them (SSE)
  *   /api/v1/apply                        POST a batch, all or nothing
  *   /api/v1/sd/targets                   GET: every server and agent, for Prometheus' http_sd (sd.ts)
  *   /api/v1/servers                      GET: every server, the leader first (servers.ts)
@@ -23,6 +25,7 @@ import { answerRefusedRequests } from '../http/client-error.js';
 import { parseTarget, pathSegments, requireHost, type RequestTarget } from '../http/target.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import * as metrics from '../metrics/metrics.js';
+import type { PortRange } from '../api/types.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { proxyLogs } from './logs.js';
@@ -32,7 +35,9 @@ import { serveBackfill, serveMarkSuccess, serveResume, serveRun, serveSuspend } 
 import { serveTargets } from './sd.js';
 import { serveServers } from './servers.js';
 import { serveRestart, serveRollback } from './services-subresources.js';
-import { serveWatch } from './watch.js';
+import { serveWatch, watchQueueBytes } from './watch.js';
+import { endpointsSource, serveEndpointsList, serveEndpointsWatch, serveServiceEndpoints, type EndpointsSource } from './endpoints/http.js';
+import type { EndpointsView } from './endpoints/view.js';
 
 export interface Target {
   kind: KindInfo;
@@ -56,23 +61,35 @@ export interface ApiServerOptions {
   identity?: string;
   /** Extra routes (web UI) tried before 404; return true when handled. */
   fallback?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+  /** The cluster's service port range (`--service-port-range`; default 10000-10999). */
+  servicePortRange?: PortRange;
+  /** Starts the endpoints view (once); without it the endpoints routes answer 404. */
+  endpoints?: () => Promise<EndpointsView>;
 }
 
 export class ApiServer {
   readonly objects: Objects;
+  readonly endpoints: EndpointsSource | undefined;
   private server: Server | undefined;
   private readonly subresources = new Map<string, SubresourceHandler>();
 
   constructor(private readonly o: ApiServerOptions) {
-    this.objects = new Objects(o.store);
+    this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}) });
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
-    this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name));
+    this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name, this.objects.servicePortRange));
     this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
+    this.endpoints = o.endpoints ? endpointsSource(o.endpoints, watchQueueBytes) : undefined;
+    this.addSubresource('services', 'GET', 'endpoints', (t, _req, res) => serveServiceEndpoints(this.endpointsOrThrow(), res, t.namespace ?? 'default', t.name));
     this.addSubresource('jobs', 'POST', 'run', (t, req, res) => serveRun(o.store, req, res, t.namespace, t.name));
     this.addSubresource('jobs', 'POST', 'suspend', (t, req, res) => serveSuspend(o.store, req, res, t.namespace, t.name));
     this.addSubresource('jobs', 'POST', 'resume', (t, req, res) => serveResume(o.store, req, res, t.namespace, t.name));
     this.addSubresource('jobs', 'POST', 'backfill', (t, req, res) => serveBackfill(o.store, req, res, t.namespace, t.name));
     this.addSubresource('jobruns', 'POST', 'mark-success', (t, req, res) => serveMarkSuccess(o.store, req, res, t.namespace, t.name));
+  }
+
+  private endpointsOrThrow(): EndpointsSource {
+    if (!this.endpoints) throw new ApiError('NotFound', 'this server does not serve endpoints');
+    return this.endpoints;
   }
 
   addSubresource(plural: string, method: string, sub: string, h: SubresourceHandler): void {
@@ -125,7 +142,7 @@ export class ApiServer {
       if (path.startsWith('/api/v1/')) {
         kindLabel = 'unknown'; // until the path decodes
         const parts = pathSegments(path.slice('/api/v1/'.length));
-        kindLabel = parts[0] === 'apply' ? 'apply' : parts[0] === 'sd' || parts[0] === 'servers' ? parts[0] : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
+        kindLabel = parts[0] === 'apply' || parts[0] === 'sd' || parts[0] === 'servers' || parts[0] === 'endpoints' ? parts[0] : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
         code = await this.api(req, res, verb, parts, target.searchParams);
       } else {
         kindLabel = 'system';
@@ -159,6 +176,15 @@ export class ApiServer {
       if (parts.length !== 1) throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; the servers are listed at /api/v1/servers`);
       if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/servers');
       await serveServers(this.o.store, res, this.o.identity);
+      return 200;
+    }
+    if (parts[0] === 'endpoints') {
+      if (parts.length !== 1) throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; one service's endpoints are /api/v1/services/<namespace>/<name>/endpoints`);
+      if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/endpoints');
+      const namespace = q.get('namespace') ?? undefined;
+      const watch = q.get('watch');
+      if (watch === '1' || watch === 'true') await serveEndpointsWatch(this.endpointsOrThrow(), req, res, namespace);
+      else await serveEndpointsList(this.endpointsOrThrow(), res, namespace);
       return 200;
     }
     const kind = lookupKind(parts[0] ?? '');

@@ -9,9 +9,11 @@ import { ApiError } from '../api/errors.js';
 import { lookupKind, type KindInfo } from '../api/kinds.js';
 import { matches, parseSelector } from '../api/labels.js';
 import { isRevision } from '../api/revision.js';
-import type { AnyResource, Node, Service } from '../api/types.js';
+import { DEFAULT_SERVICE_PORT_RANGE, planServicePorts, type PortOps } from '../api/service-ports.js';
+import type { AnyResource, Node, PortRange, Service } from '../api/types.js';
 import { validateMany, validateObject } from '../api/validate.js';
-import { Store } from '../store/store.js';
+import { addPortOps, hasServicePorts, readClaims, writeServiceWithPorts } from '../store/service-ports.js';
+import { Store, type Stored } from '../store/store.js';
 import { splitTxns, type Txn } from '../store/txn.js';
 import { jsonEqual } from '../util/equal.js';
 import { CreateBatcher } from './batch.js';
@@ -71,11 +73,21 @@ const sameUserFields = (a: AnyResource, b: AnyResource): boolean =>
   jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
   jsonEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {});
 
+export interface ObjectsOptions {
+  /** The cluster's service port range (`--service-port-range`). */
+  servicePortRange?: PortRange;
+}
+
 export class Objects {
   private readonly creates: CreateBatcher;
+  readonly servicePortRange: PortRange;
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    o: ObjectsOptions = {},
+  ) {
     this.creates = new CreateBatcher(store);
+    this.servicePortRange = o.servicePortRange ?? DEFAULT_SERVICE_PORT_RANGE;
   }
 
   async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<AnyResource> {
@@ -95,6 +107,10 @@ export class Objects {
     const obj = keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined);
     await refuseDependencyCycles(this.store, [obj], false);
     dropServerOwned(obj);
+    // service ports are claimed in the service's own transaction, not in a shared batch
+    if (kind.kind === 'Service' && hasServicePorts((obj as Service).spec)) {
+      return (await writeServiceWithPorts(this.store, { want: obj as Service, range: this.servicePortRange })).object;
+    }
     const status = initialStatus(obj);
     if (status !== undefined) obj.status = status;
     return (await this.creates.create(kind, obj)).object;
@@ -118,7 +134,10 @@ export class Objects {
     if (!cur) throw notFound(kind, namespace, name);
     await refuseDependencyCycles(this.store, [obj], false);
     const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : keepServerOwnedSpec(obj, cur.object);
-    const res = await this.store.update(kind, merged, cur, sent ?? cur.specRev);
+    const res =
+      kind.kind === 'Service' && (hasServicePorts(merged.spec) || hasServicePorts(cur.object.spec))
+        ? await writeServiceWithPorts(this.store, { want: merged as Service, cur: cur as Stored<Service>, expectedRev: sent ?? cur.specRev, range: this.servicePortRange })
+        : await this.store.update(kind, merged, cur, sent ?? cur.specRev);
     res.object.status = cur.object.status;
     return res.object;
   }
@@ -162,46 +181,95 @@ export class Objects {
     }
   }
 
-  /** One round: read the objects, then write what changed, recording each result once its transaction commits. */
+  /**
+   * One round: read the objects (and, when services with service ports are
+   * in it, every port claim), then write what changed, recording each result
+   * once its transaction commits. Service ports are planned for the whole
+   * batch before anything is written (a taken or out-of-range port refuses
+   * it all); a port moving from one service to another keeps both writes in
+   * one transaction.
+   */
   private async applyOnce(todo: { i: number; obj: AnyResource }[], done: Map<number, ApplyResult>): Promise<void> {
     const kinds = todo.map(({ obj }) => lookupKind(obj.kind)!);
     const current = await Promise.all(todo.map(({ obj: o }, j) => this.store.get(kinds[j]!, o.metadata.namespace, o.metadata.name)));
-    const writes: { i: number; r: ApplyResult; add: (t: Txn) => void }[] = [];
-    todo.forEach(({ i, obj: o }, j) => {
-      const kind = kinds[j]!;
+    const wants = todo.map(({ obj: o }, j) => {
       const cur = current[j];
-      const r: ApplyResult = { kind: o.kind, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name, action: 'created' };
       if (!cur) {
         o = keepServerOwnedSpec(o, undefined);
         dropServerOwned(o);
+        return o;
+      }
+      return kinds[j]!.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : keepServerOwnedSpec(o, cur.object);
+    });
+    const ports = await this.planPorts(todo, wants, current);
+    const writes: { items: { i: number; r: ApplyResult }[]; add: (t: Txn) => void }[] = [];
+    const byItem = new Map<number, (typeof writes)[number]>();
+    todo.forEach(({ i }, j) => {
+      const kind = kinds[j]!;
+      const cur = current[j];
+      const o = wants[j]!;
+      const r: ApplyResult = { kind: o.kind, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name, action: 'created' };
+      const portOps = ports.get(j);
+      if (!cur) {
         const status = initialStatus(o);
         if (status !== undefined) o.status = status;
-        writes.push({ i, r, add: (t) => Store.addCreate(t, kind, o) });
+        byItem.set(j, { items: [{ i, r }], add: (t) => {
+          Store.addCreate(t, kind, o);
+          if (portOps) addPortOps(t, portOps);
+        } });
         return;
       }
-      const want = kind.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : keepServerOwnedSpec(o, cur.object);
-      if (sameUserFields(want, cur.object)) {
+      if (sameUserFields(o, cur.object)) {
         done.set(i, { ...r, action: 'unchanged' });
         return;
       }
       r.action = 'configured';
-      writes.push({
-        i,
-        r,
-        add: (t) => {
-          Store.carryMeta(kind, want, cur);
-          Store.addUpdate(t, kind, want, cur.specRev);
-        },
-      });
+      byItem.set(j, { items: [{ i, r }], add: (t) => {
+        Store.carryMeta(kind, o, cur);
+        Store.addUpdate(t, kind, o, cur.specRev);
+        if (portOps) addPortOps(t, portOps);
+      } });
     });
+    // items that hand a service port from one to another go in one transaction
+    for (const g of ports.groups) {
+      const members = g.map((j) => byItem.get(j)).filter((w) => w !== undefined);
+      if (members.length < 2) continue;
+      for (const j of g) byItem.delete(j);
+      byItem.set(g[0]!, { items: members.flatMap((w) => w.items), add: (t) => members.forEach((w) => w.add(t)) });
+    }
+    for (const w of byItem.values()) writes.push(w);
     // one transaction for the whole batch when it fits etcd's budget, else chunks of what fits
     for (const c of splitTxns(writes, () => this.store.txn(), (t, w) => w.add(t))) {
       const res = await c.txn.commit();
       if (!res.succeeded) {
         throw new ApiError('Conflict', 'an object of this apply was changed or created by someone else meanwhile; nothing of this batch was written');
       }
-      for (const w of c.items) done.set(w.i, w.r);
+      for (const w of c.items) for (const x of w.items) done.set(x.i, x.r);
     }
+  }
+
+  /**
+   * The service ports of the Services of a batch: each one's spec gets its
+   * assigned numbers (wants[j] is replaced), and the claim operations come
+   * back by position in todo, with the groups that must commit together.
+   */
+  private async planPorts(todo: { i: number; obj: AnyResource }[], wants: AnyResource[], current: (Stored | undefined)[]): Promise<{ get(j: number): PortOps | undefined; groups: number[][] }> {
+    const js = todo.map((_, j) => j).filter((j) => wants[j]!.kind === 'Service' && (hasServicePorts(wants[j]!.spec) || hasServicePorts(current[j]?.object.spec)));
+    if (js.length === 0) return { get: () => undefined, groups: [] };
+    const claims = await readClaims(this.store);
+    const plan = planServicePorts(
+      js.map((j) => {
+        const m = wants[j]!.metadata;
+        return { namespace: m.namespace ?? 'default', name: m.name, want: (wants[j] as Service).spec, cur: (current[j]?.object as Service | undefined)?.spec, where: `document ${todo[j]!.i + 1} (Service "${m.name}")` };
+      }),
+      { range: this.servicePortRange, claims },
+    );
+    const ops = new Map<number, PortOps>();
+    js.forEach((j, k) => {
+      wants[j] = { ...wants[j]!, spec: plan.specs[k] };
+      ops.set(j, plan.ops[k]!);
+    });
+    return { get: (j) => ops.get(j), groups: plan.groups.map((g) => g.map((k) => js[k]!)) };
   }
 
   private checkKind(kind: KindInfo, obj: AnyResource): AnyResource {

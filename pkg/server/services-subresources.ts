@@ -10,13 +10,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, isApiError } from '../api/errors.js';
+import type { PortRange } from '../api/types.js';
 import { restartService, rollbackService } from '../store/service-spec.js';
 import type { Store } from '../store/store.js';
 import { readJson, sendJson } from './respond.js';
 
-export async function serveRollback(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, name: string): Promise<void> {
+export async function serveRollback(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, name: string, range?: PortRange): Promise<void> {
   const { revision } = await readRollbackBody(req);
-  sendJson(res, 200, await rollbackService(store, namespace, name, revision));
+  sendJson(res, 200, await rollbackService(store, namespace, name, revision, range));
 }
 
 export async function serveRestart(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, name: string, now: Date = new Date()): Promise<void> {

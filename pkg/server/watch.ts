@@ -73,6 +73,9 @@ let gate = new ReplayGate(options.maxReplays);
 const caches = new WeakMap<Store, WatchCache>();
 const IDLE_STOP_MS = 5 * 60_000;
 
+/** Bytes of events that may wait for one watch client (the endpoints watch uses it too). */
+export const watchQueueBytes = (): number => options.maxQueuedBytes;
+
 /** Set the watch options of this process (from `stowage server` flags). */
 export function configureWatch(o: Partial<WatchOptions>): void {
   options = { ...options, ...o };

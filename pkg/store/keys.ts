@@ -6,6 +6,7 @@
  *   /stowage/assignments/<node>/<namespace>/<task> a task bound to a node (its agent watches only this)
  *   /stowage/heartbeats/<node>                    on the agent's lease: present while it lives
  *   /stowage/leader/<lease id>                    election candidates; lowest create revision leads
+ *   /stowage/serviceports/<port>                  a service port's holder (written with the service's spec)
  *
  * Cluster-scoped kinds use "_" as their namespace.
  */
@@ -38,6 +39,9 @@ export const HEARTBEAT_PREFIX = `${ROOT}/heartbeats/`;
 export const heartbeatKey = (node: string): string => `${HEARTBEAT_PREFIX}${node}`;
 
 export const LEADER_PREFIX = `${ROOT}/leader/`;
+
+export const SERVICE_PORT_PREFIX = `${ROOT}/serviceports/`;
+export const servicePortKey = (port: number): string => `${SERVICE_PORT_PREFIX}${port}`;
 
 /** "namespace/name" — the key loops queue and caches index by. */
 export const objectKey = (namespace: string | undefined, name: string): string =>

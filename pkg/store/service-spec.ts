@@ -14,20 +14,26 @@ import { ApiError, isApiError } from '../api/errors.js';
 import { lookupKind } from '../api/kinds.js';
 import { rollbackTarget } from '../api/rollback.js';
 import { withTemplate } from '../api/template.js';
-import type { Service, ServiceSpec } from '../api/types.js';
+import { DEFAULT_SERVICE_PORT_RANGE } from '../api/service-ports.js';
+import type { PortRange, Service, ServiceSpec } from '../api/types.js';
+import { writeServiceWithPorts } from './service-ports.js';
 import type { Store } from './store.js';
 
 const SERVICE = lookupKind('Service')!;
 
-/** Write next(current) as the spec; returns the updated Service (with its status as read). */
-export async function writeServiceSpec(store: Store, namespace: string | undefined, name: string, next: (cur: Service) => ServiceSpec): Promise<Service> {
+/**
+ * Write next(current) as the spec, with the service port claims it needs
+ * (a rollback may bring back a template with other service ports); returns
+ * the updated Service (with its status as read).
+ */
+export async function writeServiceSpec(store: Store, namespace: string | undefined, name: string, next: (cur: Service) => ServiceSpec, range: PortRange = DEFAULT_SERVICE_PORT_RANGE): Promise<Service> {
   for (let attempt = 0; ; attempt++) {
     const cur = await store.get<Service>(SERVICE, namespace, name);
     if (!cur) throw new ApiError('NotFound', `service "${name}" not found in namespace "${namespace ?? 'default'}"`);
     const want: Service = { ...cur.object, spec: next(cur.object) };
     delete want.status;
     try {
-      const updated = await store.update(SERVICE, want, cur, cur.specRev);
+      const updated = await writeServiceWithPorts(store, { want, cur, range });
       return { ...updated.object, status: cur.object.status };
     } catch (e) {
       // someone else wrote the service meanwhile: decide again on the new version
@@ -38,8 +44,8 @@ export async function writeServiceSpec(store: Store, namespace: string | undefin
 }
 
 /** Put the template of `revision` (default: the previous one) back as the spec's. */
-export function rollbackService(store: Store, namespace: string | undefined, name: string, revision?: number): Promise<Service> {
-  return writeServiceSpec(store, namespace, name, (svc) => withTemplate(svc.spec, rollbackTarget(svc, revision).template));
+export function rollbackService(store: Store, namespace: string | undefined, name: string, revision?: number, range?: PortRange): Promise<Service> {
+  return writeServiceSpec(store, namespace, name, (svc) => withTemplate(svc.spec, rollbackTarget(svc, revision).template), range);
 }
 
 /** Set spec.restartedAt to now (Kubernetes' `rollout restart`, Marathon's restart). */

@@ -8,17 +8,19 @@
  *   create    ->  create-if-absent (409 AlreadyExists)
  *   update    ->  CAS on specRev  (409 Conflict naming both versions)
  *   putStatus ->  CAS on statusRev ("0" = no status yet)
- *   remove    ->  deletes object, status and (for tasks) the assignment
+ *   remove    ->  deletes object, status and (for tasks) the assignment,
+ *                 (for services) the service port claims
  */
 import { randomUUID } from 'node:crypto';
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { ApiError } from '../api/errors.js';
 import type { KindInfo } from '../api/kinds.js';
-import type { AnyResource } from '../api/types.js';
+import type { AnyResource, ServiceSpec } from '../api/types.js';
 import { unavailable } from './errors.js';
-import { assignmentKey, nsSegment, specKey, specPrefix, statusKey, statusPrefix, parseTail } from './keys.js';
+import { assignmentKey, nsSegment, servicePortKey, specKey, specPrefix, statusKey, statusPrefix, parseTail } from './keys.js';
 import { DEFAULT_MAX_TXN_OPS, Txn, type Fence, type TxnResult } from './txn.js';
 import { GroupCommit } from './group-commit.js';
+import { servicePortsOf } from '../api/service-ports.js';
 import { jsonEqual } from '../util/equal.js';
 
 export interface Stored<T extends AnyResource = AnyResource> {
@@ -56,7 +58,7 @@ export function encodeSpec(obj: AnyResource): string {
   return JSON.stringify({ ...rest, metadata: meta });
 }
 
-const conflict = (what: string, sent: string, current: IKeyValue | undefined): ApiError =>
+export const conflictError = (what: string, sent: string, current: IKeyValue | undefined): ApiError =>
   new ApiError(
     'Conflict',
     current
@@ -183,7 +185,7 @@ export class Store {
     Store.addUpdate(txn, kind, obj, expectedRev);
     const r = await txn.commit();
     const key = specKey(kind, obj.metadata.namespace, obj.metadata.name);
-    if (!r.succeeded) throw conflict(`${kind.singular} "${obj.metadata.name}"`, expectedRev, r.current.get(key));
+    if (!r.succeeded) throw conflictError(`${kind.singular} "${obj.metadata.name}"`, expectedRev, r.current.get(key));
     obj.metadata.resourceVersion = r.revision;
     return { object: obj, specRev: r.revision, statusRev: prev.statusRev };
   }
@@ -230,7 +232,7 @@ export class Store {
       const sk = statusKey(kind, namespace, name);
       const ok = r.current.has(specKey(kind, namespace, name));
       throw ok
-        ? conflict(`status of ${kind.singular} "${name}"`, expectedStatusRev, r.current.get(sk))
+        ? conflictError(`status of ${kind.singular} "${name}"`, expectedStatusRev, r.current.get(sk))
         : new ApiError('NotFound', `${kind.singular} "${name}" not found`);
     }
     return r.revision;
@@ -249,7 +251,8 @@ export class Store {
   }
 
   /**
-   * Delete an object and its status (and a task's assignment). With
+   * Delete an object and its status (and a task's assignment, a service's
+   * service ports). With
    * `expectedRev`, only if the object is still at that revision.
    */
   async remove(kind: KindInfo, namespace: string | undefined, name: string, expectedRev?: string, opts: WriteOptions = {}): Promise<Stored | undefined> {
@@ -263,7 +266,7 @@ export class Store {
       const now = r.current.get(specKey(kind, namespace, name));
       // Only the status moved (an agent's report, a binding): read again and retry.
       const specMoved = !now || String(now.mod_revision) !== (expectedRev ?? cur.specRev);
-      if (specMoved || attempt >= 5) throw conflict(`${kind.singular} "${name}"`, expectedRev ?? cur.specRev, now);
+      if (specMoved || attempt >= 5) throw conflictError(`${kind.singular} "${name}"`, expectedRev ?? cur.specRev, now);
     }
   }
 
@@ -280,6 +283,8 @@ export class Store {
     txn.ifModRev(key, expectedRev ?? cur.specRev).ifModRev(sk, cur.statusRev).del(key).del(sk);
     const node = (cur.object.status as { nodeName?: string } | undefined)?.nodeName;
     if (kind.kind === 'Task' && node) txn.del(assignmentKey(node, nsSegment(kind, m.namespace), m.name));
+    // a service's ports are free again (their claims, api/service-ports.ts, go with the spec)
+    if (kind.kind === 'Service') for (const p of servicePortsOf(cur.object.spec as ServiceSpec).keys()) txn.del(servicePortKey(p));
   }
 
   private async run<R>(f: () => Promise<R>): Promise<R> {

@@ -6,7 +6,11 @@
  *
  *   instances N ──► N Pending tasks (create-if-absent: 1 compare, 2 puts each)
  *   instances 0 ──► unbound: all N deleted (2 compares, 2 deletes each)
- *                   bound:   all N desiredState Killed, assignments withdrawn (1 compare, 2 writes each)
+ *                   bound, drainSeconds 0: all N desiredState Killed, assignments withdrawn
+ *                                           (1 compare, 2 writes each)
+ *                   bound, drained (the default): all N desiredState Killed, assignments
+ *                                           rewritten with the kill (2 compares, 2 writes each)
+ *                   (the sizes alternate between the two)
  *
  * Every case also checks that nothing was refused.
  */
@@ -23,8 +27,8 @@ import { SIZES, boundFor, deletePrefixes, refusals, untilUnrefused, writeAll } f
 const SERVICE = lookupKind('Service')!;
 const TASK = lookupKind('Task')!;
 
-const svc = (name: string, instances: number): Service =>
-  applyDefaults({ apiVersion: API_VERSION, kind: 'Service', metadata: { name, namespace: 'default' }, spec: { image: 'img', command: ['sleep', '600'], instances, resources: { cpus: 0.01, mem: 1, disk: 0 } } } as Service);
+const svc = (name: string, instances: number, drainSeconds?: number): Service =>
+  applyDefaults({ apiVersion: API_VERSION, kind: 'Service', metadata: { name, namespace: 'default' }, spec: { image: 'img', command: ['sleep', '600'], instances, resources: { cpus: 0.01, mem: 1, disk: 0 }, ...(drainSeconds !== undefined ? { drainSeconds } : {}) } } as Service);
 
 describe('services loop at batch sizes (real etcd, fenced)', () => {
   const loop = useServicesLoop();
@@ -48,8 +52,8 @@ describe('services loop at batch sizes (real etcd, fenced)', () => {
   }
 
   /** Create the service and wait for its n Pending tasks (exactly n: none created twice). */
-  async function created(name: string, n: number, refusedBefore: number): Promise<Stored<Task>[]> {
-    const s = await loop.store.create(SERVICE, svc(name, n));
+  async function created(name: string, n: number, refusedBefore: number, drainSeconds?: number): Promise<Stored<Task>[]> {
+    const s = await loop.store.create(SERVICE, svc(name, n, drainSeconds));
     const tasks = await untilUnrefused(`${n} tasks of ${name}`, refusedBefore, () => atLeast(name, n), boundFor(n));
     assert.equal(tasks.length, n, 'tasks created twice');
     for (const t of tasks) {
@@ -90,13 +94,14 @@ describe('services loop at batch sizes (real etcd, fenced)', () => {
     });
   }
 
-  for (const n of SIZES) {
-    it(`${n} instances bound and running: scaled to 0, all ${n} desiredState Killed and unassigned`, async () => {
+  SIZES.forEach((n, i) => {
+    const drain = i % 2 === 0;
+    it(`${n} instances bound and running: scaled to 0, all ${n} desiredState Killed and ${drain ? 'their assignments rewritten with the kill (drained)' : 'unassigned (drainSeconds 0)'}`, async () => {
       const name = `bound-${n}`;
       const node = `node-${name}`;
       try {
         const refusedBefore = await refusals();
-        const tasks = await created(name, n, refusedBefore);
+        const tasks = await created(name, n, refusedBefore, drain ? undefined : 0);
         // as the scheduler and the agent would: Bound to a node with an assignment key, then Running
         await writeAll(loop.store, tasks, (txn, t) => {
           const m = t.object.metadata;
@@ -113,11 +118,20 @@ describe('services loop at batch sizes (real etcd, fenced)', () => {
           if (l.length !== n || killed !== n) throw new Error(`${killed} of ${n} desiredState Killed (${l.length} tasks)`);
           return true;
         }, boundFor(n));
-        await untilUnrefused(`all ${n} assignments on ${node} withdrawn`, refusedBefore, async () => {
-          const left = (await loop.client.getAll().prefix(assignmentPrefix(node)).keys()).length;
-          if (left > 0) throw new Error(`${left} of ${n} assignments left`);
-          return true;
-        }, boundFor(n));
+        if (drain) {
+          await untilUnrefused(`all ${n} assignments on ${node} carrying the kill`, refusedBefore, async () => {
+            const as = Object.values(await loop.client.getAll().prefix(assignmentPrefix(node)).strings()).map((v) => JSON.parse(v) as Task);
+            const killed = as.filter((a) => a.spec.desiredState === 'Killed' && a.spec.drainSeconds === 2).length;
+            if (as.length !== n || killed !== n) throw new Error(`${killed} of ${n} assignments carry the drained kill (${as.length} assignments)`);
+            return true;
+          }, boundFor(n));
+        } else {
+          await untilUnrefused(`all ${n} assignments on ${node} withdrawn`, refusedBefore, async () => {
+            const left = (await loop.client.getAll().prefix(assignmentPrefix(node)).keys()).length;
+            if (left > 0) throw new Error(`${left} of ${n} assignments left`);
+            return true;
+          }, boundFor(n));
+        }
         // the kill asks; the agent ends it: until then the tasks stay, Running
         const l = await tasksOf(name);
         assert.equal(l.length, n);
@@ -127,5 +141,5 @@ describe('services loop at batch sizes (real etcd, fenced)', () => {
         await forget(name, node);
       }
     });
-  }
+  });
 });

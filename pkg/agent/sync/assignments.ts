@@ -5,7 +5,8 @@
  *      └─► snapshot(node, items) for every hosted node
  *   watch the prefix from list revision + 1
  *      ├─ put    ─► put(assignment)   status rev = the key's mod revision
- *      │                               (the binding wrote both in one transaction)
+ *      │                               (the binding wrote both in one transaction;
+ *      │                                a drained kill rewrites it without status)
  *      └─ delete ─► remove(node, ns, name)
  *   watch canceled (compaction) or failed ─► list again, snapshot, watch again
  *
@@ -137,7 +138,11 @@ export class AssignmentWatcher {
     if (!k || !this.nodes.has(k.node)) return undefined;
     try {
       const task = JSON.parse(kv.value.toString()) as Task;
-      return { ...k, task, status: task.status ?? { state: 'Bound', nodeName: k.node }, statusRev: String(kv.mod_revision) };
+      // A binding writes the task with its status (and the status key in the same transaction,
+      // so the revisions match); a drained kill rewrites it without one: the agent keeps the
+      // status it tracks (revision "0" is never newer than a known one).
+      if (!task.status) return { ...k, task, status: { state: 'Bound', nodeName: k.node }, statusRev: '0' };
+      return { ...k, task, status: task.status, statusRev: String(kv.mod_revision) };
     } catch (e) {
       this.log.error('assignment is not a task; ignored', { key: kv.key.toString(), error: errMsg(e) });
       return undefined;

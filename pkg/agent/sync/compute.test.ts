@@ -10,11 +10,12 @@ const task = (desiredState?: 'Running' | 'Killed'): Task => ({
   metadata: { name: 't', namespace: 'default', uid: 'u1' },
   spec: { image: 'img', resources: { cpus: 0.1, mem: 32, disk: 0 }, ...(desiredState ? { desiredState } : {}) },
 });
-const want = (state: TaskState, opts: { assigned?: boolean; kill?: boolean; containerId?: string } = {}): DesiredTask => ({
+const want = (state: TaskState, opts: { assigned?: boolean; kill?: boolean; containerId?: string; drainLeftMs?: number } = {}): DesiredTask => ({
   uid: 'u1',
   task: task(opts.kill ? 'Killed' : undefined),
   status: { state, ...(opts.containerId ? { containerId: opts.containerId } : {}) },
   assigned: opts.assigned ?? true,
+  ...(opts.drainLeftMs !== undefined ? { drainLeftMs: opts.drainLeftMs } : {}),
 });
 const c = (id: string, phase: ContainerInfo['phase'], startedAt = '2026-01-01T00:00:00Z'): ContainerInfo => ({
   id,
@@ -43,6 +44,11 @@ describe('compute: desired task + observed containers -> actions', () => {
     ['assignment deleted before start: report Killed', want('Bound', { assigned: false }), [], [{ kind: 'reportKilled' }]],
     ['assignment deleted, already terminal, nothing left: nothing', want('Lost', { assigned: false }), [], []],
     ['desiredState Killed: kill, keep the container while assigned', want('Running', { kill: true }), [c('a', 'running')], [{ kind: 'kill', id: 'a', remove: false, report: true }]],
+    ['drained kill, drain not over: the container runs on, look again then', want('Running', { kill: true, drainLeftMs: 1500 }), [c('a', 'running')], [{ kind: 'drain', id: 'a', ms: 1500 }]],
+    ['drained kill, drain over: kill', want('Running', { kill: true, drainLeftMs: 0 }), [c('a', 'running')], [{ kind: 'kill', id: 'a', remove: false, report: true }]],
+    ['drained kill, container exited meanwhile: report how', want('Running', { kill: true, drainLeftMs: 1500 }), [c('a', 'exited')], [{ kind: 'report', id: 'a' }]],
+    ['drain, but the assignment went: kill now', want('Running', { kill: true, assigned: false, drainLeftMs: 1500 }), [c('a', 'running')], [{ kind: 'kill', id: 'a', remove: true, report: true }]],
+    ['drain, but someone set Lost: kill now', want('Lost', { kill: true, drainLeftMs: 1500 }), [c('a', 'running')], [{ kind: 'kill', id: 'a', remove: true, report: false }]],
     ['desiredState Killed before start: report Killed, start nothing', want('Bound', { kill: true }), [], [{ kind: 'reportKilled' }]],
     ['someone set Lost: kill and remove, no report', want('Lost'), [c('a', 'running')], [{ kind: 'kill', id: 'a', remove: true, report: false }]],
     ['no task claims the uid: remove running and exited', undefined, [c('a', 'running'), c('b', 'exited')], [{ kind: 'remove', id: 'a', running: true }, { kind: 'remove', id: 'b', running: false }]],

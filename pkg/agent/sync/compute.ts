@@ -7,13 +7,15 @@
  *   desired (assignment + last known status)   observed (containers with that uid)
  *                       └──────────── compute ────────────┘
  *                                       │
- *        start | adopt | report | kill | remove | reportKilled | reportMissing | lateOOM
+ *        start | adopt | report | drain | kill | remove | reportKilled | reportMissing | lateOOM
  *
  * The rules (DESIGN.md, task lifecycle):
  * - no desired task: every container of the uid is stopped and removed
  *   (no task claims it, or its task is now bound elsewhere);
  * - the task is to stop (assignment gone, desiredState Killed, someone set
- *   Lost): stop with grace; report Killed unless the status is terminal;
+ *   Lost): a drained kill (desiredState Killed with drainSeconds, the
+ *   services loop's) first leaves the container running until the drain is
+ *   over; then stop with grace; report Killed unless the status is terminal;
  *   remove the container unless the assignment is still there (its logs
  *   stay readable until the task goes);
  * - the status is terminal: never start again; a container still running
@@ -40,12 +42,15 @@ export interface DesiredTask {
   status: TaskStatus;
   /** False once the assignment key is deleted. */
   assigned: boolean;
+  /** A drained kill (spec.drainSeconds): how long the container still keeps running; 0 or absent = stop now. */
+  drainLeftMs?: number;
 }
 
 export type Action =
   | { kind: 'start' }
   | { kind: 'adopt'; id: string }
   | { kind: 'report'; id: string }
+  | { kind: 'drain'; id: string; ms: number }
   | { kind: 'kill'; id: string; remove: boolean; report: boolean }
   | { kind: 'remove'; id: string; running: boolean }
   | { kind: 'reportKilled' }
@@ -76,6 +81,9 @@ export function compute(d: DesiredTask | undefined, containers: ContainerInfo[])
       // It ended by itself before the stop: say how, then clean up.
       if (!terminal) actions.push({ kind: 'report', id: primary.id });
       if (removeAfter) actions.push({ kind: 'remove', id: primary.id, running: false });
+    } else if ((d.drainLeftMs ?? 0) > 0 && d.assigned && !lost) {
+      // out of endpoints already: running on while open connections finish
+      actions.push({ kind: 'drain', id: primary.id, ms: d.drainLeftMs! });
     } else {
       actions.push({ kind: 'kill', id: primary.id, remove: removeAfter, report: !terminal });
     }

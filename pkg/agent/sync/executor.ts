@@ -7,6 +7,7 @@
  *                                   └─ failed: retry (re-list first) | Failed {reason}
  *   adopt ──────► Running {containerId} of the container found
  *   report ─────► inspect ─► Succeeded | Failed {exitCode, reason, output}
+ *   drain ──────► nothing yet: look again when the drain is over (the container serves on)
  *   kill ───────► stop with grace ─► Killed {exitCode} ─► remove (when asked)
  *   remove ─────► stop (if running) ─► remove   (a container no task claims)
  *   reportKilled / reportMissing ─► Killed / Failed {ContainerMissing}
@@ -38,6 +39,8 @@ export interface TaskRecord {
   /** When the agent first saw the assignment (ms): bound -> running latency. */
   seenAt: number;
   startFailures: number;
+  /** A drained kill: when the drain ends (ms), set when the agent first sees the kill. */
+  drainUntil?: number;
 }
 
 export interface ExecutorDeps {
@@ -54,6 +57,8 @@ export interface ExecutorDeps {
   maxStartAttempts: number;
   /** Reconcile the uid again (a container that exited before its start was reported, a second look). */
   requeue(uid: string): void;
+  /** Reconcile the uid again in `ms` (the end of a drain). */
+  requeueAfter(uid: string, ms: number): void;
   /** Re-read the runtime's containers. */
   relist(why: string): Promise<void>;
   /** Stop the task's health and readiness checks. */
@@ -95,6 +100,11 @@ export class ActionExecutor {
         });
         if (r && patch.reason === 'OOMKilled') recorder?.warning(r.task, 'OOMKilled', `container ${short(a.id)} ${patch.message}`);
         else if (r && patch.state === 'Failed') recorder?.warning(r.task, 'Failed', `container ${short(a.id)} ${patch.message}`);
+        return;
+      }
+      case 'drain': {
+        // (the node sync stops its checks: it serves no new traffic, and its health no longer matters)
+        this.d.requeueAfter(uid, a.ms);
         return;
       }
       case 'kill': {

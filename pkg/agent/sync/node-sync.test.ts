@@ -156,6 +156,28 @@ describe('NodeSync with a fake runtime', () => {
     assert.equal(w.patches.at(-1)?.patch.exitCode, 143);
   });
 
+  it('a drained kill (desiredState Killed with drainSeconds, through the assignment) keeps the container running for the drain, then stops it with grace', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('d'));
+    await until('running', () => w.view('uid-d')?.state === 'Running');
+    const id = w.view('uid-d')!.containerId!;
+    // the services loop's kill rewrites the assignment with the killed spec (and no status)
+    const killed = assignment('d', { state: 'Running', nodeName: 'n1', containerId: id }, { desiredState: 'Killed', drainSeconds: 0.4 });
+    delete killed.task.status;
+    const t0 = Date.now();
+    s.put({ ...killed, statusRev: '0' });
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(rt.calls.slice(1), [], 'nothing stopped during the drain');
+    assert.equal(w.view('uid-d')?.state, 'Running');
+    await until('stopped', () => w.view('uid-d')?.state === 'Killed');
+    assert.ok(Date.now() - t0 >= 400, `stopped after ${Date.now() - t0} ms, before the drain ended`);
+    assert.deepEqual(rt.calls.slice(1), [`stop ${id} 3`], 'stopped with its grace, kept while assigned');
+  });
+
   it('runs readiness checks (and only those) of a Running task that has them, until the task ends', async () => {
     const rt = new FakeRuntime();
     const w = new MemoryWriter();

@@ -26,7 +26,7 @@ import { runWorkers } from '../../workqueue/workers.js';
 import type { SpecContext } from '../env.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Assignment } from './assignments.js';
-import { compute } from './compute.js';
+import { compute, DEFAULT_KILL_GRACE_SECONDS } from './compute.js';
 import { ObservedContainers } from './containers.js';
 import { ActionExecutor, type TaskRecord } from './executor.js';
 import type { StatusWriter } from './status-writer.js';
@@ -86,6 +86,7 @@ export class NodeSync {
       starts: new Limiter(o.parallelStarts ?? Infinity),
       maxStartAttempts: o.maxStartAttempts ?? 5,
       requeue: (uid) => this.queue.add(uid),
+      requeueAfter: (uid, ms) => this.queue.addAfter(uid, ms),
       relist: (why) => this.relist(why),
       stopChecks: (uid) => this.stopChecks(uid),
     });
@@ -233,17 +234,37 @@ export class NodeSync {
   private async reconcile(uid: string): Promise<void> {
     if (!this.started) return;
     const r = this.tasks.get(uid);
-    const desired = r && { uid, task: r.task, status: this.status(r), assigned: r.assigned };
+    const desired = r && { uid, task: r.task, status: this.status(r), assigned: r.assigned, drainLeftMs: this.drainLeft(r) };
     const actions = compute(desired, this.containers.of(uid));
     for (const a of actions) await this.executor.run(uid, r, a);
     this.afterReconcile(uid, r);
+  }
+
+  /**
+   * A drained kill (the services loop's: desiredState Killed with drainSeconds, through the
+   * assignment): the ms left before its container is stopped. The drain counts from when this
+   * agent first saw the kill (an agent restarted meanwhile drains again in full).
+   */
+  private drainLeft(r: TaskRecord): number {
+    const secs = r.task.spec.drainSeconds ?? 0;
+    if (!r.assigned || r.task.spec.desiredState !== 'Killed' || !(secs > 0)) return 0;
+    if (r.drainUntil === undefined) {
+      r.drainUntil = Date.now() + secs * 1000;
+      const st = this.status(r);
+      if (st.state === 'Running') {
+        this.log.info('draining task before stopping it', { task: `${r.ns}/${r.name}`, drainSeconds: secs });
+        this.o.recorder?.normal(r.task, 'Draining', `task ${r.name} is out of its endpoints; its container keeps running ${secs}s so open connections finish, then it is stopped (grace ${r.task.spec.killGracePeriodSeconds ?? DEFAULT_KILL_GRACE_SECONDS}s)`);
+      }
+    }
+    return Math.max(0, r.drainUntil - Date.now());
   }
 
   private afterReconcile(uid: string, r: TaskRecord | undefined): void {
     if (r && r.assigned) {
       const st = this.status(r);
       const c = st.containerId ? this.containers.get(st.containerId) : undefined;
-      const running = st.state === 'Running' && c?.phase === 'running';
+      // a task being killed (draining) serves no new traffic: its checks stop
+      const running = st.state === 'Running' && c?.phase === 'running' && r.task.spec.desiredState !== 'Killed';
       if (running && r.task.spec.healthChecks?.length) this.o.health?.ensure(uid, c.id, r.task, st);
       else this.o.health?.stop(uid);
       if (running && r.task.spec.readinessChecks?.length) this.o.readiness?.ensure(uid, c.id, r.task, st);

@@ -427,3 +427,33 @@ test('logs RUN: a name that is no task but a jobrun shows its newest task, with 
     assert.deepEqual({ code: r.code, err: r.err }, { code: 1, err }, arg);
   }
 });
+
+test('get endpoints: the list (namespace, -A), by name (404 named, exit 1), -o json; -l and -w refused', async () => {
+  const ep = (name: string, namespace = 'default') => ({
+    apiVersion: 'stowage/v1', kind: 'Endpoints', metadata: { name, namespace },
+    ports: [{ name: 'http', servicePort: 10080, addresses: [{ host: '127.0.0.1', port: 31000, task: `${name}-a`, node: 'n1' }] }],
+  });
+  api.handle((req, res) => {
+    if (req.path === '/api/v1/endpoints') return sendJson(res, 200, { apiVersion: 'stowage/v1', kind: 'List', metadata: {}, items: req.query.get('namespace') ? [ep('web')] : [ep('web'), ep('db', 'prod')] });
+    if (req.path === '/api/v1/services/default/web/endpoints') return sendJson(res, 200, ep('web'));
+    if (req.path === '/api/v1/services/default/nope/endpoints') return sendJson(res, 404, { code: 'NotFound', message: 'service "nope" not found in namespace "default"', details: [] });
+    return false;
+  });
+  let r = await cli('get', 'endpoints');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'SERVICE   PORT   SERVICE-PORT   ADDRESSES\nweb       http   10080          127.0.0.1:31000\n');
+  assert.equal(api.requests.at(-1)!.query.get('namespace'), 'default');
+  r = await cli('get', 'ep', '-A');
+  assert.match(r.out, /^NAMESPACE +SERVICE +PORT +SERVICE-PORT +ADDRESSES\ndefault +web .*\nprod +db +http +10080 +127\.0\.0\.1:31000\n$/);
+  r = await cli('get', 'endpoints', 'web', 'nope');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /^SERVICE .*\nweb +http +10080 +127\.0\.0\.1:31000\n$/);
+  assert.match(r.err, /service "nope" not found in namespace "default"/);
+  r = await cli('get', 'endpoints/web', '-o', 'json');
+  assert.equal(JSON.parse(r.out).kind, 'Endpoints');
+  r = await cli('get', 'endpoints', '-w');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /does not watch/);
+  r = await cli('get', 'endpoints', '-l', 'a=b');
+  assert.match(r.err, /endpoints have no labels/);
+});

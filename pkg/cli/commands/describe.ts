@@ -1,7 +1,7 @@
 /** `stowctl describe KIND [NAME...]` (no name: every object of the kind in the namespace). */
 import type { Command } from 'commander';
 import { lookupKind } from '../../api/kinds.js';
-import type { AnyResource, Job } from '../../api/types.js';
+import type { AnyResource, Endpoints, Job, Service } from '../../api/types.js';
 import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
 import { CliError, ExitError, formatError, NotFoundError, UnreachableError } from '../errors.js';
 import { parseTargets } from '../kinds.js';
@@ -33,6 +33,10 @@ async function related(ctx: Ctx, o: AnyResource): Promise<Related> {
     }
   };
   if (o.kind === 'Service') await attempt('tasks', async () => void (r.tasks = await tasksOfOwner(ctx.client, ns, `service/${o.metadata.name}`)));
+  if (o.kind === 'Service' && (o as Service).spec?.ports?.length) {
+    const path = `/api/v1/services/${encodeURIComponent(ns ?? 'default')}/${encodeURIComponent(o.metadata.name)}/endpoints`;
+    await attempt('endpoints', async () => void (r.endpoints = await ctx.client.get<Endpoints>(path)));
+  }
   if (o.kind === 'JobRun') await attempt('tasks', async () => void (r.tasks = await tasksOfOwner(ctx.client, ns, `jobrun/${o.metadata.name}`)));
   if (o.kind === 'Job') await attempt('runs', async () => void (r.runs = await runsOfJob(ctx.client, ns, o.metadata.name)));
   if (o.kind === 'Job') await attempt('children', async () => void (r.jobs = (await listObjects<Job>(ctx.client, JOB, { namespace: ns })).items));

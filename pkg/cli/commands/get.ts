@@ -1,4 +1,4 @@
-/** `stowctl get KIND [NAME...] [-l SELECTOR] [-w]` */
+/** `stowctl get KIND [NAME...] [-l SELECTOR] [-w]`, and `get endpoints [NAME...]` (get-endpoints.ts) */
 import type { Command } from 'commander';
 import type { KindInfo } from '../../api/kinds.js';
 import type { AnyResource, Event } from '../../api/types.js';
@@ -9,12 +9,13 @@ import { byNamespaceAndName, getObject, listObjects } from '../objects.js';
 import { eventTime } from '../printers/columns.js';
 import { formatObjects } from '../printers/output.js';
 import { printWatchEvents } from './watch-print.js';
+import { endpointsArgs, runGetEndpoints } from './get-endpoints.js';
 
 export function registerGet(program: Command, io: Io, deps: Deps): void {
   program
     .command('get')
     .description('list objects of a kind, or show some by name')
-    .argument('<kind>', 'kind (services, svc, ...) or KIND/NAME')
+    .argument('<kind>', 'kind (services, svc, ..., or endpoints) or KIND/NAME')
     .argument('[names...]', 'names of objects to show')
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=cache')
     .option('-w, --watch', 'after listing, print a row for each change')
@@ -34,6 +35,8 @@ export function sortForDisplay(kind: KindInfo, items: AnyResource[]): AnyResourc
 }
 
 export async function runGet(ctx: Ctx, args: string[], opts: { selector?: string; watch?: boolean }): Promise<void> {
+  const ep = endpointsArgs(args);
+  if (ep) return runGetEndpoints(ctx, ep, opts);
   const { kind, targets } = parseTargets(args);
   if (!kind) throw new CliError('you must give a kind');
   if (targets.some((t) => t.kind !== kind)) throw new CliError('get shows one kind at a time');

@@ -36,12 +36,18 @@ const services: Columns = {
     ];
   },
   // READY: healthy and past the readiness check, for services that have one
-  wideHeader: ['READY', 'IMAGE', 'REVISION'],
+  wideHeader: ['READY', 'IMAGE', 'REVISION', 'SERVICE-PORTS'],
   wideCells: (o) => {
     const s = o as Service;
-    return [s.spec?.readinessChecks?.length ? num(s.status?.ready) : NONE, or(s.spec?.image), or(s.status?.deployment?.revision)];
+    return [s.spec?.readinessChecks?.length ? num(s.status?.ready) : NONE, or(s.spec?.image), or(s.status?.deployment?.revision), servicePorts(s)];
   },
 };
+
+/** `http:10080,admin:10081`: each port that has a service port. */
+export function servicePorts(s: Service): string {
+  const p = (s.spec?.ports ?? []).filter((x) => x.servicePort);
+  return p.length ? p.map((x) => `${x.name}:${x.servicePort}`).join(',') : NONE;
+}
 
 export function taskPorts(t: Task): string {
   const p = Object.entries(t.status?.ports ?? {});

@@ -30,7 +30,7 @@ export function template(t: Partial<TaskTemplate> | undefined): Field[] {
     ['Args', commandLine(t.args)],
     ['Env', t.env && Object.keys(t.env).length ? mapLines(t.env) : undefined],
     ['Resources', res(t.resources)],
-    ['Ports', t.ports?.length ? t.ports.map((p) => (p.hostPort ? `${p.name}:${p.hostPort}` : p.name)).join(', ') : undefined],
+    ['Ports', t.ports?.length ? t.ports.map((p) => `${p.hostPort ? `${p.name}:${p.hostPort}` : p.name}${p.servicePort ? ` (service port ${p.servicePort})` : ''}`).join(', ') : undefined],
     ['Constraints', t.constraints?.length ? t.constraints.map((c) => c.join(' ')).join('\n') : undefined],
     ['Health Checks', t.healthChecks?.length ? t.healthChecks.map(healthCheck).join('\n') : undefined],
     ['Readiness Checks', t.readinessChecks?.length ? t.readinessChecks.map(readinessCheck).join('\n') : undefined],

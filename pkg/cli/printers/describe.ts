@@ -3,13 +3,14 @@
  * related to it (a service's tasks, a job's runs) and its events, newest last.
  * Jobs and JobRuns are described in describe-jobs.ts.
  */
-import type { AnyResource, Event, Job, JobRun, Namespace, Node, Service, Task, TaskFailure } from '../../api/types.js';
+import type { AnyResource, Endpoints, Event, Job, JobRun, Namespace, Node, Service, Task, TaskFailure } from '../../api/types.js';
 import { age } from './age.js';
 import { eventTime, nodeState, num, quota, taskPorts, taskOwner } from './columns.js';
 import { describeJob, describeJobRun } from './describe-jobs.js';
 import { conditions, res, section, template, when } from './describe-parts.js';
 import { commandLine, fields, indent, mapLines } from './fields.js';
 import { renderTable } from './table.js';
+import { addressesCell } from './endpoints.js';
 
 export interface Related {
   tasks?: Task[];
@@ -18,6 +19,8 @@ export interface Related {
   /** The jobs of a job's namespace: its children are those naming it as a parent. */
   jobs?: Job[];
   events?: Event[];
+  /** A service's endpoints (its ready instances per port). */
+  endpoints?: Endpoints;
   /** Why events (or tasks) could not be listed. */
   notes?: string[];
 }
@@ -56,6 +59,7 @@ function service(s: Service, now: Date): string {
       ['Dependencies', s.spec?.dependencies?.join(', ')],
       ['Backoff', s.spec?.backoffSeconds !== undefined ? `${s.spec.backoffSeconds}s x${s.spec.backoffFactor ?? 1}, max ${s.spec.maxLaunchDelaySeconds ?? '?'}s` : undefined],
       ['Progress Deadline', s.spec?.progressDeadlineSeconds !== undefined ? `${s.spec.progressDeadlineSeconds}s` : undefined],
+      ['Drain', s.spec?.drainSeconds !== undefined ? `${s.spec.drainSeconds}s out of endpoints before a killed task's container is stopped` : undefined],
     ]) +
     section('Status', [
       ['Instances', st ? `${num(st.instances)} desired, ${num(st.running)} running, ${num(st.healthy)} healthy${st.ready !== undefined ? `, ${num(st.ready)} ready` : ''}` : '<none>'],
@@ -70,6 +74,12 @@ function service(s: Service, now: Date): string {
     revisions(s) +
     failures(st?.lastFailures, now)
   );
+}
+
+/** Each port's ready instances, all of them. */
+function endpointsSection(e: Endpoints): string {
+  const rows = e.ports.map((p) => [p.name, p.servicePort !== undefined ? String(p.servicePort) : '<none>', addressesCell(p.addresses, true)]);
+  return 'Endpoints:\n' + indent(renderTable(['PORT', 'SERVICE-PORT', 'ADDRESSES'], rows));
 }
 
 function revisions(s: Service): string {
@@ -207,6 +217,7 @@ export function eventsSection(events: Event[], now: Date): string {
 
 export function describe(o: AnyResource, related: Related, now: Date): string {
   let out = metadata(o, now) + body(o, related, now);
+  if (related.endpoints?.ports.length) out += endpointsSection(related.endpoints);
   if (related.tasks) out += tasksSection(related.tasks, now);
   if (related.events) out += eventsSection(related.events, now);
   for (const n of related.notes ?? []) out += `${n}\n`;

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { formatObjects } from './output.js';
 import { renderTable, StreamingTable } from './table.js';
 import * as fx from './fixtures.js';
+import { addressesCell, endpointsTable } from './endpoints.js';
+import { describe } from './describe.js';
+import type { Endpoints } from '../../api/types.js';
 
 const NOW = fx.NOW;
 
@@ -17,12 +20,37 @@ test('services table, and -o wide', async () => {
     'hello   3           3         2         progressing   5m\n',
   );
   const wide = await formatObjects([fx.service], { kind: 'Service', output: 'wide', now: NOW });
-  assert.match(wide.split('\n')[0]!, /^NAME +INSTANCES +RUNNING +HEALTHY +DEPLOYMENT +AGE +READY +IMAGE +REVISION$/);
-  assert.match(wide.split('\n')[1]!, /progressing +5m +<none> +localhost\/stowage-busybox:1 +2$/, 'no readiness check: no READY count');
+  assert.match(wide.split('\n')[0]!, /^NAME +INSTANCES +RUNNING +HEALTHY +DEPLOYMENT +AGE +READY +IMAGE +REVISION +SERVICE-PORTS$/);
+  assert.match(wide.split('\n')[1]!, /progressing +5m +<none> +localhost\/stowage-busybox:1 +2 +<none>$/, 'no readiness check: no READY count; no service port');
   const rc = { protocol: 'HTTP' as const, port: 'http', path: '/', intervalSeconds: 2, timeoutSeconds: 1, httpStatusCodesForReady: [200] };
   const withCheck = { ...fx.service, spec: { ...fx.service.spec, readinessChecks: [rc] }, status: { ...fx.service.status!, ready: 1 } };
   const wide2 = await formatObjects([withCheck], { kind: 'Service', output: 'wide', now: NOW });
-  assert.match(wide2.split('\n')[1]!, /progressing +5m +1 +localhost\/stowage-busybox:1 +2$/);
+  assert.match(wide2.split('\n')[1]!, /progressing +5m +1 +localhost\/stowage-busybox:1 +2 +<none>$/);
+  const withPorts = { ...fx.service, spec: { ...fx.service.spec, ports: [{ name: 'http', servicePort: 10080 }, { name: 'admin' }, { name: 'grpc', servicePort: 10081 }] } };
+  const wide3 = await formatObjects([withPorts], { kind: 'Service', output: 'wide', now: NOW });
+  assert.match(wide3.split('\n')[1]!, / 2 +http:10080,grpc:10081$/);
+});
+
+test('endpoints table: a row per port, addresses shortened unless wide; describe shows them', async () => {
+  const e: Endpoints = {
+    apiVersion: 'stowage/v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' },
+    ports: [
+      { name: 'http', servicePort: 10080, addresses: Array.from({ length: 7 }, (_, i) => ({ host: '127.0.0.1', port: 31000 + i, task: `web-${i}`, node: 'n1' })) },
+      { name: 'admin', addresses: [] },
+    ],
+  };
+  assert.equal(
+    endpointsTable([e], {}),
+    'SERVICE   PORT    SERVICE-PORT   ADDRESSES\n' +
+    'web       http    10080          127.0.0.1:31000,127.0.0.1:31001,127.0.0.1:31002,127.0.0.1:31003,127.0.0.1:31004 + 2 more...\n' +
+    'web       admin   <none>         <none>\n',
+  );
+  const wide = endpointsTable([e], { wide: true, namespaceColumn: true }).split('\n');
+  assert.match(wide[0]!, /^NAMESPACE +SERVICE +PORT +SERVICE-PORT +ADDRESSES +TASKS$/);
+  assert.match(wide[1]!, /127\.0\.0\.1:31006 +web-0@n1,.*web-6@n1$/);
+  assert.equal(addressesCell([{ host: '::1', port: 1, task: 't', node: 'n' }], false), '[::1]:1');
+  const d = describe(fx.service, { endpoints: e }, NOW);
+  assert.match(d, /Endpoints:\n  PORT +SERVICE-PORT +ADDRESSES\n  http +10080 +127\.0\.0\.1:31000,.*127\.0\.0\.1:31006\n  admin +<none> +<none>\n/);
 });
 
 test('tasks table: ports, pending task placeholders; wide has owner, short container id, reason', async () => {

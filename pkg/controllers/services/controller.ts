@@ -9,7 +9,8 @@
  *        txn 1 (fenced): status (CAS on statusRev) + delete ended tasks
  *                        + health kills      ── all or nothing: a failure is
  *                                               recorded exactly once
- *        then, in parallel: other kills (CAS on each task's spec) and
+ *        then, in parallel: other kills (CAS on each task's spec; each drains
+ *                        drainSeconds out of endpoints first, tasks.ts) and
  *                        creates (create-if-absent), as many per fenced
  *                        transaction as etcd's budget takes (commitEach)
  *
@@ -36,6 +37,8 @@ import { cycleMessage, dependencyCycle, edgesOf, nodeKeyOf } from '../../api/dep
 import { parseRef } from '../../api/jobs.js';
 import { TASK_SUFFIX_LENGTH } from '../../api/names.js';
 import { OwnedTasks } from './owned.js';
+import { dependencyEnv } from './dependency-env.js';
+import { SERVICE_DEFAULTS } from '../../api/defaults.js';
 import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from '../../api/labels.js';
 
 const SERVICE = lookupKind('Service')!;
@@ -156,6 +159,17 @@ export class ServicesController extends Controller {
     });
   }
 
+  /** The services (not jobs) a service depends on that exist. */
+  private dependencyServices(svc: Service, ns: string): Service[] {
+    const out: Service[] = [];
+    for (const d of svc.spec.dependencies ?? []) {
+      const ref = parseRef(d, 'service');
+      const dep = ref.kind === 'service' ? this.services.get(`${ns}/${ref.name}`)?.object : undefined;
+      if (dep) out.push(dep);
+    }
+    return out;
+  }
+
   /** A job dependency: ready when its newest run (records aside) succeeded. */
   private jobDependency(ns: string, name: string): DependencyState {
     const job = this.jobs.get(`${ns}/${name}`)?.object;
@@ -180,15 +194,16 @@ export class ServicesController extends Controller {
     const statusChanged = !jsonEqual(svc.status, plan.status);
     if (statusChanged) Store.addPutStatus(first, SERVICE, svc.metadata.namespace, svc.metadata.name, plan.status, s.statusRev);
     for (const r of plan.remove) Store.addRemove(first, TASK, storedOf(r.task));
+    const drain = { drainSeconds: drainOf(svc) };
     const healthKills = plan.kill.filter((k) => k.reason === 'Unhealthy');
-    for (const k of healthKills) addKill(first, storedOf(k.task));
+    for (const k of healthKills) addKill(first, storedOf(k.task), drain);
     if (!first.empty) {
       const r = await first.commit();
       if (!r.succeeded) throw new ApiError('Conflict', `service ${key} or one of its ended tasks changed meanwhile`);
       if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
       for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
       for (const k of healthKills) this.noteKill(key, k.task, r.revision, storedOf(k.task).statusRev);
-      this.recordKills(plan, healthKills);
+      this.recordKills(plan, healthKills, drain.drainSeconds);
     }
     // 2. Everything else: each kill and each create stands alone, packed into as
     //    many transactions as etcd's budget needs. What commits is remembered at once.
@@ -197,9 +212,9 @@ export class ServicesController extends Controller {
     const [k, c] = await Promise.all([
       // (an unbound task is deleted outright; Store.addRemove compares its status
       // revision too, so a binding made meanwhile cannot leave its assignment behind)
-      commitEach(this.d.store, fence, kills, (txn, x) => addKill(txn, storedOf(x.task)), (done, rev) => {
+      commitEach(this.d.store, fence, kills, (txn, x) => addKill(txn, storedOf(x.task), drain), (done, rev) => {
         for (const x of done) this.noteKill(key, x.task, rev, storedOf(x.task).statusRev);
-        this.recordKills(plan, done);
+        this.recordKills(plan, done, drain.drainSeconds);
       }),
       commitEach(this.d.store, fence, tasks, (txn, t) => Store.addCreate(txn, TASK, t), (done, rev) => {
         for (const t of done) {
@@ -219,9 +234,12 @@ export class ServicesController extends Controller {
    * MAX_KILL_EVENTS has only the service's RollingUpdate / ScalingDown
    * event with the count, so a big scale-down writes no Event per task.
    */
-  private recordKills(plan: Plan, done: readonly Plan['kill'][number][]): void {
+  private recordKills(plan: Plan, done: readonly Plan['kill'][number][], drainSeconds: number): void {
     if (plan.kill.length > MAX_KILL_EVENTS) return;
-    for (const k of done) this.d.recorder.normal(k.task, 'Killing', `stopping task ${k.task.metadata.name}: ${k.message}`);
+    for (const k of done) {
+      const drain = drainSeconds > 0 && k.task.status?.nodeName ? `; out of endpoints now, draining ${drainSeconds}s before its container is stopped` : '';
+      this.d.recorder.normal(k.task, 'Killing', `stopping task ${k.task.metadata.name}: ${k.message}${drain}`);
+    }
   }
 
   /** Remember a kill until the informer shows it (a kill writes the spec; the status is untouched). */
@@ -236,6 +254,9 @@ export class ServicesController extends Controller {
     const { count, template, hash, revision } = plan.create;
     const ns = svc.metadata.namespace ?? 'default';
     const owner = `service/${svc.metadata.name}`;
+    // where the dependencies are: their service ports (the task's own env wins a clash)
+    const depEnv = dependencyEnv(this.dependencyServices(svc, ns));
+    const env = Object.keys(depEnv).length > 0 ? { ...depEnv, ...(template.env ?? {}) } : undefined;
     const names = new Set<string>();
     const out: Task[] = [];
     while (out.length < count) {
@@ -246,7 +267,7 @@ export class ServicesController extends Controller {
         apiVersion: API_VERSION,
         kind: 'Task',
         metadata: { name, namespace: ns, labels: { [OWNER_LABEL]: owner, [HASH_LABEL]: hash, [REVISION_LABEL]: String(revision) } },
-        spec: { ...structuredClone(template), owner, ...(svc.metadata.uid ? { ownerUid: svc.metadata.uid } : {}), templateHash: hash },
+        spec: { ...structuredClone(template), ...(env ? { env: { ...env } } : {}), owner, ...(svc.metadata.uid ? { ownerUid: svc.metadata.uid } : {}), templateHash: hash },
         status: { state: 'Pending' },
       });
     }
@@ -266,6 +287,9 @@ export class ServicesController extends Controller {
     }
   }
 }
+
+/** Seconds a killed task drains (the service's drainSeconds; 2 for a service stored before the field). */
+const drainOf = (s: Service): number => s.spec.drainSeconds ?? SERVICE_DEFAULTS.drainSeconds;
 
 const keyOf = (s: Service): string => `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
 
