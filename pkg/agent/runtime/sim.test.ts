@@ -195,7 +195,8 @@ describe('SimRuntime', () => {
     const startMs = performance.now() - t0;
     const heapMiB = (process.memoryUsage().heapUsed - before) / 2 ** 20;
     assert.equal(q.size, 10_000);
-    assert.ok(startMs < 3000, `10,000 starts took ${startMs.toFixed(0)} ms`);
+    // a bound that catches a per-start cost gone wrong, not a loaded machine (bench:agent measures it)
+    assert.ok(startMs < 20_000, `10,000 starts took ${startMs.toFixed(0)} ms`);
     await new Promise<void>((res) => {
       const poll = setInterval(() => died === 10_000 && (clearInterval(poll), res()), 20);
     });
