@@ -107,7 +107,7 @@ describe('events e2e: stowctl events --for service/NAME', () => {
       assert.ok(started < scheduled && scheduled < run && run < complete, `${n}: ${started} < ${scheduled} < ${run} < ${complete}`);
     }
     for (const n of old) {
-      const killing = at(rs, 'Killing', `task/${n}`, /: replaced by revision 2$/);
+      const killing = at(rs, 'Killing', `task/${n}`, /: replaced by revision 2; out of endpoints now, draining 2s before its container is stopped$/);
       assert.ok(started < killing && killing < complete, `${n}: ${started} < ${killing} < ${complete}`);
     }
     // each old container then stops: its agent's Killed follows the loop's Killing
