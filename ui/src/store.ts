@@ -1,9 +1,20 @@
 /**
- * The watched resources: one `?watch=1` Server-Sent Events stream per kind (the stream
- * `stowctl get -w` reads), each held as a map by namespace/name. EventSource resumes by
- * itself with Last-Event-ID after a dropped connection (and after the server's TooSlow);
- * a refused resume (410 after compaction, 503) or a `Gone` starts the kind over with a
- * fresh watch. Subscribers hear of changes at most once per animation frame.
+ * The watched resources, from ONE Server-Sent Events stream of every kind the UI shows
+ * (`GET /api/v1/watch?kinds=...`, docs/api.md), each kind held as a map by namespace/name.
+ * One connection, not one per kind: a browser keeps at most six HTTP/1.1 connections to a
+ * server, and the actions and logs need theirs.
+ *
+ *   open without R ──► ADDED of every kind (into fresh maps) ─► LISTED: the maps replace
+ *                      the old ones at once (nothing half-loaded is ever drawn)
+ *   then changes ────► applied in revision order; `revision` = the last id applied
+ *   the stream ends ─► (a drop, a restart, the server's TooSlow) open again from `revision`:
+ *                      exactly the changes after it. A refused resume (410 after compaction;
+ *                      503 twice) or a `Gone` starts over without R. A drop before LISTED
+ *                      resumes the state shown before, or starts over if there is none.
+ *
+ * Subscribers hear of changes at most once per animation frame. Each kind has a `version`
+ * (any change) and a `members` count (objects added or removed): derived data (selectors.ts)
+ * is recomputed only when the versions it reads have moved.
  */
 import type { AnyResource } from '../../pkg/api/types.js';
 
@@ -11,11 +22,17 @@ export const KINDS = ['nodes', 'services', 'tasks', 'jobs', 'jobruns', 'events']
 export type Kind = (typeof KINDS)[number];
 export type LinkState = 'connecting' | 'live' | 'retrying';
 
+/** The `kind` each event's object names -> the collection it goes to. */
+const BY_KIND: Record<string, Kind> = { Node: 'nodes', Service: 'services', Task: 'tasks', Job: 'jobs', JobRun: 'jobruns', Event: 'events' };
+
 export interface Collection {
   items: Map<string, AnyResource>;
+  /** The stream's state (the same for every kind: there is one stream). */
   state: LinkState;
-  /** The revision of the last event applied. */
-  revision?: string;
+  /** Bumped on every change of this kind. */
+  version: number;
+  /** Bumped when an object of this kind comes or goes (not when one changes). */
+  members: number;
 }
 
 export interface ReadyInfo {
@@ -25,24 +42,36 @@ export interface ReadyInfo {
 
 export const keyOf = (o: AnyResource): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 5000;
+
 export class Store {
   readonly kinds = new Map<Kind, Collection>();
   ready: ReadyInfo | undefined;
-  private readonly listeners = new Set<() => void>();
-  private scheduled = false;
+  /** The state of the stream. */
+  link: LinkState = 'connecting';
+  /** True once a whole list has arrived (until then the views say they are loading). */
+  synced = false;
+  /** The revision of the last event applied (set once synced): the stream resumes from it. */
+  revision: string | undefined;
   /** Bumped on every change: views compare it to skip work. */
   version = 0;
-  private readonly sources = new Map<Kind, EventSource>();
-  private writing = 0;
+  private readonly listeners = new Set<() => void>();
+  private scheduled = false;
+  private es: EventSource | undefined;
+  private retryMs = RETRY_MIN_MS;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Resumes from `revision` refused in a row (410 after compaction, or etcd away: 503). */
+  private refused = 0;
 
   constructor(private readonly base = '') {
-    for (const k of KINDS) this.kinds.set(k, { items: new Map(), state: 'connecting' });
+    for (const k of KINDS) this.kinds.set(k, { items: new Map(), state: 'connecting', version: 0, members: 0 });
   }
 
   start(): void {
-    for (const k of KINDS) this.watch(k);
+    this.open();
     void this.refreshReady();
-    // who leads is not on a watch stream: read it again when the tab is looked at again
+    // who leads is not on the watch stream: read it again when the tab is looked at again
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') void this.refreshReady();
     });
@@ -61,7 +90,7 @@ export class Store {
     return () => this.listeners.delete(fn);
   }
 
-  /** Who leads, from /readyz: read at start, whenever a stream (re)connects, and when the tab shows again. */
+  /** Who leads, from /readyz: read at start, whenever the stream (re)connects, and when the tab shows again. */
   async refreshReady(): Promise<void> {
     try {
       const r = await fetch(`${this.base}/readyz`);
@@ -73,76 +102,107 @@ export class Store {
     this.changed();
   }
 
-  /**
-   * Run a write (an action's requests). A browser holds at most six HTTP/1.1 connections to
-   * one server and the six watch streams take them all, so a request would wait for ever: the
-   * events stream steps aside while writes run, then watches again from the last revision it
-   * applied (`resourceVersion=R`: nothing is missed).
-   */
-  async write<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.writing++ === 0) {
-      this.sources.get('events')?.close();
-      this.sources.delete('events');
-    }
-    try {
-      return await fn();
-    } finally {
-      if (--this.writing === 0) this.watch('events', this.get('events').revision);
-    }
-  }
+  /** Watch every kind: from `revision` when there is one, else from a fresh list. */
+  private open(): void {
+    clearTimeout(this.timer);
+    this.es?.close();
+    const from = this.revision;
+    const es = new EventSource(`${this.base}/api/v1/watch?kinds=${KINDS.join(',')}${from ? `&resourceVersion=${encodeURIComponent(from)}` : ''}`);
+    this.es = es;
+    // a connection without R starts with a list, gathered apart until LISTED
+    let listing: Map<Kind, Map<string, AnyResource>> | undefined = from ? undefined : new Map(KINDS.map((k) => [k, new Map()]));
+    let opened = false;
+    const mine = () => this.es === es;
 
-  private watch(kind: Kind, from?: string): void {
-    const c = this.get(kind);
-    this.sources.get(kind)?.close();
-    const es = new EventSource(`${this.base}/api/v1/${kind}?watch=1${from ? `&resourceVersion=${encodeURIComponent(from)}` : ''}`);
-    this.sources.set(kind, es);
-    let fresh = !from;
     es.onopen = () => {
-      if (fresh) c.items.clear(); // a new watch without R starts with every object as ADDED
-      fresh = false;
-      c.state = 'live';
+      if (!mine()) return;
+      opened = true;
+      this.refused = 0;
+      this.retryMs = RETRY_MIN_MS;
+      if (!listing) this.setLink('live');
       void this.refreshReady();
-      this.changed();
     };
     const put = (ev: MessageEvent) => {
+      if (!mine()) return;
       const o = JSON.parse(ev.data as string) as AnyResource;
-      c.items.set(keyOf(o), o);
-      if (ev.lastEventId) c.revision = ev.lastEventId;
-      this.changed();
+      const kind = BY_KIND[o.kind];
+      if (!kind) return;
+      if (listing) {
+        listing.get(kind)!.set(keyOf(o), o);
+        return;
+      }
+      const c = this.get(kind);
+      const k = keyOf(o);
+      if (!c.items.has(k)) c.members++;
+      c.items.set(k, o);
+      this.applied(c, ev.lastEventId);
     };
     es.addEventListener('ADDED', put);
     es.addEventListener('MODIFIED', put);
     es.addEventListener('DELETED', (ev) => {
+      if (!mine()) return;
       const o = JSON.parse((ev as MessageEvent).data as string) as AnyResource;
-      c.items.delete(keyOf(o));
-      this.changed();
+      const kind = BY_KIND[o.kind];
+      if (!kind) return;
+      if (listing) {
+        listing.get(kind)!.delete(keyOf(o));
+        return;
+      }
+      const c = this.get(kind);
+      if (c.items.delete(keyOf(o))) c.members++;
+      this.applied(c, (ev as MessageEvent).lastEventId);
+    });
+    es.addEventListener('LISTED', (ev) => {
+      if (!mine() || !listing) return;
+      for (const [kind, items] of listing) {
+        const c = this.get(kind);
+        c.items = items;
+        c.version++;
+        c.members++;
+      }
+      listing = undefined;
+      this.revision = (ev as MessageEvent).lastEventId;
+      this.synced = true;
+      this.setLink('live');
     });
     es.addEventListener('ERROR', (ev) => {
+      if (!mine()) return;
       let code = '';
       try {
         code = (JSON.parse((ev as MessageEvent).data as string) as { code?: string }).code ?? '';
       } catch {
         /* not JSON: treat as a drop */
       }
-      if (code === 'Gone') this.restart(kind, es);
+      // the replay of an old revision lost its etcd watch: start over (TooSlow just resumes)
+      if (code === 'Gone') this.revision = undefined;
     });
     es.onerror = () => {
-      c.state = 'retrying';
-      this.changed();
-      // CLOSED: the server refused the (re)connection (410 Gone, 503): watch afresh
-      if (es.readyState === EventSource.CLOSED) this.restart(kind, es);
+      if (!mine()) return;
+      // The stream ended or never opened. EventSource would reconnect by itself, but with
+      // the URL's old resourceVersion: reconnect here, from the last revision applied.
+      es.close();
+      if (!opened && from !== undefined && ++this.refused >= 2) {
+        // refused twice from R: compacted (410), or etcd away long enough that a list is no worse
+        this.revision = undefined;
+        this.refused = 0;
+      }
+      this.setLink('retrying');
+      const wait = opened ? RETRY_MIN_MS : this.retryMs;
+      this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+      this.timer = setTimeout(() => this.open(), wait);
     };
   }
 
-  private restart(kind: Kind, es: EventSource): void {
-    es.close();
-    if (this.sources.get(kind) !== es) return; // stepped aside for a write, or replaced already
-    this.sources.delete(kind);
-    this.get(kind).state = 'retrying';
+  private applied(c: Collection, id: string): void {
+    c.version++;
+    if (id) this.revision = id;
     this.changed();
-    setTimeout(() => {
-      if (!this.sources.has(kind) && !(kind === 'events' && this.writing > 0)) this.watch(kind);
-    }, 2000);
+  }
+
+  private setLink(state: LinkState): void {
+    this.link = state;
+    for (const c of this.kinds.values()) c.state = state;
+    this.changed();
   }
 
   private changed(): void {
