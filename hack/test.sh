@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
-unit() { find pkg cmd -name '*.test.ts' | sort; }
+unit() { find pkg cmd ui -name '*.test.ts' | sort; }
 integration() { find test/integration -name '*.test.ts' 2>/dev/null | sort; }
 e2e() { find test/e2e -name '*.test.ts' 2>/dev/null | sort; }
 

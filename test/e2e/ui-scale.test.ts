@@ -15,7 +15,7 @@ import { Store } from '../../pkg/store/store.js';
 import { spawnAgent, type AgentProc } from '../helpers/agent.js';
 import { buildUi, launchChromium } from '../helpers/browser.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
-import { SERVICE, TASK, spawnServer, until, type ServerProc } from '../helpers/stowage.js';
+import { TASK, spawnServer, until, type ServerProc } from '../helpers/stowage.js';
 
 const NODE = lookupKind('Node')!;
 const NODES = 200;

@@ -11,8 +11,6 @@ import type { Event, Job, JobRun, Node, Service, Task } from '../../pkg/api/type
 import { busiest, nodeFigures, share, sumFigures, type NodeFigures } from './capacity.js';
 import type { Kind, Store } from './store.js';
 
-type Named = { metadata: { namespace?: string; name: string } };
-
 const cache = new WeakMap<Store, Map<string, { stamp: string; value: unknown }>>();
 
 /** f(), computed again only when `stamp` changes (per store, per name). */
@@ -30,15 +28,14 @@ const stampOf = (s: Store, ...kinds: Kind[]) => kinds.map((k) => s.get(k).versio
 
 // plain code-unit order: names are ASCII, and localeCompare is ten times slower on 10,000 rows
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const byName = (a: Named, b: Named) => cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name);
-
 /** The keys of a kind in (namespace, name) order: sorted again only when objects come or go. */
 function sortedKeys(s: Store, kind: Kind): string[] {
   const c = s.get(kind);
   return memo(s, `keys:${kind}`, String(c.members), () => {
-    const objs = [...c.items.values()] as Named[];
-    objs.sort(byName);
-    return objs.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    // "<ns>\0<name>" in the default (code unit) order is (namespace, name) order: a native sort, no comparator
+    const order = new Map<string, string>();
+    for (const [k, o] of c.items) order.set(`${o.metadata.namespace ?? ''}\u0000${o.metadata.name}`, k);
+    return [...order.keys()].sort().map((k) => order.get(k)!);
   });
 }
 
