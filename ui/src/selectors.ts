@@ -2,9 +2,10 @@
  * Derived views of the store: what belongs to what, sorted as people read it.
  *
  * Each is computed once per change of the kinds it reads (the collections' `version` or
- * `members`, store.ts), not per row or per event: at 10,000 tasks a view draws many rows
- * every frame, and each row asks these. Tasks are indexed by owner, by node and by state in
- * one pass per change of the tasks; the name order is kept while only objects change.
+ * `members`, store.ts), not per row or per event, and only when a view asks for it: at
+ * 10,000 tasks a view draws many rows every frame, and each row asks these. Tasks are
+ * grouped by owner, by node and counted by state in one pass each per change of the tasks;
+ * the name order is sorted again only when tasks come or go.
  * What they return is shared: never change it.
  */
 import type { Event, Job, JobRun, Node, Service, Task } from '../../pkg/api/types.js';
@@ -60,57 +61,58 @@ export const tasks = (s: Store) => sorted<Task>(s, 'tasks');
 export const TERMINAL = new Set(['Succeeded', 'Failed', 'Killed', 'Lost']);
 export const isLive = (t: Task) => !TERMINAL.has(t.status?.state ?? 'Pending');
 
-interface TaskIndex {
-  /** `<namespace>\0<owner kind>/<owner name>` -> its tasks, in name order. */
-  byOwner: Map<string, Task[]>;
-  /** node name -> the tasks bound to it, in name order. */
-  byNode: Map<string, Task[]>;
-  /** state -> how many tasks are in it. */
-  byState: Map<string, number>;
-  /** tasksOf's order of an owner's tasks, made when first asked for. */
-  ordered: Map<string, Task[]>;
-}
-
+/** `<namespace>\0<owner kind>/<owner name>`: the key of an owner's tasks. */
 const ownerKey = (ns: string, owner: string) => `${ns}\u0000${owner}`;
 
-function taskIndex(s: Store): TaskIndex {
-  return memo(s, 'taskIndex', stampOf(s, 'tasks'), () => {
-    const ix: TaskIndex = { byOwner: new Map(), byNode: new Map(), byState: new Map(), ordered: new Map() };
-    const push = (m: Map<string, Task[]>, k: string, t: Task) => {
+/** Group the tasks (in name order) by a key; each part is built only when a view asks for it. */
+function groupTasks(s: Store, name: string, keyOf: (t: Task) => string | undefined): Map<string, Task[]> {
+  return memo(s, name, stampOf(s, 'tasks'), () => {
+    const m = new Map<string, Task[]>();
+    for (const t of tasks(s)) {
+      const k = keyOf(t);
+      if (k === undefined) continue;
       const l = m.get(k);
       if (l) l.push(t);
       else m.set(k, [t]);
-    };
-    for (const t of tasks(s)) {
-      const owner = t.spec.owner ?? t.metadata.labels?.['stowage/owner'];
-      if (owner) push(ix.byOwner, ownerKey(t.metadata.namespace ?? 'default', owner), t);
-      const node = t.status?.nodeName;
-      if (node) push(ix.byNode, node, t);
-      const st = t.status?.state ?? 'Pending';
-      ix.byState.set(st, (ix.byState.get(st) ?? 0) + 1);
     }
-    return ix;
+    return m;
   });
 }
 
+const byOwner = (s: Store) => groupTasks(s, 'tasksByOwner', (t) => {
+  const owner = t.spec.owner ?? t.metadata.labels?.['stowage/owner'];
+  return owner ? ownerKey(t.metadata.namespace ?? 'default', owner) : undefined;
+});
+
 /** An owner's tasks: live ones first, newest first. */
 export function tasksOf(s: Store, ownerKind: string, ns: string, name: string): Task[] {
-  const ix = taskIndex(s);
   const k = ownerKey(ns, `${ownerKind}/${name}`);
-  let out = ix.ordered.get(k);
+  // sorted once per change of the tasks, when first asked for
+  const ordered = memo(s, 'tasksOfOrdered', stampOf(s, 'tasks'), () => new Map<string, Task[]>());
+  let out = ordered.get(k);
   if (!out) {
-    out = [...(ix.byOwner.get(k) ?? [])].sort(
+    out = [...(byOwner(s).get(k) ?? [])].sort(
       (a, b) => Number(!isLive(a)) - Number(!isLive(b)) || cmp(b.metadata.creationTimestamp ?? '', a.metadata.creationTimestamp ?? ''),
     );
-    ix.ordered.set(k, out);
+    ordered.set(k, out);
   }
   return out;
 }
 
 /** The tasks bound to a node, in name order. */
-export const tasksOnNode = (s: Store, node: string): Task[] => taskIndex(s).byNode.get(node) ?? [];
+export const tasksOnNode = (s: Store, node: string): Task[] => groupTasks(s, 'tasksByNode', (t) => t.status?.nodeName).get(node) ?? [];
 
-export const tasksByState = (s: Store): Map<string, number> => taskIndex(s).byState;
+/** How many tasks are in each state. */
+export function tasksByState(s: Store): Map<string, number> {
+  return memo(s, 'tasksByState', stampOf(s, 'tasks'), () => {
+    const m = new Map<string, number>();
+    for (const t of s.get('tasks').items.values() as Iterable<Task>) {
+      const st = t.status?.state ?? 'Pending';
+      m.set(st, (m.get(st) ?? 0) + 1);
+    }
+    return m;
+  });
+}
 
 export function runsOf(s: Store, ns: string, job: string): JobRun[] {
   const ix = memo(s, 'runIndex', stampOf(s, 'jobruns'), () => {
