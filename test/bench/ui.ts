@@ -14,7 +14,9 @@
  *       page: a MutationObserver notes when the DOM first holds all of it, and the next
  *       animation frame (the DOM was laid out and painted by then) is the figure. Several
  *       loads; the first with the server's watch cache and the browser's cache cold.
- *       Also when the stream delivered its whole list (LISTED), from the same navigation.
+ *       Also, from the same navigation, when the stream answered and delivered its whole
+ *       list (the store's performance marks), and the same list read by this process
+ *       without a browser (bytes only): what the server and loopback take of it.
  *   (b) change to screen: the Tasks page (all 10,000, in name order) open; a task in view
  *       gets a status write straight into etcd (status.message = a marker); the delay is
  *       from just before the write to the frame after the page's row shows the marker, on
@@ -162,6 +164,27 @@ async function firstDraws(browser: Browser, url: string, store: Store, n: number
     }
   } finally {
     await ctx.close();
+  }
+  return out;
+}
+
+/** The same stream's whole list read by this process, bytes only (no browser, no parsing): the server's and loopback's part of (a). */
+async function listFloor(base: string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const ac = new AbortController();
+    const r = await fetch(`${base}/api/v1/watch?kinds=nodes,services,tasks,jobs,jobruns,events`, { signal: ac.signal });
+    const reader = r.body!.getReader();
+    let tail = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      tail = (tail + Buffer.from(value).toString('latin1')).slice(-4096);
+      if (tail.includes('event: LISTED')) break;
+    }
+    out.push(performance.now() - t0);
+    ac.abort();
   }
   return out;
 }
@@ -356,6 +379,7 @@ async function main(): Promise<void> {
 
     // ---- 0. the empty cluster: the baseline of (a) ----
     const empty = await firstDraws(browser, url, store, LOADS);
+    const emptyFloor = await listFloor(server.url, 3);
     log(`empty cluster: first draw ${empty.map((d) => `${ms(d.framed)} (open ${ms(d.open)}, listed ${ms(d.listed)}, DOM ${ms(d.drawn)})`).join(', ')}`);
 
     // ---- 1. 1,000 hollow nodes, 10,000 tasks ----
@@ -397,7 +421,8 @@ async function main(): Promise<void> {
 
     // ---- (a) first draw at scale ----
     const big = await firstDraws(browser, url, store, LOADS, PROFILE ? 'first-draw' : undefined);
-    log(`at scale: first draw ${big.map((d) => ms(d.framed)).join(', ')}`);
+    log(`at scale: first draw ${big.map((d) => `${ms(d.framed)} (open ${ms(d.open)}, listed ${ms(d.listed)}, DOM ${ms(d.drawn)})`).join(', ')}`);
+    const bigFloor = await listFloor(server.url, 3);
 
     // ---- (b) change to screen, on the Tasks page ----
     await page.goto(`${server.url}/#/tasks`, { waitUntil: 'domcontentloaded' });
@@ -445,6 +470,7 @@ async function main(): Promise<void> {
     line('  of which: stream open', ms(median(big.map((d) => d.open))), ms(median(empty.map((d) => d.open))));
     line('  of which: whole list in (LISTED)', ms(median(big.map((d) => d.listed))), ms(median(empty.map((d) => d.listed))));
     line('  of which: DOM holds the counts', ms(median(big.map((d) => d.drawn))), ms(median(empty.map((d) => d.drawn))));
+    line('  the list read by node, no browser', ms(median(bigFloor)), ms(median(emptyFloor)));
     console.log(`(b) change to screen: a task's status written to etcd -> the frame after its row shows it (${clockNote(skew)})`);
     line(`  ${CHANGES} changes, p50 / p99`, `${p(quiet.map((c) => c.screen), 0.5)} / ${p(quiet.map((c) => c.screen), 0.99)}`, `transport floor ${p(quiet.map((c) => c.floor), 0.5)} / ${p(quiet.map((c) => c.floor), 0.99)}`);
     line(`    (DOM changed, p50 / p99)`, `${p(quiet.map((c) => c.dom), 0.5)} / ${p(quiet.map((c) => c.dom), 0.99)}`, '');
