@@ -18,6 +18,7 @@ build: deps
 typecheck:
 	@npx tsc -p tsconfig.json --noEmit
 	@npx tsc -p ui/tsconfig.json
+	@npx tsc -p ui/tsconfig.test.json
 
 up: build
 	@hack/up.sh

@@ -11,6 +11,7 @@
  *   /api/v1/services/<ns>/<name>/endpoints  GET the service's ready instances (endpoints/)
  *   /api/v1/endpoints                    GET every service's endpoints, or watch them (SSE)
  *   /api/v1/apply                        POST a batch, all or nothing
+ *   /api/v1/watch?kinds=K1,K2,...        GET: one watch (SSE) of several kinds, in revision order
  *   /api/v1/sd/targets                   GET: every server and agent, for Prometheus' http_sd (sd.ts)
  *   /api/v1/servers                      GET: every server, the leader first (servers.ts)
  *   /healthz /readyz /metrics /version   and the web UI at /
@@ -138,11 +139,11 @@ export class ApiServer {
       const target = parseTarget(req.url);
       path = target.pathname;
       const watch = target.searchParams.get('watch');
-      watching = watch === '1' || watch === 'true';
+      watching = watch === '1' || watch === 'true' || path === '/api/v1/watch';
       if (path.startsWith('/api/v1/')) {
         kindLabel = 'unknown'; // until the path decodes
         const parts = pathSegments(path.slice('/api/v1/'.length));
-        kindLabel = parts[0] === 'apply' || parts[0] === 'sd' || parts[0] === 'servers' || parts[0] === 'endpoints' ? parts[0] : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
+        kindLabel = ROUTES.has(parts[0] ?? '') ? parts[0]! : (lookupKind(parts[0] ?? '')?.plural ?? 'unknown');
         code = await this.api(req, res, verb, parts, target.searchParams);
       } else {
         kindLabel = 'system';
@@ -164,6 +165,18 @@ export class ApiServer {
       const body = (await readJson(req)) as { items?: unknown[] };
       const results = await this.objects.apply(body?.items as unknown[]);
       sendJson(res, 200, { results });
+      return 200;
+    }
+    if (parts[0] === 'watch') {
+      if (parts.length !== 1) throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; the watch of several kinds is /api/v1/watch?kinds=...`);
+      if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/watch');
+      await serveWatch(this.o.store, this.o.log, req, res, {
+        kinds: parseKinds(q),
+        namespace: q.get('namespace') ?? undefined,
+        selector: q.get('labelSelector') ? parseSelector(q.get('labelSelector')!) : undefined,
+        resourceVersion: q.get('resourceVersion') ?? undefined,
+        markListed: true,
+      });
       return 200;
     }
     if (parts[0] === 'sd') {
@@ -225,7 +238,7 @@ export class ApiServer {
     const watch = q.get('watch');
     if (watch === '1' || watch === 'true') {
       await serveWatch(this.o.store, this.o.log, req, res, {
-        kind,
+        kinds: [kind],
         namespace,
         selector: selector ? parseSelector(selector) : undefined,
         resourceVersion: q.get('resourceVersion') ?? undefined,
@@ -286,6 +299,24 @@ function targetUrl(t: RequestTarget): URL {
   u.pathname = t.pathname;
   u.search = t.search;
   return u;
+}
+
+/** Paths under /api/v1/ that are not kinds (the metrics' kind label is the path's first part). */
+const ROUTES = new Set(['apply', 'sd', 'watch', 'servers', 'endpoints']);
+
+/** `kinds=nodes,svc,Task` (any name of a kind, repeated or comma-separated): each kind once, in the order given. */
+function parseKinds(q: URLSearchParams): KindInfo[] {
+  const names = q.getAll('kinds').flatMap((v) => v.split(',')).map((n) => n.trim()).filter((n) => n !== '');
+  if (names.length === 0) {
+    throw new ApiError('BadRequest', `kinds is required: the kinds to watch, comma-separated (kinds=nodes,services,tasks); known kinds: ${kindNames().join(', ')}`, [{ field: 'kinds', rule: 'required', message: 'no kind given' }]);
+  }
+  const out: KindInfo[] = [];
+  for (const n of names) {
+    const k = lookupKind(n);
+    if (!k) throw new ApiError('BadRequest', `kinds: unknown kind "${n}"; known kinds: ${kindNames().join(', ')}`, [{ field: 'kinds', rule: 'enum', message: `unknown kind "${n}"` }]);
+    if (!out.includes(k)) out.push(k);
+  }
+  return out;
 }
 
 const methodNotAllowed = (verb: string, path: string) => new ApiError('BadRequest', `${verb} is not supported on ${path}`);

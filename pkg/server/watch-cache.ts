@@ -11,6 +11,7 @@
  *        └─ since(kind, R): a resume from R inside the window            │ next turn of
  *                                                                       ▼ the event loop
  *      subscribers (WatchStream per open stream) ◄──────────── fan-out, one batch per turn
+ *        (per kind; a stream of several kinds takes the whole batch, in order)
  *
  * Invariants: every change up to `revision` has been applied; the ring holds
  * every event of a kind after `windowStart(kind)` (the later of the kind's
@@ -39,7 +40,7 @@ import { unavailable } from '../store/errors.js';
 import { ROOT } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { retry } from '../util/backoff.js';
-import { applyResponse, KindView, type Labels, type WatchEvent } from './watch-join.js';
+import { applyResponse, KindView, type Want, type WatchEvent } from './watch-join.js';
 
 export interface WatchCacheOptions {
   /** The ring keeps at most this many events ... */
@@ -59,6 +60,8 @@ export class WatchCache {
   private readonly kinds = new Map<string, { view: KindView; loadedAt: bigint }>();
   private readonly loading = new Map<string, Promise<void>>();
   private readonly subs = new Map<string, Set<Subscriber>>();
+  /** Streams of several kinds: they take every event, in revision order. */
+  private readonly allSubs = new Set<Subscriber>();
   private ring: (WatchEvent | undefined)[] = [];
   private ringHead = 0;
   private ringBytes = 0;
@@ -87,11 +90,15 @@ export class WatchCache {
     return this.rev;
   }
 
-  /** A resume from R is served from memory when R >= this. */
-  windowStart(kind: KindInfo): bigint {
-    const k = this.kinds.get(kind.plural);
-    if (!k) throw new RangeError(`the watch cache has not loaded ${kind.plural}`);
-    return k.loadedAt > this.floor ? k.loadedAt : this.floor;
+  /** A resume of these kinds from R is served from memory when R >= this. */
+  windowStart(kinds: readonly KindInfo[]): bigint {
+    let start = this.floor;
+    for (const kind of kinds) {
+      const k = this.kinds.get(kind.plural);
+      if (!k) throw new RangeError(`the watch cache has not loaded ${kind.plural}`);
+      if (k.loadedAt > start) start = k.loadedAt;
+    }
+    return start;
   }
 
   /** Mark a stream using the cache (it stays up while any does). */
@@ -137,26 +144,40 @@ export class WatchCache {
     });
   }
 
-  /** The current objects of a kind that `want` keeps (their JSON). */
-  snapshot(kind: KindInfo, want: (namespace: string | undefined, labels: Labels) => boolean): Buffer[] {
-    return this.kinds.get(kind.plural)?.view.snapshot(want) ?? [];
+  /**
+   * The current objects of these kinds that `want` keeps (their JSON), kind
+   * after kind. Read in one go, so all of them are as of `revision`.
+   */
+  snapshot(kinds: readonly KindInfo[], want: Want): Buffer[] {
+    const out: Buffer[] = [];
+    for (const kind of kinds) for (const b of this.kinds.get(kind.plural)?.view.snapshot(want) ?? []) out.push(b);
+    return out;
   }
 
-  /** The kind's events after revision `after` that the ring holds, oldest first. */
-  since(kind: KindInfo, after: bigint): WatchEvent[] {
+  /** The events of these kinds after revision `after` that the ring holds, oldest first. */
+  since(kinds: readonly KindInfo[], after: bigint): WatchEvent[] {
+    const wanted = new Set(kinds.map((k) => k.plural));
     const out: WatchEvent[] = [];
     for (let i = this.ring.length - 1; i >= this.ringHead; i--) {
       const e = this.ring[i]!;
       if (e.rev <= after) break;
-      if (e.kind === kind.plural) out.push(e);
+      if (wanted.has(e.kind)) out.push(e);
     }
     return out.reverse();
   }
 
-  /** Live events of a kind, from the next fan-out on. */
-  subscribe(kind: KindInfo, s: Subscriber): () => void {
-    let set = this.subs.get(kind.plural);
-    if (!set) this.subs.set(kind.plural, (set = new Set()));
+  /**
+   * Live events from the next fan-out on: of one kind, or, for a stream of
+   * several kinds, every event in revision order (the stream keeps its kinds).
+   */
+  subscribe(kinds: readonly KindInfo[], s: Subscriber): () => void {
+    if (kinds.length !== 1) {
+      this.allSubs.add(s);
+      return () => this.allSubs.delete(s);
+    }
+    const plural = kinds[0]!.plural;
+    let set = this.subs.get(plural);
+    if (!set) this.subs.set(plural, (set = new Set()));
     set.add(s);
     return () => set.delete(s);
   }
@@ -169,6 +190,7 @@ export class WatchCache {
     this.watcher = undefined;
     this.kinds.clear();
     this.subs.clear();
+    this.allSubs.clear();
     this.dropRing();
     for (const x of this.waiters) x.done();
     if (w) await Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
@@ -314,6 +336,14 @@ export class WatchCache {
         } catch (err) {
           this.log.error('watch stream failed to take events', { kind, error: errMsg(err) });
         }
+      }
+    }
+    // a stream of several kinds gets them interleaved as etcd ordered them, never kind by kind
+    for (const s of this.allSubs) {
+      try {
+        s.offer(events);
+      } catch (err) {
+        this.log.error('watch stream failed to take events', { kind: 'several', error: errMsg(err) });
       }
     }
   }

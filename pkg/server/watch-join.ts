@@ -13,6 +13,9 @@
  * last was, status included. A status key without its object is held (etcd
  * holds it, and it joins the object if that comes back) but never shown.
  *
+ * Every object's `kind` is its key's kind (set if the stored JSON lacks it),
+ * so that the events of a stream of several kinds name their kind.
+ *
  * An entry keeps only the joined JSON (a view into the frame of its last
  * change, shared with the ring of recent events): a change parses it,
  * applies the new half and serializes the result.
@@ -26,6 +29,9 @@ import type { Stored } from '../store/store.js';
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export type Labels = Readonly<Record<string, string>> | undefined;
+
+/** What a stream keeps: an object of kind `kind` (plural) in `namespace` with `labels`. */
+export type Want = (namespace: string | undefined, labels: Labels, kind: string) => boolean;
 
 export interface WatchEvent {
   type: EventType;
@@ -92,12 +98,12 @@ export class KindView {
   }
 
   /** The JSON of every object that `want` keeps, in key order (as a list reads them), for a stream's initial ADDED events. */
-  snapshot(want: (namespace: string | undefined, labels: Labels) => boolean): Buffer[] {
+  snapshot(want: Want): Buffer[] {
     this.sorted ??= [...this.entries.keys()].sort();
     const out: Buffer[] = [];
     for (const k of this.sorted) {
       const e = this.entries.get(k);
-      if (e?.json && want(e.namespace, e.labels)) out.push(e.json);
+      if (e?.json && want(e.namespace, e.labels, this.kind.plural)) out.push(e.json);
     }
     return out;
   }
@@ -115,6 +121,7 @@ export class KindView {
       if (!old) this.sorted = undefined;
       const statusRev = s.statusRev === '0' ? undefined : s.statusRev;
       if (old?.json && old.specRev === s.specRev && old.statusRev === statusRev) continue;
+      s.object.kind = this.kind.kind;
       const { frame, json } = makeFrame(old?.json ? 'MODIFIED' : 'ADDED', revision, JSON.stringify(s.object));
       this.entries.set(key, { json, specRev: s.specRev, statusRev, namespace: m.namespace, labels: m.labels });
       out.push(this.event(old?.json ? 'MODIFIED' : 'ADDED', revision, rev, m.namespace, m.labels, frame));
@@ -160,6 +167,8 @@ export class KindView {
       if (e.specRev !== undefined && BigInt(e.specRev) >= BigInt(revision)) return;
       const o = JSON.parse(value.toString()) as AnyResource;
       o.metadata.resourceVersion = revision;
+      // the key says what it is: a multi-kind stream's client routes each event by this field
+      o.kind = this.kind.kind;
       const status = st.obj ? st.obj.status : e.orphanStatus !== undefined ? JSON.parse(e.orphanStatus) : undefined;
       if (status !== undefined) o.status = status;
       e.orphanStatus = undefined;

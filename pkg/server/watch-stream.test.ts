@@ -50,6 +50,20 @@ describe('WatchStream', () => {
     c.close();
   });
 
+  it("a list's end marker comes after its last object and before any change, also for an empty list", async () => {
+    for (const n of [300, 0]) {
+      let s!: WatchStream;
+      onRequest = (res) => (s = new WatchStream(res, { maxQueuedBytes: 1 << 20, want: () => true, after: 5n }));
+      const c = await openSse(base, '/');
+      s.sendList('5', objects(n, 1000), Buffer.from('event: LISTED\nid: 5\ndata: {}\n\n'));
+      s.offer([event(6, 10), event(7, 10)]);
+      await c.until('everything', () => c.events.length === n + 3);
+      assert.deepEqual(c.events.slice(n).map((e) => [e.event, e.id]), [['LISTED', '5'], ['MODIFIED', '6'], ['MODIFIED', '7']]);
+      assert.ok(c.events.slice(0, n).every((e) => e.event === 'ADDED'));
+      c.close();
+    }
+  });
+
   it('a client that does not read is cut off once the limit is passed; a cut inside the list resets Last-Event-ID', async () => {
     let s!: WatchStream;
     onRequest = (res) => (s = new WatchStream(res, { maxQueuedBytes: 64 * 1024, want: () => true, after: 5n }));

@@ -19,7 +19,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import * as metrics from '../metrics/metrics.js';
-import type { Labels, WatchEvent } from './watch-join.js';
+import type { Want, WatchEvent } from './watch-join.js';
 
 /** Bytes handed to the socket in one write (a view's copy per stream lives only as long as that write). */
 const CHUNK = 64 * 1024;
@@ -30,7 +30,7 @@ const SEP = Buffer.from('\n\n');
 export interface StreamOptions {
   /** The most bytes of events that may wait for a client; past it the stream is cut off. */
   maxQueuedBytes: number;
-  want: (namespace: string | undefined, labels: Labels) => boolean;
+  want: Want;
   /** Changes at or before this revision are already in what the stream sends first. */
   after: bigint;
 }
@@ -87,17 +87,25 @@ export class WatchStream {
     if (rev > this.o.after) this.o.after = rev;
   }
 
-  /** One ADDED per object, all with the id of the list's revision. */
-  sendList(revision: string, objects: Buffer[]): void {
+  /**
+   * One ADDED per object, all with the id of the list's revision; then `end`
+   * (a whole event, such as the multi-kind watch's LISTED), if given.
+   */
+  sendList(revision: string, objects: Buffer[], end?: Buffer): void {
     const prefix = Buffer.from(`event: ADDED\nid: ${revision}\ndata: `);
     let i = 0;
+    let ended = !end;
     this.parts.push({
       paced: true,
       get partList() {
         return i > 0 && i < objects.length;
       },
       next: () => {
-        if (i >= objects.length) return undefined;
+        if (i >= objects.length) {
+          if (ended) return undefined;
+          ended = true;
+          return end;
+        }
         const parts: Buffer[] = [];
         let n = 0;
         while (i < objects.length && n < CHUNK) {
@@ -113,7 +121,7 @@ export class WatchStream {
 
   /** Events from the cache's memory, after whatever waits already (filtered here like live ones). */
   sendHistory(events: WatchEvent[]): void {
-    const mine = events.filter((e) => this.o.want(e.namespace, e.labels));
+    const mine = events.filter((e) => this.o.want(e.namespace, e.labels, e.kind));
     let i = 0;
     this.parts.push({
       paced: true,
@@ -128,14 +136,14 @@ export class WatchStream {
     this.pump();
   }
 
-  /** Live changes of the stream's kind, in revision order. */
+  /** Live changes, in revision order (`want` keeps the stream's kinds). */
   offer(events: readonly WatchEvent[]): void {
     if (this.ended) return;
     let q = this.parts.at(-1);
     if (!q || q.paced) this.parts.push((q = { paced: false, events: [], i: 0 }));
     let added = 0;
     for (const e of events) {
-      if (e.rev <= this.o.after || !this.o.want(e.namespace, e.labels)) continue;
+      if (e.rev <= this.o.after || !this.o.want(e.namespace, e.labels, e.kind)) continue;
       q.events.push(e);
       added += e.frame.length;
     }

@@ -2,6 +2,7 @@
  * Watch as Server-Sent Events:
  *
  *   GET /api/v1/<kind>?watch=1[&resourceVersion=R][&namespace=NS][&labelSelector=SEL]
+ *   GET /api/v1/watch?kinds=K1,K2,...[&resourceVersion=R][&namespace=NS][&labelSelector=SEL]
  *
  *   no R:  one ADDED per current object, then every change
  *   R:     the state at R is the starting point; only changes after R are sent
@@ -9,7 +10,11 @@
  *
  * Each event: `event: ADDED|MODIFIED|DELETED`, `id: <etcd revision>` (of
  * the change; for the initial ADDED, of the list), `data: <object>`, in
- * revision order, spec and status changes alike.
+ * revision order, spec and status changes alike. etcd's revisions are one
+ * sequence for every key, so a stream of several kinds interleaves them in
+ * that order and one revision resumes them all; each object's `kind` names
+ * its kind, and its initial list (at one revision, every kind) ends with
+ * `event: LISTED`.
  *
  * Where each stream's events come from:
  *
@@ -23,7 +28,7 @@
  * Old resumes replay rather than answer 410: a client that comes back after
  * a server restart (the window starts empty) or a long absence still gets
  * exactly the changes it missed while etcd keeps them, as before the cache.
- * A replay holds a copy of its kind and an etcd watch of its own, so at most
+ * A replay holds a copy of its kinds and an etcd watch of its own, so at most
  * `maxReplays` run at once (the others wait their turn, costing a socket),
  * and each lasts only until it has caught up with the window.
  *
@@ -39,7 +44,7 @@ import { errMsg, type Logger } from '../log/logger.js';
 import * as metrics from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import { readRevision, WatchCache } from './watch-cache.js';
-import type { Labels, WatchEvent } from './watch-join.js';
+import type { Want, WatchEvent } from './watch-join.js';
 import { Replay, ReplayGate } from './watch-replay.js';
 import { WatchStream } from './watch-stream.js';
 
@@ -94,10 +99,13 @@ function cacheOf(store: Store, log: Logger): WatchCache {
 }
 
 export interface WatchParams {
-  kind: KindInfo;
+  /** One kind (`/api/v1/<kind>?watch=1`), or several (`/api/v1/watch?kinds=...`). */
+  kinds: readonly KindInfo[];
   namespace?: string;
   selector?: Selector;
   resourceVersion?: string;
+  /** End the initial list with `event: LISTED` (the watch of several kinds). */
+  markListed?: boolean;
 }
 
 export async function serveWatch(store: Store, log: Logger, req: IncomingMessage, res: ServerResponse, p: WatchParams): Promise<void> {
@@ -110,8 +118,11 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
   const rv = given === undefined || BigInt(given) === 0n ? undefined : given;
   // Reading etcd first answers 503 at once when etcd is down, and 410/400 for an R it does not keep.
   const head = await readRevision(store, rv);
-  const w: Want = (namespace, labels) =>
-    (!p.kind.namespaced || p.namespace === undefined || namespace === p.namespace) && (!p.selector || matches(p.selector, labels));
+  const namespaced = new Map(p.kinds.map((k) => [k.plural, k.namespaced]));
+  const w: Want = (namespace, labels, kind) => {
+    const ns = namespaced.get(kind);
+    return ns !== undefined && (!ns || p.namespace === undefined || namespace === p.namespace) && (!p.selector || matches(p.selector, labels));
+  };
 
   const left = new AbortController();
   const closed = new Promise<void>((resolve) => {
@@ -124,7 +135,7 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
     // a client that left while etcd was read has had its 'close' already: the stream would never end
     if (res.destroyed) done();
   });
-  const r: Request = { store, log, res, kind: p.kind, rv, want: w, signal: left.signal, closed, cleanup: [] };
+  const r: Request = { store, log, res, kinds: p.kinds, rv, want: w, markListed: !!p.markListed, signal: left.signal, closed, cleanup: [] };
   try {
     const s = options.cache ? await serveFromCache(r, head) : await servePrivate(r);
     if (!s || left.signal.aborted) return;
@@ -148,16 +159,15 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
   }
 }
 
-type Want = (namespace: string | undefined, labels: Labels) => boolean;
-
 /** One watch request being served. */
 interface Request {
   store: Store;
   log: Logger;
   res: ServerResponse;
-  kind: KindInfo;
+  kinds: readonly KindInfo[];
   rv: string | undefined;
   want: Want;
+  markListed: boolean;
   /** Aborted when the client leaves. */
   signal: AbortSignal;
   closed: Promise<void>;
@@ -173,17 +183,23 @@ function begin(r: Request, from: string, after: bigint): WatchStream {
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
   });
-  r.res.write(`: watching ${r.kind.plural} from revision ${from}\n\n`);
+  r.res.write(`: watching ${r.kinds.map((k) => k.plural).join(',')} from revision ${from}\n\n`);
   const s = new WatchStream(r.res, { maxQueuedBytes: options.maxQueuedBytes, want: r.want, after });
   r.cleanup.push(() => s.close());
   return s;
+}
+
+/** The initial list: every object of the stream's kinds, then (several kinds) `event: LISTED`. */
+function sendList(r: Request, s: WatchStream, revision: string, objects: Buffer[]): void {
+  const end = r.markListed ? Buffer.from(`event: LISTED\nid: ${revision}\ndata: ${JSON.stringify({ resourceVersion: revision, objects: objects.length })}\n\n`) : undefined;
+  s.sendList(revision, objects, end);
 }
 
 async function serveFromCache(r: Request, head: string): Promise<WatchStream | undefined> {
   const cache = cacheOf(r.store, r.log);
   cache.acquire();
   r.cleanup.push(() => cache.release());
-  await Promise.race([cache.ensure(r.kind), r.closed]);
+  await Promise.race([Promise.all(r.kinds.map((k) => cache.ensure(k))), r.closed]);
   if (r.signal.aborted) return undefined;
   if (r.rv === undefined) {
     // start from the newest state: wait (briefly) for the cache to have seen what etcd has now
@@ -191,15 +207,15 @@ async function serveFromCache(r: Request, head: string): Promise<WatchStream | u
     if (r.signal.aborted) return undefined;
     const at = cache.revision;
     const s = begin(r, String(at), at);
-    s.sendList(String(at), cache.snapshot(r.kind, r.want));
-    r.cleanup.push(cache.subscribe(r.kind, s));
+    sendList(r, s, String(at), cache.snapshot(r.kinds, r.want));
+    r.cleanup.push(cache.subscribe(r.kinds, s));
     return s;
   }
   const from = BigInt(r.rv);
-  if (from >= cache.windowStart(r.kind)) {
+  if (from >= cache.windowStart(r.kinds)) {
     const s = begin(r, r.rv, from > cache.revision ? from : cache.revision);
-    s.sendHistory(cache.since(r.kind, from));
-    r.cleanup.push(cache.subscribe(r.kind, s));
+    s.sendHistory(cache.since(r.kinds, from));
+    r.cleanup.push(cache.subscribe(r.kinds, s));
     return s;
   }
   return replayThenCache(r, cache, r.rv);
@@ -219,7 +235,7 @@ async function replayThenCache(r: Request, cache: WatchCache, rv: string): Promi
     release();
   };
   r.cleanup.push(endReplay);
-  replay = await Replay.open(r.store, r.kind, rv);
+  replay = await Replay.open(r.store, r.kinds, rv);
   if (r.signal.aborted) return undefined;
   const s = begin(r, rv, BigInt(rv));
   const rp = replay;
@@ -227,11 +243,11 @@ async function replayThenCache(r: Request, cache: WatchCache, rv: string): Promi
   // over everything up to a revision at or past it, the rest comes from the cache.
   const handOver = () => {
     const at = rp.position;
-    if (at < cache.windowStart(r.kind)) return;
+    if (at < cache.windowStart(r.kinds)) return;
     endReplay();
-    s.sendHistory(cache.since(r.kind, at));
+    s.sendHistory(cache.since(r.kinds, at));
     s.raiseFloor(at > cache.revision ? at : cache.revision);
-    r.cleanup.push(cache.subscribe(r.kind, s));
+    r.cleanup.push(cache.subscribe(r.kinds, s));
   };
   rp.start(
     (events: WatchEvent[]) => {
@@ -251,11 +267,11 @@ async function replayThenCache(r: Request, cache: WatchCache, rv: string): Promi
 
 /** Without the cache: a list and an etcd watch per stream, for as long as it lasts. */
 async function servePrivate(r: Request): Promise<WatchStream | undefined> {
-  const replay = await Replay.open(r.store, r.kind, r.rv);
+  const replay = await Replay.open(r.store, r.kinds, r.rv);
   r.cleanup.push(() => void replay.stop());
   if (r.signal.aborted) return undefined;
   const s = begin(r, replay.revision, BigInt(replay.revision));
-  if (r.rv === undefined) s.sendList(replay.revision, replay.view.snapshot(r.want));
+  if (r.rv === undefined) sendList(r, s, replay.revision, replay.snapshot(r.want));
   replay.start(
     (events) => s.offer(events),
     (e) => s.cut('Gone', `the watch from revision ${replay.revision} stopped (${errMsg(e)}); list again and watch from the new resourceVersion`),

@@ -5,7 +5,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, withWriteGate } from './api.js';
+import { ApiError } from './api.js';
 import { html } from './html.js';
 
 export interface ActionProps {
@@ -48,7 +48,7 @@ export function Action({ label, title, confirm = label, danger = false, children
     setError(null);
     try {
       const form = e.currentTarget as HTMLFormElement;
-      await withWriteGate(() => run(form));
+      await run(form);
       setOpen(false);
     } catch (err) {
       setError(errorLines(err));

@@ -21,12 +21,6 @@ export class ApiError extends Error {
 export const objectPath = (kind: string, ns: string | undefined, name: string): string =>
   `/api/v1/${kind}/${ns === undefined ? '' : `${encodeURIComponent(ns)}/`}${encodeURIComponent(name)}`;
 
-type Gate = <T>(fn: () => Promise<T>) => Promise<T>;
-let gate: Gate = (fn) => fn();
-/** What every action runs inside (main.ts: the store's write, which frees a connection). */
-export const setWriteGate = (g: Gate): void => void (gate = g);
-export const withWriteGate: Gate = (fn) => gate(fn);
-
 export async function request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
   let r: Response;
   try {

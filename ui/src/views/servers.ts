@@ -9,7 +9,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Event } from '../../../pkg/api/types.js';
-import { request, withWriteGate } from '../api.js';
+import { request } from '../api.js';
 import { html } from '../html.js';
 import type { Store } from '../store.js';
 
@@ -49,7 +49,7 @@ function useServers(store: Store): { answer?: ServersAnswer; error?: string } {
   }, []);
   useEffect(() => {
     let gone = false;
-    withWriteGate(() => request<ServersAnswer>('GET', '/api/v1/servers')).then(
+    request<ServersAnswer>('GET', '/api/v1/servers').then(
       (a) => !gone && (setAnswer(a), setError(undefined)),
       (e) => !gone && setError(e instanceof Error ? e.message : String(e)),
     );

@@ -6,13 +6,12 @@
  *        dropped past MAX_LINES; scrolled along while the reader is at the bottom
  *
  * The stream opens once the task has a container and again when it gets a new one;
- * it stops when the view closes (another route, or Stop). It runs inside the write
- * gate: while six watch streams hold every connection the browser allows one server,
- * the events stream steps aside for it (store.write), as it does for an action.
+ * it stops when the view closes (another route, or Stop). The page holds one watch
+ * stream (store.ts), so the log's connection is one of the browser's six per server.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Task } from '../../../pkg/api/types.js';
-import { objectPath, withWriteGate } from '../api.js';
+import { objectPath } from '../api.js';
 import { Badge, Link } from '../components.js';
 import { ago } from '../format.js';
 import { html } from '../html.js';
@@ -96,7 +95,7 @@ function LogPane({ ns, name, container }: { ns: string; name: string; container:
       if (n) setDropped((gone += n));
       if (atBottom) el.scrollTop = el.scrollHeight;
     };
-    withWriteGate(async () => {
+    (async () => {
       const r = await fetch(`${objectPath('tasks', ns, name)}/log?follow=1&tail=${TAIL}`, { signal: ac.signal, headers: { accept: 'text/plain' } });
       if (!r.ok || !r.body) {
         const text = await r.text();
@@ -118,7 +117,7 @@ function LogPane({ ns, name, container }: { ns: string; name: string; container:
       }
       append(split.end());
       setState('ended');
-    }).catch((e: unknown) => {
+    })().catch((e: unknown) => {
       if (ac.signal.aborted) return;
       setMessage(e instanceof Error ? e.message : String(e));
       setState('error');
