@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { buildUi, launchChromium } from '../helpers/browser.js';
+import { buildUi, launchChromium, newPage } from '../helpers/browser.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { JobRun, Node, Service } from '../../pkg/api/types.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
@@ -56,10 +56,8 @@ describe('web UI e2e: actions in Chromium against a real cluster', () => {
     const r = await stowctl(c.server.url, ['apply', '-f', '-'], { stdin: manifests });
     assert.equal(r.code, 0, r.err + r.out);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
     // the refused scale is a 422 the browser logs as a failed resource load: expected, not a page error
-    page.on('console', (m) => m.type() === 'error' && !/status of 422/.test(m.text()) && errors.push(`${m.text()} ${m.location().url}`));
+    page = await newPage(browser, errors, { ignore: /status of 422/ });
     await page.goto(`${c.server.url}/#/services/default/web`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => document.querySelector('.facts[data-service="default/web"]') && document.querySelector('.link.live'), null, WAIT);
     await page.evaluate(() => ((window as unknown as { loadMark: number }).loadMark = 1));

@@ -24,7 +24,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { Node, Task } from '../../pkg/api/types.js';
 import { ROOT } from '../helpers/agent.js';
-import { buildUi, launchChromium } from '../helpers/browser.js';
+import { buildUi, launchChromium, newPage } from '../helpers/browser.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
 import { freePort } from '../helpers/etcd.js';
 import { getService, isHealthy, isLive, serviceTasks, spawnServer, startCluster, stowctl, TASK, until, type Cluster, type ServerProc } from '../helpers/stowage.js';
@@ -67,9 +67,7 @@ describe('web UI e2e: servers, task log, graph, rollout bars and drain in Chromi
     c = await startCluster({ nodes: [node] });
     standby = await spawnServer(c.etcd.endpoint, [], [], { until: 'leader-known' });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} ${m.location().url}`));
+    page = await newPage(browser, errors, { height: 900 });
     if (process.env.UI_DEBUG) {
       page.on('request', (r) => r.url().includes('/api/') && console.log(Date.now(), 'request', r.url()));
       page.on('requestfailed', (r) => console.log(Date.now(), 'failed', r.url(), r.failure()?.errorText));

@@ -13,7 +13,7 @@ import { lookupKind } from '../../pkg/api/kinds.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
 import { spawnAgent, type AgentProc } from '../helpers/agent.js';
-import { buildUi, launchChromium } from '../helpers/browser.js';
+import { buildUi, launchChromium, newPage } from '../helpers/browser.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { TASK, spawnServer, until, type ServerProc } from '../helpers/stowage.js';
 
@@ -57,9 +57,7 @@ describe('web UI e2e: long lists draw only the rows in view', () => {
     await until(`${TASKS} tasks Running`, async () => (await store.list<Task>(TASK)).items.filter((t) => t.object.status?.state === 'Running').length === TASKS, 300_000, 1000);
     names = (await store.list<Task>(TASK)).items.map((t) => t.object.metadata.name).sort();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page = await newPage(browser, errors);
   });
   after(async () => {
     await browser?.close().catch(() => undefined);

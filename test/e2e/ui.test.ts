@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { buildUi, launchChromium } from '../helpers/browser.js';
+import { buildUi, launchChromium, newPage } from '../helpers/browser.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import type { JobRun } from '../../pkg/api/types.js';
 import { ROOT } from '../helpers/agent.js';
@@ -61,9 +61,7 @@ describe('web UI e2e: live in Chromium against a real cluster', () => {
     dropUi = buildUi();
     c = await startCluster({ nodes: [node] });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page = await newPage(browser, errors);
   });
   after(async () => {
     await browser?.close().catch(() => undefined);

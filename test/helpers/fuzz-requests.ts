@@ -225,7 +225,7 @@ const WEIRD = [
 /** Targets that name no existing object, whatever the method. */
 const anyTarget: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(plural, namespace, nxName, sub, query).map(([k, ns, n, s, q]) => `/api/v1/${k}/${ns}/${n}${s}${q}`) },
-  { weight: 4, arbitrary: fc.tuple(fc.constantFrom('services', 'nodes', 'tasks', 'jobs', 'events', 'apply', 'nope'), query).map(([k, q]) => `/api/v1/${k}${q}`) },
+  { weight: 4, arbitrary: fc.tuple(fc.constantFrom('services', 'nodes', 'tasks', 'jobs', 'events', 'apply', 'watch', 'servers', 'endpoints', 'nope'), query).map(([k, q]) => `/api/v1/${k}${q}`) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom('/healthz', '/readyz', '/metrics', '/version', '/', '/index.html', '/nope', '/api/v1/tasks/default/nx-x/log'), query).map(([p, q]) => p + q) },
   { weight: 3, arbitrary: fc.constantFrom(...WEIRD) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 40 }) },
