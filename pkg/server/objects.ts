@@ -12,9 +12,11 @@ import { isRevision } from '../api/revision.js';
 import { DEFAULT_SERVICE_PORT_RANGE, planServicePorts, type PortOps } from '../api/service-ports.js';
 import type { AnyResource, Node, PortRange, Service } from '../api/types.js';
 import { validateMany, validateObject } from '../api/validate.js';
-import { addPortOps, hasServicePorts, readClaims, writeServiceWithPorts } from '../store/service-ports.js';
+import { addPortOps, hasServicePorts, MAX_PORT_RACES, readClaims, writeServiceWithPorts } from '../store/service-ports.js';
 import { Store, type Stored } from '../store/store.js';
+import { specKey } from '../store/keys.js';
 import { splitTxns, type Txn } from '../store/txn.js';
+import { jitteredDelay } from '../util/backoff.js';
 import { jsonEqual } from '../util/equal.js';
 import { CreateBatcher } from './batch.js';
 import { refuseDependencyCycles } from './cycles.js';
@@ -161,12 +163,24 @@ export class Objects {
     const objs = validateMany(items);
     await refuseDependencyCycles(this.store, objs, true);
     const done = new Map<number, ApplyResult>();
+    let portRaces = 0;
     for (let attempt = 0; ; attempt++) {
       const todo = objs.map((_, i) => i).filter((i) => !done.has(i));
       try {
         await this.applyOnce(todo.map((i) => ({ i, obj: structuredClone(objs[i]!) })), done);
         return objs.map((_, i) => done.get(i)!);
       } catch (e) {
+        if (e instanceof PortClaimRace) {
+          // Another write claimed a port this one had planned: it made progress, so with
+          // N writers racing for the lowest free port each loses at most N-1 times. Plan
+          // again (not counted as a conflict), a little apart so the racers spread out.
+          if (++portRaces <= MAX_PORT_RACES) {
+            attempt--;
+            await new Promise((r) => setTimeout(r, jitteredDelay(portRaces, { initialMs: 5, maxMs: 100 })));
+            continue;
+          }
+          throw new ApiError('Conflict', `the service ports of this apply kept being taken by other writes meanwhile (${MAX_PORT_RACES} times); apply again`);
+        }
         if (!(e instanceof ApiError && e.code === 'Conflict')) throw e;
         // someone wrote one of these objects between our read and our write: read again
         if (attempt < 3) continue;
@@ -202,7 +216,8 @@ export class Objects {
       return kinds[j]!.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : keepServerOwnedSpec(o, cur.object);
     });
     const ports = await this.planPorts(todo, wants, current);
-    const writes: { items: { i: number; r: ApplyResult }[]; add: (t: Txn) => void }[] = [];
+    /** A write: its items, the mod revision each object's compare expects by key ('0': absent), and its operations. */
+    const writes: { items: { i: number; r: ApplyResult }[]; expect: [string, string][]; add: (t: Txn) => void }[] = [];
     const byItem = new Map<number, (typeof writes)[number]>();
     todo.forEach(({ i }, j) => {
       const kind = kinds[j]!;
@@ -210,10 +225,11 @@ export class Objects {
       const o = wants[j]!;
       const r: ApplyResult = { kind: o.kind, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name, action: 'created' };
       const portOps = ports.get(j);
+      const key = specKey(kind, o.metadata.namespace, o.metadata.name);
       if (!cur) {
         const status = initialStatus(o);
         if (status !== undefined) o.status = status;
-        byItem.set(j, { items: [{ i, r }], add: (t) => {
+        byItem.set(j, { items: [{ i, r }], expect: [[key, '0']], add: (t) => {
           Store.addCreate(t, kind, o);
           if (portOps) addPortOps(t, portOps);
         } });
@@ -224,7 +240,7 @@ export class Objects {
         return;
       }
       r.action = 'configured';
-      byItem.set(j, { items: [{ i, r }], add: (t) => {
+      byItem.set(j, { items: [{ i, r }], expect: [[key, cur.specRev]], add: (t) => {
         Store.carryMeta(kind, o, cur);
         Store.addUpdate(t, kind, o, cur.specRev);
         if (portOps) addPortOps(t, portOps);
@@ -235,13 +251,19 @@ export class Objects {
       const members = g.map((j) => byItem.get(j)).filter((w) => w !== undefined);
       if (members.length < 2) continue;
       for (const j of g) byItem.delete(j);
-      byItem.set(g[0]!, { items: members.flatMap((w) => w.items), add: (t) => members.forEach((w) => w.add(t)) });
+      byItem.set(g[0]!, { items: members.flatMap((w) => w.items), expect: members.flatMap((w) => w.expect), add: (t) => members.forEach((w) => w.add(t)) });
     }
     for (const w of byItem.values()) writes.push(w);
     // one transaction for the whole batch when it fits etcd's budget, else chunks of what fits
     for (const c of splitTxns(writes, () => this.store.txn(), (t, w) => w.add(t))) {
       const res = await c.txn.commit();
       if (!res.succeeded) {
+        // the failure branch read back every compared key: if no object moved, a port claim did
+        const objectMoved = c.items.some((w) => w.expect.some(([k, rev]) => {
+          const now = res.current.get(k);
+          return now ? String(now.mod_revision) !== rev : rev !== '0';
+        }));
+        if (!objectMoved) throw new PortClaimRace();
         throw new ApiError('Conflict', 'an object of this apply was changed or created by someone else meanwhile; nothing of this batch was written');
       }
       for (const w of c.items) for (const x of w.items) done.set(x.i, x.r);
@@ -283,3 +305,6 @@ export class Objects {
 export function notFound(kind: KindInfo, namespace: string | undefined, name: string): ApiError {
   return new ApiError('NotFound', `${kind.singular} "${name}" not found${kind.namespaced ? ` in namespace "${namespace ?? 'default'}"` : ''}`);
 }
+
+/** An apply's transaction failed only because a service port it planned was claimed meanwhile. */
+class PortClaimRace extends Error {}
