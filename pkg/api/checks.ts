@@ -110,8 +110,8 @@ function checkCapability(c: unknown, field: string, report: Report): void {
 }
 
 function checkPath(p: unknown, field: string, report: Report): void {
-  if (typeof p !== 'string' || !p.startsWith('/')) return; // the schema's
-  if (!isCleanPath(p)) report(field, 'cleanPath', `${JSON.stringify(p)} must be a clean absolute path: no '.', '..', '//' or trailing '/'`);
+  if (typeof p !== 'string' || p === '') return; // the schema's
+  if (!isCleanPath(p)) report(field, 'cleanPath', `${JSON.stringify(p)} must be a clean absolute path: starting with '/', no '.', '..', '//' or trailing '/'`);
 }
 
 /** Capabilities and volumes of a template (whether the namespace allows them is the server's check). */
