@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { posix } from 'node:path';
 import { allowanceFor, hostPathAllowed, isCleanPath, securityDetails, startRefusal } from './security.js';
 
 describe('host paths', () => {
@@ -15,6 +17,19 @@ describe('host paths', () => {
   for (const [path, allowed, want] of table) {
     it(`${path} under [${allowed.join(', ')}]: ${want}`, () => assert.equal(hostPathAllowed(path, allowed), want));
   }
+  it('property: a clean path is allowed exactly when it is the entry or lies inside it', () => {
+    const segment = fc.constantFrom('srv', 'data', 'database', 'd', 'etc', '..', '.', 'a.b');
+    const path = fc.array(segment, { maxLength: 4 }).map((xs) => `/${xs.join('/')}`.replace(/\/$/, '') || '/');
+    fc.assert(
+      fc.property(path, path, (p, a) => {
+        fc.pre(isCleanPath(p) && isCleanPath(a));
+        const rel = posix.relative(a, p);
+        const inside = rel === '' || (!rel.startsWith('..') && !posix.isAbsolute(rel));
+        assert.equal(hostPathAllowed(p, [a]), inside, `${p} in ${a}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
   it('clean paths only: no way around a prefix with .. or //', () => {
     for (const p of ['/', '/srv', '/srv/data', '/a.b/c..d']) assert.equal(isCleanPath(p), true, p);
     for (const p of ['srv', '', '/srv/', '/srv/../etc', '/srv/./x', '//srv', '/srv//x', '/..']) assert.equal(isCleanPath(p), false, p);
