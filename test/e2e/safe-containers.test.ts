@@ -2,8 +2,9 @@
  * Safe containers on a real Docker agent, seen with `docker inspect` and
  * `docker exec`:
  *   - a plain service's container: never privileged, CapDrop ALL with only
- *     NET_BIND_SERVICE, no-new-privileges, the agent's pids limit and
- *     ulimits, private IPC, no host PID, no devices, no mounts;
+ *     NET_BIND_SERVICE, no-new-privileges, Docker's default seccomp profile,
+ *     the agent's pids limit and ulimits, private IPC, no host PID, no
+ *     devices, no mounts;
  *   - a service of a namespace allowing NET_ADMIN, with user 1000:1000 and a
  *     read-only root filesystem: the capability is added, `id -u` says 1000
  *     and a write to / fails;
@@ -98,6 +99,7 @@ describe('safe containers e2e: what Docker really runs', () => {
     assert.match(status, /^CapEff:\s+0000000000000400$/m);
     assert.match(status, /^CapBnd:\s+0000000000000400$/m);
     assert.match(status, /^NoNewPrivs:\s+1$/m);
+    assert.match(status, /^Seccomp:\s+2$/m, "Docker's default seccomp profile stays (filter mode)");
   });
 
   it('user, readOnlyRootFilesystem and a capability its namespace allows take effect', async () => {
