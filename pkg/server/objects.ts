@@ -20,6 +20,7 @@ import { jitteredDelay } from '../util/backoff.js';
 import { jsonEqual } from '../util/equal.js';
 import { CreateBatcher } from './batch.js';
 import { refuseDependencyCycles } from './cycles.js';
+import { refuseDisallowed } from './admission.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 export interface ApplyResult {
@@ -108,6 +109,7 @@ export class Objects {
   async create(kind: KindInfo, body: unknown): Promise<AnyResource> {
     const obj = keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined);
     await refuseDependencyCycles(this.store, [obj], false);
+    await refuseDisallowed(this.store, [obj], false);
     dropServerOwned(obj);
     // service ports are claimed in the service's own transaction, not in a shared batch
     if (kind.kind === 'Service' && hasServicePorts((obj as Service).spec)) {
@@ -135,6 +137,7 @@ export class Objects {
     const cur = await this.store.get(kind, namespace, name);
     if (!cur) throw notFound(kind, namespace, name);
     await refuseDependencyCycles(this.store, [obj], false);
+    await refuseDisallowed(this.store, [obj], false);
     const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : keepServerOwnedSpec(obj, cur.object);
     const res =
       kind.kind === 'Service' && (hasServicePorts(merged.spec) || hasServicePorts(cur.object.spec))
@@ -162,6 +165,7 @@ export class Objects {
     }
     const objs = validateMany(items);
     await refuseDependencyCycles(this.store, objs, true);
+    await refuseDisallowed(this.store, objs, true);
     const done = new Map<number, ApplyResult>();
     let portRaces = 0;
     for (let attempt = 0; ; attempt++) {
