@@ -11,6 +11,7 @@
  *   Job          a name its run and task names fit; schedule xor parents; each schedule
  *                parses; IANA timeZone; not its own parent
  *   Node         port ranges begin <= end
+ *   Secret       all data at most 256 KiB; no value begins with the sealed prefix
  */
 import type { ErrorDetail } from './errors.js';
 import { checkConstraint } from './constraints.js';
@@ -19,6 +20,7 @@ import { JOB_NAME_MAX, RUN_SUFFIX_LENGTH, parseRef } from './jobs.js';
 import { DNS1123_LABEL_MAX, SERVICE_NAME_MAX, TASK_SUFFIX_LENGTH } from './names.js';
 import { joinPath } from './paths.js';
 import { scheduleError, timeZoneError } from './schedule.js';
+import { checkSecretData } from './secrets.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -32,6 +34,7 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
   const out: ErrorDetail[] = [];
   const report: Report = (field, rule, message) => out.push({ field, rule, message });
   if (isObj(obj.metadata)) checkMetadata(obj.metadata, report);
+  if (obj.kind === 'Secret') checkSecretData(obj.data, report);
   const spec = isObj(obj.spec) ? obj.spec : undefined;
   const name = isObj(obj.metadata) ? str(obj.metadata.name) : undefined;
   if (!spec) return out;
