@@ -20,7 +20,7 @@ function details(obj: unknown) {
 
 describe('Secret validation', () => {
   it('accepts string data, and no data', () => {
-    assert.deepEqual(validateObject(secret({ password: 'x', 'tls.crt': 'y', a_b: '' })).data, { password: 'x', 'tls.crt': 'y', a_b: '' });
+    assert.deepEqual((validateObject(secret({ password: 'x', 'tls.crt': 'y', a_b: '' })) as unknown as { data: unknown }).data, { password: 'x', 'tls.crt': 'y', a_b: '' });
     validateObject({ apiVersion: 'stowage/v1', kind: 'Secret', metadata: { name: 'empty' } });
   });
   it('names the field and rule of bad keys, non-string values and unknown fields, never echoing a value', () => {
