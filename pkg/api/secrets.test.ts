@@ -30,6 +30,11 @@ describe('Secret validation', () => {
       { field: 'data.n', rule: 'type', message: 'must be a string' },
     ]);
   });
+  it('refuses the placeholder the API shows, so `get -o yaml` applied back cannot overwrite the values', () => {
+    assert.deepEqual(details(secret({ password: '<redacted>' })), [
+      { field: 'data.password', rule: 'redacted', message: 'is "<redacted>", the placeholder the API shows: give the value itself (a Secret read back from the API cannot be applied as it is)' },
+    ]);
+  });
   it('caps the size at 256 KiB and reserves the sealed prefix', () => {
     const d = details(secret({ big: 'x'.repeat(256 * 1024), sealed: 'stowage:enc:aesgcm:v1:abc:zzz' }));
     assert.deepEqual(d, [

@@ -48,7 +48,7 @@ export function envDisplay(v: EnvValue): string {
 
 type Report = (field: string, rule: string, message: string) => void;
 
-/** A Secret's rules the schema cannot say: the size cap and the reserved prefix. Never echoes a value. */
+/** A Secret's rules the schema cannot say: the size cap, the reserved prefix, no placeholder. Never echoes a value. */
 export function checkSecretData(data: unknown, report: Report): void {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return;
   let bytes = 0;
@@ -56,6 +56,8 @@ export function checkSecretData(data: unknown, report: Report): void {
     if (typeof v !== 'string') continue;
     bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
     if (v.startsWith(SEALED_PREFIX)) report(joinPath('data', k), 'reserved', `must not begin with "${SEALED_PREFIX}" (it marks values encrypted at rest)`);
+    // `get -o yaml` output applied back would overwrite every value with the placeholder
+    else if (v === REDACTED) report(joinPath('data', k), 'redacted', `is "${REDACTED}", the placeholder the API shows: give the value itself (a Secret read back from the API cannot be applied as it is)`);
   }
   if (bytes > MAX_SECRET_BYTES) report('data', 'maxSize', `keys and values together must be at most ${MAX_SECRET_BYTES} bytes (256 KiB); got ${bytes}`);
 }
