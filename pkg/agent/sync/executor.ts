@@ -6,6 +6,7 @@
  *   start ──────► Starting ─► secret env ─► runtime.start (a few at a time) ─► Running {containerId}
  *                                  │            └─ failed: retry (re-list first) | Failed {reason}
  *                                  └─ a secret or key missing: Failed {reason SecretNotFound}
+ *                                     sealed with a key it lacks: Failed {reason SecretUnreadable}
  *
  * Secret values live only in the container spec handed to the runtime and in
  * a per-task list used to mask them (***) in what the agent writes: a failed
@@ -36,6 +37,7 @@ import type { StatusWriter } from './status-writer.js';
 import { secretRefsOf } from '../../api/secrets.js';
 import { maskValues } from '../../secrets/mask.js';
 import { SecretNotFoundError, type SecretEnv } from '../../secrets/resolve.js';
+import { SecretKeyError } from '../../secrets/cipher.js';
 
 /** What the node sync knows of one task uid. */
 export interface TaskRecord {
@@ -192,7 +194,9 @@ export class ActionExecutor {
     try {
       secrets = await this.secretEnvOf(r.task);
     } catch (e) {
-      if (e instanceof SecretNotFoundError) return this.secretMissing(r, e);
+      if (e instanceof SecretNotFoundError) return this.secretFailed(r, e.reason, e.message);
+      // sealed with a key this agent does not hold (or altered): trying again will not help
+      if (e instanceof SecretKeyError) return this.secretFailed(r, 'SecretUnreadable', e.message);
       return this.startFailed(r, e, []);
     }
     const values = Object.values(secrets);
@@ -230,11 +234,11 @@ export class ActionExecutor {
     return Object.values(await this.secretEnvOf(r.task).catch(() => ({})));
   }
 
-  /** A referenced secret or key does not exist: not retried here (the owner's next task tries again). */
-  private secretMissing(r: TaskRecord, e: SecretNotFoundError): void {
-    this.d.log.warn('task failed to start: a secret of its env is missing', { task: ref(r), reason: e.reason, error: e.message });
-    this.d.writer.update(r.uid, { state: 'Failed', reason: e.reason, message: e.message, finishedAt: new Date().toISOString() });
-    this.d.recorder?.warning(r.task, e.reason, e.message);
+  /** A referenced secret or key does not exist, or cannot be opened: not retried here (the owner's next task tries again). */
+  private secretFailed(r: TaskRecord, reason: string, message: string): void {
+    this.d.log.warn('task failed to start: a secret of its env is missing or unreadable', { task: ref(r), reason, error: message });
+    this.d.writer.update(r.uid, { state: 'Failed', reason, message, finishedAt: new Date().toISOString() });
+    this.d.recorder?.warning(r.task, reason, message);
   }
 
   private async startFailed(r: TaskRecord, e: unknown, secretValues: readonly string[]): Promise<void> {

@@ -10,6 +10,7 @@ import { agentRuntimeOpDuration } from '../../metrics/metrics.js';
 import { Readable } from 'node:stream';
 import { secretRefsOf } from '../../api/secrets.js';
 import { SecretNotFoundError, type MissingRef } from '../../secrets/resolve.js';
+import { SecretKeyError } from '../../secrets/cipher.js';
 import { RuntimeError } from '../runtime/runtime.js';
 
 /** A status writer that applies patches at once and remembers each one. */
@@ -269,6 +270,7 @@ describe('NodeSync: secret env', () => {
       const out: Record<string, string> = {};
       const missing: MissingRef[] = [];
       for (const r of secretRefsOf(task.spec.env)) {
+        if (r.secret === 'sealed') throw new SecretKeyError('default/sealed/k: encrypted at rest (key id 1234abcd); start with --secrets-key naming that key');
         if (r.secret === 'db' && r.key === 'password') out[r.env] = VALUE;
         else missing.push({ ...r, reason: r.secret === 'db' ? 'KeyNotFound' : 'SecretNotFound' });
       }
@@ -310,6 +312,18 @@ describe('NodeSync: secret env', () => {
     assert.deepEqual([w.view('uid-nosecret')?.reason, w.view('uid-nosecret')?.message], ['SecretNotFound', 'env P: secret "other" not found in namespace "default"']);
     assert.deepEqual(events.filter((e) => e.reason === 'SecretNotFound').map((e) => e.message).sort(), ['env P: secret "db" has no key "nope"', 'env P: secret "other" not found in namespace "default"']);
     assert.deepEqual(rt.calls, [], 'no container was started');
+  });
+
+  it('fails a task whose secret this agent cannot open with reason SecretUnreadable, at once', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('sealed', undefined, { env: { P: { secret: 'sealed', key: 'k' } } }));
+    await until('failed', () => w.view('uid-sealed')?.state === 'Failed');
+    assert.deepEqual([w.view('uid-sealed')?.reason, w.view('uid-sealed')?.message], ['SecretUnreadable', 'default/sealed/k: encrypted at rest (key id 1234abcd); start with --secrets-key naming that key']);
+    assert.deepEqual(w.states('uid-sealed'), ['Starting', 'Failed'], 'not retried');
   });
 
   it("masks the value in a crashed container's output and in a failed start's message", async () => {
