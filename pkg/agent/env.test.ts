@@ -36,6 +36,13 @@ describe('task env', () => {
     const { env: _e, ...spec } = task.spec;
     assert.equal(taskEnv({ ...task, spec }, ctx).HOST, '127.0.0.1');
   });
+  it('takes a {secret, key} entry from the resolved secrets, and refuses to start without it', () => {
+    const t = { ...task, spec: { ...task.spec, env: { PASSWORD: { secret: 'db', key: 'password' }, MODE: 'x' } } };
+    const env = taskEnv(t, ctx, { PASSWORD: 'v' });
+    assert.equal(env.PASSWORD, 'v');
+    assert.equal(env.MODE, 'x');
+    assert.throws(() => taskEnv(t, ctx), { message: 'env PASSWORD: secret "db" key "password" was not resolved' });
+  });
   it('has no PORT variables for a task without ports', () => {
     const env = taskEnv({ ...task, spec: { ...task.spec, ports: [] }, status: { state: 'Bound' } }, ctx);
     assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('PORT')), []);

@@ -14,6 +14,7 @@
  *   security     (templates) known capabilities, clean absolute volume paths, unique
  *                container paths; (Namespace) the same for allowCapabilities, allowHostPaths.
  *                Whether the namespace allows them is checked against stored state (server).
+ *   Secret       all data at most 256 KiB; no value begins with the sealed prefix
  */
 import type { ErrorDetail } from './errors.js';
 import { checkConstraint } from './constraints.js';
@@ -24,6 +25,7 @@ import { joinPath } from './paths.js';
 import { scheduleError, timeZoneError } from './schedule.js';
 import { CAPABILITIES, isCleanPath } from './security.js';
 import { didYouMean } from './suggest.js';
+import { checkSecretData } from './secrets.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -37,6 +39,7 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
   const out: ErrorDetail[] = [];
   const report: Report = (field, rule, message) => out.push({ field, rule, message });
   if (isObj(obj.metadata)) checkMetadata(obj.metadata, report);
+  if (obj.kind === 'Secret') checkSecretData(obj.data, report);
   const spec = isObj(obj.spec) ? obj.spec : undefined;
   const name = isObj(obj.metadata) ? str(obj.metadata.name) : undefined;
   if (!spec) return out;

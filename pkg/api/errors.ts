@@ -15,6 +15,7 @@ export interface ErrorDetail {
 export type ErrorCode =
   | 'BadRequest'
   | 'Invalid'
+  | 'Forbidden'
   | 'NotFound'
   | 'AlreadyExists'
   | 'Conflict'
@@ -28,6 +29,7 @@ export type ErrorCode =
 const STATUS: Record<ErrorCode, number> = {
   BadRequest: 400,
   Invalid: 422,
+  Forbidden: 403,
   NotFound: 404,
   AlreadyExists: 409,
   Conflict: 409,

@@ -79,12 +79,23 @@ export interface ReadinessCheck {
   httpStatusCodesForReady: number[];
 }
 
+/**
+ * An env value taken from a Secret of the task's namespace (`{secret: db, key: password}`).
+ * Tasks keep the reference; the agent resolves it when it starts the container.
+ */
+export interface SecretRef {
+  secret: string;
+  key: string;
+}
+/** A literal value, or a reference to a Secret's key. */
+export type EnvValue = string | SecretRef;
+
 /** What a Service or Job runs: copied into every Task it creates. */
 export interface TaskTemplate {
   image: string;
   command?: string[];
   args?: string[];
-  env?: Record<string, string>;
+  env?: Record<string, EnvValue>;
   resources: Resources;
   ports?: PortSpec[];
   constraints?: Constraint[];
@@ -487,6 +498,24 @@ export interface EventSpec {
   count?: number;
 }
 export type Event = Resource<EventSpec, Record<string, never>>;
+
+// ---- Secret ----
+/**
+ * Named values referenced from env. No spec: `data` maps each key to its value. As stored,
+ * a value may be sealed (pkg/secrets/cipher.ts); as the API shows it, every value is
+ * "<redacted>" unless revealed, and `status.sizes` gives each value's length in bytes.
+ */
+export interface Secret {
+  apiVersion: string;
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  data: Record<string, string>;
+  status?: SecretStatus;
+}
+/** Derived on read, never stored. */
+export interface SecretStatus {
+  sizes: Record<string, number>;
+}
 
 // ---- Endpoints (read-only, derived by the server from tasks) ----
 /** One ready instance of a service port. */

@@ -137,7 +137,7 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
     svc({}, { name: 'a', labels: { replicas: 3 } }),
     [{ field: 'metadata.labels.replicas', rule: 'type', message: 'must be a string' }],
   ],
-  ['env value not a string', svc({ env: { DEBUG: true } }), [{ field: 'spec.env.DEBUG', rule: 'type', message: 'must be a string' }]],
+  ['env value not a string', svc({ env: { DEBUG: true } }), [{ field: 'spec.env.DEBUG', rule: 'type', message: 'must be a string or a secret reference {secret: NAME, key: KEY}' }]],
   [
     'env name',
     svc({ env: { '1X': 'a' } }),
@@ -618,22 +618,22 @@ const BAD_REQUEST: [string, unknown, string][] = [
   [
     'unknown kind',
     { ...svc({}), kind: 'Deployment' },
-    'Deployment "acc-bad": kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+    'Deployment "acc-bad": kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   ],
   [
     'kind typo',
     { ...svc({}), kind: 'Servise' },
-    'Servise "acc-bad": kind: unknown kind "Servise"; did you mean "Service"? (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+    'Servise "acc-bad": kind: unknown kind "Servise"; did you mean "Service"? (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   ],
   [
     'kind alias',
     { ...svc({}), kind: 'svc' },
-    'svc "acc-bad": kind: unknown kind "svc"; did you mean "Service"? (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+    'svc "acc-bad": kind: unknown kind "svc"; did you mean "Service"? (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   ],
   [
     'kind missing',
     { apiVersion: 'stowage/v1', metadata: { name: 'x' } },
-    'object "x": kind: is required (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+    'object "x": kind: is required (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   ],
 ];
 
@@ -728,7 +728,7 @@ test('validateMany lists every failure of every document with its position', () 
     e.message,
     '2 of 3 documents are invalid: document 2 (Service "acc-bad"): spec.image: must not be empty; ' +
       'document 2 (Service "acc-bad"): spec.instances: must be >= 0; ' +
-      'document 3 (Deployment "x"): kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+      'document 3 (Deployment "x"): kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   );
   const d = e.details as ManifestErrorDetail[];
   assert.deepEqual(d[1], {

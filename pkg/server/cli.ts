@@ -24,6 +24,7 @@ import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '
 import type { PortRange } from '../api/types.js';
 import { InformerEndpointsView } from './endpoints/view.js';
 import { configureWatch, WATCH_DEFAULTS } from './watch.js';
+import { loadSecretsKey, type SecretCipher } from '../secrets/cipher.js';
 
 interface RawServerFlags {
   etcd: string;
@@ -39,6 +40,7 @@ interface RawServerFlags {
   watchCache: boolean;
   dnsListen?: string;
   servicePortRange: string;
+  secretsKey?: string;
   logLevel: string;
 }
 
@@ -59,6 +61,7 @@ export function registerServerCommand(program: Command): void {
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
     .option('--dns-listen <host:port>', 'serve DNS (A and SRV of <service>.<namespace>.stowage.) on this address, UDP and TCP (default: off)')
     .option('--service-port-range <begin-end>', "the ports services' servicePort may take (0 = one assigned from here); unique across the cluster", formatRange(DEFAULT_SERVICE_PORT_RANGE))
+    .option('--secrets-key <file>', 'encrypt Secret values at rest with this key: 32 random bytes, raw or base64 (head -c 32 /dev/urandom | base64 > FILE); agents reading etcd need the same file')
     .addOption(logLevelOption())
     .action(async (raw: RawServerFlags, cmd: Command) => {
       let level: LogLevel;
@@ -68,6 +71,7 @@ export function registerServerCommand(program: Command): void {
       let maxTxnOps: number;
       let opts: LoopOptions;
       let servicePortRange: PortRange;
+      let secrets: SecretCipher | undefined;
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         parseEndpoints(raw.etcd);
@@ -76,6 +80,7 @@ export function registerServerCommand(program: Command): void {
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
         maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
         servicePortRange = parseServicePortRange('--service-port-range', raw.servicePortRange);
+        if (raw.secretsKey !== undefined) secrets = await loadSecretsKey(raw.secretsKey);
         opts = {
           nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000,
           health: {
@@ -108,12 +113,13 @@ export function registerServerCommand(program: Command): void {
         identity,
         fallback: uiRoutes(),
         servicePortRange,
+        ...(secrets ? { secrets } : {}),
         // the services' endpoints, from the shared informers (the DNS server reads the same view)
         endpoints: () => InformerEndpointsView.start(informers, log.child({ part: 'endpoints' })),
       });
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
-      log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl });
+      log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl, secretsAtRest: secrets ? `encrypted (key id ${secrets.keyId})` : 'plaintext (no --secrets-key)' });
       // DNS answers from the endpoints view once it is synced; until then every name under
       // stowage. is SERVFAIL (resolvers retry; nothing caches a false NXDOMAIN).
       let endpointsView: EndpointsSource | undefined;

@@ -9,6 +9,8 @@
  *                                        jobs run, suspend, resume and backfill, jobruns
  *                                        mark-success (jobs-subresources.ts)
  *   /api/v1/services/<ns>/<name>/endpoints  GET the service's ready instances (endpoints/)
+ *   /api/v1/tasks/<ns>/<name>/secret-env    GET the task's secret env, for its node's agent (secrets.ts)
+ *   /api/v1/secrets/<ns>/<name>?reveal=1    GET a Secret with its values (operator, admin)
  *   /api/v1/endpoints                    GET every service's endpoints, or watch them (SSE)
  *   /api/v1/apply                        POST a batch, all or nothing
  *   /api/v1/watch?kinds=K1,K2,...        GET: one watch (SSE) of several kinds, in revision order
@@ -34,6 +36,8 @@ import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
 import { serveBackfill, serveMarkSuccess, serveResume, serveRun, serveSuspend } from './jobs-subresources.js';
 import { serveTargets } from './sd.js';
+import { checkReveal, serveSecretEnv, wantsReveal } from './secrets.js';
+import type { SecretCipher } from '../secrets/cipher.js';
 import { serveServers } from './servers.js';
 import { serveRestart, serveRollback } from './services-subresources.js';
 import { serveWatch, watchQueueBytes } from './watch.js';
@@ -66,6 +70,8 @@ export interface ApiServerOptions {
   servicePortRange?: PortRange;
   /** Starts the endpoints view (once); without it the endpoints routes answer 404. */
   endpoints?: () => Promise<EndpointsView>;
+  /** Seals and opens Secret values (`--secrets-key`); default: stored as given. */
+  secrets?: SecretCipher;
 }
 
 export class ApiServer {
@@ -75,8 +81,9 @@ export class ApiServer {
   private readonly subresources = new Map<string, SubresourceHandler>();
 
   constructor(private readonly o: ApiServerOptions) {
-    this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}) });
+    this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}), ...(o.secrets ? { secrets: o.secrets } : {}) });
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
+    this.addSubresource('tasks', 'GET', 'secret-env', (t, req, res) => serveSecretEnv(o.store, this.objects.secrets, req, res, t.namespace ?? 'default', t.name));
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name, this.objects.servicePortRange));
     this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
     this.endpoints = o.endpoints ? endpointsSource(o.endpoints, watchQueueBytes) : undefined;
@@ -213,9 +220,13 @@ export class ApiServer {
       return res.statusCode;
     }
     switch (verb) {
-      case 'GET':
-        sendJson(res, 200, await this.objects.get(kind, t.namespace, t.name));
+      case 'GET': {
+        const reveal = kind.kind === 'Secret' && wantsReveal(q);
+        if (reveal) checkReveal(req, t.namespace ?? 'default');
+        if (reveal) res.setHeader('cache-control', 'no-store');
+        sendJson(res, 200, await this.objects.get(kind, t.namespace, t.name, { reveal }));
         return 200;
+      }
       case 'PUT':
         sendJson(res, 200, await this.objects.update(kind, t.namespace, t.name, await readJson(req)));
         return 200;

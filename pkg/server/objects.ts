@@ -4,13 +4,19 @@
  * apply of a batch: everything is validated before anything is written, and
  * the writes go in as few transactions as etcd allows (one, for any batch
  * under 128 operations), so a bad document never leaves half a batch behind.
+ *
+ * Secrets: values are sealed (--secrets-key) before they are written, and
+ * every object this class hands back has them redacted; only get(..., reveal)
+ * opens them.
  */
 import { ApiError } from '../api/errors.js';
 import { lookupKind, type KindInfo } from '../api/kinds.js';
 import { matches, parseSelector } from '../api/labels.js';
 import { isRevision } from '../api/revision.js';
 import { DEFAULT_SERVICE_PORT_RANGE, planServicePorts, type PortOps } from '../api/service-ports.js';
-import type { AnyResource, Node, PortRange, Service } from '../api/types.js';
+import type { AnyResource, Node, PortRange, Secret, Service } from '../api/types.js';
+import { SecretCipher } from '../secrets/cipher.js';
+import { openData, redactSecret, revealSecret, sealSecret } from '../secrets/secret-data.js';
 import { validateMany, validateObject } from '../api/validate.js';
 import { addPortOps, hasServicePorts, MAX_PORT_RACES, readClaims, writeServiceWithPorts } from '../store/service-ports.js';
 import { Store, type Stored } from '../store/store.js';
@@ -79,11 +85,14 @@ const sameUserFields = (a: AnyResource, b: AnyResource): boolean =>
 export interface ObjectsOptions {
   /** The cluster's service port range (`--service-port-range`). */
   servicePortRange?: PortRange;
+  /** Seals and opens Secret values (`--secrets-key`); default: stored as given. */
+  secrets?: SecretCipher;
 }
 
 export class Objects {
   private readonly creates: CreateBatcher;
   readonly servicePortRange: PortRange;
+  readonly secrets: SecretCipher;
 
   constructor(
     private readonly store: Store,
@@ -91,23 +100,42 @@ export class Objects {
   ) {
     this.creates = new CreateBatcher(store);
     this.servicePortRange = o.servicePortRange ?? DEFAULT_SERVICE_PORT_RANGE;
+    this.secrets = o.secrets ?? new SecretCipher();
   }
 
-  async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<AnyResource> {
+  /** reveal: a Secret's values opened (the caller checked who may see them); else they are redacted. */
+  async get(kind: KindInfo, namespace: string | undefined, name: string, opts: { reveal?: boolean } = {}): Promise<AnyResource> {
     const s = await this.store.get(kind, namespace, name);
     if (!s) throw notFound(kind, namespace, name);
-    return s.object;
+    if (opts.reveal && kind.kind === 'Secret') return revealSecret(s.object as unknown as Secret, this.secrets) as unknown as AnyResource;
+    return redactSecret(s.object);
+  }
+
+  /** The stored form of an object: a Secret's values sealed. */
+  private sealed<T extends AnyResource>(o: T): T {
+    return o.kind === 'Secret' ? (sealSecret(o as unknown as Secret, this.secrets) as unknown as T) : o;
+  }
+
+  /** Whether a write changes nothing a user wrote (a Secret's values compared opened). */
+  private sameUserFields(want: AnyResource, cur: AnyResource): boolean {
+    if (!sameUserFields(want, cur)) return false;
+    if (want.kind !== 'Secret') return true;
+    try {
+      return jsonEqual((want as unknown as Secret).data ?? {}, openData(cur as unknown as Secret, this.secrets));
+    } catch {
+      return false; // sealed with another key: writing it again seals it with this one
+    }
   }
 
   async list(kind: KindInfo, namespace: string | undefined, selector: string | undefined): Promise<{ items: AnyResource[]; revision: string }> {
     const sel = selector ? parseSelector(selector) : undefined;
     const l = await this.store.list(kind, kind.namespaced ? namespace : undefined);
-    const items = l.items.map((s) => s.object).filter((o) => !sel || matches(sel, o.metadata.labels));
+    const items = l.items.map((s) => redactSecret(s.object)).filter((o) => !sel || matches(sel, o.metadata.labels));
     return { items, revision: l.revision };
   }
 
   async create(kind: KindInfo, body: unknown): Promise<AnyResource> {
-    const obj = keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined);
+    const obj = this.sealed(keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined));
     await refuseDependencyCycles(this.store, [obj], false);
     await refuseDisallowed(this.store, [obj], false);
     dropServerOwned(obj);
@@ -117,7 +145,7 @@ export class Objects {
     }
     const status = initialStatus(obj);
     if (status !== undefined) obj.status = status;
-    return (await this.creates.create(kind, obj)).object;
+    return redactSecret((await this.creates.create(kind, obj)).object);
   }
 
   /** Replace an object; with metadata.resourceVersion, only if it is still that version. */
@@ -138,19 +166,19 @@ export class Objects {
     if (!cur) throw notFound(kind, namespace, name);
     await refuseDependencyCycles(this.store, [obj], false);
     await refuseDisallowed(this.store, [obj], false);
-    const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : keepServerOwnedSpec(obj, cur.object);
+    const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : this.sealed(keepServerOwnedSpec(obj, cur.object));
     const res =
       kind.kind === 'Service' && (hasServicePorts(merged.spec) || hasServicePorts(cur.object.spec))
         ? await writeServiceWithPorts(this.store, { want: merged as Service, cur: cur as Stored<Service>, expectedRev: sent ?? cur.specRev, range: this.servicePortRange })
         : await this.store.update(kind, merged, cur, sent ?? cur.specRev);
     res.object.status = cur.object.status;
-    return res.object;
+    return redactSecret(res.object);
   }
 
   async remove(kind: KindInfo, namespace: string | undefined, name: string): Promise<AnyResource> {
     const s = await this.store.remove(kind, namespace, name);
     if (!s) throw notFound(kind, namespace, name);
-    return s.object;
+    return redactSecret(s.object);
   }
 
   /**
@@ -234,19 +262,19 @@ export class Objects {
         const status = initialStatus(o);
         if (status !== undefined) o.status = status;
         byItem.set(j, { items: [{ i, r }], expect: [[key, '0']], add: (t) => {
-          Store.addCreate(t, kind, o);
+          Store.addCreate(t, kind, this.sealed(o));
           if (portOps) addPortOps(t, portOps);
         } });
         return;
       }
-      if (sameUserFields(o, cur.object)) {
+      if (this.sameUserFields(o, cur.object)) {
         done.set(i, { ...r, action: 'unchanged' });
         return;
       }
       r.action = 'configured';
       byItem.set(j, { items: [{ i, r }], expect: [[key, cur.specRev]], add: (t) => {
         Store.carryMeta(kind, o, cur);
-        Store.addUpdate(t, kind, o, cur.specRev);
+        Store.addUpdate(t, kind, this.sealed(o), cur.specRev);
         if (portOps) addPortOps(t, portOps);
       } });
     });

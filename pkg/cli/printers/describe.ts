@@ -3,9 +3,9 @@
  * related to it (a service's tasks, a job's runs) and its events, newest last.
  * Jobs and JobRuns are described in describe-jobs.ts.
  */
-import type { AnyResource, Endpoints, Event, Job, JobRun, Namespace, Node, Service, Task, TaskFailure } from '../../api/types.js';
+import type { AnyResource, Endpoints, Event, Job, JobRun, Namespace, Node, Secret, Service, Task, TaskFailure } from '../../api/types.js';
 import { age } from './age.js';
-import { eventTime, nodeState, num, quota, taskPorts, taskOwner } from './columns.js';
+import { eventTime, nodeState, num, quota, secretKeys, taskPorts, taskOwner } from './columns.js';
 import { describeJob, describeJobRun } from './describe-jobs.js';
 import { conditions, res, section, template, when } from './describe-parts.js';
 import { commandLine, fields, indent, mapLines } from './fields.js';
@@ -187,6 +187,14 @@ function event(e: Event, now: Date): string {
   ]);
 }
 
+/** Keys and sizes, never values (the API redacts them anyway). */
+function secret(s: Secret): string {
+  const keys = secretKeys(s);
+  if (keys.length === 0) return 'Data:  <none>\n';
+  const sizes = s.status?.sizes ?? {};
+  return 'Data:\n' + indent(renderTable(['KEY', 'SIZE'], keys.map((k) => [k, sizes[k] === undefined ? '?' : `${sizes[k]} bytes`])));
+}
+
 function body(o: AnyResource, related: Related, now: Date): string {
   switch (o.kind) {
     case 'Service': return service(o as Service, now);
@@ -196,6 +204,7 @@ function body(o: AnyResource, related: Related, now: Date): string {
     case 'JobRun': return describeJobRun(o as JobRun, now);
     case 'Namespace': return namespace(o as Namespace);
     case 'Event': return event(o as Event, now);
+    case 'Secret': return secret(o as unknown as Secret);
     default: return '';
   }
 }
