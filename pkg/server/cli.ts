@@ -18,7 +18,8 @@ import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
-import { parseBytes, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
+import { TokenFile } from '../auth/token-file.js';
+import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
 import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '../api/service-ports.js';
 import type { PortRange } from '../api/types.js';
@@ -40,6 +41,8 @@ interface RawServerFlags {
   dnsListen?: string;
   servicePortRange: string;
   logLevel: string;
+  tokens?: string;
+  metricsAuth: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -59,6 +62,8 @@ export function registerServerCommand(program: Command): void {
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
     .option('--dns-listen <host:port>', 'serve DNS (A and SRV of <service>.<namespace>.stowage.) on this address, UDP and TCP (default: off)')
     .option('--service-port-range <begin-end>', "the ports services' servicePort may take (0 = one assigned from here); unique across the cluster", formatRange(DEFAULT_SERVICE_PORT_RANGE))
+    .option('--tokens <file>', 'who may call the API: a YAML list of {user, role, namespaces?, sha256}, reloaded on change (default: development mode, open, loopback only)')
+    .option('--metrics-auth <none|token>', '/metrics without a token (none, for Prometheus) or only with one', 'none')
     .addOption(logLevelOption())
     .action(async (raw: RawServerFlags, cmd: Command) => {
       let level: LogLevel;
@@ -68,10 +73,16 @@ export function registerServerCommand(program: Command): void {
       let maxTxnOps: number;
       let opts: LoopOptions;
       let servicePortRange: PortRange;
+      let metricsAuth: boolean;
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         parseEndpoints(raw.etcd);
         listen = parseHostPort('--listen', raw.listen);
+        if (raw.tokens === undefined && !isLoopback(listen.host)) {
+          throw new RangeError(`--listen: ${raw.listen} is not a loopback address; without --tokens the API is open to anyone who reaches it, so it listens only on 127.0.0.1, ::1 or localhost (give --tokens FILE to listen elsewhere)`);
+        }
+        if (raw.tokens === '') throw new RangeError('--tokens: the path of the tokens file is empty');
+        metricsAuth = parseChoice('--metrics-auth', raw.metricsAuth, ['none', 'token']) === 'token';
         if (raw.dnsListen !== undefined) dnsListen = parseHostPort('--dns-listen', raw.dnsListen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
         maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
@@ -94,6 +105,18 @@ export function registerServerCommand(program: Command): void {
         process.exit(2);
       }
       const log = newLogger({ component: 'server', level });
+      let tokens: TokenFile | undefined;
+      if (raw.tokens !== undefined) {
+        try {
+          tokens = await TokenFile.open(raw.tokens, log.child({ part: 'auth' }));
+        } catch (e) {
+          process.stderr.write(`error: ${errMsg(e)}\n`);
+          process.exit(2);
+        }
+      } else {
+        // a JSON line like every other (log readers parse them), worded to stand out
+        log.warn('DEVELOPMENT MODE: no --tokens, the API asks for no credentials and every caller is an admin; listening on loopback only. Give --tokens FILE for anything else (docs/api.md, Authentication)', { listen: raw.listen, mode: 'development' });
+      }
       collectDefaults(serverRegistry);
       const client = newEtcdClient({ endpoints: raw.etcd });
       const store = new Store(client, { maxTxnOps });
@@ -110,6 +133,8 @@ export function registerServerCommand(program: Command): void {
         servicePortRange,
         // the services' endpoints, from the shared informers (the DNS server reads the same view)
         endpoints: () => InformerEndpointsView.start(informers, log.child({ part: 'endpoints' })),
+        ...(tokens ? { authn: tokens.auth } : {}),
+        metricsAuth,
       });
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
@@ -145,6 +170,7 @@ export function registerServerCommand(program: Command): void {
         await manager.stop().catch(() => undefined);
         await informers.stop().catch(() => undefined);
         await api.close().catch(() => undefined);
+        tokens?.close();
         await dns?.close().catch(() => undefined);
         client.close();
         clearTimeout(force);

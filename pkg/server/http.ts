@@ -16,12 +16,19 @@
  *   /api/v1/servers                      GET: every server, the leader first (servers.ts)
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
+ * With an Authenticator (`--tokens`), every request under /api/v1/ and /version
+ * needs `Authorization: Bearer <token>` (401 otherwise); /healthz, /readyz, the
+ * web UI's static files and (unless `--metrics-auth=token`) /metrics stay open.
+ * Without one the server is in development mode: every request is DEV_PRINCIPAL.
+ *
  * Every request is counted and timed by verb and kind.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
 import { CLUSTER_SCOPE, kindNames, lookupKind, type KindInfo } from '../api/kinds.js';
 import { parseSelector } from '../api/labels.js';
+import type { Authenticator } from '../auth/authenticate.js';
+import { setPrincipal } from '../auth/principal.js';
 import { answerRefusedRequests } from '../http/client-error.js';
 import { parseTarget, pathSegments, requireHost, type RequestTarget } from '../http/target.js';
 import { errMsg, type Logger } from '../log/logger.js';
@@ -66,6 +73,10 @@ export interface ApiServerOptions {
   servicePortRange?: PortRange;
   /** Starts the endpoints view (once); without it the endpoints routes answer 404. */
   endpoints?: () => Promise<EndpointsView>;
+  /** Who may call (`--tokens`); absent = development mode, every request is DEV_PRINCIPAL. */
+  authn?: Authenticator;
+  /** Whether /metrics needs a token too (`--metrics-auth=token`); default no, so Prometheus keeps scraping. */
+  metricsAuth?: boolean;
 }
 
 export class ApiServer {
@@ -138,6 +149,7 @@ export class ApiServer {
       requireHost(req);
       const target = parseTarget(req.url);
       path = target.pathname;
+      if (this.o.authn && this.needsToken(path)) setPrincipal(req, this.o.authn.authenticate(req.headers.authorization));
       const watch = target.searchParams.get('watch');
       watching = watch === '1' || watch === 'true' || path === '/api/v1/watch';
       if (path.startsWith('/api/v1/')) {
@@ -157,6 +169,12 @@ export class ApiServer {
       end({ verb: v, kind: kindLabel });
       metrics.apiRequests.inc({ verb: v, kind: kindLabel, code: String(code) });
     }
+  }
+
+  /** The API and /version need a token; probes, the UI's static files and (by default) /metrics do not. */
+  private needsToken(path: string): boolean {
+    if (path.startsWith('/api/') || path === '/version') return true;
+    return path === '/metrics' && this.o.metricsAuth === true;
   }
 
   private async api(req: IncomingMessage, res: ServerResponse, verb: string, parts: string[], q: URLSearchParams): Promise<number> {

@@ -19,6 +19,7 @@ export function sendError(res: ServerResponse, e: unknown): number {
   // The rest of an oversized body is never read: a keep-alive client that
   // sent its next request on this connection would wait forever.
   if (err.code === 'TooLarge') res.setHeader('connection', 'close');
+  if (err.code === 'Unauthorized') res.setHeader('www-authenticate', 'Bearer realm="stowage"');
   sendJson(res, err.status, err.toJSON());
   return err.status;
 }
