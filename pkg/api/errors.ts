@@ -68,3 +68,13 @@ export class ApiError extends Error {
 
 export const isApiError = (e: unknown, code?: ErrorCode): e is ApiError =>
   e instanceof ApiError && (code === undefined || e.code === code);
+
+/** 429: a limit was reached; the answer carries `Retry-After: retryAfterSeconds`. */
+export class TooManyRequestsError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('TooManyRequests', message);
+  }
+}
