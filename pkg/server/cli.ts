@@ -21,7 +21,7 @@ import { ApiServer } from './http.js';
 import { AuditLog } from '../auth/audit.js';
 import { RateLimiter, type Limits } from '../auth/rate-limit.js';
 import { TokenFile } from '../auth/token-file.js';
-import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
+import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseNumber, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
 import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '../api/service-ports.js';
 import type { PortRange } from '../api/types.js';
@@ -102,7 +102,7 @@ export function registerServerCommand(program: Command): void {
         }
         if (raw.tokens === '') throw new RangeError('--tokens: the path of the tokens file is empty');
         metricsAuth = parseChoice('--metrics-auth', raw.metricsAuth, ['none', 'token']) === 'token';
-        const rps = parseSeconds('--rate-limit', raw.rateLimit, 0);
+        const rps = parseNumber('--rate-limit', raw.rateLimit, 0, 'requests a second');
         limits = {
           rps,
           burst: raw.rateLimitBurst === undefined ? Math.max(1, Math.ceil(rps * 2)) : parseInteger('--rate-limit-burst', raw.rateLimitBurst, 1),
@@ -110,7 +110,7 @@ export function registerServerCommand(program: Command): void {
         };
         if (raw.auditLog === '') throw new RangeError('--audit-log: the path of the audit log is empty');
         if (raw.auditLog !== undefined) {
-          audit = { maxBytes: parseSeconds('--audit-log-max-mb', raw.auditLogMaxMb, 0.001) * (1 << 20), keep: parseInteger('--audit-log-max-files', raw.auditLogMaxFiles, 0) };
+          audit = { maxBytes: parseNumber('--audit-log-max-mb', raw.auditLogMaxMb, 0.001, 'MiB') * (1 << 20), keep: parseInteger('--audit-log-max-files', raw.auditLogMaxFiles, 0) };
         }
         if (raw.dnsListen !== undefined) dnsListen = parseHostPort('--dns-listen', raw.dnsListen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
