@@ -33,7 +33,7 @@ import { parseSelector } from '../api/labels.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import { authorize, WRITE_VERBS, type AuthzRequest, type Verb } from '../auth/authorize.js';
-import { principalOf, setPrincipal } from '../auth/principal.js';
+import { principalOf, setPrincipal, type Principal } from '../auth/principal.js';
 import type { RateLimiter } from '../auth/rate-limit.js';
 import { visibleTo } from '../auth/scope.js';
 import { answerRefusedRequests } from '../http/client-error.js';
@@ -176,6 +176,9 @@ export class ApiServer {
         setPrincipal(req, p);
         authenticated = true;
         this.o.limits?.admit(p.user);
+      } else if (this.o.authn) {
+        // an open route (probes, the UI's files): a principal that may act nowhere, never DEV_PRINCIPAL
+        setPrincipal(req, NOBODY);
       }
       const watch = target.searchParams.get('watch');
       watching = watch === '1' || watch === 'true' || path === '/api/v1/watch';
@@ -221,7 +224,7 @@ export class ApiServer {
   /** One audit line per write the request asked for; a write refused before it named an object, one line with its path. */
   private audit(req: IncomingMessage, method: string, path: string, code: number, authenticated: boolean): void {
     const writes = writesOf.get(req);
-    if (!writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) return;
+    if (!writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || !path.startsWith('/api/'))) return;
     const p = authenticated ? principalOf(req) : undefined;
     const who = { user: p?.user ?? null, role: p?.role ?? null };
     if (!writes) {
@@ -405,6 +408,9 @@ function targetUrl(t: RequestTarget): URL {
   u.search = t.search;
   return u;
 }
+
+/** The principal of a request on an open route of a server with --tokens: a viewer of no namespace. */
+const NOBODY: Principal = Object.freeze({ user: 'system:unauthenticated', role: 'viewer', namespaces: Object.freeze([]) });
 
 /** The writes each request asked for, for the audit log. */
 const writesOf = new WeakMap<IncomingMessage, AuthzRequest[]>();
