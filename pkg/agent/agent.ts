@@ -111,7 +111,7 @@ export class Agent {
         runtime,
         writer,
         log,
-        spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit },
+        spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit, nofileLimit: cfg.nofileLimit, nprocLimit: cfg.nprocLimit },
         health,
         readiness,
         ...(recorder ? { recorder } : {}),

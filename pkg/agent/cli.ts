@@ -8,7 +8,7 @@ import { logLevelOption, parseLogLevel, type LogLevel } from '../log/level.js';
 import { errMsg, newLogger } from '../log/logger.js';
 import { agentRegistry, collectDefaults } from '../metrics/metrics.js';
 import { Agent } from './agent.js';
-import { FlagError, parseAgentFlags, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
+import { FlagError, parseAgentFlags, DEFAULT_NOFILE_LIMIT, DEFAULT_NPROC_LIMIT, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
 import { driverOptions } from './runtimes.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -29,6 +29,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--advertise-host <host>', 'host the cluster reaches the agent and its tasks at (HOST in task env)')
     .option('--heartbeat-ttl <seconds>', 'TTL of the heartbeat lease', '5')
     .option('--pids-limit <n>', 'process limit of each container', '1024')
+    .option('--nofile-limit <n>', 'open files limit (ulimit nofile) of each container; 0: the engine\'s default', String(DEFAULT_NOFILE_LIMIT))
+    .option('--nproc-limit <n>', 'ulimit nproc of each container (counted per user ID across the host); 0: the engine\'s default', String(DEFAULT_NPROC_LIMIT))
     .option('--usage-interval <seconds>', 'sample each running container\'s cpu and memory use this often (0: off)', '10')
     .option('--docker-socket <path>', 'Docker Engine socket (default: $DOCKER_HOST or /var/run/docker.sock)')
     .option('--nodes <n>', 'sim only: host this many hollow nodes in this process')

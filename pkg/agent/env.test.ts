@@ -53,4 +53,30 @@ describe('containerSpec', () => {
     assert.deepEqual(s.command, task.spec.command);
     assert.equal(s.args, undefined);
   });
+  it('carries the ulimits of the agent and the security fields of the task', () => {
+    const plain = containerSpec(task, { ...ctx, nofileLimit: 16384, nprocLimit: 4096 });
+    assert.equal(plain.nofileLimit, 16384);
+    assert.equal(plain.nprocLimit, 4096);
+    for (const k of ['user', 'readOnlyRootFilesystem', 'capAdd', 'mounts'] as const) assert.equal(plain[k], undefined, k);
+    const s = containerSpec(
+      {
+        ...task,
+        spec: {
+          ...task.spec,
+          user: '1000:1000',
+          readOnlyRootFilesystem: true,
+          capabilities: { add: ['NET_ADMIN'] },
+          volumes: [{ hostPath: '/srv/data', containerPath: '/data' }, { hostPath: '/srv/ro', containerPath: '/ro', readOnly: true }],
+        },
+      },
+      ctx,
+    );
+    assert.equal(s.user, '1000:1000');
+    assert.equal(s.readOnlyRootFilesystem, true);
+    assert.deepEqual(s.capAdd, ['NET_ADMIN']);
+    assert.deepEqual(s.mounts, [
+      { hostPath: '/srv/data', containerPath: '/data', readOnly: false },
+      { hostPath: '/srv/ro', containerPath: '/ro', readOnly: true },
+    ]);
+  });
 });

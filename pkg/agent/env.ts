@@ -7,7 +7,9 @@
  *        ▼
  *   env: PORT0..n, PORT, PORT_<NAME>, HOST, STOWAGE_TASK, STOWAGE_NAMESPACE,
  *        STOWAGE_NODE, then spec.env (the user's word wins)
- *   limits: cpus -> NanoCpus, mem -> hard Memory, pids limit
+ *   limits: cpus -> NanoCpus, mem -> hard Memory, pids limit, nofile and nproc
+ *   security: user, readOnlyRootFilesystem, capabilities.add, volumes (the runtime
+ *   adds the safe default; startRefusal has checked them against status.allowed)
  */
 import type { Task } from '../api/types.js';
 import type { ContainerSpec } from './runtime/runtime.js';
@@ -17,6 +19,9 @@ export interface SpecContext {
   /** Host part of the agent's advertised address: the task's HOST. */
   host: string;
   pidsLimit: number;
+  /** The agent's --nofile-limit and --nproc-limit (0 or absent: the engine's default). */
+  nofileLimit?: number;
+  nprocLimit?: number;
 }
 
 /** Ports in the order of spec.ports (PORT0 is the first declared port). */
@@ -64,6 +69,12 @@ export function containerSpec(task: Task, ctx: SpecContext): ContainerSpec {
     cpus: s.resources.cpus,
     memMiB: s.resources.mem,
     pidsLimit: ctx.pidsLimit,
+    ...(ctx.nofileLimit ? { nofileLimit: ctx.nofileLimit } : {}),
+    ...(ctx.nprocLimit ? { nprocLimit: ctx.nprocLimit } : {}),
+    ...(s.user !== undefined ? { user: s.user } : {}),
+    ...(s.readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}),
+    ...(s.capabilities?.add?.length ? { capAdd: [...s.capabilities.add] } : {}),
+    ...(s.volumes?.length ? { mounts: s.volumes.map((v) => ({ hostPath: v.hostPath, containerPath: v.containerPath, readOnly: v.readOnly === true })) } : {}),
     ...(s.sim ? { sim: s.sim } : {}),
   };
 }

@@ -95,12 +95,38 @@ export interface TaskTemplate {
   /** Placement ranking for this workload. */
   placement?: 'binpack' | 'spread';
   priority?: number;
+  /** The user the container runs as: "1000", "1000:1000", or a name the image knows. Default: the image's. */
+  user?: string;
+  /** The container's root filesystem is mounted read-only. */
+  readOnlyRootFilesystem?: boolean;
+  /** Capabilities beyond the default (NET_BIND_SERVICE): only those the namespace's allowCapabilities lists. */
+  capabilities?: { add?: string[] };
+  /** Host directories mounted into the container: only under the namespace's allowHostPaths. */
+  volumes?: Volume[];
+}
+
+/** A host path mounted into a task's container. */
+export interface Volume {
+  hostPath: string;
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+/** What a task's namespace allowed it beyond the default, stamped on the task as bound (status.allowed). */
+export interface TaskAllowance {
+  capabilities: string[];
+  /** Entries of the namespace's allowHostPaths (paths or prefixes). */
+  hostPaths: string[];
 }
 
 // ---- Namespace ----
 export interface NamespaceSpec {
   weight: number;
   quota?: Partial<Resources>;
+  /** Capabilities its tasks may add (besides NET_BIND_SERVICE, allowed everywhere). Only an admin writes a Namespace. */
+  allowCapabilities?: string[];
+  /** Host paths (each also a prefix: "/srv/data" covers "/srv/data/x") its tasks may mount. */
+  allowHostPaths?: string[];
 }
 export interface NamespaceStatus {
   allocated?: Resources;
@@ -444,6 +470,8 @@ export interface TaskStatus {
   /** Why a Pending task is not placed: "0/5 nodes fit: 3 insufficient mem, ...". */
   pendingReason?: string;
   pendingDetails?: Record<string, number>;
+  /** Written at binding when the task asks for capabilities or host paths: what its namespace allowed then. */
+  allowed?: TaskAllowance;
 }
 export type Task = Resource<TaskSpec, TaskStatus>;
 

@@ -24,6 +24,7 @@ import { agentRuntimeOpDuration, agentRuntimeOps, agentTaskStart } from '../../m
 import type { Limiter } from '../../util/limiter.js';
 import { containerSpec, type SpecContext } from '../env.js';
 import { RuntimeError, type Runtime } from '../runtime/runtime.js';
+import { startRefusal } from '../../api/security.js';
 import { DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
 import type { ObservedContainers } from './containers.js';
 import { LAST_OUTPUT_LINES, readLastOutput } from './last-output.js';
@@ -172,6 +173,9 @@ export class ActionExecutor {
 
   private async start(r: TaskRecord): Promise<void> {
     const { node, writer, containers } = this.d;
+    // defence in depth: the API refused this already, unless the task was written around it
+    const refusal = startRefusal(r.task.spec, r.task.status?.allowed);
+    if (refusal) return this.startFailed(r, new RuntimeError('Forbidden', refusal));
     const spec = containerSpec(r.task, { nodeName: node, ...this.d.spec });
     writer.update(r.uid, { state: 'Starting' });
     let id: string;

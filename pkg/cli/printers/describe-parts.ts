@@ -36,6 +36,10 @@ export function template(t: Partial<TaskTemplate> | undefined): Field[] {
     ['Readiness Checks', t.readinessChecks?.length ? t.readinessChecks.map(readinessCheck).join('\n') : undefined],
     ['Placement', t.placement],
     ['Priority', t.priority],
+    ['User', t.user],
+    ['Read-Only Root', t.readOnlyRootFilesystem || undefined],
+    ['Capabilities', t.capabilities?.add?.length ? `+${t.capabilities.add.join(', +')}` : undefined],
+    ['Volumes', t.volumes?.length ? t.volumes.map((v) => `${v.hostPath} -> ${v.containerPath}${v.readOnly ? ' (read-only)' : ''}`).join('\n') : undefined],
   ];
 }
 

@@ -128,6 +128,7 @@ function task(t: Task, now: Date): string {
       ['Consecutive Failures', st?.consecutiveFailures || undefined],
       ['Pending Reason', st?.pendingReason],
       ['Pending Details', st?.pendingDetails ? mapLines(st.pendingDetails) : undefined],
+      ['Allowed', st?.allowed ? [...st.allowed.capabilities.map((c) => `+${c}`), ...st.allowed.hostPaths].join(', ') || '<nothing beyond the default>' : undefined],
     ]) +
     (st?.output ? lastOutput('Last Output', st.output) : '')
   );
@@ -162,7 +163,12 @@ function node(n: Node, now: Date): string {
 
 function namespace(n: Namespace): string {
   return (
-    section('Spec', [['Weight', n.spec?.weight], ['Quota', quota(n.spec?.quota)]]) +
+    section('Spec', [
+      ['Weight', n.spec?.weight],
+      ['Quota', quota(n.spec?.quota)],
+      ['Allow Capabilities', n.spec?.allowCapabilities?.length ? n.spec.allowCapabilities.join(', ') : undefined],
+      ['Allow Host Paths', n.spec?.allowHostPaths?.length ? n.spec.allowHostPaths.join('\n') : undefined],
+    ]) +
     section('Status', [['Allocated', n.status?.allocated ? quota(n.status.allocated) : undefined], ['Dominant Share', n.status?.dominantShare]])
   );
 }
