@@ -9,7 +9,8 @@
  *   - apply under authorization is all or nothing;
  *   - the tokens file is reloaded without a restart (a token added works, one removed stops);
  *   - every write, refused or not, is an audit line without body or token, and the log rotates;
- *   - a second server with tight limits answers 429 with Retry-After (rate, watch streams).
+ *   - a second server with tight limits answers 429 with Retry-After (rate, watch streams),
+ *     and with --metrics-auth=token wants a token for /metrics.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -207,8 +208,10 @@ describe('auth: tokens, roles and namespace scope', () => {
     }
   });
 
-  it('429 with Retry-After over the request rate and the watch streams cap', async () => {
-    limited = await spawnServer(etcd.endpoint, ['--tokens', tokensFile, '--rate-limit', '0.5', '--rate-limit-burst', '4', '--max-watches', '1'], [], { until: 'up' });
+  it('429 with Retry-After over the request rate and the watch streams cap; --metrics-auth=token', async () => {
+    limited = await spawnServer(etcd.endpoint, ['--tokens', tokensFile, '--rate-limit', '0.5', '--rate-limit-burst', '4', '--max-watches', '1', '--metrics-auth', 'token'], [], { until: 'up' });
+    assert.equal((await call(limited.url, 'GET', '/metrics')).status, 401);
+    assert.equal((await call(limited.url, 'GET', '/metrics', undefined, { headers: { authorization: `Bearer ${T.bob}` } })).status, 200);
     const w1 = await watch(T.carol, '/api/v1/services?watch=true', limited.url);
     const w2 = await call(limited.url, 'GET', '/api/v1/services?watch=true', undefined, { headers: { authorization: `Bearer ${T.carol}` } });
     assert.equal(w2.status, 429);
