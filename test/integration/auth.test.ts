@@ -209,7 +209,7 @@ describe('auth: tokens, roles and namespace scope', () => {
   });
 
   it('429 with Retry-After over the request rate and the watch streams cap; --metrics-auth=token', async () => {
-    limited = await spawnServer(etcd.endpoint, ['--tokens', tokensFile, '--rate-limit', '0.5', '--rate-limit-burst', '4', '--max-watches', '1', '--metrics-auth', 'token'], [], { until: 'up' });
+    limited = await spawnServer(etcd.endpoint, ['--tokens', tokensFile, '--rate-limit', '0.01', '--rate-limit-burst', '4', '--max-watches', '1', '--metrics-auth', 'token'], [], { until: 'up' });
     assert.equal((await call(limited.url, 'GET', '/metrics')).status, 401);
     assert.equal((await call(limited.url, 'GET', '/metrics', undefined, { headers: { authorization: `Bearer ${T.bob}` } })).status, 200);
     const w1 = await watch(T.carol, '/api/v1/services?watch=true', limited.url);
@@ -222,7 +222,7 @@ describe('auth: tokens, roles and namespace scope', () => {
     for (let i = 0; i < 5; i++) answers.push(await call(limited.url, 'GET', '/api/v1/services', undefined, { headers: { authorization: `Bearer ${T.admin}` } }));
     const codes = answers.map((a) => a.status);
     assert.deepEqual(codes, [200, 200, 200, 200, 429], 'a burst of 4, then the limit');
-    assert.match(answers[4]!.json.message, /^user alice is over the request rate limit \(--rate-limit 0.5 per second, burst 4\)/);
+    assert.match(answers[4]!.json.message, /^user alice is over the request rate limit \(--rate-limit 0.01 per second, burst 4\)/);
     assert.ok(Number(answers[4]!.headers['retry-after']) >= 1);
     // another user has a bucket of its own
     assert.equal((await call(limited.url, 'GET', '/api/v1/services', undefined, { headers: { authorization: `Bearer ${T.bob}` } })).status, 200);
