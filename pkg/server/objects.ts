@@ -134,8 +134,11 @@ export class Objects {
     return { items, revision: l.revision };
   }
 
-  async create(kind: KindInfo, body: unknown): Promise<AnyResource> {
-    const obj = this.sealed(keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined));
+  /** check: throws to refuse the validated object before anything is read or written (authorization). */
+  async create(kind: KindInfo, body: unknown, check?: (obj: AnyResource) => void): Promise<AnyResource> {
+    const validated = keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined);
+    check?.(validated);
+    const obj = this.sealed(validated);
     await refuseDependencyCycles(this.store, [obj], false);
     await refuseDisallowed(this.store, [obj], false);
     dropServerOwned(obj);
@@ -187,11 +190,13 @@ export class Objects {
    * all or nothing. A bigger one takes several: a conflict is retried for
    * what is not written yet, and if it persists the error says what was.
    */
-  async apply(items: unknown[]): Promise<ApplyResult[]> {
+  async apply(items: unknown[], check?: (obj: AnyResource, index: number) => void): Promise<ApplyResult[]> {
     if (!Array.isArray(items) || items.length === 0) {
       throw new ApiError('BadRequest', 'apply needs a non-empty "items" array of objects', [{ field: 'items', rule: 'required', message: 'non-empty array' }]);
     }
     const objs = validateMany(items);
+    // every document is checked (authorized) before anything is written: one refused, none written
+    if (check) objs.forEach((o, i) => check(o, i));
     await refuseDependencyCycles(this.store, objs, true);
     await refuseDisallowed(this.store, objs, true);
     const done = new Map<number, ApplyResult>();
