@@ -24,11 +24,13 @@ import type { Event, Service, Task } from '../../pkg/api/types.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
 import { probe, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
+import { rememberSecrets } from '../helpers/suite-scan.js';
 
 const TASK = lookupKind('Task')!;
 const EVENT = lookupKind('Event')!;
 const SERVICE = lookupKind('Service')!;
 const VALUE = `sv-${randomBytes(12).toString('hex')}`;
+rememberSecrets(VALUE);
 
 const manifests = `apiVersion: stowage/v1
 kind: Namespace

@@ -15,10 +15,12 @@ import { buildUi, launchChromium, newPage } from '../helpers/browser.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { call } from '../helpers/http.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
+import { rememberSecrets } from '../helpers/suite-scan.js';
 
 const WAIT = { timeout: 30_000, polling: 100 };
 const ADMIN = randomBytes(24).toString('hex');
 const VIEWER = randomBytes(24).toString('hex');
+rememberSecrets(ADMIN, VIEWER);
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 const svc = (name: string, namespace: string) => ({
   apiVersion: 'stowage/v1',

@@ -28,11 +28,13 @@ import { call, type Answer } from '../helpers/http.js';
 import { openSse, type SseStream } from '../helpers/sse.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
 import { until } from '../helpers/wait.js';
+import { rememberSecrets } from '../helpers/suite-scan.js';
 
 const SERVICE = lookupKind('Service')!;
 const tok = () => randomBytes(24).toString('hex');
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 const T = { admin: tok(), bob: tok(), carol: tok(), dave: tok() };
+rememberSecrets(...Object.values(T));
 const IMAGE = 'localhost/stowage-busybox:auth-test-image';
 
 const svc = (name: string, namespace: string, ports = false): AnyResource =>

@@ -34,9 +34,11 @@ import { openSse } from '../helpers/sse.js';
 import { ROOT } from '../helpers/agent.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
 import { until } from '../helpers/wait.js';
+import { rememberSecrets } from '../helpers/suite-scan.js';
 
 const TASK = lookupKind('Task')!;
 const VALUE = `sv-${randomBytes(12).toString('hex')}`;
+rememberSecrets(VALUE);
 const VALUE2 = `sv2-${randomBytes(12).toString('hex')}`;
 const secret = (data: Record<string, string>) => ({ apiVersion: 'stowage/v1', kind: 'Secret', metadata: { name: 'db', namespace: 'a' }, data });
 
