@@ -15,6 +15,8 @@ export interface ErrorDetail {
 export type ErrorCode =
   | 'BadRequest'
   | 'Invalid'
+  | 'Unauthorized'
+  | 'Forbidden'
   | 'NotFound'
   | 'AlreadyExists'
   | 'Conflict'
@@ -28,6 +30,8 @@ export type ErrorCode =
 const STATUS: Record<ErrorCode, number> = {
   BadRequest: 400,
   Invalid: 422,
+  Unauthorized: 401,
+  Forbidden: 403,
   NotFound: 404,
   AlreadyExists: 409,
   Conflict: 409,
