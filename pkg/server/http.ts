@@ -14,6 +14,7 @@
  *   /api/v1/watch?kinds=K1,K2,...        GET: one watch (SSE) of several kinds, in revision order
  *   /api/v1/sd/targets                   GET: every server and agent, for Prometheus' http_sd (sd.ts)
  *   /api/v1/servers                      GET: every server, the leader first (servers.ts)
+ *   /api/v1/agent/...                    what agents on --server say to the cluster (agent-api/)
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
  * Every request is counted and timed by verb and kind.
@@ -29,6 +30,9 @@ import * as metrics from '../metrics/metrics.js';
 import type { PortRange } from '../api/types.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
+import { refuseNodeOnObjectRoute } from '../auth/node-authorizer.js';
+import { principalOf } from '../auth/principal.js';
+import { AgentApi } from './agent-api/routes.js';
 import { proxyLogs } from './logs.js';
 import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
@@ -71,11 +75,13 @@ export interface ApiServerOptions {
 export class ApiServer {
   readonly objects: Objects;
   readonly endpoints: EndpointsSource | undefined;
+  readonly agents: AgentApi;
   private server: Server | undefined;
   private readonly subresources = new Map<string, SubresourceHandler>();
 
   constructor(private readonly o: ApiServerOptions) {
     this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}) });
+    this.agents = new AgentApi({ store: o.store, objects: this.objects, log: o.log });
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name, this.objects.servicePortRange));
     this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
@@ -119,6 +125,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    await this.agents.close();
     const s = this.server;
     if (!s) return;
     s.closeAllConnections?.();
@@ -160,6 +167,9 @@ export class ApiServer {
   }
 
   private async api(req: IncomingMessage, res: ServerResponse, verb: string, parts: string[], q: URLSearchParams): Promise<number> {
+    if (parts[0] === 'agent') return this.agents.serve(req, res, verb, parts.slice(1), q);
+    const refusal = refuseNodeOnObjectRoute(principalOf(req), verb, lookupKind(parts[0] ?? '')?.plural, lookupKind(parts[0] ?? '') ? parts.slice(1) : parts);
+    if (refusal) throw new ApiError('Forbidden', refusal);
     if (parts[0] === 'apply' && parts.length === 1) {
       if (verb !== 'POST') throw methodNotAllowed(verb, '/api/v1/apply');
       const body = (await readJson(req)) as { items?: unknown[] };
@@ -302,7 +312,7 @@ function targetUrl(t: RequestTarget): URL {
 }
 
 /** Paths under /api/v1/ that are not kinds (the metrics' kind label is the path's first part). */
-const ROUTES = new Set(['apply', 'sd', 'watch', 'servers', 'endpoints']);
+const ROUTES = new Set(['apply', 'sd', 'watch', 'servers', 'endpoints', 'agent']);
 
 /** `kinds=nodes,svc,Task` (any name of a kind, repeated or comma-separated): each kind once, in the order given. */
 function parseKinds(q: URLSearchParams): KindInfo[] {

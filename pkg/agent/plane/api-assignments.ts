@@ -6,7 +6,8 @@
  *
  *   connect ──► snapshot (in parts; the last one says last: true) ──► snapshot(node, items) per hosted node
  *           ──► changes {revision, changes: put | delete} ──► put / remove
- *   stream ends, errors or stays silent past IDLE_MS (the server pings every 10 s)
+ *           ──► progress {revision} (every 10 s): nothing else up to it
+ *   stream ends, errors or stays silent past IDLE_MS (the server sends progress every 10 s)
  *           ──► reconnect (next server on connection errors) with resourceVersion = last revision:
  *               the server sends what was missed, or a fresh snapshot when it cannot
  */
@@ -20,7 +21,7 @@ import { assignmentWatchPrefix, type AssignmentHandler } from '../sync/assignmen
 import type { ApiClient } from './api-client.js';
 import type { AssignmentSource } from './plane.js';
 
-/** No byte for this long (the server pings every 10 s): the connection is taken for dead. */
+/** No byte for this long (the server sends progress every 10 s): the connection is taken for dead. */
 const IDLE_MS = 35_000;
 
 /** An assignment as the agent API sends it. */
@@ -121,6 +122,8 @@ export class ApiAssignments implements AssignmentSource {
               else this.handler.remove(c.node, c.namespace, c.name);
             }
             this.revision = b.revision;
+          } else if (m.event === 'progress' && this.revision !== undefined) {
+            this.revision = (JSON.parse(m.data) as { revision: string }).revision;
           }
         } catch (e) {
           failure = e;
