@@ -31,7 +31,7 @@ import type { PortRange } from '../api/types.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { refuseNodeOnObjectRoute } from '../auth/node-authorizer.js';
-import { principalOf } from '../auth/principal.js';
+import { principalOf, setPrincipal, type Principal } from '../auth/principal.js';
 import { AgentApi } from './agent-api/routes.js';
 import { proxyLogs } from './logs.js';
 import { Objects } from './objects.js';
@@ -70,6 +70,8 @@ export interface ApiServerOptions {
   servicePortRange?: PortRange;
   /** Starts the endpoints view (once); without it the endpoints routes answer 404. */
   endpoints?: () => Promise<EndpointsView>;
+  /** Who is asking (token authentication); none, or undefined: DEV_PRINCIPAL. */
+  authenticate?: (req: IncomingMessage) => Principal | undefined;
 }
 
 export class ApiServer {
@@ -142,6 +144,8 @@ export class ApiServer {
     // A write after the client left (or after the answer) emits 'error' on res: never let it end the process.
     res.on('error', (e) => this.o.log.debug('response error', { verb, path, error: errMsg(e) }));
     try {
+      const who = this.o.authenticate?.(req);
+      if (who) setPrincipal(req, who);
       requireHost(req);
       const target = parseTarget(req.url);
       path = target.pathname;
