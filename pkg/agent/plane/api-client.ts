@@ -6,11 +6,17 @@
  * Errors come back as the server's ApiError (code, message).
  *
  * The transport (http or https, keep-alive, and later the CA) is made in one
- * place: transportFor().
+ * place: transportFor(). Calls go in lanes with sockets of their own: the
+ * heartbeat never waits behind a burst of registrations or status writes
+ * (its lease would run out meanwhile), and the assignment stream holds its
+ * own connection.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ApiError, type ErrorCode } from '../../api/errors.js';
+
+/** bulk: everything else (up to 32 connections); heartbeat; stream: the long-lived assignment stream. */
+export type Lane = 'bulk' | 'heartbeat' | 'stream';
 
 export interface ApiClientOptions {
   urls: string[];
@@ -28,14 +34,15 @@ interface Transport {
 const agents = new Map<string, Transport>();
 
 /** The one place the connection to a server is made (TLS options go here). */
-function transportFor(url: URL): Transport {
-  const key = url.protocol;
+function transportFor(url: URL, lane: Lane): Transport {
+  const key = `${url.protocol}${lane}`;
   let t = agents.get(key);
   if (!t) {
+    const opts = { keepAlive: true, maxSockets: lane === 'bulk' ? 32 : 2 };
     t =
       url.protocol === 'https:'
-        ? { request: httpsRequest as unknown as typeof httpRequest, agent: new HttpsAgent({ keepAlive: true, maxSockets: 32 }) }
-        : { request: httpRequest, agent: new HttpAgent({ keepAlive: true, maxSockets: 32 }) };
+        ? { request: httpsRequest as unknown as typeof httpRequest, agent: new HttpsAgent(opts) }
+        : { request: httpRequest, agent: new HttpAgent(opts) };
     agents.set(key, t);
   }
   return t;
@@ -61,9 +68,9 @@ export class ApiClient {
   }
 
   /** A JSON call; resolves with the parsed answer of a 2xx, throws the server's ApiError otherwise. */
-  async call<T>(method: string, path: string, body?: unknown, opts: { timeoutMs?: number } = {}): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, opts: { timeoutMs?: number; lane?: Lane } = {}): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const res = await this.failover((url) => this.send(url, method, path, payload, opts.timeoutMs ?? this.timeoutMs, 'application/json'));
+    const res = await this.failover((url) => this.send(url, method, path, payload, opts.timeoutMs ?? this.timeoutMs, 'application/json', opts.lane ?? 'bulk'));
     const text = await readAll(res);
     if (res.statusCode! >= 200 && res.statusCode! < 300) return (text ? JSON.parse(text) : undefined) as T;
     throw errorOf(res.statusCode!, text);
@@ -74,7 +81,7 @@ export class ApiClient {
    * response once a server answered 200; the caller reads and ends it.
    */
   async stream(path: string): Promise<IncomingMessage> {
-    const res = await this.failover((url) => this.send(url, 'GET', path, undefined, this.timeoutMs, 'text/event-stream'));
+    const res = await this.failover((url) => this.send(url, 'GET', path, undefined, this.timeoutMs, 'text/event-stream', 'stream'));
     if (res.statusCode === 200) {
       res.socket?.setTimeout(0);
       return res;
@@ -104,9 +111,9 @@ export class ApiClient {
     throw new ApiError('Unavailable', `no server answered (${this.o.urls.join(', ')}): ${last instanceof Error ? last.message : String(last)}`);
   }
 
-  private send(base: string, method: string, path: string, payload: Buffer | undefined, timeoutMs: number, accept: string): Promise<IncomingMessage> {
+  private send(base: string, method: string, path: string, payload: Buffer | undefined, timeoutMs: number, accept: string, lane: Lane): Promise<IncomingMessage> {
     const url = new URL(path, base);
-    const t = transportFor(url);
+    const t = transportFor(url, lane);
     const headers: Record<string, string> = { accept };
     if (this.o.token !== undefined) headers.authorization = `Bearer ${this.o.token}`;
     if (payload) {

@@ -42,7 +42,7 @@ export class ApiSession implements Session {
     this.id = undefined;
     if (!id) return;
     await Promise.race([
-      this.client.call('DELETE', `/api/v1/agent/sessions/${id}`).catch((e) => this.o.log.warn('ending the heartbeat session failed', { error: errMsg(e) })),
+      this.client.call('DELETE', `/api/v1/agent/sessions/${id}`, undefined, { lane: 'heartbeat' }).catch((e) => this.o.log.warn('ending the heartbeat session failed', { error: errMsg(e) })),
       new Promise((r) => setTimeout(r, 2000)),
     ]);
   }
@@ -82,7 +82,7 @@ export class ApiSession implements Session {
     if (this.closed || !id) return;
     try {
       // a server that hangs must not hold the heartbeat past the TTL: the next one is tried
-      await this.client.call('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3) });
+      await this.client.call('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3), lane: 'heartbeat' });
     } catch (e) {
       if (isApiError(e, 'NotFound') && !this.renewing) return this.renew(e);
       this.o.log.warn('heartbeat failed; trying again', { error: errMsg(e) });
