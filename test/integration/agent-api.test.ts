@@ -202,7 +202,9 @@ describe('an agent on the agent API', () => {
   it(`kill -9: the node goes NotReady within the TTL (${TTL} s)`, async () => {
     agent = await spawnAgent(args());
     await until('the node Ready again', async () => (await db.store.get<Node>(NODE, undefined, N))?.object.status?.state === 'Ready', 15_000);
-    await waitForTask(db.store, 'api-t1', (s) => s.state === 'Running', 10_000);
+    // a hollow node's containers live in the agent's memory: what ran before is gone, a new task runs
+    await createAndBind(db.store, N, [newTask('api-t2', {})]);
+    await waitForTask(db.store, 'api-t2', (s) => s.state === 'Running', 15_000);
     await until('the heartbeat key', async () => (await db.client.get(heartbeatKey(N)).exec()).kvs.length === 1);
     const t0 = Date.now();
     await agent.stop('SIGKILL');
