@@ -169,6 +169,36 @@ describe('an agent on the agent API', () => {
       assert.doesNotMatch(text, /api-other-t/);
     });
 
+    it('resumes a stream from a revision: the changes after it, no snapshot', async () => {
+      const read = async (query: string, until: RegExp) => {
+        const ac = new AbortController();
+        const res = await fetch(`${scopedUrl}/api/v1/agent/assignments?${query}`, { headers: { authorization: `Bearer node:${OTHER}` }, signal: ac.signal });
+        assert.equal(res.status, 200);
+        const reader = res.body!.getReader();
+        let text = '';
+        return {
+          text: async () => {
+            while (!until.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+            return text;
+          },
+          close: () => ac.abort(),
+        };
+      };
+      const first = await read(`node=${OTHER}`, /"last":true/);
+      const snap = await first.text();
+      const revision = /"revision":"(\d+)"/.exec(snap)![1]!;
+      const live = await read(`node=${OTHER}`, /api-resumed/);
+      await createAndBind(db.store, OTHER, [newTask('api-resumed', {})]);
+      assert.match(await live.text(), /event: changes\ndata: \{"revision":"\d+","changes":\[\{"type":"put","assignment":\{"node":"api-other","namespace":"default","name":"api-resumed"/);
+      first.close();
+      live.close();
+      const resumed = await read(`node=${OTHER}&resourceVersion=${revision}`, /api-resumed/);
+      const text = await resumed.text();
+      resumed.close();
+      assert.doesNotMatch(text, /event: snapshot/);
+      assert.doesNotMatch(text, /api-other-t"/, 'what was assigned before the revision is not sent again');
+    });
+
     it('refuses heartbeats, registration and usage of another node, and other roles', async () => {
       const s = await call(`node:${N}`, 'POST', '/api/v1/agent/sessions', { nodes: [OTHER], ttlSeconds: 5, startedAt: 'x', version: 't' });
       assert.equal(s.status, 403);
