@@ -66,7 +66,10 @@ export class ApiSession implements Session {
         return;
       } catch (e) {
         const ms = backoff.next();
-        this.o.log.warn('heartbeat session not started; retrying', { error: errMsg(e), retryInMs: ms });
+        if (isApiError(e, 'Unauthorized') || isApiError(e, 'Forbidden')) {
+          // a token problem does not pass by itself: say so loudly (never the token)
+          this.o.log.error('the server refused the heartbeat session: check --token-file (role node, user = the node name); retrying', { error: errMsg(e), retryInMs: ms });
+        } else this.o.log.warn('heartbeat session not started; retrying', { error: errMsg(e), retryInMs: ms });
         await new Promise((r) => setTimeout(r, ms));
       }
     }
