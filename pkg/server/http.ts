@@ -150,7 +150,8 @@ export class ApiServer {
       const target = parseTarget(req.url);
       path = target.pathname;
       const watch = target.searchParams.get('watch');
-      watching = watch === '1' || watch === 'true' || path === '/api/v1/watch';
+      // streams are timed as WATCH, not as one long GET
+      watching = watch === '1' || watch === 'true' || path === '/api/v1/watch' || path === '/api/v1/agent/assignments';
       if (path.startsWith('/api/v1/')) {
         kindLabel = 'unknown'; // until the path decodes
         const parts = pathSegments(path.slice('/api/v1/'.length));
