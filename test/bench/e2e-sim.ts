@@ -74,9 +74,9 @@ async function main(): Promise<void> {
   if (results.size < 2) return;
   const e = results.get('etcd')!;
   const a = results.get('server')!;
-  const row = (name: string, f: (x: Figures) => string) => console.log(`  ${name.padEnd(24)}${f(e).padEnd(22)}${f(a)}`);
+  const row = (name: string, f: (x: Figures) => string) => console.log(`  ${name.padEnd(24)}${f(e).padEnd(32)}${f(a)}`);
   console.log(`\nbench:e2e-sim  side by side: ${NODES} hollow nodes, ${INSTANCES} instances`);
-  console.log(`  ${''.padEnd(24)}${'agent --etcd'.padEnd(22)}agent --server (agent API)`);
+  console.log(`  ${''.padEnd(24)}${'agent --etcd'.padEnd(32)}agent --server (agent API)`);
   row('apply -> all created', (x) => s(x.created));
   row('apply -> all bound', (x) => s(x.bound));
   row('apply -> all Running', (x) => `${s(x.running)}${x.running < 10_000 ? ' (goal < 10 s: met)' : ' (goal < 10 s: missed)'}`);
