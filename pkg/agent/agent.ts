@@ -36,6 +36,8 @@ import { StatusWriter } from './sync/status-writer.js';
 import type { Readable } from 'node:stream';
 import { retry } from '../util/backoff.js';
 import { UsageSampler } from './usage.js';
+import { SecretCipher } from '../secrets/cipher.js';
+import type { SecretEnv } from '../secrets/resolve.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -56,6 +58,10 @@ export interface AgentOptions {
   parallelStarts?: number;
   /** Re-list each runtime this often (ms). */
   resyncMs?: number;
+  /** The key of --secrets-key (secrets encrypted at rest); without it sealed values cannot be read. */
+  secretsCipher?: SecretCipher;
+  /** Where tasks' secret env comes from; default: the control plane's (etcd, opened with secretsCipher; or the server's secret-env route). */
+  secretEnv?: SecretEnv;
 }
 
 interface Hosted {
@@ -103,6 +109,7 @@ export class Agent {
     this.address = `${cfg.advertiseHost.includes(':') ? `[${cfg.advertiseHost}]` : cfg.advertiseHost}:${this.server.port}`;
     this.capacity = await hostCapacity(cfg.capacity, this.o.dataRoot);
     const writer = (this.writer = new StatusWriter(plane.statuses, log));
+    const secretEnv = this.o.secretEnv ?? plane.secretEnv(this.o.secretsCipher ?? new SecretCipher());
     await forEachLimit(cfg.nodes, 64, async (node) => {
       const runtime = await this.o.runtimeFor(node);
       const nodeLog = log.child({ node });
@@ -114,11 +121,12 @@ export class Agent {
         runtime,
         writer,
         log,
-        spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit },
+        spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit, nofileLimit: cfg.nofileLimit, nprocLimit: cfg.nprocLimit },
         health,
         readiness,
         ...(recorder ? { recorder } : {}),
         workers: this.o.workersPerNode,
+        secretEnv,
         ...(this.o.parallelStarts ? { parallelStarts: this.o.parallelStarts } : {}),
         ...(this.o.resyncMs !== undefined ? { resyncMs: this.o.resyncMs } : {}),
       });

@@ -14,9 +14,10 @@ export interface ErrorDetail {
 
 export type ErrorCode =
   | 'BadRequest'
-  | 'Invalid'
   | 'Unauthorized'
   | 'Forbidden'
+  | 'TooManyRequests'
+  | 'Invalid'
   | 'NotFound'
   | 'AlreadyExists'
   | 'Conflict'
@@ -29,9 +30,10 @@ export type ErrorCode =
 
 const STATUS: Record<ErrorCode, number> = {
   BadRequest: 400,
-  Invalid: 422,
   Unauthorized: 401,
   Forbidden: 403,
+  TooManyRequests: 429,
+  Invalid: 422,
   NotFound: 404,
   AlreadyExists: 409,
   Conflict: 409,
@@ -56,7 +58,7 @@ export class ApiError extends Error {
     this.code = code;
     this.status = STATUS[code];
     this.details = details;
-    this.retryable = code === 'Conflict' || code === 'Unavailable';
+    this.retryable = code === 'Conflict' || code === 'Unavailable' || code === 'TooManyRequests';
   }
 
   toJSON(): { code: ErrorCode; message: string; details: ErrorDetail[] } {
@@ -66,3 +68,13 @@ export class ApiError extends Error {
 
 export const isApiError = (e: unknown, code?: ErrorCode): e is ApiError =>
   e instanceof ApiError && (code === undefined || e.code === code);
+
+/** 429: a limit was reached; the answer carries `Retry-After: retryAfterSeconds`. */
+export class TooManyRequestsError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('TooManyRequests', message);
+  }
+}

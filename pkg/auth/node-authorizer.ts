@@ -7,8 +7,9 @@
  *   write a task's status          only a task bound to it, as stored at the revision
  *                                  the write compares against; and it may not move it
  *   write events                   of source agent/<its node> only
- *   the general object routes      GET and PUT its own Node; nothing else
  *
+ * On the general routes a node token is authorize()'s (authorize.ts): it
+ * reads nodes, namespaces and endpoints and writes only its own Node.
  * An admin may do all of it (a process of hollow nodes runs with an admin
  * token); other roles none of the agent API. Pure: each function answers
  * the refusal's message (a 403 names what was refused), or undefined.
@@ -46,18 +47,6 @@ export function refuseAgentAct(p: Principal, act: AgentAct): string | undefined 
     case 'write event':
       return act.source === `agent/${me}` ? undefined : `node "${me}" may not write events of source "${act.source}"; its events are of source "agent/${me}"`;
   }
-}
-
-/**
- * A node principal on the general routes (`/api/v1/<kind>/...`): GET or PUT
- * of its own Node only. `plural` is the kind's plural (undefined: not a kind).
- */
-export function refuseNodeOnObjectRoute(p: Principal, verb: string, plural: string | undefined, rest: readonly string[]): string | undefined {
-  if (p.role !== 'node') return undefined;
-  const own = plural === 'nodes' && rest.length === 1 && rest[0] === p.user && (verb === 'GET' || verb === 'PUT');
-  if (own) return undefined;
-  const what = plural ? `${plural}${rest.length ? `/${rest.join('/')}` : ''}` : rest.join('/') || '(this route)';
-  return `node "${p.user}" may not ${verb} ${what}: an agent's token reads and writes only its own Node (nodes/${p.user}) and uses /api/v1/agent/`;
 }
 
 function describe(act: AgentAct): string {

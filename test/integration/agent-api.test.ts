@@ -6,14 +6,15 @@
  * stops (at once on SIGTERM, within the TTL on kill -9).
  *
  * The node authorizer on the same etcd, through an in-process API server
- * whose authentication maps `Bearer node:<name>` to a principal of role
- * node (the test hook; token files are the server's other job): a node is
- * refused another node's status and assignments, and the general routes.
+ * with tokens (`node:<name>` of role node, `admin`, `viewer`): a node is
+ * refused another node's status, assignments and session, and the general
+ * routes but for its own Node.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { Node, Task } from '../../pkg/api/types.js';
+import { Authenticator } from '../../pkg/auth/authenticate.js';
 import type { Principal } from '../../pkg/auth/principal.js';
 import { nopLogger } from '../../pkg/log/logger.js';
 import { agentSecretKey, heartbeatKey } from '../../pkg/store/keys.js';
@@ -28,14 +29,14 @@ const N = 'api-n1';
 const OTHER = 'api-other';
 const TTL = 3;
 
-/** The test hook: `Bearer node:<name>` is that node, `Bearer admin` an admin, `Bearer viewer` a viewer. */
-function authenticate(req: IncomingMessage): Principal | undefined {
-  const t = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  if (t?.startsWith('node:')) return { user: t.slice(5), role: 'node' };
-  if (t === 'admin') return { user: 'alice', role: 'admin' };
-  if (t === 'viewer') return { user: 'carol', role: 'viewer' };
-  return undefined;
-}
+/** Tokens of the in-process server: the token is the string, its principal beside it. */
+const TOKENS: [string, Principal][] = [
+  [`node:${N}`, { user: N, role: 'node' }],
+  [`node:${OTHER}`, { user: OTHER, role: 'node' }],
+  ['admin', { user: 'alice', role: 'admin' }],
+  ['viewer', { user: 'carol', role: 'viewer' }],
+];
+const authn = new Authenticator(TOKENS.map(([t, principal]) => ({ principal, hash: createHash('sha256').update(t).digest() })));
 
 describe('an agent on the agent API', () => {
   let db: EtcdStore;
@@ -48,7 +49,7 @@ describe('an agent on the agent API', () => {
   before(async () => {
     db = await startEtcdStore();
     server = await spawnServer(db.etcd.endpoint);
-    scoped = new ApiServer({ store: db.store, log: nopLogger, ready: () => ({ isLeader: false }), authenticate });
+    scoped = new ApiServer({ store: db.store, log: nopLogger, ready: () => ({ isLeader: false }), authn });
     scopedUrl = `http://${await scoped.listen('127.0.0.1', 0)}`;
     // the first URL refuses connections: the agent moves on to the next
     agent = await spawnAgent(args());
@@ -212,12 +213,16 @@ describe('an agent on the agent API', () => {
       assert.equal(v.status, 403);
     });
 
-    it('keeps a node principal off the general routes, but for its own Node', async () => {
+    it('keeps a node principal off the general routes, but for its own Node and its tasks\' secret env', async () => {
       assert.equal((await call(`node:${N}`, 'GET', `/api/v1/nodes/${N}`)).status, 200);
-      assert.equal((await call(`node:${N}`, 'GET', `/api/v1/nodes/${OTHER}`)).status, 403);
+      const node = (await (await call(`node:${N}`, 'GET', `/api/v1/nodes/${OTHER}`)).json()) as Node;
+      assert.equal((await call(`node:${N}`, 'PUT', `/api/v1/nodes/${OTHER}`, node)).status, 403);
       assert.equal((await call(`node:${N}`, 'GET', '/api/v1/tasks')).status, 403);
       assert.equal((await call(`node:${N}`, 'DELETE', `/api/v1/tasks/default/api-other-t`)).status, 403);
-      assert.equal((await call(`node:${N}`, 'POST', '/api/v1/apply', { items: [] })).status, 403);
+      const svc = { apiVersion: 'stowage/v1', kind: 'Service', metadata: { name: 'by-node', namespace: 'default' }, spec: { instances: 1, image: 'x', resources: { cpus: 0.1, mem: 16 } } };
+      assert.equal((await call(`node:${N}`, 'POST', '/api/v1/services', svc)).status, 403);
+      assert.equal((await call(`node:${N}`, 'GET', '/api/v1/tasks/default/api-other-t/secret-env')).status, 403);
+      assert.equal((await call(`node:${N}`, 'GET', '/api/v1/tasks/default/api-t1/secret-env')).status, 200);
       assert.equal((await call('admin', 'GET', '/api/v1/tasks')).status, 200);
     });
   });

@@ -48,7 +48,7 @@ function transportFor(url: URL, lane: Lane): Transport {
   return t;
 }
 
-const CODES = new Set<ErrorCode>(['BadRequest', 'Invalid', 'Unauthorized', 'Forbidden', 'NotFound', 'AlreadyExists', 'Conflict', 'TooLarge', 'Unavailable', 'Fenced', 'Gone', 'Refused', 'Internal']);
+const CODES = new Set<ErrorCode>(['BadRequest', 'Invalid', 'Unauthorized', 'Forbidden', 'TooManyRequests', 'NotFound', 'AlreadyExists', 'Conflict', 'TooLarge', 'Unavailable', 'Fenced', 'Gone', 'Refused', 'Internal']);
 
 /** A failure that says nothing about the request: try the next server. */
 class Unreachable extends Error {}
@@ -150,6 +150,6 @@ function errorOf(status: number, text: string): ApiError {
   } catch {
     // not the API's error shape
   }
-  const code: ErrorCode = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'NotFound' : status >= 500 ? 'Unavailable' : 'BadRequest';
+  const code: ErrorCode = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'NotFound' : status === 429 ? 'TooManyRequests' : status >= 500 ? 'Unavailable' : 'BadRequest';
   return new ApiError(code, `server answered ${status}: ${text.slice(0, 200)}`);
 }

@@ -9,6 +9,8 @@ import { ApiError, isApiError } from '../../api/errors.js';
 import type { Event, NodeUsage } from '../../api/types.js';
 import type { EventSink } from '../../events/recorder.js';
 import type { Logger } from '../../log/logger.js';
+import { ApiSecretEnv } from '../../secrets/api-env.js';
+import type { SecretEnv } from '../../secrets/resolve.js';
 import type { Registration } from '../../store/node-register.js';
 import type { UsageWriteResult } from '../../store/node-usage.js';
 import type { Stored } from '../../store/store.js';
@@ -78,6 +80,11 @@ export class ApiPlane implements ControlPlane {
 
   assignments(nodes: ReadonlySet<string>, handler: AssignmentHandler, log: Logger): AssignmentSource {
     return new ApiAssignments(this.client, nodes, handler, log);
+  }
+
+  /** The server resolves the references (GET /api/v1/tasks/<ns>/<name>/secret-env): no key needed here. */
+  secretEnv(): SecretEnv {
+    return new ApiSecretEnv((path) => this.client.call('GET', path));
   }
 
   close(): void {

@@ -6,6 +6,9 @@
 import type { Etcd3 } from 'etcd3';
 import { storeEvents } from '../../events/recorder.js';
 import type { Logger } from '../../log/logger.js';
+import type { SecretCipher } from '../../secrets/cipher.js';
+import type { SecretEnv } from '../../secrets/resolve.js';
+import { StoreSecretEnv } from '../../secrets/store-env.js';
 import { agentSecretKey } from '../../store/keys.js';
 import { registerNode, type Registration } from '../../store/node-register.js';
 import { writeNodeUsage } from '../../store/node-usage.js';
@@ -44,6 +47,10 @@ export class EtcdPlane implements ControlPlane {
 
   assignments(nodes: ReadonlySet<string>, handler: AssignmentHandler, log: Logger): AssignmentWatcher {
     return new AssignmentWatcher(this.client, nodes, handler, log);
+  }
+
+  secretEnv(cipher: SecretCipher): SecretEnv {
+    return new StoreSecretEnv(this.store, cipher);
   }
 
   close(): void {

@@ -11,9 +11,12 @@
  *   assignments  list + watch of the assignments of the hosted nodes
  *   statuses   batched CAS status writes (sync/status-writer.ts)
  *   events, usage
+ *   secretEnv  the values of a task's {secret, key} env references
  */
 import type { EventSink } from '../../events/recorder.js';
 import type { Logger } from '../../log/logger.js';
+import type { SecretCipher } from '../../secrets/cipher.js';
+import type { SecretEnv } from '../../secrets/resolve.js';
 import type { Registration } from '../../store/node-register.js';
 import type { AssignmentHandler } from '../sync/assignments.js';
 import type { StatusSink } from '../sync/status-writer.js';
@@ -48,5 +51,7 @@ export interface ControlPlane {
   register(reg: Registration, logSecret: string): Promise<void>;
   session(o: SessionOptions): Session;
   assignments(nodes: ReadonlySet<string>, handler: AssignmentHandler, log: Logger): AssignmentSource;
+  /** Secrets read from etcd and opened with `cipher` (--etcd), or resolved by the server (--server). */
+  secretEnv(cipher: SecretCipher): SecretEnv;
   close(): void;
 }
