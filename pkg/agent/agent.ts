@@ -14,22 +14,21 @@
  *   nodes go NotReady at once), close; containers keep running and a
  *   restarted agent adopts them.
  */
-import type { Etcd3 } from 'etcd3';
+import { randomBytes } from 'node:crypto';
 import type { Resources } from '../api/types.js';
 import { EventRecorder } from '../events/recorder.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import { agentRegistry, agentTasks } from '../metrics/metrics.js';
 import { newEtcdClient } from '../store/etcd.js';
-import { Store } from '../store/store.js';
 import { forEachLimit } from '../util/limiter.js';
 import { VERSION } from '../version.js';
 import { hostCapacity } from './capacity.js';
 import type { AgentConfig } from './flags.js';
 import { startAgentServer, type AgentServer } from './http.js';
-import { registerNode } from './register.js';
+import { ApiPlane } from './plane/api.js';
+import { EtcdPlane } from './plane/etcd.js';
+import type { AssignmentSource, ControlPlane, Session } from './plane/plane.js';
 import type { Runtime } from './runtime/runtime.js';
-import { HeartbeatSession } from './session.js';
-import { AssignmentWatcher } from './sync/assignments.js';
 import { TaskHealth } from './sync/health.js';
 import { TaskReadiness } from './sync/readiness.js';
 import { NodeSync } from './sync/node-sync.js';
@@ -39,10 +38,11 @@ import { retry } from '../util/backoff.js';
 import { UsageSampler } from './usage.js';
 import { SecretCipher } from '../secrets/cipher.js';
 import type { SecretEnv } from '../secrets/resolve.js';
-import { StoreSecretEnv } from '../secrets/store-env.js';
 
 export interface AgentOptions {
   config: AgentConfig;
+  /** With --server: the token read from --token-file (undefined: a server without --tokens). */
+  token?: string;
   log: Logger;
   /** The container runtime of one node. */
   runtimeFor: (node: string) => Promise<Runtime>;
@@ -60,7 +60,7 @@ export interface AgentOptions {
   resyncMs?: number;
   /** The key of --secrets-key (secrets encrypted at rest); without it sealed values cannot be read. */
   secretsCipher?: SecretCipher;
-  /** Where tasks' secret env comes from; default: the Secrets in etcd, opened with secretsCipher. */
+  /** Where tasks' secret env comes from; default: the control plane's (etcd, opened with secretsCipher; or the server's secret-env route). */
   secretEnv?: SecretEnv;
 }
 
@@ -71,12 +71,13 @@ interface Hosted {
 }
 
 export class Agent {
-  private client: Etcd3 | undefined;
-  private store: Store | undefined;
+  private plane: ControlPlane | undefined;
   private server: AgentServer | undefined;
   private writer: StatusWriter | undefined;
-  private session: HeartbeatSession | undefined;
-  private watcher: AssignmentWatcher | undefined;
+  private session: Session | undefined;
+  private watcher: AssignmentSource | undefined;
+  /** What the log endpoint wants from a caller: handed to the servers at registration. */
+  private readonly logSecret = randomBytes(32).toString('hex');
   private readonly hosted = new Map<string, Hosted>();
   private capacity: Resources | undefined;
   private stopping = false;
@@ -92,11 +93,12 @@ export class Agent {
   async start(): Promise<void> {
     const cfg = this.o.config;
     const log = this.o.log;
-    this.client = newEtcdClient({ endpoints: cfg.etcd });
-    const store = (this.store = new Store(this.client));
+    const plane = (this.plane =
+      cfg.servers.length > 0 ? new ApiPlane({ urls: cfg.servers, token: this.o.token, log }) : new EtcdPlane(newEtcdClient({ endpoints: cfg.etcd }), log));
     this.server = await startAgentServer({
       host: cfg.listen.host,
       port: cfg.listen.port,
+      secret: this.logSecret,
       log,
       logs: { openLogs: (ns, name, opts) => this.openLogs(ns, name, opts) },
       metrics: async () => {
@@ -106,12 +108,12 @@ export class Agent {
     });
     this.address = `${cfg.advertiseHost.includes(':') ? `[${cfg.advertiseHost}]` : cfg.advertiseHost}:${this.server.port}`;
     this.capacity = await hostCapacity(cfg.capacity, this.o.dataRoot);
-    const writer = (this.writer = new StatusWriter(store, log));
-    const secretEnv = this.o.secretEnv ?? new StoreSecretEnv(store, this.o.secretsCipher ?? new SecretCipher());
+    const writer = (this.writer = new StatusWriter(plane.statuses, log));
+    const secretEnv = this.o.secretEnv ?? plane.secretEnv(this.o.secretsCipher ?? new SecretCipher());
     await forEachLimit(cfg.nodes, 64, async (node) => {
       const runtime = await this.o.runtimeFor(node);
       const nodeLog = log.child({ node });
-      const recorder = this.o.events ? new EventRecorder(store, `agent/${node}`, nodeLog) : undefined;
+      const recorder = this.o.events ? new EventRecorder(plane.events, `agent/${node}`, nodeLog) : undefined;
       const health = new TaskHealth({ runtime, writer, log: nodeLog, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
       const readiness = new TaskReadiness({ runtime, writer, log: nodeLog, execOnly: this.o.execOnlyHealth });
       const sync = new NodeSync({
@@ -130,14 +132,13 @@ export class Agent {
       });
       const usage =
         cfg.usageInterval > 0
-          ? new UsageSampler({ node, runtime, running: () => sync.running(), store, log, intervalMs: cfg.usageInterval * 1000 })
+          ? new UsageSampler({ node, runtime, running: () => sync.running(), sink: plane.usage, log, intervalMs: cfg.usageInterval * 1000 })
           : undefined;
       this.hosted.set(node, { sync, runtime, ...(usage ? { usage } : {}) });
     });
     // The heartbeat first, then Ready: a node shown Ready before its heartbeat key exists is
     // taken for one that stopped heartbeating (NodeNotReady, at once undone).
-    this.session = new HeartbeatSession({
-      client: this.client,
+    this.session = plane.session({
       nodes: cfg.nodes,
       ttlSeconds: cfg.heartbeatTtl,
       version: VERSION,
@@ -146,8 +147,7 @@ export class Agent {
     });
     await this.session.start();
     await this.registerAll();
-    this.watcher = new AssignmentWatcher(
-      this.client,
+    this.watcher = plane.assignments(
       new Set(cfg.nodes),
       {
         snapshot: (node, items) => this.hosted.get(node)?.sync.snapshot(items),
@@ -162,17 +162,18 @@ export class Agent {
     log.info('agent ready', {
       nodes: cfg.nodes.length === 1 ? cfg.nodes[0] : `${cfg.nodes[0]}..${cfg.nodes.at(-1)} (${cfg.nodes.length})`,
       driver: cfg.driver,
+      ...(cfg.servers.length > 0 ? { servers: cfg.servers.join(',') } : { etcd: cfg.etcd.join(',') }),
       address: this.address,
       capacity: this.capacity,
     });
   }
 
-  /** Register every hosted node (Ready); etcd being down is waited out. */
+  /** Register every hosted node (Ready); etcd (or every server) being down is waited out. */
   private async registerAll(): Promise<void> {
     const cfg = this.o.config;
     await forEachLimit(cfg.nodes, 32, async (name) => {
       const node = { name, capacity: this.capacity!, portRanges: cfg.portRanges, attributes: cfg.attributes, address: this.address, version: VERSION, driver: cfg.driver };
-      await retry(() => registerNode(this.store!, node, this.o.log), {
+      await retry(() => this.plane!.register(node, this.logSecret), {
         stopped: () => this.stopping,
         onError: (e, ms, n) => {
           if (n % 5 === 1) this.o.log.warn('registering node failed; retrying', { node: name, error: errMsg(e), retryInMs: ms });
@@ -194,7 +195,7 @@ export class Agent {
     await this.session?.close();
     await this.server?.close();
     await Promise.all([...this.hosted.values()].map((h) => h.runtime.close().catch(() => undefined)));
-    this.client?.close();
+    this.plane?.close();
     this.o.log.info('agent stopped; containers left running for the next agent to adopt');
   }
 

@@ -3,6 +3,7 @@
  * SIGINT (then a graceful stop: lease revoked, containers left running).
  * A bad flag prints `error: --flag: what is wrong` and exits 2.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { logLevelOption, parseLogLevel, type LogLevel } from '../log/level.js';
 import { errMsg, newLogger } from '../log/logger.js';
@@ -14,11 +15,26 @@ import { loadSecretsKey, SecretKeyError, type SecretCipher } from '../secrets/ci
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+/** The token in --token-file (surrounding whitespace dropped); never printed. */
+function readToken(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FlagError(`--token-file: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? errMsg(e)}`);
+  }
+  const token = text.trim();
+  if (token === '' || /\s/.test(token)) throw new FlagError(`--token-file: ${path} ${token === '' ? 'is empty' : 'holds more than one word'}; it must hold the token alone`);
+  return token;
+}
+
 export function registerAgentCommand(program: Command): void {
   program
     .command('agent')
     .description('run the tasks bound to this node as containers and report what happens to them')
-    .option('--etcd <urls>', 'etcd endpoints, comma-separated', 'http://127.0.0.1:2379')
+    .option('--server <urls>', "the servers' URLs, comma-separated: the agent talks to their agent API (tried in order when one is down)")
+    .option('--token-file <path>', 'with --server: a file holding the token to send (role node, user = the node name; admin for hollow nodes)')
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated, for a cluster without tokens (instead of --server)')
     .option('--node <name>', 'this node\'s name (also its "hostname" for constraints)')
     .option('--driver <driver>', 'docker, or sim for hollow nodes', 'docker')
     .option('--cpus <n>', 'cpus offered (default: all cores)')
@@ -41,10 +57,12 @@ export function registerAgentCommand(program: Command): void {
     .action(async (raw: RawAgentFlags & { logLevel: string; secretsKey?: string }, cmd: Command) => {
       let config;
       let level: LogLevel;
+      let token: string | undefined;
       let secretsCipher: SecretCipher | undefined;
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         config = parseAgentFlags(raw);
+        if (config.tokenFile !== undefined) token = readToken(config.tokenFile);
         if (raw.secretsKey !== undefined) secretsCipher = await loadSecretsKey(raw.secretsKey);
       } catch (e) {
         if (!(e instanceof FlagError || e instanceof RangeError || e instanceof SecretKeyError)) throw e;
@@ -53,7 +71,7 @@ export function registerAgentCommand(program: Command): void {
       }
       const log = newLogger({ component: 'agent', level });
       collectDefaults(agentRegistry);
-      const agent = new Agent({ config, log, ...driverOptions(config, log), ...(secretsCipher ? { secretsCipher } : {}) });
+      const agent = new Agent({ config, log, ...(token !== undefined ? { token } : {}), ...driverOptions(config, log), ...(secretsCipher ? { secretsCipher } : {}) });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

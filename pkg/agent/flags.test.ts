@@ -56,6 +56,19 @@ describe('agent flags', () => {
     assert.equal(parseAgentFlags({ ...base, listen: '0.0.0.0:9000' }).advertiseHost, '127.0.0.1');
   });
 
+  it('talks to servers with --server and --token-file, or to etcd with --etcd: exactly one', () => {
+    const c = parseAgentFlags({ node: 'n1', server: 'http://a:7070, https://b:7070/', tokenFile: '/t' });
+    assert.deepEqual(c.servers, ['http://a:7070', 'https://b:7070']);
+    assert.deepEqual(c.etcd, []);
+    assert.equal(c.tokenFile, '/t');
+    const one = /--etcd, --server: give exactly one of them/;
+    assert.throws(() => parseAgentFlags({ node: 'n1' }), one);
+    assert.throws(() => parseAgentFlags({ node: 'n1', etcd: 'http://e:2379', server: 'http://a:7070' }), /--etcd, --server: give exactly one of them, not both/);
+    fails({ tokenFile: '/t' }, '--token-file: only with --server (an agent on --etcd sends no token)');
+    assert.throws(() => parseAgentFlags({ node: 'n1', server: 'ftp://a' }), /--server: "ftp:\/\/a" is not a server URL/);
+    assert.throws(() => parseAgentFlags({ node: 'n1', server: 'http://a:1/api' }), /--server: "http:\/\/a:1\/api" is not a server URL/);
+  });
+
   it('refuses bad flags, naming the flag', () => {
     fails({ ports: '31000-' }, '--ports: "31000-" is not a range like 31000-31999');
     fails({ ports: '32000-31000' }, '--ports: "32000-31000" is not a range of ports between 1 and 65535 with begin <= end');

@@ -10,7 +10,12 @@ import { parseEndpoints } from '../store/etcd.js';
 export type Driver = 'docker' | 'sim';
 
 export interface AgentConfig {
+  /** --etcd: the agent holds etcd credentials (empty with --server). */
   etcd: string[];
+  /** --server: the servers' agent API, tried in order on connection errors (empty with --etcd). */
+  servers: string[];
+  /** --token-file: the token (role node, or admin for hollow nodes) sent to the servers. */
+  tokenFile: string | undefined;
   /** One node for docker; many for `--driver sim --nodes N`. */
   nodes: string[];
   driver: Driver;
@@ -35,6 +40,8 @@ export interface AgentConfig {
 /** What commander hands over: strings as typed (attr repeatable). */
 export interface RawAgentFlags {
   etcd?: string;
+  server?: string;
+  tokenFile?: string;
   node?: string;
   driver?: string;
   cpus?: string;
@@ -66,7 +73,15 @@ export const DEFAULT_NPROC_LIMIT = 4096;
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$/;
 
 export function parseAgentFlags(raw: RawAgentFlags): AgentConfig {
-  const etcd = wrap(() => parseEndpoints(raw.etcd ?? ''));
+  if ((raw.etcd === undefined) === (raw.server === undefined)) {
+    throw new FlagError(
+      `--etcd, --server: give exactly one of them${raw.etcd !== undefined ? ', not both' : ''}: --server URL[,URL...] (with --token-file) to talk to the servers, or --etcd URLs for a cluster without tokens`,
+    );
+  }
+  if (raw.tokenFile !== undefined && raw.server === undefined) throw new FlagError('--token-file: only with --server (an agent on --etcd sends no token)');
+  if (raw.tokenFile !== undefined && raw.tokenFile.trim() === '') throw new FlagError('--token-file: empty; give the path of a file holding the token');
+  const etcd = raw.etcd === undefined ? [] : wrap(() => parseEndpoints(raw.etcd!));
+  const servers = raw.server === undefined ? [] : parseServers(raw.server);
   const driver = parseDriver(raw.driver ?? 'docker');
   const listen = parseListen(raw.listen ?? '127.0.0.1:0');
   const capacity: Partial<Resources> = {};
@@ -77,6 +92,8 @@ export function parseAgentFlags(raw: RawAgentFlags): AgentConfig {
   if (heartbeatTtl < 2) throw new FlagError(`--heartbeat-ttl: ${heartbeatTtl} is too short; etcd leases last at least 2 seconds`);
   return {
     etcd,
+    servers,
+    tokenFile: raw.tokenFile,
     nodes: parseNodes(raw, driver),
     driver,
     capacity,
@@ -99,6 +116,25 @@ function wrap<T>(f: () => T): T {
   } catch (e) {
     throw new FlagError(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** "http://a:7070,https://b:7070": each an http(s) URL of a server, without a path. */
+export function parseServers(s: string): string[] {
+  const out: string[] = [];
+  for (const part of s.split(',')) {
+    const p = part.trim();
+    let u: URL | undefined;
+    try {
+      u = new URL(p);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username) {
+      throw new FlagError(`--server: "${p}" is not a server URL like http://127.0.0.1:7070`);
+    }
+    out.push(`${u.protocol}//${u.host}`);
+  }
+  return out;
 }
 
 function parseDriver(s: string): Driver {

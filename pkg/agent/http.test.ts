@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { nopLogger } from '../log/logger.js';
-import { startAgentServer, type AgentServer } from './http.js';
+import { bearerMatches, startAgentServer, type AgentServer } from './http.js';
 import { RuntimeError } from './runtime/runtime.js';
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -122,5 +122,45 @@ describe('agent http: bad requests', () => {
     const noHost = await raw(server.port, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
     assert.match(noHost, /^HTTP\/1\.1 400 Bad Request\r\n/);
     assert.match(noHost, /"message":"an HTTP\/1\.1 request needs a Host header"/);
+  });
+});
+
+describe('agent http: the log route answers the servers only', () => {
+  let server: AgentServer;
+  const SECRET = 'f00d'.repeat(16);
+  before(async () => {
+    server = await startAgentServer({
+      host: '127.0.0.1',
+      port: 0,
+      log: nopLogger,
+      secret: SECRET,
+      metrics: async () => ({ contentType: 'text/plain', body: 'm 1\n' }),
+      logs: { openLogs: async () => Readable.from(['hello\n']) },
+    });
+  });
+  after(() => server.close());
+
+  const call = (path: string, auth?: string) => fetch(`http://127.0.0.1:${server.port}${path}`, auth ? { headers: { authorization: auth } } : {});
+
+  it('401 without the secret, with a wrong one, or with it not as a Bearer token; 200 with it', async () => {
+    for (const auth of [undefined, 'Bearer nope', `Bearer ${SECRET}x`, SECRET, `Basic ${SECRET}`]) {
+      const r = await call('/tasks/default/here/log', auth);
+      assert.equal(r.status, 401, `authorization ${auth}`);
+      assert.equal(((await r.json()) as { code: string }).code, 'Unauthorized');
+    }
+    const ok = await call('/tasks/default/here/log', `Bearer ${SECRET}`);
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), 'hello\n');
+  });
+
+  it('/healthz and /metrics stay open', async () => {
+    assert.equal((await call('/healthz')).status, 200);
+    assert.equal(await (await call('/metrics')).text(), 'm 1\n');
+  });
+
+  it('bearerMatches compares whole tokens', () => {
+    assert.equal(bearerMatches(`Bearer ${SECRET}`, SECRET), true);
+    assert.equal(bearerMatches(undefined, SECRET), false);
+    assert.equal(bearerMatches('Bearer ', ''), false);
   });
 });

@@ -8,7 +8,14 @@
  *
  * The API server proxies `GET /api/v1/tasks/<ns>/<name>/log` here, and
  * `stowctl logs` reaches it through that. Errors are JSON {code, message, details}.
+ *
+ * The log route answers only the servers: the agent makes a random secret
+ * at start and hands it over when it registers its nodes (kept in etcd
+ * where no API reader sees it); the log proxy sends it as a Bearer token,
+ * compared here in constant time; anything else gets 401. /healthz and
+ * /metrics stay open.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ApiError } from '../api/errors.js';
@@ -28,6 +35,8 @@ export interface AgentServerOptions {
   logs: LogSource;
   metrics: () => Promise<{ contentType: string; body: string }>;
   log: Logger;
+  /** The secret the log route wants as `Authorization: Bearer`; none: the route is open (tests). */
+  secret?: string;
 }
 
 export interface AgentServer {
@@ -80,6 +89,9 @@ async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerRe
   }
   const m = LOG_PATH.exec(url.pathname);
   if (!m) return fail(res, 404, 'NotFound', `no route ${url.pathname}; try /tasks/<namespace>/<name>/log`);
+  if (o.secret !== undefined && !bearerMatches(req.headers.authorization, o.secret)) {
+    return fail(res, 401, 'Unauthorized', 'task logs are served to the stowage servers only: ask the API (GET /api/v1/tasks/<namespace>/<name>/log)');
+  }
   const [ns, name] = pathSegments(`${m[1]!}/${m[2]!}`) as [string, string];
   const follow = ['1', 'true', 'yes'].includes(url.searchParams.get('follow') ?? '');
   const tailRaw = url.searchParams.get('tail');
@@ -109,6 +121,13 @@ async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerRe
     res.end();
   });
   stream.pipe(res);
+}
+
+/** Whether the header is `Bearer <secret>`, compared in constant time (over digests: equal lengths). */
+export function bearerMatches(header: string | undefined, secret: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m?.[1] ?? ''), digest(secret)) && m !== null;
 }
 
 function fail(res: ServerResponse, status: number, code: string, message: string, field = ''): void {

@@ -20,6 +20,7 @@ import { agentLeaseLost } from '../metrics/metrics.js';
 import { heartbeatKey } from '../store/keys.js';
 import { Txn } from '../store/txn.js';
 import { Backoff, retry } from '../util/backoff.js';
+import type { Session } from './plane/plane.js';
 
 const PUTS_PER_TXN = 100;
 
@@ -33,7 +34,7 @@ export interface SessionOptions {
   onRenewed: () => Promise<void>;
 }
 
-export class HeartbeatSession {
+export class HeartbeatSession implements Session {
   private lease: Lease | undefined;
   private closed = false;
   private readonly startedAt = new Date().toISOString();

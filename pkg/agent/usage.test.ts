@@ -5,6 +5,7 @@ import { ApiError } from '../api/errors.js';
 import type { Node, NodeStatus, NodeUsage } from '../api/types.js';
 import { nopLogger } from '../log/logger.js';
 import { agentRegistry } from '../metrics/metrics.js';
+import { writeNodeUsage } from '../store/node-usage.js';
 import { REFRESH_MS, UsageSampler, aggregate, changedMeaningfully } from './usage.js';
 
 const MiB = 1024 * 1024;
@@ -74,7 +75,7 @@ test('the sampler writes the node usage on a change only, keeps the rest of the 
     node: 'n1',
     runtime: { stats: async (id) => (id === 'c1' ? { cpus, memBytes: 10 * MiB } : undefined) },
     running: () => [{ ns: 'd', name: 'a', containerId: 'c1' }, { ns: 'd', name: 'gone', containerId: 'c2' }],
-    store: store as never,
+    sink: { writeUsage: (n, u) => writeNodeUsage(store as never, n, u) },
     log: nopLogger,
     intervalMs: 10_000,
     now: () => now,

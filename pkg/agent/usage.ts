@@ -16,18 +16,16 @@
  * conflicts.
  */
 import { isApiError } from '../api/errors.js';
-import { lookupKind } from '../api/kinds.js';
-import type { Node, NodeUsage, TaskUsage } from '../api/types.js';
+import type { NodeUsage, TaskUsage } from '../api/types.js';
+import type { UsageWriteResult } from '../store/node-usage.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import { nodeCpuUsage, nodeMemoryUsage, taskCpuUsage, taskMemoryUsage, usageSamples, usageWrites } from '../metrics/metrics.js';
-import type { Store } from '../store/store.js';
 import { mapLimit } from '../util/limiter.js';
 import type { Runtime } from './runtime/runtime.js';
 
-const NODE = lookupKind('Node')!;
+export { changedMeaningfully, REFRESH_MS } from '../api/node-usage.js';
+
 const MIB = 1024 * 1024;
-/** A steady node still refreshes `at` this often. */
-export const REFRESH_MS = 5 * 60_000;
 /** Stats calls at once per node (each takes ~1 s on Docker). */
 export const STATS_CONCURRENCY = 4;
 
@@ -51,29 +49,17 @@ export function aggregate(samples: Sample[], at: Date): NodeUsage {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
-const cpuMoved = (a: number, b: number) => Math.abs(a - b) > Math.max(0.05, 0.2 * Math.max(a, b));
-const memMoved = (a: number, b: number) => Math.abs(a - b) > Math.max(4 * MIB, 0.1 * Math.max(a, b));
 
-/** Whether `next` is worth an etcd write over what is stored. Pure. */
-export function changedMeaningfully(prev: NodeUsage | undefined, next: NodeUsage): boolean {
-  if (!prev) return true;
-  if (Date.parse(next.at) - Date.parse(prev.at) >= REFRESH_MS) return true;
-  const a = Object.keys(prev.tasks ?? {});
-  const b = Object.keys(next.tasks);
-  if (a.length !== b.length || b.some((k) => !prev.tasks?.[k])) return true;
-  for (const k of b) {
-    const p = prev.tasks[k]!;
-    const n = next.tasks[k]!;
-    if (cpuMoved(p.cpus, n.cpus) || memMoved(p.memBytes, n.memBytes)) return true;
-  }
-  return false;
+/** Where a node's usage goes: its Node status, through etcd or a server (plane/). */
+export interface UsageSink {
+  writeUsage(node: string, usage: NodeUsage): Promise<UsageWriteResult>;
 }
 
 export interface UsageSamplerOptions {
   node: string;
   runtime: Pick<Runtime, 'stats'>;
   running: () => { ns: string; name: string; containerId: string }[];
-  store: Pick<Store, 'get' | 'putStatus'>;
+  sink: UsageSink;
   log: Logger;
   intervalMs: number;
   now?: () => Date;
@@ -148,21 +134,12 @@ export class UsageSampler {
   }
 
   private async write(usage: NodeUsage): Promise<void> {
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const cur = await this.o.store.get<Node>(NODE, undefined, this.o.node);
-      if (!cur?.object.status) return; // not registered yet: the next round writes
-      if (!changedMeaningfully(cur.object.status.usage, usage)) return;
-      try {
-        await this.o.store.putStatus(NODE, undefined, this.o.node, { ...cur.object.status, usage }, cur.statusRev);
-        usageWrites.inc({ result: 'written' });
-        return;
-      } catch (e) {
-        if (!isApiError(e, 'Conflict')) {
-          usageWrites.inc({ result: 'error' });
-          throw e;
-        }
-        usageWrites.inc({ result: 'conflict' });
-      }
+    try {
+      const r = await this.o.sink.writeUsage(this.o.node, usage);
+      if (r === 'written') usageWrites.inc({ result: 'written' });
+    } catch (e) {
+      usageWrites.inc({ result: isApiError(e, 'Conflict') ? 'conflict' : 'error' });
+      throw e;
     }
   }
 }

@@ -44,6 +44,31 @@ const MAX_SERIES = 10_000;
 export const NEW_BURST = 200;
 export const NEW_PER_SECOND = 20;
 
+/**
+ * Where Events are written: etcd through the store (storeEvents), or a
+ * server's agent API for agents that do not hold etcd credentials.
+ * create answers AlreadyExists, update NotFound or Conflict (CAS on prev's
+ * revision) as the store does.
+ */
+export interface EventSink {
+  create(ev: Event, fence: Fence | undefined): Promise<Stored<Event>>;
+  update(next: Event, prev: Stored<Event>, fence: Fence | undefined): Promise<Stored<Event>>;
+}
+
+/** Events straight into etcd; a new Event shares its round trip with the other writes of this turn. */
+export function storeEvents(store: Store): EventSink {
+  return {
+    update: (next, prev, fence) => store.update(EVENT, next, prev, prev.specRev, { fence }),
+    create: async (ev, fence) => {
+      // a burst of runs makes a burst of events
+      const r = await store.group.commit(fence, (txn) => Store.addCreate(txn, EVENT, ev));
+      if (!r.succeeded) throw new ApiError('AlreadyExists', `event "${ev.metadata.name}" already exists`);
+      ev.metadata.resourceVersion = r.revision;
+      return { object: ev, specRev: r.revision, statusRev: '0' };
+    },
+  };
+}
+
 export interface Recorder {
   normal(obj: AnyResource, reason: string, message: string): void;
   warning(obj: AnyResource, reason: string, message: string): void;
@@ -64,15 +89,18 @@ export class EventRecorder implements Recorder {
   private lastTs = 0;
   private tokens = NEW_BURST;
   private refilled: number | undefined;
+  private readonly sink: EventSink;
 
   constructor(
-    private readonly store: Store,
+    store: Store | EventSink,
     private readonly source: string,
     private readonly log: Logger,
     /** The leader's fence (throws when not leading); none for an agent's events. */
     private readonly fence?: () => Fence,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.sink = store instanceof Store ? storeEvents(store) : store;
+  }
 
   normal(obj: AnyResource, reason: string, message: string): void {
     this.record(obj, 'Normal', reason, message);
@@ -131,19 +159,14 @@ export class EventRecorder implements Recorder {
     if (prev) {
       const next: Event = { ...prev.object, spec: { ...prev.object.spec, message, lastTimestamp: ts, count: (prev.object.spec.count ?? 1) + 1 } };
       try {
-        s.stored = await this.store.update(EVENT, next, prev, prev.specRev, { fence });
+        s.stored = await this.sink.update(next, prev, fence);
         return;
       } catch (e) {
         // collected or changed meanwhile: start the series again
         if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
       }
     }
-    // a new Event shares its round trip with the other writes of this turn (a burst of runs makes a burst of events)
-    const ev = this.newEvent(obj, type, reason, message, ts);
-    const r = await this.store.group.commit(fence, (txn) => Store.addCreate(txn, EVENT, ev));
-    if (!r.succeeded) throw new ApiError('AlreadyExists', `event "${ev.metadata.name}" already exists`);
-    ev.metadata.resourceVersion = r.revision;
-    s.stored = { object: ev, specRev: r.revision, statusRev: '0' };
+    s.stored = await this.sink.create(this.newEvent(obj, type, reason, message, ts), fence);
   }
 
   private newEvent(obj: AnyResource, type: 'Normal' | 'Warning', reason: string, message: string, ts: string): Event {

@@ -16,6 +16,8 @@
  *   /api/v1/watch?kinds=K1,K2,...        GET: one watch (SSE) of several kinds, in revision order
  *   /api/v1/sd/targets                   GET: every server and agent, for Prometheus' http_sd (sd.ts)
  *   /api/v1/servers                      GET: every server, the leader first (servers.ts)
+ *   /api/v1/agent/...                    what agents on --server say to the cluster (agent-api/;
+ *                                        its routes check the node scope themselves)
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
  * With an Authenticator (`--tokens`), every request under /api/v1/ and /version
@@ -45,6 +47,7 @@ import * as metrics from '../metrics/metrics.js';
 import type { PortRange } from '../api/types.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
+import { AgentApi } from './agent-api/routes.js';
 import { proxyLogs } from './logs.js';
 import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
@@ -103,11 +106,13 @@ const SUB_VERBS: Record<string, Verb> = { log: 'logs', endpoints: 'get' };
 export class ApiServer {
   readonly objects: Objects;
   readonly endpoints: EndpointsSource | undefined;
+  readonly agents: AgentApi;
   private server: Server | undefined;
   private readonly subresources = new Map<string, { h: SubresourceHandler; verb: Verb | 'self' }>();
 
   constructor(private readonly o: ApiServerOptions) {
     this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}), ...(o.secrets ? { secrets: o.secrets } : {}) });
+    this.agents = new AgentApi({ store: o.store, objects: this.objects, log: o.log });
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
     this.addSubresource('tasks', 'GET', 'secret-env', (t, req, res) => serveSecretEnv(o.store, this.objects.secrets, req, res, t.namespace ?? 'default', t.name), 'self');
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name, this.objects.servicePortRange));
@@ -157,6 +162,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    await this.agents.close();
     const s = this.server;
     if (!s) return;
     s.closeAllConnections?.();
@@ -188,7 +194,8 @@ export class ApiServer {
         setPrincipal(req, NOBODY);
       }
       const watch = target.searchParams.get('watch');
-      watching = watch === '1' || watch === 'true' || path === '/api/v1/watch';
+      // streams are timed as WATCH, not as one long GET
+      watching = watch === '1' || watch === 'true' || path === '/api/v1/watch' || path === '/api/v1/agent/assignments';
       if (watching && this.o.authn && path.startsWith('/api/')) endWatch = this.o.limits?.watchStarted(principalOf(req).user);
       if (path.startsWith('/api/v1/')) {
         kindLabel = 'unknown'; // until the path decodes
@@ -250,6 +257,8 @@ export class ApiServer {
   }
 
   private async api(req: IncomingMessage, res: ServerResponse, verb: string, parts: string[], q: URLSearchParams): Promise<number> {
+    // the node authorizer (pkg/auth/node-authorizer.ts) decides on every agent route
+    if (parts[0] === 'agent') return this.agents.serve(req, res, verb, parts.slice(1), q);
     if (parts[0] === 'apply' && parts.length === 1) {
       if (verb !== 'POST') throw methodNotAllowed(verb, '/api/v1/apply');
       const body = (await readJson(req)) as { items?: unknown[] };
@@ -429,7 +438,7 @@ const NOBODY: Principal = Object.freeze({ user: 'system:unauthenticated', role: 
 const writesOf = new WeakMap<IncomingMessage, AuthzRequest[]>();
 
 /** Paths under /api/v1/ that are not kinds (the metrics' kind label is the path's first part). */
-const ROUTES = new Set(['apply', 'sd', 'watch', 'servers', 'endpoints']);
+const ROUTES = new Set(['apply', 'sd', 'watch', 'servers', 'endpoints', 'agent']);
 
 /** `kinds=nodes,svc,Task` (any name of a kind, repeated or comma-separated): each kind once, in the order given. */
 function parseKinds(q: URLSearchParams): KindInfo[] {

@@ -1,13 +1,16 @@
 /**
  * `GET /api/v1/tasks/<ns>/<name>/log` is served by the agent that runs the
  * task: find its node, take the node's advertised address, and stream the
- * agent's answer through.
+ * agent's answer through, with the secret the agent handed over when it
+ * registered (`/stowage/agent-secrets/<node>`): its log route answers no one else.
  */
 import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
 import { lookupKind } from '../api/kinds.js';
 import type { Node, Task } from '../api/types.js';
 import { errMsg } from '../log/logger.js';
+import { unavailable } from '../store/errors.js';
+import { agentSecretKey } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 
 const TASK = lookupKind('Task')!;
@@ -24,6 +27,9 @@ export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerR
   const hp = splitHostPort(address);
   if (!hp) throw new ApiError('Unavailable', `node "${nodeName}" advertises the address ${JSON.stringify(address)} for logs, which is not host:port`);
   const [host, port] = hp;
+  const secret = await store.client.get(agentSecretKey(nodeName)).string().catch((e: unknown) => {
+    throw unavailable(e);
+  });
   const qs = new URLSearchParams();
   for (const k of ['follow', 'tail']) {
     const v = query.get(k);
@@ -33,7 +39,8 @@ export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerR
   await new Promise<void>((resolve, reject) => {
     let up: ClientRequest;
     try {
-      up = request({ host, port, path: `/tasks/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log?${qs}`, method: 'GET', timeout: 5000 }, onAnswer);
+      const headers = secret ? { authorization: `Bearer ${secret}` } : {};
+      up = request({ host, port, path: `/tasks/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log?${qs}`, method: 'GET', headers, timeout: 5000 }, onAnswer);
     } catch (e) {
       // an address Node refuses outright
       reject(unreachable(e));

@@ -5,6 +5,7 @@
  *   /stowage/status/<plural>/<namespace>/<name>   its status
  *   /stowage/assignments/<node>/<namespace>/<task> a task bound to a node (its agent watches only this)
  *   /stowage/heartbeats/<node>                    on the agent's lease: present while it lives
+ *   /stowage/agent-secrets/<node>                 the secret its agent's log endpoint wants (no kind shows it)
  *   /stowage/leader/<lease id>                    election candidates; lowest create revision leads
  *   /stowage/serviceports/<port>                  a service port's holder (written with the service's spec)
  *
@@ -37,6 +38,9 @@ export const assignmentKey = (node: string, namespace: string, task: string): st
 
 export const HEARTBEAT_PREFIX = `${ROOT}/heartbeats/`;
 export const heartbeatKey = (node: string): string => `${HEARTBEAT_PREFIX}${node}`;
+
+export const AGENT_SECRET_PREFIX = `${ROOT}/agent-secrets/`;
+export const agentSecretKey = (node: string): string => `${AGENT_SECRET_PREFIX}${node}`;
 
 export const LEADER_PREFIX = `${ROOT}/leader/`;
 

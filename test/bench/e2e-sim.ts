@@ -10,6 +10,11 @@
  *       when the last one was created / bound, and the server's memory.
  *
  * Goal: under 10 s (Marathon: 14 s for 500 instances on 189 agents).
+ *
+ * Twice by default, each on a fresh etcd and server, and the figures side
+ * by side: the agent on etcd (`--etcd`), then on the servers' agent API
+ * (`--server`: assignments over the server's stream, statuses, heartbeat
+ * and registration through it). `--agents etcd|server` runs one of them.
  * Flags: --nodes N --instances N; --cpu-prof writes a V8 CPU profile of the
  * server to .run/profiles/ (open it in Chrome DevTools).
  */
@@ -33,6 +38,24 @@ const arg = (name: string, def: number) => {
 const NODES = arg('nodes', 1000);
 const INSTANCES = arg('instances', 10_000);
 const PROFILE = process.argv.includes('--cpu-prof');
+const AGENTS = (() => {
+  const i = process.argv.indexOf('--agents');
+  const v = i > 0 ? process.argv[i + 1] : 'both';
+  if (v !== 'etcd' && v !== 'server' && v !== 'both') throw new Error(`--agents: "${v}" is not etcd, server or both`);
+  return v === 'both' ? (['etcd', 'server'] as const) : ([v] as const);
+})();
+type Mode = 'etcd' | 'server';
+
+interface Figures {
+  created: number;
+  bound: number;
+  running: number;
+  throughput: number;
+  rssBefore: number;
+  rssPeak: number;
+  heap: number;
+  statusAt: number | undefined;
+}
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (b: number) => `${Math.round(b / 1048576)} MiB`;
 
@@ -46,6 +69,24 @@ function rssOf(pid: number): number {
 }
 
 async function main(): Promise<void> {
+  const results = new Map<Mode, Figures>();
+  for (const mode of AGENTS) results.set(mode, await run(mode));
+  if (results.size < 2) return;
+  const e = results.get('etcd')!;
+  const a = results.get('server')!;
+  const row = (name: string, f: (x: Figures) => string) => console.log(`  ${name.padEnd(24)}${f(e).padEnd(32)}${f(a)}`);
+  console.log(`\nbench:e2e-sim  side by side: ${NODES} hollow nodes, ${INSTANCES} instances`);
+  console.log(`  ${''.padEnd(24)}${'agent --etcd'.padEnd(32)}agent --server (agent API)`);
+  row('apply -> all created', (x) => s(x.created));
+  row('apply -> all bound', (x) => s(x.bound));
+  row('apply -> all Running', (x) => `${s(x.running)}${x.running < 10_000 ? ' (goal < 10 s: met)' : ' (goal < 10 s: missed)'}`);
+  row('throughput', (x) => `${x.throughput} tasks/s`);
+  row('server RSS before/peak', (x) => `${mib(x.rssBefore)} / ${mib(x.rssPeak)}`);
+  row('server heap after', (x) => mib(x.heap));
+  row('apply -> status says', (x) => (x.statusAt === undefined ? 'not complete' : s(x.statusAt)));
+}
+
+async function run(mode: Mode): Promise<Figures> {
   const etcd = await startEtcd();
   const client = newEtcdClient({ endpoints: etcd.endpoint });
   const store = new Store(client);
@@ -56,7 +97,9 @@ async function main(): Promise<void> {
   try {
     server = await spawnServer(etcd.endpoint, ['--log-level', 'warn'], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
     // Nodes about a tenth of a real host, so 10,000 tasks spread over the cluster as they would in production.
-    agent = await spawnAgent(['--etcd', etcd.endpoint, '--driver', 'sim', '--nodes', String(NODES), '--node-prefix', 'sim-', '--cpus', '2', '--mem', '2048', '--disk', '1000'], {
+    // on the agent API the hollow nodes' process uses the server's admin access (no --tokens here: every request is admin)
+    const plane = mode === 'etcd' ? ['--etcd', etcd.endpoint] : ['--server', server.url];
+    agent = await spawnAgent([...plane, '--driver', 'sim', '--nodes', String(NODES), '--node-prefix', 'sim-', '--cpus', '2', '--mem', '2048', '--disk', '1000'], {
       readyTimeoutMs: 120_000,
     });
     await until(`${NODES} nodes Ready`, async () => (await store.list<Node>(NODE)).items.filter((n) => n.object.status?.state === 'Ready').length === NODES, 120_000, 500);
@@ -129,7 +172,7 @@ async function main(): Promise<void> {
     await ws.cancel();
     await wt.cancel();
 
-    console.log(`\nbench:e2e-sim  ${NODES} hollow nodes, one Service with ${INSTANCES} instances, real etcd (one member)`);
+    console.log(`\nbench:e2e-sim  ${NODES} hollow nodes, one Service with ${INSTANCES} instances, real etcd (one member); agent --${mode}`);
     console.log(`  apply -> all created   ${s(tCreated - t0)}`);
     console.log(`  apply -> all bound     ${s(tBound - t0)}`);
     console.log(`  apply -> all Running   ${s(total)}   (goal < 10 s; Marathon: 14 s for 500 on 189 agents)`);
@@ -140,6 +183,7 @@ async function main(): Promise<void> {
     console.log(`  scheduler loop         ${loop('scheduler')} in reconcile (${cycle.toFixed(1)} s deciding); ${placed} bound, ${conflicts} lost races`);
     console.log(`  gc loop                ${loop('gc')} in reconcile`);
     if (PROFILE) console.log(`  cpu profile            ${profDir}/ (written when the server exits)`);
+    return { created: tCreated - t0, bound: tBound - t0, running: total, throughput: Math.round(INSTANCES / (total / 1000)), rssBefore: serverStart, rssPeak: peak, heap, statusAt: status ? tStatus - t0 : undefined };
   } finally {
     await server?.stop('SIGINT');
     await agent?.stop('SIGKILL');

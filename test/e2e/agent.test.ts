@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { Etcd3 } from 'etcd3';
 import type { Node } from '../../pkg/api/types.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
-import { assignmentKey, heartbeatKey } from '../../pkg/store/keys.js';
+import { agentSecretKey, assignmentKey, heartbeatKey } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
 import { containersOf, createAndBind, NODE, TASK, newTask, spawnAgent, waitForTask, type AgentProc } from '../helpers/agent.js';
 import { dockerCli, dockerInspect, ensureDocker, removeNodeContainers, testNodeName, waitFor } from '../helpers/docker.js';
@@ -203,23 +203,27 @@ describe('agent (docker driver)', () => {
   it('serves task logs on its --listen endpoint: tail, and follow while the task writes', async () => {
     await createAndBind(store, node, [newTask('talker', { command: ['/bin/sh', '-c', 'echo first; echo second; echo third >&2; i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.2; done'] })]);
     await waitForTask(store, 'talker', (s) => s.state === 'Running', 5000);
+    // the log route answers the servers only: they send the secret the agent registered
+    assert.equal((await fetch(`http://${address}/tasks/default/talker/log`)).status, 401);
+    const secret = await client.get(agentSecretKey(node)).string();
+    const init = { headers: { authorization: `Bearer ${secret}` } };
     const all = await waitFor('logs', async () => {
-      const t = await (await fetch(`http://${address}/tasks/default/talker/log`)).text();
+      const t = await (await fetch(`http://${address}/tasks/default/talker/log`, init)).text();
       return t.includes('tick2') ? t : undefined;
     });
     // stdout in order; stderr interleaves as the engine happened to read it.
     assert.match(all.replace(/^third\n/m, ''), /^first\nsecond\ntick1\n/);
     assert.match(all, /^third$/m, 'stderr too');
-    const tail = await (await fetch(`http://${address}/tasks/default/talker/log?tail=1`)).text();
+    const tail = await (await fetch(`http://${address}/tasks/default/talker/log?tail=1`, init)).text();
     assert.equal(tail.trim().split('\n').length, 1);
     const ac = new AbortController();
-    const res = await fetch(`http://${address}/tasks/default/talker/log?follow=1&tail=0`, { signal: ac.signal });
+    const res = await fetch(`http://${address}/tasks/default/talker/log?follow=1&tail=0`, { ...init, signal: ac.signal });
     assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8');
     const reader = res.body!.getReader();
     let got = '';
     while ((got.match(/tick/g) ?? []).length < 3) got += new TextDecoder().decode((await reader.read()).value);
     ac.abort();
-    const missing = await fetch(`http://${address}/tasks/default/nobody/log`);
+    const missing = await fetch(`http://${address}/tasks/default/nobody/log`, init);
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { code: string }).code, 'NotFound');
   });

@@ -340,7 +340,8 @@ export const apiRequest: fc.Arbitrary<FuzzRequest> = fc
   });
 
 /** Requests to the agent's endpoint (GET only is served; anything may come). */
-export function agentRequest(task: string): fc.Arbitrary<FuzzRequest> {
+/** Requests to an agent's --listen endpoint; with its log secret, most carry it (so they get past the 401). */
+export function agentRequest(task: string, secret?: string): fc.Arbitrary<FuzzRequest> {
   const target = fc.oneof(
     { weight: 3, arbitrary: fc.tuple(fc.constantFrom(`/tasks/default/${task}/log`, '/tasks/default/nx/log', '/tasks/%zz/x/log', '/tasks/default/%E0%A4%A/log', '/tasks/a/b/c/log'), query).map(([p, q]) => p + q) },
     { weight: 1, arbitrary: fc.constantFrom('/healthz', '/metrics', '/', '/tasks') },
@@ -357,11 +358,13 @@ export function agentRequest(task: string): fc.Arbitrary<FuzzRequest> {
       framing: fc.constantFrom(...FRAMINGS),
       chunkSize: fc.integer({ min: 1, max: 4096 }),
       delivery,
+      auth: fc.constantFrom(true, true, true, false),
     })
-    .map(({ method, target: tg, absolute: abs, host, headers, body: b, framing, chunkSize, delivery: d }) => {
+    .map(({ method, target: tg, absolute: abs, host, headers, body: b, framing, chunkSize, delivery: d, auth }) => {
       const t = abs && tg.startsWith('/') ? abs + tg : tg;
       const f = frame(b, framing, chunkSize);
-      const head = [`${method} ${t} HTTP/1.1`, ...(host === 'once' ? ['Host: fz'] : []), ...headers, ...f.headers].join('\r\n') + '\r\n\r\n';
+      const authz = auth && secret ? [`Authorization: Bearer ${secret}`] : [];
+      const head = [`${method} ${t} HTTP/1.1`, ...(host === 'once' ? ['Host: fz'] : []), ...authz, ...headers, ...f.headers].join('\r\n') + '\r\n\r\n';
       return printable({ method, target: t, bytes: Buffer.concat([Buffer.from(head, 'latin1'), f.payload]), delivery: d, waitMs: WAITING.has(framing) ? 300 : 1500 });
     });
 }

@@ -20,6 +20,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { validateObject } from '../../pkg/api/validate.js';
+import { agentSecretKey } from '../../pkg/store/keys.js';
 import { spawnAgent, createAndBind, newTask, waitForTask, type AgentProc } from '../helpers/agent.js';
 import { freePort } from '../helpers/etcd.js';
 import { startEtcdStore } from '../helpers/etcd-store.js';
@@ -146,10 +147,12 @@ describe('fuzz: raw requests against a real stowage agent (--driver sim)', () =>
     agent = await spawnAgent(['--etcd', db.etcd.endpoint, '--node', 'fz-agent', '--driver', 'sim', '--cpus', '4', '--mem', '4096', '--disk', '1000', '--listen', `127.0.0.1:${port}`, '--heartbeat-ttl', '2']);
     await createAndBind(db.store, 'fz-agent', [newTask('fz-log', {})]);
     await waitForTask(db.store, 'fz-log', (s) => s.state === 'Running', 20_000);
-    assert.equal((await call(base, 'GET', '/tasks/default/fz-log/log')).status, 200);
+    assert.equal((await call(base, 'GET', '/tasks/default/fz-log/log')).status, 401, 'the log route wants the secret');
+    const secret = (await db.client.get(agentSecretKey('fz-agent')).string())!;
+    assert.equal((await call(base, 'GET', '/tasks/default/fz-log/log', undefined, { headers: { authorization: `Bearer ${secret}` } })).status, 200);
     const alive = () => agent!.child.exitCode === null && agent!.child.signalCode === null;
     const counts = new Map<string, number>();
-    await runFuzz('agent', agentRequest('fz-log'), Math.max(3000, BUDGET_MS / 4), async (r) => {
+    await runFuzz('agent', agentRequest('fz-log', secret), Math.max(3000, BUDGET_MS / 4), async (r) => {
       assert.ok(alive(), 'the agent died on an earlier request');
       const a = await sendRaw(port, r.bytes, r.delivery, { waitMs: r.waitMs, head: r.method === 'HEAD' });
       tally(counts, a);

@@ -10,6 +10,7 @@
  *
  * Every case also checks that nothing was refused.
  */
+import { writeTaskStatuses } from '../../pkg/store/task-status-batch.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lookupKind } from '../../pkg/api/kinds.js';
@@ -92,7 +93,7 @@ describe('other batching paths at batch sizes (real etcd)', () => {
         const stored = (await db.store.list<Task>(TASK, 'default')).items.filter((t) => t.object.status?.nodeName === node);
         assert.equal(stored.length, n);
         const refusedBefore = await refusals();
-        const writer = new StatusWriter(db.store, nopLogger);
+        const writer = new StatusWriter({ write: (items) => writeTaskStatuses(db.store, items) }, nopLogger);
         const external: string[] = [];
         try {
           for (const t of stored) {

@@ -15,40 +15,20 @@
  * /stowage/assignments/sim- and drops keys of nodes it does not host.
  */
 import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
-import { lookupKind } from '../../api/kinds.js';
-import type { Task, TaskStatus } from '../../api/types.js';
 import { errMsg, type Logger } from '../../log/logger.js';
-import { ROOT, statusKey } from '../../store/keys.js';
+import { ASSIGNMENTS_PREFIX, decodeAssignment, parseAssignmentKey, withCurrentStatus, type Assignment } from '../../store/assignments.js';
 import { Backoff } from '../../util/backoff.js';
-import { forEachLimit } from '../../util/limiter.js';
+import type { AssignmentSource } from '../plane/plane.js';
 
-const TASK = lookupKind('Task')!;
-const ASSIGNMENTS = `${ROOT}/assignments/`;
-const READS_PER_TXN = 100;
+export { parseAssignmentKey, type Assignment } from '../../store/assignments.js';
 
-export interface Assignment {
-  node: string;
-  ns: string;
-  name: string;
-  /** The task as bound (spec, metadata; status as of binding). */
-  task: Task;
-  /** The task's status to start from, and the status key's revision for CAS. */
-  status: TaskStatus;
-  statusRev: string;
-}
+const ASSIGNMENTS = ASSIGNMENTS_PREFIX;
 
 export interface AssignmentHandler {
   /** Everything bound to `node` after a (re)list; what is not in it is not assigned. */
   snapshot(node: string, items: Assignment[]): void;
   put(a: Assignment): void;
   remove(node: string, ns: string, name: string): void;
-}
-
-export function parseAssignmentKey(key: string): { node: string; ns: string; name: string } | undefined {
-  if (!key.startsWith(ASSIGNMENTS)) return undefined;
-  const parts = key.slice(ASSIGNMENTS.length).split('/');
-  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
-  return { node: parts[0]!, ns: parts[1]!, name: parts[2]! };
 }
 
 /** The watch prefix that covers all of `nodes`: their assignments' longest common prefix. */
@@ -59,7 +39,7 @@ export function assignmentWatchPrefix(nodes: string[]): string {
   return `${ASSIGNMENTS}${p}`;
 }
 
-export class AssignmentWatcher {
+export class AssignmentWatcher implements AssignmentSource {
   private watcher: Watcher | undefined;
   private stopped = false;
   private relisting: Promise<void> | undefined;
@@ -115,21 +95,7 @@ export class AssignmentWatcher {
       const a = this.decode(kv);
       if (a) items.push(a);
     }
-    const chunks: Assignment[][] = [];
-    for (let i = 0; i < items.length; i += READS_PER_TXN) chunks.push(items.slice(i, i + READS_PER_TXN));
-    await forEachLimit(chunks, 8, async (chunk) => {
-      const res = await this.client.kv.txn({
-        compare: [],
-        success: chunk.map((a) => ({ request_range: { key: Buffer.from(statusKey(TASK, a.ns, a.name)) } })),
-        failure: [],
-      });
-      chunk.forEach((a, i) => {
-        const kv = res.responses[i]?.response_range?.kvs[0];
-        if (!kv) return;
-        a.status = JSON.parse(kv.value.toString()) as TaskStatus;
-        a.statusRev = String(kv.mod_revision);
-      });
-    });
+    await withCurrentStatus(this.client, items);
     return items;
   }
 
@@ -137,12 +103,7 @@ export class AssignmentWatcher {
     const k = parseAssignmentKey(kv.key.toString());
     if (!k || !this.nodes.has(k.node)) return undefined;
     try {
-      const task = JSON.parse(kv.value.toString()) as Task;
-      // A binding writes the task with its status (and the status key in the same transaction,
-      // so the revisions match); a drained kill rewrites it without one: the agent keeps the
-      // status it tracks (revision "0" is never newer than a known one).
-      if (!task.status) return { ...k, task, status: { state: 'Bound', nodeName: k.node }, statusRev: '0' };
-      return { ...k, task, status: task.status, statusRev: String(kv.mod_revision) };
+      return decodeAssignment(k, kv.value, String(kv.mod_revision));
     } catch (e) {
       this.log.error('assignment is not a task; ignored', { key: kv.key.toString(), error: errMsg(e) });
       return undefined;

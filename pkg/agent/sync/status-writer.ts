@@ -13,24 +13,33 @@
  *                     status moved, now terminal   -> drop; onExternal(status) (someone set Lost)
  *                     status moved, still live     -> rebase the patch on it, write again
  *                     unchanged (another's fault)  -> write again
- *        etcd unavailable ──► keep the patch, retry with jittered backoff
- *        etcd refused it for good (a bug) ──► log, count, drop it
+ *        unavailable ──► keep the patch, retry with jittered backoff
+ *        refused for good (a bug) ──► log, count, drop it
+ *
+ * The transaction and the reading of its failure branch are the sink's
+ * (pkg/store/task-status-batch.ts): etcd directly, or a server that runs the
+ * same transaction for the agent.
  *
  * At most `concurrency` transactions are in flight; while they are, new
  * patches pile up and leave together (that is the batching). A task has at
  * most one write in flight, so writes of one task land in order.
  */
-import type { IKeyValue } from 'etcd3';
-import { lookupKind } from '../../api/kinds.js';
+import { isApiError } from '../../api/errors.js';
 import { TERMINAL_STATES, type TaskStatus } from '../../api/types.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { agentStatusTxns, agentStatusWrites } from '../../metrics/metrics.js';
-import { specKey, statusKey } from '../../store/keys.js';
-import { Store } from '../../store/store.js';
+import type { StatusWrite, StatusWriteResult } from '../../store/task-status-batch.js';
 import { Backoff } from '../../util/backoff.js';
-import { isApiError } from '../../api/errors.js';
 
-const TASK = lookupKind('Task')!;
+/**
+ * Where a batch of status writes goes: etcd (plane/etcd.ts) or a server's
+ * agent API (plane/api.ts). One answer per item, in order; throws an
+ * ApiError Refused for a batch that will never be taken (dropped), any
+ * other error for one to retry later.
+ */
+export interface StatusSink {
+  write(items: StatusWrite[]): Promise<StatusWriteResult[]>;
+}
 
 export type StatusPatch = Partial<TaskStatus>;
 
@@ -69,7 +78,7 @@ export class StatusWriter {
   private closed = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly sink: StatusSink,
     private readonly log: Logger,
     opts: StatusWriterOptions = {},
   ) {
@@ -175,22 +184,19 @@ export class StatusWriter {
   }
 
   private async commit(batch: Entry[]): Promise<void> {
-    const txn = this.store.txn();
-    const sent = new Map<Entry, TaskStatus>();
+    const items: StatusWrite[] = [];
     for (const e of batch) {
       e.sending = e.patch;
       e.patch = undefined;
-      const next = { ...e.known, ...e.sending };
-      sent.set(e, next);
-      Store.addPutStatus(txn, TASK, e.ns, e.name, next, e.rev);
+      items.push({ uid: e.uid, namespace: e.ns, name: e.name, status: { ...e.known, ...e.sending }, revision: e.rev });
     }
-    let r;
+    let results: StatusWriteResult[];
     try {
-      r = await txn.commit();
+      results = await this.sink.write(items);
     } catch (err) {
       if (isApiError(err, 'Refused')) {
-        // etcd will never take this write (a bug): drop it rather than retry it for ever
-        this.log.error('status write refused by etcd; dropped', { tasks: batch.map((e) => `${e.ns}/${e.name}`).slice(0, 5), error: errMsg(err) });
+        // it will never take this write (a bug): drop it rather than retry it for ever
+        this.log.error('status write refused; dropped', { tasks: batch.map((e) => `${e.ns}/${e.name}`).slice(0, 5), error: errMsg(err) });
         agentStatusWrites.inc({ result: 'refused' }, batch.length);
         for (const e of batch) {
           e.sending = undefined;
@@ -205,48 +211,43 @@ export class StatusWriter {
     }
     agentStatusTxns.inc();
     this.backoff.reset();
-    if (r.succeeded) {
-      for (const e of batch) {
-        e.known = sent.get(e)!;
-        e.rev = r.revision;
-        e.sending = undefined;
-        this.settle(e);
-      }
-      agentStatusWrites.inc({ result: 'ok' }, batch.length);
-      return;
-    }
-    for (const e of batch) this.resolveConflict(e, r.current);
+    batch.forEach((e, i) => this.resolve(e, items[i]!.status, results[i] ?? { result: 'retry' }));
   }
 
-  /** Work out, from what the failure branch read, what became of one task's write. */
-  private resolveConflict(e: Entry, current: Map<string, IKeyValue>): void {
-    const spec = current.get(specKey(TASK, e.ns, e.name));
-    const st = current.get(statusKey(TASK, e.ns, e.name));
-    const uid = spec ? (JSON.parse(spec.value.toString()) as { metadata?: { uid?: string } }).metadata?.uid : undefined;
-    if (!spec || uid !== e.uid) {
-      agentStatusWrites.inc({ result: 'gone' });
-      e.sending = e.patch = undefined;
-      this.entries.delete(e.uid);
-      e.onExternal(undefined);
-      return;
+  /** What became of one task's write. */
+  private resolve(e: Entry, sent: TaskStatus, r: StatusWriteResult): void {
+    switch (r.result) {
+      case 'written':
+        e.known = sent;
+        e.rev = r.revision;
+        e.sending = undefined;
+        agentStatusWrites.inc({ result: 'ok' });
+        this.settle(e);
+        return;
+      case 'gone':
+        agentStatusWrites.inc({ result: 'gone' });
+        e.sending = e.patch = undefined;
+        this.entries.delete(e.uid);
+        e.onExternal(undefined);
+        return;
+      case 'retry':
+        this.restore(e); // another task in the batch conflicted
+        return;
+      case 'conflict': {
+        agentStatusWrites.inc({ result: 'conflict' });
+        const status: TaskStatus = r.status ?? { state: 'Bound' };
+        e.known = status;
+        e.rev = r.revision;
+        if (TERMINAL_STATES.has(status.state)) {
+          this.log.info('task status changed under the agent', { task: `${e.ns}/${e.name}`, ...(status.nodeName ? { node: status.nodeName } : {}), state: status.state });
+          e.sending = e.patch = undefined;
+          this.settle(e);
+          e.onExternal(status);
+          return;
+        }
+        this.restore(e);
+      }
     }
-    const rev = st ? String(st.mod_revision) : '0';
-    if (rev === e.rev) {
-      this.restore(e); // another task in the batch conflicted
-      return;
-    }
-    agentStatusWrites.inc({ result: 'conflict' });
-    const status: TaskStatus = st ? JSON.parse(st.value.toString()) : { state: 'Bound' };
-    e.known = status;
-    e.rev = rev;
-    if (TERMINAL_STATES.has(status.state)) {
-      this.log.info('task status changed under the agent', { task: `${e.ns}/${e.name}`, ...(status.nodeName ? { node: status.nodeName } : {}), state: status.state });
-      e.sending = e.patch = undefined;
-      this.settle(e);
-      e.onExternal(status);
-      return;
-    }
-    this.restore(e);
   }
 
   private restore(e: Entry): void {

@@ -1,0 +1,114 @@
+/**
+ * The heartbeat through the servers (`--server`): a server grants an etcd
+ * lease with the TTL and puts the nodes' heartbeat keys on it
+ * (POST /api/v1/agent/sessions); the agent renews it every TTL/3 through
+ * whichever server answers (POST .../sessions/<id>/keepalive). When the
+ * agent dies the calls stop and the keys vanish within the TTL, as with a
+ * lease of its own; close() revokes it (DELETE), so a clean stop is
+ * NotReady at once.
+ *
+ *   create ──► keepalive every TTL/3 ...
+ *                 │ 404: the lease ran out (no server reached for a TTL)
+ *                 └──► create again ──► onRenewed(): register the nodes again
+ */
+import { isApiError } from '../../api/errors.js';
+import { errMsg } from '../../log/logger.js';
+import { agentLeaseLost } from '../../metrics/metrics.js';
+import { Backoff, retry } from '../../util/backoff.js';
+import type { ApiClient } from './api-client.js';
+import type { Session, SessionOptions } from './plane.js';
+
+export class ApiSession implements Session {
+  private id: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private renewing = false;
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly o: SessionOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.establish();
+    this.schedule();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    const id = this.id;
+    this.id = undefined;
+    if (!id) return;
+    await Promise.race([
+      this.client.call('DELETE', `/api/v1/agent/sessions/${id}`, undefined, { lane: 'heartbeat' }).catch((e) => this.o.log.warn('ending the heartbeat session failed', { error: errMsg(e) })),
+      new Promise((r) => setTimeout(r, 2000)),
+    ]);
+  }
+
+  private async establish(): Promise<void> {
+    const backoff = new Backoff();
+    while (!this.closed) {
+      try {
+        const r = await this.client.call<{ id: string; ttlSeconds: number }>('POST', '/api/v1/agent/sessions', {
+          nodes: this.o.nodes,
+          ttlSeconds: this.o.ttlSeconds,
+          startedAt: this.startedAt,
+          version: this.o.version,
+        });
+        if (this.closed) {
+          await this.client.call('DELETE', `/api/v1/agent/sessions/${r.id}`).catch(() => undefined);
+          return;
+        }
+        this.id = r.id;
+        this.o.log.info('heartbeat session started', { session: r.id, server: this.client.server, ttlSeconds: r.ttlSeconds, nodes: this.o.nodes.length });
+        return;
+      } catch (e) {
+        const ms = backoff.next();
+        if (isApiError(e, 'Unauthorized') || isApiError(e, 'Forbidden')) {
+          // a token problem does not pass by itself: say so loudly (never the token)
+          this.o.log.error('the server refused the heartbeat session: check --token-file (role node, user = the node name); retrying', { error: errMsg(e), retryInMs: ms });
+        } else this.o.log.warn('heartbeat session not started; retrying', { error: errMsg(e), retryInMs: ms });
+        await new Promise((r) => setTimeout(r, ms));
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => void this.beat(), Math.max(500, (this.o.ttlSeconds * 1000) / 3));
+  }
+
+  private async beat(): Promise<void> {
+    const id = this.id;
+    if (this.closed || !id) return;
+    try {
+      // a server that hangs must not hold the heartbeat past the TTL: the next one is tried
+      await this.client.call('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3), lane: 'heartbeat' });
+    } catch (e) {
+      if (isApiError(e, 'NotFound') && !this.renewing) return this.renew(e);
+      this.o.log.warn('heartbeat failed; trying again', { error: errMsg(e) });
+    }
+    this.schedule();
+  }
+
+  /** The lease ran out: a new session, then register again (the nodes may have gone NotReady). */
+  private async renew(e: unknown): Promise<void> {
+    agentLeaseLost.inc();
+    this.o.log.warn('heartbeat session lost; starting a new one', { error: errMsg(e) });
+    this.renewing = true;
+    this.id = undefined;
+    try {
+      await this.establish();
+      if (this.closed) return;
+      this.schedule();
+      await retry(() => this.o.onRenewed(), {
+        stopped: () => this.closed,
+        onError: (err, ms) => this.o.log.warn('registering again failed; retrying', { error: errMsg(err), retryInMs: ms }),
+      });
+    } finally {
+      this.renewing = false;
+    }
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Every agent stream of this server is fed from one etcd watch of all
+ * assignments (`/stowage/assignments/`), not one per agent: the server keeps
+ * the assignments in memory, and a ring of recent changes for streams that
+ * resume.
+ *
+ *   start (on the first stream): list the prefix at R ──► map key -> assignment; watch from R+1
+ *      each watch response ──► map, ring (bounded), then to the subscribers of the nodes it touches
+ *   subscribe(filter, from?):
+ *      from inside the ring  ──► the changes after it (a resume misses nothing)
+ *      otherwise             ──► a snapshot of the map (+ each task's current status)
+ *   watch canceled (compaction) or failed ──► list again; every stream is ended
+ *      (its agent resumes from before the new floor, so it gets a snapshot)
+ *
+ * Subscribers are indexed by node (and a list for prefixes), so a change
+ * costs the streams of its node only, however many agents there are.
+ */
+import type { IWatchResponse, Watcher } from 'etcd3';
+import { errMsg, type Logger } from '../../log/logger.js';
+import { ASSIGNMENTS_PREFIX, decodeAssignment, parseAssignmentKey, withCurrentStatus, type Assignment } from '../../store/assignments.js';
+import type { Store } from '../../store/store.js';
+import { Backoff } from '../../util/backoff.js';
+
+/** Changes kept for resumes. */
+const RING_MAX = 20_000;
+
+export type Change = { type: 'put'; a: Assignment } | { type: 'delete'; node: string; ns: string; name: string };
+
+export interface Filter {
+  /** Exact node names, or every node whose name starts with prefix. */
+  nodes?: ReadonlySet<string>;
+  prefix?: string;
+}
+
+export interface HubSubscriber {
+  filter: Filter;
+  /** Live changes, one batch per etcd watch response (revision: of the batch). */
+  changes(revision: string, changes: Change[]): void;
+  /** The hub lost its watch and started over: the stream must end. */
+  reset(): void;
+}
+
+const nodeOf = (c: Change) => (c.type === 'put' ? c.a.node : c.node);
+const matches = (f: Filter, node: string) => (f.nodes ? f.nodes.has(node) : node.startsWith(f.prefix ?? ''));
+
+export class AssignmentsHub {
+  private readonly map = new Map<string, Assignment>();
+  private ring: { rev: bigint; change: Change }[] = [];
+  /** Every change after this revision is in the ring. */
+  private floor = 0n;
+  private rev = 0n;
+  private watcher: Watcher | undefined;
+  private started: Promise<void> | undefined;
+  private readonly byNode = new Map<string, Set<HubSubscriber>>();
+  private readonly byPrefix = new Set<HubSubscriber>();
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
+
+  /** Every change up to here was handed to the subscribers. */
+  get revision(): string {
+    return String(this.rev);
+  }
+
+  /** List and watch (once); resolves when the map is loaded. */
+  ready(): Promise<void> {
+    this.started ??= this.load();
+    return this.started;
+  }
+
+  /**
+   * Register a subscriber. Returns what it must send first: the changes after
+   * `from` when the ring has them all, else a snapshot (statuses read after).
+   * Synchronous from the caller's point of view of the ring: nothing between
+   * what is returned and the first live batch is lost.
+   */
+  subscribe(sub: HubSubscriber, from: string | undefined): { revision: string; changes?: Change[]; snapshot?: Assignment[] } {
+    this.add(sub);
+    const revision = String(this.rev);
+    const f = from !== undefined && /^\d+$/.test(from) ? BigInt(from) : undefined;
+    if (f !== undefined && f >= this.floor && f <= this.rev) {
+      const changes = this.ring.filter((e) => e.rev > f && matches(sub.filter, nodeOf(e.change))).map((e) => e.change);
+      return { revision, changes };
+    }
+    const snapshot = [...this.map.values()].filter((a) => matches(sub.filter, a.node)).map((a) => ({ ...a }));
+    return { revision, snapshot };
+  }
+
+  /** The tasks' current statuses for a snapshot (the assignment holds the status as of binding). */
+  withStatus(items: Assignment[]): Promise<void> {
+    return withCurrentStatus(this.store.client, items);
+  }
+
+  unsubscribe(sub: HubSubscriber): void {
+    if (sub.filter.nodes) {
+      for (const n of sub.filter.nodes) {
+        const set = this.byNode.get(n);
+        set?.delete(sub);
+        if (set?.size === 0) this.byNode.delete(n);
+      }
+    } else this.byPrefix.delete(sub);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.watcher?.cancel().catch(() => undefined);
+  }
+
+  private add(sub: HubSubscriber): void {
+    if (sub.filter.nodes) {
+      for (const n of sub.filter.nodes) {
+        let set = this.byNode.get(n);
+        if (!set) this.byNode.set(n, (set = new Set()));
+        set.add(sub);
+      }
+    } else this.byPrefix.add(sub);
+  }
+
+  private async load(): Promise<void> {
+    const backoff = new Backoff();
+    for (;;) {
+      try {
+        const res = await this.store.client.getAll().prefix(ASSIGNMENTS_PREFIX).exec();
+        this.map.clear();
+        for (const kv of res.kvs) this.apply(kv.key.toString(), kv.value, String(kv.mod_revision));
+        this.rev = BigInt(res.header.revision);
+        this.floor = this.rev;
+        this.ring = [];
+        const w = await this.store.client.watch().prefix(ASSIGNMENTS_PREFIX).startRevision(String(this.rev + 1n)).create();
+        if (this.stopped) {
+          await w.cancel().catch(() => undefined);
+          return;
+        }
+        this.watcher = w;
+        w.on('data', (r: IWatchResponse) => this.onData(r));
+        w.on('error', (e: Error) => this.onError(w, e));
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        const ms = backoff.next();
+        this.log.warn('listing assignments for the agents failed; retrying', { error: errMsg(e), retryInMs: ms });
+        await new Promise((r) => setTimeout(r, ms));
+      }
+    }
+  }
+
+  /** Put or delete one key in the map; the change, when it is an assignment. */
+  private apply(key: string, value: Buffer | undefined, modRev: string): Change | undefined {
+    const k = parseAssignmentKey(key);
+    if (!k) return undefined;
+    if (value === undefined) {
+      this.map.delete(key);
+      return { type: 'delete', ...k };
+    }
+    try {
+      const a = decodeAssignment(k, value, modRev);
+      this.map.set(key, a);
+      return { type: 'put', a };
+    } catch (e) {
+      this.log.error('assignment is not a task; ignored', { key, error: errMsg(e) });
+      return undefined;
+    }
+  }
+
+  private onData(r: IWatchResponse): void {
+    const out = new Map<HubSubscriber, Change[]>();
+    let rev = this.rev;
+    for (const ev of r.events) {
+      const c = this.apply(ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv.value, String(ev.kv.mod_revision));
+      rev = BigInt(ev.kv.mod_revision);
+      if (!c) continue;
+      this.ring.push({ rev, change: c });
+      const node = nodeOf(c);
+      for (const s of this.byNode.get(node) ?? []) push(out, s, c);
+      for (const s of this.byPrefix) if (matches(s.filter, node)) push(out, s, c);
+    }
+    if (rev > this.rev) this.rev = rev;
+    if (this.ring.length > RING_MAX) {
+      const drop = this.ring.length - RING_MAX;
+      this.floor = this.ring[drop - 1]!.rev;
+      // changes of one revision stay together: drop up to the end of the floor's revision
+      let i = drop;
+      while (i < this.ring.length && this.ring[i]!.rev === this.floor) i++;
+      this.ring = this.ring.slice(i);
+    }
+    const revision = String(this.rev);
+    for (const [s, changes] of out) s.changes(revision, changes);
+  }
+
+  private onError(w: Watcher, e: Error): void {
+    if (this.stopped || this.watcher !== w) return;
+    this.watcher = undefined;
+    this.log.warn("the agents' assignment watch was canceled; listing again", { error: errMsg(e) });
+    void w.cancel().catch(() => undefined);
+    const subs = new Set<HubSubscriber>([...this.byPrefix, ...[...this.byNode.values()].flatMap((s) => [...s])]);
+    this.byNode.clear();
+    this.byPrefix.clear();
+    for (const s of subs) s.reset();
+    this.started = this.load();
+  }
+}
+
+function push(out: Map<HubSubscriber, Change[]>, s: HubSubscriber, c: Change): void {
+  const l = out.get(s);
+  if (l) l.push(c);
+  else out.set(s, [c]);
+}
