@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
 import { isHealthy, portRange, probe, serviceTasks, startCluster, until, type Cluster } from '../helpers/stowage.js';
+import { rememberSecrets } from '../helpers/suite-scan.js';
 
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 
@@ -25,6 +26,7 @@ describe('a docker agent on the agent API, with tokens', () => {
   const admin = randomBytes(16).toString('hex');
   const nodeToken = randomBytes(16).toString('hex');
   const value = `v-${randomBytes(8).toString('hex')}`;
+  rememberSecrets(admin, nodeToken, value);
   const call = (method: string, path: string, body?: unknown) =>
     fetch(`${c.server.url}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
 
