@@ -85,11 +85,12 @@ export class Agent {
   async start(): Promise<void> {
     const cfg = this.o.config;
     const log = this.o.log;
-    this.client = newEtcdClient({ endpoints: cfg.etcd });
+    this.client = newEtcdClient({ endpoints: cfg.etcd, ...(cfg.etcdTls ? { tls: cfg.etcdTls } : {}), ...(cfg.etcdAuth ? { auth: cfg.etcdAuth } : {}) });
     const store = (this.store = new Store(this.client));
     this.server = await startAgentServer({
       host: cfg.listen.host,
       port: cfg.listen.port,
+      ...(cfg.tls ? { tls: cfg.tls } : {}),
       log,
       logs: { openLogs: (ns, name, opts) => this.openLogs(ns, name, opts) },
       metrics: async () => {

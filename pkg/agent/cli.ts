@@ -10,14 +10,17 @@ import { agentRegistry, collectDefaults } from '../metrics/metrics.js';
 import { Agent } from './agent.js';
 import { FlagError, parseAgentFlags, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
 import { driverOptions } from './runtimes.js';
+import { addEtcdSecurityOptions, parseEtcdFlags } from '../store/etcd-flags.js';
+import { readKeyPair } from '../tls/files.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function registerAgentCommand(program: Command): void {
-  program
+  const cmd = program
     .command('agent')
     .description('run the tasks bound to this node as containers and report what happens to them')
-    .option('--etcd <urls>', 'etcd endpoints, comma-separated', 'http://127.0.0.1:2379')
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated (https:// for TLS)', 'http://127.0.0.1:2379');
+  addEtcdSecurityOptions(cmd)
     .option('--node <name>', 'this node\'s name (also its "hostname" for constraints)')
     .option('--driver <driver>', 'docker, or sim for hollow nodes', 'docker')
     .option('--cpus <n>', 'cpus offered (default: all cores)')
@@ -26,6 +29,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--ports <ranges>', 'host port ranges tasks get ports from', DEFAULT_PORTS)
     .option('--attr <key=value>', 'an attribute for placement constraints (repeatable)', collect, [])
     .option('--listen <host:port>', 'address serving task logs, /metrics and /healthz', '127.0.0.1:0')
+    .option('--tls-cert <file>', 'serve the --listen endpoint over HTTPS with this PEM certificate (with --tls-key; give servers --agent-ca)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--advertise-host <host>', 'host the cluster reaches the agent and its tasks at (HOST in task env)')
     .option('--heartbeat-ttl <seconds>', 'TTL of the heartbeat lease', '5')
     .option('--pids-limit <n>', 'process limit of each container', '1024')
@@ -40,6 +45,10 @@ export function registerAgentCommand(program: Command): void {
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         config = parseAgentFlags(raw);
+        // the key files are read here, by the agent alone; tasks get none of it
+        const etcd = parseEtcdFlags(raw);
+        const tls = readKeyPair('--tls-cert', '--tls-key', raw.tlsCert, raw.tlsKey);
+        config = { ...config, ...(etcd.tls ? { etcdTls: etcd.tls } : {}), ...(etcd.auth ? { etcdAuth: etcd.auth } : {}), ...(tls ? { tls } : {}) };
       } catch (e) {
         if (!(e instanceof FlagError || e instanceof RangeError)) throw e;
         process.stderr.write(`error: ${errMsg(e)}\n`);

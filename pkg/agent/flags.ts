@@ -5,12 +5,19 @@
  * Pure: no defaults that need the host (capacity detection is capacity.ts).
  */
 import type { PortRange, Resources } from '../api/types.js';
-import { parseEndpoints } from '../store/etcd.js';
+import { parseEndpoints, type EtcdOptions } from '../store/etcd.js';
+import type { RawEtcdFlags } from '../store/etcd-flags.js';
+import type { KeyPair } from '../tls/files.js';
 
 export type Driver = 'docker' | 'sim';
 
 export interface AgentConfig {
   etcd: string[];
+  /** --etcd-ca/--etcd-cert/--etcd-key and --etcd-user/--etcd-password, read by the CLI (cli.ts). */
+  etcdTls?: EtcdOptions['tls'];
+  etcdAuth?: EtcdOptions['auth'];
+  /** --tls-cert/--tls-key: the --listen endpoint serves HTTPS. Read by the CLI. */
+  tls?: KeyPair;
   /** One node for docker; many for `--driver sim --nodes N`. */
   nodes: string[];
   driver: Driver;
@@ -30,8 +37,10 @@ export interface AgentConfig {
 }
 
 /** What commander hands over: strings as typed (attr repeatable). */
-export interface RawAgentFlags {
+export interface RawAgentFlags extends RawEtcdFlags {
   etcd?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   node?: string;
   driver?: string;
   cpus?: string;

@@ -18,7 +18,9 @@
  *
  * Every request is counted and timed by verb and kind.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHttpServer } from '../http/serve.js';
+import type { KeyPair } from '../tls/files.js';
 import { ApiError } from '../api/errors.js';
 import { CLUSTER_SCOPE, kindNames, lookupKind, type KindInfo } from '../api/kinds.js';
 import { parseSelector } from '../api/labels.js';
@@ -66,6 +68,10 @@ export interface ApiServerOptions {
   servicePortRange?: PortRange;
   /** Starts the endpoints view (once); without it the endpoints routes answer 404. */
   endpoints?: () => Promise<EndpointsView>;
+  /** Serve HTTPS with this certificate (`--tls-cert/--tls-key`). */
+  tls?: KeyPair;
+  /** Verify agents' HTTPS log endpoints against this CA (`--agent-ca`); without it agents are reached over http. */
+  agentCa?: Buffer;
 }
 
 export class ApiServer {
@@ -76,7 +82,7 @@ export class ApiServer {
 
   constructor(private readonly o: ApiServerOptions) {
     this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}) });
-    this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
+    this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q, o.agentCa));
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name, this.objects.servicePortRange));
     this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
     this.endpoints = o.endpoints ? endpointsSource(o.endpoints, watchQueueBytes) : undefined;
@@ -99,7 +105,7 @@ export class ApiServer {
 
   async listen(host: string, port: number): Promise<string> {
     // Node's own Host check answers an empty 400: handle() answers it in the API's shape
-    const server = createServer({ requireHostHeader: false }, (req, res) => {
+    const server = createHttpServer(this.o.tls, (req, res) => {
       // handle() answers its own errors; this catches what is left (a throw while answering one)
       this.handle(req, res).catch((e) => {
         this.o.log.error('request failed while answering an error', { verb: req.method, error: errMsg(e) });

@@ -46,6 +46,16 @@ export interface EtcdOptions {
   endpoints: string | string[];
   /** Deadline of unary calls in milliseconds. */
   callTimeoutMs?: number;
+  /** https:// endpoints: the CA to verify etcd with (none: the system's) and a client certificate (etcd's --client-cert-auth). */
+  tls?: EtcdTls;
+  /** etcd's own users (`etcdctl auth enable`). */
+  auth?: { username: string; password: string };
+}
+
+export interface EtcdTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 export function parseEndpoints(endpoints: string | string[]): string[] {
@@ -66,6 +76,13 @@ export function newEtcdClient(opts: EtcdOptions): Etcd3 {
   const timeout = opts.callTimeoutMs ?? 5000;
   return new Etcd3({
     hosts,
+    ...(opts.tls
+      ? {
+          // grpc-js takes null for "the system's roots"; etcd3's type says Buffer
+          credentials: { rootCertificate: opts.tls.ca ?? (null as unknown as Buffer), ...(opts.tls.key && opts.tls.cert ? { privateKey: opts.tls.key, certChain: opts.tls.cert } : {}) },
+        }
+      : {}),
+    ...(opts.auth ? { auth: { username: opts.auth.username, password: opts.auth.password } } : {}),
     dialTimeout: 2000,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout, interceptors: [timerOf(ctx.method)] }),
     faultHandling: {
