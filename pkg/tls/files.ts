@@ -17,7 +17,8 @@ export class TlsFlagError extends RangeError {
 const why = (e: unknown): string => {
   const c = (e as NodeJS.ErrnoException)?.code;
   const m = e instanceof Error ? e.message : String(e);
-  return c && !m.startsWith(c) ? `${c} (${m.replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')})` : m;
+  // "ENOENT: no such file or directory, open '/x'" -> "ENOENT (no such file or directory)": the path is said already
+  return c ? `${c} (${m.replace(/^[A-Z_]+: /, '').replace(/, \w+ '.*'$/, '')})` : m;
 };
 
 function read(flag: string, path: string): Buffer {
