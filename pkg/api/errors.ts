@@ -14,6 +14,9 @@ export interface ErrorDetail {
 
 export type ErrorCode =
   | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'TooManyRequests'
   | 'Invalid'
   | 'NotFound'
   | 'AlreadyExists'
@@ -27,6 +30,9 @@ export type ErrorCode =
 
 const STATUS: Record<ErrorCode, number> = {
   BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  TooManyRequests: 429,
   Invalid: 422,
   NotFound: 404,
   AlreadyExists: 409,
@@ -52,7 +58,7 @@ export class ApiError extends Error {
     this.code = code;
     this.status = STATUS[code];
     this.details = details;
-    this.retryable = code === 'Conflict' || code === 'Unavailable';
+    this.retryable = code === 'Conflict' || code === 'Unavailable' || code === 'TooManyRequests';
   }
 
   toJSON(): { code: ErrorCode; message: string; details: ErrorDetail[] } {
@@ -62,3 +68,13 @@ export class ApiError extends Error {
 
 export const isApiError = (e: unknown, code?: ErrorCode): e is ApiError =>
   e instanceof ApiError && (code === undefined || e.code === code);
+
+/** 429: a limit was reached; the answer carries `Retry-After: retryAfterSeconds`. */
+export class TooManyRequestsError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('TooManyRequests', message);
+  }
+}

@@ -20,12 +20,18 @@ import { readCertificates, readKeyPair, type KeyPair } from '../tls/files.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
-import { parseBytes, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
+import { AuditLog } from '../auth/audit.js';
+import { RateLimiter, type Limits } from '../auth/rate-limit.js';
+import { TokenFile } from '../auth/token-file.js';
+import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
 import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '../api/service-ports.js';
 import type { PortRange } from '../api/types.js';
 import { InformerEndpointsView } from './endpoints/view.js';
 import { configureWatch, WATCH_DEFAULTS } from './watch.js';
+
+/** Requests a second per user by default: far above what stowctl, the UI or an agent sends. */
+const DEFAULT_RPS = 1000;
 
 interface RawServerFlags extends RawEtcdFlags {
   etcd: string;
@@ -45,6 +51,14 @@ interface RawServerFlags extends RawEtcdFlags {
   dnsListen?: string;
   servicePortRange: string;
   logLevel: string;
+  tokens?: string;
+  metricsAuth: string;
+  auditLog?: string;
+  auditLogMaxMb: string;
+  auditLogMaxFiles: string;
+  rateLimit: string;
+  rateLimitBurst?: string;
+  maxWatches: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -68,6 +82,14 @@ export function registerServerCommand(program: Command): void {
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
     .option('--dns-listen <host:port>', 'serve DNS (A and SRV of <service>.<namespace>.stowage.) on this address, UDP and TCP (default: off)')
     .option('--service-port-range <begin-end>', "the ports services' servicePort may take (0 = one assigned from here); unique across the cluster", formatRange(DEFAULT_SERVICE_PORT_RANGE))
+    .option('--tokens <file>', 'who may call the API: a YAML list of {user, role, namespaces?, sha256}, reloaded on change (default: development mode, open, loopback only)')
+    .option('--metrics-auth <none|token>', '/metrics without a token (none, for Prometheus) or only with one', 'none')
+    .option('--audit-log <file>', 'record every write through the API (who, verb, object, result) as JSON lines in this file (default: off)')
+    .option('--audit-log-max-mb <n>', 'rotate the audit log when it reaches this many MiB', '100')
+    .option('--audit-log-max-files <n>', 'rotated audit logs kept (FILE.1 ... FILE.n)', '5')
+    .option('--rate-limit <rps>', 'requests a second per user with --tokens (a token bucket; 0 = no limit)', String(DEFAULT_RPS))
+    .option('--rate-limit-burst <n>', 'requests a user may make at once after a quiet spell (default: 2 x --rate-limit)')
+    .option('--max-watches <n>', 'watch streams one user may hold open at once, with --tokens (0 = no limit)', '200')
     .addOption(logLevelOption())
     .action(async (raw: RawServerFlags, cmd: Command) => {
       let level: LogLevel;
@@ -80,12 +102,30 @@ export function registerServerCommand(program: Command): void {
       let etcd: ReturnType<typeof parseEtcdFlags>;
       let tls: KeyPair | undefined;
       let agentCa: Buffer | undefined;
+      let metricsAuth: boolean;
+      let limits: Limits;
+      let audit: { maxBytes: number; keep: number } | undefined;
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         etcd = parseEtcdFlags(raw);
         tls = readKeyPair('--tls-cert', '--tls-key', raw.tlsCert, raw.tlsKey);
         if (raw.agentCa !== undefined) agentCa = readCertificates('--agent-ca', raw.agentCa);
         listen = parseHostPort('--listen', raw.listen);
+        if (raw.tokens === undefined && !isLoopback(listen.host)) {
+          throw new RangeError(`--listen: ${raw.listen} is not a loopback address; without --tokens the API is open to anyone who reaches it, so it listens only on 127.0.0.1, ::1 or localhost (give --tokens FILE to listen elsewhere)`);
+        }
+        if (raw.tokens === '') throw new RangeError('--tokens: the path of the tokens file is empty');
+        metricsAuth = parseChoice('--metrics-auth', raw.metricsAuth, ['none', 'token']) === 'token';
+        const rps = parseSeconds('--rate-limit', raw.rateLimit, 0);
+        limits = {
+          rps,
+          burst: raw.rateLimitBurst === undefined ? Math.max(1, Math.ceil(rps * 2)) : parseInteger('--rate-limit-burst', raw.rateLimitBurst, 1),
+          maxWatches: parseInteger('--max-watches', raw.maxWatches, 0),
+        };
+        if (raw.auditLog === '') throw new RangeError('--audit-log: the path of the audit log is empty');
+        if (raw.auditLog !== undefined) {
+          audit = { maxBytes: parseSeconds('--audit-log-max-mb', raw.auditLogMaxMb, 0.001) * (1 << 20), keep: parseInteger('--audit-log-max-files', raw.auditLogMaxFiles, 0) };
+        }
         if (raw.dnsListen !== undefined) dnsListen = parseHostPort('--dns-listen', raw.dnsListen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
         maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
@@ -108,6 +148,27 @@ export function registerServerCommand(program: Command): void {
         process.exit(2);
       }
       const log = newLogger({ component: 'server', level });
+      let tokens: TokenFile | undefined;
+      if (raw.tokens !== undefined) {
+        try {
+          tokens = await TokenFile.open(raw.tokens, log.child({ part: 'auth' }));
+        } catch (e) {
+          process.stderr.write(`error: ${errMsg(e)}\n`);
+          process.exit(2);
+        }
+      } else {
+        // a JSON line like every other (log readers parse them), worded to stand out
+        log.warn('DEVELOPMENT MODE: no --tokens, the API asks for no credentials and every caller is an admin; listening on loopback only. Give --tokens FILE for anything else (docs/api.md, Authentication)', { listen: raw.listen, mode: 'development' });
+      }
+      let auditLog: AuditLog | undefined;
+      if (audit && raw.auditLog) {
+        try {
+          auditLog = new AuditLog({ path: raw.auditLog, ...audit, log: log.child({ part: 'audit' }) });
+        } catch (e) {
+          process.stderr.write(`error: --audit-log: cannot open ${raw.auditLog}: ${errMsg(e)}\n`);
+          process.exit(2);
+        }
+      }
       collectDefaults(serverRegistry);
       const client = newEtcdClient(etcd);
       const store = new Store(client, { maxTxnOps });
@@ -126,6 +187,10 @@ export function registerServerCommand(program: Command): void {
         ...(agentCa ? { agentCa } : {}),
         // the services' endpoints, from the shared informers (the DNS server reads the same view)
         endpoints: () => InformerEndpointsView.start(informers, log.child({ part: 'endpoints' })),
+        // limits are per user, so only with --tokens (development mode has one anonymous user)
+        ...(tokens ? { authn: tokens.auth, limits: new RateLimiter(limits) } : {}),
+        ...(auditLog ? { audit: auditLog } : {}),
+        metricsAuth,
       });
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
@@ -161,6 +226,8 @@ export function registerServerCommand(program: Command): void {
         await manager.stop().catch(() => undefined);
         await informers.stop().catch(() => undefined);
         await api.close().catch(() => undefined);
+        tokens?.close();
+        auditLog?.close();
         await dns?.close().catch(() => undefined);
         client.close();
         clearTimeout(force);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBytes, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
+import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 
 describe('server flags', () => {
   it('HOST:PORT', () => {
@@ -36,5 +36,13 @@ describe('server flags', () => {
     for (const bad of ['0', '8MB', '-1', '1.5Mi', 'lots']) {
       assert.throws(() => parseBytes('--watch-queue-bytes', bad, 1), { message: `--watch-queue-bytes: "${bad}" must be a size in bytes >= 1 (e.g. 8Mi, 512Ki, 1048576)` });
     }
+  });
+  it('loopback hosts (development mode listens only there)', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) assert.equal(isLoopback(h), true, h);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', 'example.com', '127.0.0.1.nip.io', '127.0.0.256']) assert.equal(isLoopback(h), false, h);
+  });
+  it('one of a few words', () => {
+    assert.equal(parseChoice('--metrics-auth', 'token', ['none', 'token']), 'token');
+    assert.throws(() => parseChoice('--metrics-auth', 'yes', ['none', 'token']), { message: '--metrics-auth: "yes" must be one of none, token' });
   });
 });

@@ -37,3 +37,17 @@ export function parseBytes(flag: string, v: string, min: number): number {
   if (!m || !Number.isSafeInteger(n) || n < min) throw new RangeError(`${flag}: "${v}" must be a size in bytes >= ${min} (e.g. 8Mi, 512Ki, 1048576)`);
   return n;
 }
+
+/** One of a few words (e.g. --metrics-auth none|token). */
+export function parseChoice<T extends string>(flag: string, v: string, choices: readonly T[]): T {
+  if (!choices.includes(v as T)) throw new RangeError(`${flag}: "${v}" must be one of ${choices.join(', ')}`);
+  return v as T;
+}
+
+/** Whether a --listen host is loopback only: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  return v4 !== null && v4[1] === '127' && v4.slice(1).every((o) => Number(o) <= 255);
+}

@@ -16,6 +16,14 @@
  *   /api/v1/servers                      GET: every server, the leader first (servers.ts)
  *   /healthz /readyz /metrics /version   and the web UI at /
  *
+ * With an Authenticator (`--tokens`), every request under /api/v1/ and /version
+ * needs `Authorization: Bearer <token>` (401 otherwise); /healthz, /readyz, the
+ * web UI's static files and (unless `--metrics-auth=token`) /metrics stay open.
+ * Without one the server is in development mode: every request is DEV_PRINCIPAL.
+ * Every route asks authorize() (pkg/auth) before it reads or writes (403), and
+ * lists and watches show a namespaced principal only its namespaces' objects.
+ * Writes go to the audit log (`--audit-log`); per-user limits answer 429.
+ *
  * Every request is counted and timed by verb and kind.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -24,6 +32,12 @@ import type { KeyPair } from '../tls/files.js';
 import { ApiError } from '../api/errors.js';
 import { CLUSTER_SCOPE, kindNames, lookupKind, type KindInfo } from '../api/kinds.js';
 import { parseSelector } from '../api/labels.js';
+import type { AuditLog } from '../auth/audit.js';
+import type { Authenticator } from '../auth/authenticate.js';
+import { authorize, WRITE_VERBS, type AuthzRequest, type Verb } from '../auth/authorize.js';
+import { principalOf, setPrincipal } from '../auth/principal.js';
+import type { RateLimiter } from '../auth/rate-limit.js';
+import { visibleTo } from '../auth/scope.js';
 import { answerRefusedRequests } from '../http/client-error.js';
 import { parseTarget, pathSegments, requireHost, type RequestTarget } from '../http/target.js';
 import { errMsg, type Logger } from '../log/logger.js';
@@ -72,13 +86,25 @@ export interface ApiServerOptions {
   tls?: KeyPair;
   /** Verify agents' HTTPS log endpoints against this CA (`--agent-ca`); without it agents are reached over http. */
   agentCa?: Buffer;
+  /** Who may call (`--tokens`); absent = development mode, every request is DEV_PRINCIPAL. */
+  authn?: Authenticator;
+  /** Whether /metrics needs a token too (`--metrics-auth=token`); default no, so Prometheus keeps scraping. */
+  metricsAuth?: boolean;
+  /** Per-user request rate and watch caps (with --tokens). */
+  limits?: RateLimiter;
+  /** Where every write is recorded (`--audit-log`). */
+  audit?: AuditLog;
 }
+
+const WRITES = new Set<string>(WRITE_VERBS);
+/** The verb of a subresource: GET .../log reads logs, POST .../rollback is "rollback", and so on. */
+const SUB_VERBS: Record<string, Verb> = { log: 'logs', endpoints: 'get' };
 
 export class ApiServer {
   readonly objects: Objects;
   readonly endpoints: EndpointsSource | undefined;
   private server: Server | undefined;
-  private readonly subresources = new Map<string, SubresourceHandler>();
+  private readonly subresources = new Map<string, { h: SubresourceHandler; verb: Verb | 'self' }>();
 
   constructor(private readonly o: ApiServerOptions) {
     this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}) });
@@ -99,8 +125,13 @@ export class ApiServer {
     return this.endpoints;
   }
 
-  addSubresource(plural: string, method: string, sub: string, h: SubresourceHandler): void {
-    this.subresources.set(`${method} ${plural}/${sub}`, h);
+  /**
+   * A handler of METHOD /api/v1/<plural>/<ns>/<name>/<sub>, authorized as verb
+   * (default: SUB_VERBS, else the subresource's name); 'self' for a handler
+   * that authorizes its caller itself (the agents' routes check the node scope).
+   */
+  addSubresource(plural: string, method: string, sub: string, h: SubresourceHandler, verb?: Verb | 'self'): void {
+    this.subresources.set(`${method} ${plural}/${sub}`, { h, verb: verb ?? SUB_VERBS[sub] ?? (sub as Verb) });
   }
 
   async listen(host: string, port: number): Promise<string> {
@@ -138,14 +169,23 @@ export class ApiServer {
     let path = req.url ?? '/';
     const end = metrics.apiLatency.startTimer();
     let code = 200;
+    let authenticated = !this.o.authn;
+    let endWatch: (() => void) | undefined;
     // A write after the client left (or after the answer) emits 'error' on res: never let it end the process.
     res.on('error', (e) => this.o.log.debug('response error', { verb, path, error: errMsg(e) }));
     try {
       requireHost(req);
       const target = parseTarget(req.url);
       path = target.pathname;
+      if (this.o.authn && this.needsToken(path)) {
+        const p = this.o.authn.authenticate(req.headers.authorization);
+        setPrincipal(req, p);
+        authenticated = true;
+        this.o.limits?.admit(p.user);
+      }
       const watch = target.searchParams.get('watch');
       watching = watch === '1' || watch === 'true' || path === '/api/v1/watch';
+      if (watching && this.o.authn && path.startsWith('/api/')) endWatch = this.o.limits?.watchStarted(principalOf(req).user);
       if (path.startsWith('/api/v1/')) {
         kindLabel = 'unknown'; // until the path decodes
         const parts = pathSegments(path.slice('/api/v1/'.length));
@@ -159,26 +199,78 @@ export class ApiServer {
       code = sendError(res, e);
       if (code >= 500 && code !== 503) this.o.log.error('request failed', { verb, path, error: errMsg(e) });
     } finally {
+      endWatch?.();
+      if (this.o.audit) this.audit(req, verb, path, code, authenticated);
       const v = watching ? 'WATCH' : verb;
       end({ verb: v, kind: kindLabel });
       metrics.apiRequests.inc({ verb: v, kind: kindLabel, code: String(code) });
     }
   }
 
+  /** 403 unless the request's principal may do r; writes are noted for the audit log. */
+  private allow(req: IncomingMessage, r: AuthzRequest): void {
+    if (WRITES.has(r.verb) && this.o.audit) {
+      let l = writesOf.get(req);
+      if (!l) writesOf.set(req, (l = []));
+      l.push(r);
+    }
+    if (!this.o.authn) return;
+    const d = authorize(principalOf(req), r);
+    if (!d.allowed) throw new ApiError('Forbidden', d.message);
+  }
+
+  /** Which namespaces' objects the request may see; undefined: all of them. */
+  private visible(req: IncomingMessage): ((ns: string | undefined) => boolean) | undefined {
+    return this.o.authn ? visibleTo(principalOf(req)) : undefined;
+  }
+
+  /** One audit line per write the request asked for; a write refused before it named an object, one line with its path. */
+  private audit(req: IncomingMessage, method: string, path: string, code: number, authenticated: boolean): void {
+    const writes = writesOf.get(req);
+    if (!writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) return;
+    const p = authenticated ? principalOf(req) : undefined;
+    const who = { user: p?.user ?? null, role: p?.role ?? null };
+    if (!writes) {
+      this.o.audit!.write({ ...who, verb: method.toLowerCase(), kind: '', path, code });
+      return;
+    }
+    for (const w of writes) {
+      this.o.audit!.write({ ...who, verb: w.verb, kind: w.kind, ...(w.namespace !== undefined ? { namespace: w.namespace } : {}), ...(w.name !== undefined ? { name: w.name } : {}), ...(w.sub ? { sub: w.sub } : {}), code });
+    }
+  }
+
+  /** The API and /version need a token; probes, the UI's static files and (by default) /metrics do not. */
+  private needsToken(path: string): boolean {
+    if (path.startsWith('/api/') || path === '/version') return true;
+    return path === '/metrics' && this.o.metricsAuth === true;
+  }
+
   private async api(req: IncomingMessage, res: ServerResponse, verb: string, parts: string[], q: URLSearchParams): Promise<number> {
     if (parts[0] === 'apply' && parts.length === 1) {
       if (verb !== 'POST') throw methodNotAllowed(verb, '/api/v1/apply');
       const body = (await readJson(req)) as { items?: unknown[] };
-      const results = await this.objects.apply(body?.items as unknown[]);
+      const results = await this.objects.apply(body?.items as unknown[], (o, i) => {
+        const k = lookupKind(o.kind)!;
+        try {
+          this.allow(req, { verb: 'apply', kind: k.plural, namespace: k.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name });
+        } catch (e) {
+          if (e instanceof ApiError && e.code === 'Forbidden') throw new ApiError('Forbidden', `document ${i + 1} (${o.kind} "${o.metadata.name}"): ${e.message}; nothing of this batch was written`);
+          throw e;
+        }
+      });
       sendJson(res, 200, { results });
       return 200;
     }
     if (parts[0] === 'watch') {
       if (parts.length !== 1) throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; the watch of several kinds is /api/v1/watch?kinds=...`);
       if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/watch');
+      const kinds = parseKinds(q);
+      const namespace = q.get('namespace') ?? undefined;
+      for (const k of kinds) this.allow(req, { verb: 'watch', kind: k.plural, namespace: k.namespaced ? namespace : undefined });
       await serveWatch(this.o.store, this.o.log, req, res, {
-        kinds: parseKinds(q),
-        namespace: q.get('namespace') ?? undefined,
+        kinds,
+        namespace,
+        visible: this.visible(req),
         selector: q.get('labelSelector') ? parseSelector(q.get('labelSelector')!) : undefined,
         resourceVersion: q.get('resourceVersion') ?? undefined,
         markListed: true,
@@ -188,12 +280,14 @@ export class ApiServer {
     if (parts[0] === 'sd') {
       if (parts.length !== 2 || parts[1] !== 'targets') throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; service discovery is /api/v1/sd/targets`);
       if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/sd/targets');
+      this.allow(req, { verb: 'get', kind: 'sd', sub: 'targets' });
       await serveTargets(this.o.store, res, q);
       return 200;
     }
     if (parts[0] === 'servers') {
       if (parts.length !== 1) throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; the servers are listed at /api/v1/servers`);
       if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/servers');
+      this.allow(req, { verb: 'list', kind: 'servers' });
       await serveServers(this.o.store, res, this.o.identity);
       return 200;
     }
@@ -202,8 +296,10 @@ export class ApiServer {
       if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/endpoints');
       const namespace = q.get('namespace') ?? undefined;
       const watch = q.get('watch');
-      if (watch === '1' || watch === 'true') await serveEndpointsWatch(this.endpointsOrThrow(), req, res, namespace);
-      else await serveEndpointsList(this.endpointsOrThrow(), res, namespace);
+      const w = watch === '1' || watch === 'true';
+      this.allow(req, { verb: w ? 'watch' : 'list', kind: 'endpoints', namespace });
+      if (w) await serveEndpointsWatch(this.endpointsOrThrow(), req, res, namespace, this.visible(req));
+      else await serveEndpointsList(this.endpointsOrThrow(), res, namespace, this.visible(req));
       return 200;
     }
     const kind = lookupKind(parts[0] ?? '');
@@ -213,11 +309,14 @@ export class ApiServer {
       return this.collection(req, res, verb, kind, q);
     }
     if (t.sub) {
-      const h = this.subresources.get(`${verb} ${kind.plural}/${t.sub}`);
-      if (!h) throw new ApiError('NotFound', `no subresource "${t.sub}" for ${verb} on ${kind.plural}`);
-      await h(t, req, res, q);
+      const s = this.subresources.get(`${verb} ${kind.plural}/${t.sub}`);
+      if (!s) throw new ApiError('NotFound', `no subresource "${t.sub}" for ${verb} on ${kind.plural}`);
+      if (s.verb !== 'self') this.allow(req, { verb: s.verb, kind: t.sub === 'endpoints' ? 'endpoints' : kind.plural, namespace: t.namespace, name: t.name, sub: t.sub });
+      await s.h(t, req, res, q);
       return res.statusCode;
     }
+    const objectVerb: Verb | undefined = verb === 'GET' ? 'get' : verb === 'PUT' ? 'update' : verb === 'DELETE' ? 'delete' : undefined;
+    if (objectVerb) this.allow(req, { verb: objectVerb, kind: kind.plural, namespace: t.namespace, name: t.name });
     switch (verb) {
       case 'GET':
         sendJson(res, 200, await this.objects.get(kind, t.namespace, t.name));
@@ -237,22 +336,28 @@ export class ApiServer {
     const namespace = q.get('namespace') ?? undefined;
     const selector = q.get('labelSelector') ?? undefined;
     if (verb === 'POST') {
-      sendJson(res, 201, await this.objects.create(kind, await readJson(req)));
+      const body = await readJson(req);
+      sendJson(res, 201, await this.objects.create(kind, body, (o) => this.allow(req, { verb: 'create', kind: kind.plural, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name })));
       return 201;
     }
     if (verb !== 'GET') throw methodNotAllowed(verb, `/api/v1/${kind.plural}`);
     const watch = q.get('watch');
+    const visible = this.visible(req);
     if (watch === '1' || watch === 'true') {
+      this.allow(req, { verb: 'watch', kind: kind.plural, namespace: kind.namespaced ? namespace : undefined });
       await serveWatch(this.o.store, this.o.log, req, res, {
         kinds: [kind],
         namespace,
+        visible,
         selector: selector ? parseSelector(selector) : undefined,
         resourceVersion: q.get('resourceVersion') ?? undefined,
       });
       return 200;
     }
+    this.allow(req, { verb: 'list', kind: kind.plural, namespace: kind.namespaced ? namespace : undefined });
     const l = await this.objects.list(kind, namespace, selector);
-    sendJson(res, 200, { apiVersion: 'stowage/v1', kind: 'List', metadata: { resourceVersion: l.revision }, items: l.items });
+    const items = visible && kind.namespaced ? l.items.filter((o) => visible(o.metadata.namespace)) : l.items;
+    sendJson(res, 200, { apiVersion: 'stowage/v1', kind: 'List', metadata: { resourceVersion: l.revision }, items });
     return 200;
   }
 
@@ -306,6 +411,9 @@ function targetUrl(t: RequestTarget): URL {
   u.search = t.search;
   return u;
 }
+
+/** The writes each request asked for, for the audit log. */
+const writesOf = new WeakMap<IncomingMessage, AuthzRequest[]>();
 
 /** Paths under /api/v1/ that are not kinds (the metrics' kind label is the path's first part). */
 const ROUTES = new Set(['apply', 'sd', 'watch', 'servers', 'endpoints']);

@@ -103,8 +103,10 @@ export class Objects {
     return { items, revision: l.revision };
   }
 
-  async create(kind: KindInfo, body: unknown): Promise<AnyResource> {
+  /** check: throws to refuse the validated object before anything is read or written (authorization). */
+  async create(kind: KindInfo, body: unknown, check?: (obj: AnyResource) => void): Promise<AnyResource> {
     const obj = keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined);
+    check?.(obj);
     await refuseDependencyCycles(this.store, [obj], false);
     dropServerOwned(obj);
     // service ports are claimed in the service's own transaction, not in a shared batch
@@ -154,11 +156,13 @@ export class Objects {
    * all or nothing. A bigger one takes several: a conflict is retried for
    * what is not written yet, and if it persists the error says what was.
    */
-  async apply(items: unknown[]): Promise<ApplyResult[]> {
+  async apply(items: unknown[], check?: (obj: AnyResource, index: number) => void): Promise<ApplyResult[]> {
     if (!Array.isArray(items) || items.length === 0) {
       throw new ApiError('BadRequest', 'apply needs a non-empty "items" array of objects', [{ field: 'items', rule: 'required', message: 'non-empty array' }]);
     }
     const objs = validateMany(items);
+    // every document is checked (authorized) before anything is written: one refused, none written
+    if (check) objs.forEach((o, i) => check(o, i));
     await refuseDependencyCycles(this.store, objs, true);
     const done = new Map<number, ApplyResult>();
     for (let attempt = 0; ; attempt++) {

@@ -1,6 +1,6 @@
 /** Writing answers: JSON bodies and errors in the API's one error shape. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError } from '../api/errors.js';
+import { ApiError, TooManyRequestsError } from '../api/errors.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -19,6 +19,8 @@ export function sendError(res: ServerResponse, e: unknown): number {
   // The rest of an oversized body is never read: a keep-alive client that
   // sent its next request on this connection would wait forever.
   if (err.code === 'TooLarge') res.setHeader('connection', 'close');
+  if (err.code === 'Unauthorized') res.setHeader('www-authenticate', 'Bearer realm="stowage"');
+  if (err instanceof TooManyRequestsError) res.setHeader('retry-after', String(err.retryAfterSeconds));
   sendJson(res, err.status, err.toJSON());
   return err.status;
 }

@@ -102,6 +102,8 @@ export interface WatchParams {
   /** One kind (`/api/v1/<kind>?watch=1`), or several (`/api/v1/watch?kinds=...`). */
   kinds: readonly KindInfo[];
   namespace?: string;
+  /** The namespaces the caller may see (undefined: all); cluster-scoped objects are always seen. */
+  visible?: (namespace: string | undefined) => boolean;
   selector?: Selector;
   resourceVersion?: string;
   /** End the initial list with `event: LISTED` (the watch of several kinds). */
@@ -121,7 +123,11 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
   const namespaced = new Map(p.kinds.map((k) => [k.plural, k.namespaced]));
   const w: Want = (namespace, labels, kind) => {
     const ns = namespaced.get(kind);
-    return ns !== undefined && (!ns || p.namespace === undefined || namespace === p.namespace) && (!p.selector || matches(p.selector, labels));
+    return (
+      ns !== undefined &&
+      (!ns || ((p.namespace === undefined || namespace === p.namespace) && (!p.visible || p.visible(namespace)))) &&
+      (!p.selector || matches(p.selector, labels))
+    );
   };
 
   const left = new AbortController();

@@ -35,20 +35,22 @@ export async function serveServiceEndpoints(src: EndpointsSource, res: ServerRes
   sendJson(res, 200, e);
 }
 
-export async function serveEndpointsList(src: EndpointsSource, res: ServerResponse, namespace: string | undefined): Promise<void> {
-  const items = (await src.view()).list(namespace);
+/** visible: the namespaces the caller may see (undefined: all). */
+export async function serveEndpointsList(src: EndpointsSource, res: ServerResponse, namespace: string | undefined, visible?: (ns: string) => boolean): Promise<void> {
+  const items = (await src.view()).list(namespace).filter((e) => !visible || visible(e.metadata.namespace));
   sendJson(res, 200, { apiVersion: API_VERSION, kind: 'List', metadata: {}, items });
 }
 
-export async function serveEndpointsWatch(src: EndpointsSource, req: IncomingMessage, res: ServerResponse, namespace: string | undefined): Promise<void> {
+export async function serveEndpointsWatch(src: EndpointsSource, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, visible?: (ns: string) => boolean): Promise<void> {
   const view = await src.view();
   if (res.destroyed) return;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.write(': watching endpoints\n\n');
-  const s = new WatchStream(res, { maxQueuedBytes: src.maxQueuedBytes, want: (ns) => namespace === undefined || ns === namespace, after: 0n });
+  const mine = (ns: string | undefined) => (namespace === undefined || ns === namespace) && (!visible || (ns !== undefined && visible(ns)));
+  const s = new WatchStream(res, { maxQueuedBytes: src.maxQueuedBytes, want: mine, after: 0n });
   let batch = 0n;
   // the list and the subscription in one turn: no change can fall between them
-  s.sendList('0', view.list(namespace).map((e) => Buffer.from(JSON.stringify(e))));
+  s.sendList('0', view.list(namespace).filter((e) => mine(e.metadata.namespace)).map((e) => Buffer.from(JSON.stringify(e))));
   const unsubscribe = view.subscribe((events) => {
     batch++;
     const id = String(batch);
