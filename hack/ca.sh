@@ -19,8 +19,9 @@ chmod 700 "$dir"
 dir=$(cd "$dir" && pwd)
 log=$dir/openssl.log
 days=30
-# P-256 keys: quick to make, quick handshakes.
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" >>"$log" 2>&1; chmod 600 "$1"; }
+# RSA keys: every TLS client can use them, even busybox wget (no signature_algorithms
+# extension, so it can only agree with an RSA certificate on an RSA key exchange).
+key() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" >>"$log" 2>&1; chmod 600 "$1"; }
 
 if [ ! -s "$dir/ca.pem" ] || [ ! -s "$dir/ca-key.pem" ]; then
   rm -f "$dir"/*.pem "$dir/ca.srl"
