@@ -71,8 +71,28 @@ export function parseEndpoints(endpoints: string | string[]): string[] {
   return list;
 }
 
+/**
+ * grpc-js names the server it dials (SNI) by its host even when that is an IP
+ * (https://127.0.0.1:2379), and Node warns once per process (DEP0123) on
+ * stderr, outside the JSON log. The handshake and the certificate check are
+ * right either way; only that warning is dropped.
+ */
+let sniWarningMuted = false;
+function muteIpServernameWarning(): void {
+  if (sniWarningMuted) return;
+  sniWarningMuted = true;
+  const emit = process.emitWarning.bind(process) as (...a: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const [, typeOrOpts, code] = args;
+    const c = typeof typeOrOpts === 'object' && typeOrOpts !== null ? (typeOrOpts as { code?: string }).code : code;
+    if (c === 'DEP0123') return;
+    emit(...args);
+  }) as typeof process.emitWarning;
+}
+
 export function newEtcdClient(opts: EtcdOptions): Etcd3 {
   const hosts = parseEndpoints(opts.endpoints);
+  if (hosts.some((h) => h.startsWith('https://'))) muteIpServernameWarning();
   const timeout = opts.callTimeoutMs ?? 5000;
   return new Etcd3({
     hosts,
