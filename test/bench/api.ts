@@ -394,6 +394,9 @@ async function main(): Promise<void> {
   out.push(`locked down/open at  1 in flight: ${sec1.toFixed(2)}   (round by round: ${perRoundSec(1)})`);
   out.push(`locked down/open at 64 in flight: ${sec64.toFixed(2)}   (round by round: ${perRoundSec(64)})`);
   out.push(`goal (locked down >= 0.8 x open at 64 in flight): ${sec64 >= 0.8 ? 'met' : 'MISSED'}`);
+  // CPU per object is steadier than throughput on a shared machine: what TLS and tokens cost each process
+  const cpuRatio = (k: 'etcd' | 'server' | 'client') => (rows[5]!.cpu[k] / rows[3]!.cpu[k]).toFixed(2);
+  out.push(`CPU per object at 64 in flight, locked down/open: server ${cpuRatio('server')}, etcd ${cpuRatio('etcd')}, client ${cpuRatio('client')}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (CPU_PROF) process.stdout.write(`server CPU profile: ${join(ROOT, '.run')}/*.cpuprofile\n`);
 }
