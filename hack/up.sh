@@ -44,15 +44,15 @@ say "API tokens (.run/tokens.yaml: their sha256 only)"
 # one token per user, kept across runs; the file the server reads holds hashes
 ( umask 077; mkdir -p .run/tokens )
 token() { local f=.run/tokens/$1.token; [ -s "$f" ] || ( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f" ); printf %s "$f"; }
-hash() { sha256sum <"$1" | cut -d' ' -f1; }
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
 ADMIN_TOKEN=$(token admin); PROXY_TOKEN=$(token stowage-proxy); PROM_TOKEN=$(token prometheus); NODE_TOKEN=$(token "node-$NODE")
 ( umask 077; cat >.run/tokens.yaml.tmp <<Y
 # Who may call the API (stowage server --tokens): sha256 of each token, never the token.
 tokens:
-  - {user: admin, role: admin, sha256: $(hash "$ADMIN_TOKEN")}
-  - {user: stowage-proxy, role: viewer, sha256: $(hash "$PROXY_TOKEN")}
-  - {user: prometheus, role: viewer, sha256: $(hash "$PROM_TOKEN")}
-  - {user: $NODE, role: node, sha256: $(hash "$NODE_TOKEN")}
+  - {user: admin, role: admin, sha256: $(sha "$ADMIN_TOKEN")}
+  - {user: stowage-proxy, role: viewer, sha256: $(sha "$PROXY_TOKEN")}
+  - {user: prometheus, role: viewer, sha256: $(sha "$PROM_TOKEN")}
+  - {user: $NODE, role: node, sha256: $(sha "$NODE_TOKEN")}
 Y
 )
 mv .run/tokens.yaml.tmp .run/tokens.yaml
