@@ -21,13 +21,15 @@
  *
  *   --count N    objects per run (default 5000)   --rounds N   (default 3)
  *   --cpu-prof   run the server under `node --cpu-prof` (profile in .run/)
+ *   --locked api-tls,tokens,etcd-tls   what the locked-down server turns on (default all three;
+ *                for finding which one costs what)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -52,6 +54,8 @@ const COUNT = arg('count', 5000);
 const ROUNDS = arg('rounds', 3);
 const WARMUP = Math.min(1000, COUNT);
 const CPU_PROF = process.argv.includes('--cpu-prof');
+const LOCKED = new Set((process.argv.includes('--locked') ? process.argv[process.argv.indexOf('--locked') + 1]! : 'api-tls,tokens,etcd-tls').split(','));
+for (const l of LOCKED) if (!['api-tls', 'tokens', 'etcd-tls'].includes(l)) throw new Error(`--locked: "${l}" is not one of api-tls, tokens, etcd-tls`);
 const SERVICE = lookupKind('Service')!;
 const NAMESPACE = 'bench';
 
@@ -146,7 +150,7 @@ async function drive(count: number, inFlight: number, op: (i: number) => Promise
 interface Target {
   port: number;
   agent: Agent | HttpsAgent;
-  secure?: { token: string };
+  secure?: { token: string; tls: boolean };
 }
 
 function post(t: Target, body: string): Promise<void> {
@@ -154,7 +158,7 @@ function post(t: Target, body: string): Promise<void> {
     const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     if (t.secure) headers.authorization = `Bearer ${t.secure.token}`;
     const opts = { host: '127.0.0.1', port: t.port, path: '/api/v1/services', method: 'POST', agent: t.agent, headers };
-    const req = (t.secure ? httpsRequest : request)(
+    const req = (t.secure?.tls ? httpsRequest : request)(
       opts,
       (res) => {
         const chunks: Buffer[] = [];
@@ -190,9 +194,9 @@ async function apiRun(t: Target, inFlight: number, count: number): Promise<Run> 
 function secureFlags(etcd: TestEtcd, tokensFile: string): string[] {
   const pki = etcd.pki!;
   return [
-    '--etcd-ca', join(pki, 'ca.pem'), '--etcd-cert', join(pki, 'etcd-client.pem'), '--etcd-key', join(pki, 'etcd-client-key.pem'),
-    '--tls-cert', join(pki, 'api.pem'), '--tls-key', join(pki, 'api-key.pem'),
-    '--tokens', tokensFile, '--rate-limit', '1000000',
+    ...(LOCKED.has('etcd-tls') ? ['--etcd-ca', join(pki, 'ca.pem'), '--etcd-cert', join(pki, 'etcd-client.pem'), '--etcd-key', join(pki, 'etcd-client-key.pem')] : []),
+    ...(LOCKED.has('api-tls') ? ['--tls-cert', join(pki, 'api.pem'), '--tls-key', join(pki, 'api-key.pem')] : []),
+    ...(LOCKED.has('tokens') ? ['--tokens', tokensFile, '--rate-limit', '1000000'] : []),
   ];
 }
 
@@ -250,12 +254,14 @@ async function main(): Promise<void> {
   const results = new Map<string, Run[]>();
   const add = (k: string, r: Run) => results.set(k, [...(results.get(k) ?? []), r]);
   const etcd = await startEtcd();
-  const secureEtcd = await startEtcd({ tls: true });
+  const secureEtcd = await startEtcd({ tls: LOCKED.has('etcd-tls') });
   const client = newEtcdClient({ endpoints: etcd.endpoint });
-  const pki = secureEtcd.pki!;
+  // the CA and certificates: the TLS etcd's, or (without etcd-tls) a CA of their own
+  const pki = secureEtcd.pki ?? execFileSync(join(ROOT, 'hack/ca.sh'), [`${join(ROOT, '.run')}/bench-pki-${process.pid}`]).toString().trim();
+  secureEtcd.pki = pki;
   const secureClient = newEtcdClient({
     endpoints: secureEtcd.endpoint,
-    tls: { ca: readFileSync(join(pki, 'ca.pem')), cert: readFileSync(join(pki, 'etcd-client.pem')), key: readFileSync(join(pki, 'etcd-client-key.pem')) },
+    ...(LOCKED.has('etcd-tls') ? { tls: { ca: readFileSync(join(pki, 'ca.pem')), cert: readFileSync(join(pki, 'etcd-client.pem')), key: readFileSync(join(pki, 'etcd-client-key.pem')) } } : {}),
   });
   const election = new Election(client, { ttl: 5, identity: 'bench' }, nopLogger);
   const secureElection = new Election(secureClient, { ttl: 5, identity: 'bench' }, nopLogger);
@@ -280,13 +286,13 @@ async function main(): Promise<void> {
     const secureServer = startServer(secureEtcd, securePort, secureFlags(secureEtcd, tokensFile));
     servers.push(secureServer);
     await waitReady(port, server);
-    await waitReady(securePort, secureServer, ca);
+    await waitReady(securePort, secureServer, LOCKED.has('api-tls') ? ca : undefined);
     pids.server = server.pid;
     pids.etcd = Number(readFileSync(join(ROOT, `.run/etcd-${etcd.port}.pid`), 'utf8').trim());
     securePids.server = secureServer.pid;
     securePids.etcd = Number(readFileSync(join(ROOT, `.run/etcd-${secureEtcd.port}.pid`), 'utf8').trim());
     const open: Target = { port, agent };
-    const secure: Target = { port: securePort, agent: httpsAgent, secure: { token } };
+    const secure: Target = { port: securePort, agent: LOCKED.has('api-tls') ? httpsAgent : new Agent({ keepAlive: true, maxSockets: 64 }), secure: { token, tls: LOCKED.has('api-tls') } };
     process.stderr.write(
       `etcd 127.0.0.1:${etcd.port}, server 127.0.0.1:${port}; locked down: etcd https://127.0.0.1:${secureEtcd.port}, server https://127.0.0.1:${securePort}; ${COUNT} objects per run, ${ROUNDS} rounds, ${cpus().length} CPUs\n`,
     );
@@ -331,6 +337,7 @@ async function main(): Promise<void> {
     secureClient.close();
     etcd.stop();
     secureEtcd.stop();
+    if (!LOCKED.has('etcd-tls')) rmSync(pki, { recursive: true, force: true });
   }
 
   const row = (label: string, key: string, inFlight: number) => {
@@ -368,7 +375,7 @@ async function main(): Promise<void> {
   const f2 = (x: number) => x.toFixed(2);
   for (const r of rows) {
     const server = r.label.startsWith('raw') ? '-' : f2(r.cpu.server);
-    if (r === rows[4]) out.push(`locked down: HTTPS + Authorization: Bearer to the server, etcd over TLS with a client certificate`);
+    if (r === rows[4]) out.push(`locked down: ${[...LOCKED].map((l) => ({ 'api-tls': 'HTTPS to the server', tokens: 'Authorization: Bearer (--tokens)', 'etcd-tls': 'etcd over TLS with a client certificate' })[l]).join(', ')}`);
     out.push(
       `${r.label.padEnd(27)} ${String(r.inFlight).padStart(9)} ${r.perSecond.toFixed(0).padStart(10)} ${f2(r.p50).padStart(8)} ${f2(r.p99).padStart(8)}  ${f2(r.cpu.etcd).padStart(6)} ${server.padStart(7)} ${f2(r.cpu.client).padStart(7)}   ${r.all}`,
     );
