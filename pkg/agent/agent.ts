@@ -37,6 +37,9 @@ import { StatusWriter } from './sync/status-writer.js';
 import type { Readable } from 'node:stream';
 import { retry } from '../util/backoff.js';
 import { UsageSampler } from './usage.js';
+import { SecretCipher } from '../secrets/cipher.js';
+import type { SecretEnv } from '../secrets/resolve.js';
+import { StoreSecretEnv } from '../secrets/store-env.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -55,6 +58,10 @@ export interface AgentOptions {
   parallelStarts?: number;
   /** Re-list each runtime this often (ms). */
   resyncMs?: number;
+  /** The key of --secrets-key (secrets encrypted at rest); without it sealed values cannot be read. */
+  secretsCipher?: SecretCipher;
+  /** Where tasks' secret env comes from; default: the Secrets in etcd, opened with secretsCipher. */
+  secretEnv?: SecretEnv;
 }
 
 interface Hosted {
@@ -101,6 +108,7 @@ export class Agent {
     this.address = `${cfg.advertiseHost.includes(':') ? `[${cfg.advertiseHost}]` : cfg.advertiseHost}:${this.server.port}`;
     this.capacity = await hostCapacity(cfg.capacity, this.o.dataRoot);
     const writer = (this.writer = new StatusWriter(store, log));
+    const secretEnv = this.o.secretEnv ?? new StoreSecretEnv(store, this.o.secretsCipher ?? new SecretCipher());
     await forEachLimit(cfg.nodes, 64, async (node) => {
       const runtime = await this.o.runtimeFor(node);
       const nodeLog = log.child({ node });
@@ -112,11 +120,12 @@ export class Agent {
         runtime,
         writer,
         log,
-        spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit },
+        spec: { host: cfg.advertiseHost, pidsLimit: cfg.pidsLimit, nofileLimit: cfg.nofileLimit, nprocLimit: cfg.nprocLimit },
         health,
         readiness,
         ...(recorder ? { recorder } : {}),
         workers: this.o.workersPerNode,
+        secretEnv,
         ...(this.o.parallelStarts ? { parallelStarts: this.o.parallelStarts } : {}),
         ...(this.o.resyncMs !== undefined ? { resyncMs: this.o.resyncMs } : {}),
       });

@@ -8,10 +8,11 @@ import { logLevelOption, parseLogLevel, type LogLevel } from '../log/level.js';
 import { errMsg, newLogger } from '../log/logger.js';
 import { agentRegistry, collectDefaults } from '../metrics/metrics.js';
 import { Agent } from './agent.js';
-import { FlagError, parseAgentFlags, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
+import { FlagError, parseAgentFlags, DEFAULT_NOFILE_LIMIT, DEFAULT_NPROC_LIMIT, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
 import { driverOptions } from './runtimes.js';
 import { addEtcdSecurityOptions, parseEtcdFlags } from '../store/etcd-flags.js';
 import { readKeyPair } from '../tls/files.js';
+import { loadSecretsKey, SecretKeyError, type SecretCipher } from '../secrets/cipher.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -34,14 +35,18 @@ export function registerAgentCommand(program: Command): void {
     .option('--advertise-host <host>', 'host the cluster reaches the agent and its tasks at (HOST in task env)')
     .option('--heartbeat-ttl <seconds>', 'TTL of the heartbeat lease', '5')
     .option('--pids-limit <n>', 'process limit of each container', '1024')
+    .option('--nofile-limit <n>', 'open files limit (ulimit nofile) of each container; 0: the engine\'s default', String(DEFAULT_NOFILE_LIMIT))
+    .option('--nproc-limit <n>', 'ulimit nproc of each container (counted per user ID across the host); 0: the engine\'s default', String(DEFAULT_NPROC_LIMIT))
     .option('--usage-interval <seconds>', 'sample each running container\'s cpu and memory use this often (0: off)', '10')
     .option('--docker-socket <path>', 'Docker Engine socket (default: $DOCKER_HOST or /var/run/docker.sock)')
+    .option('--secrets-key <file>', "the server's --secrets-key: opens Secrets encrypted at rest (32 random bytes, raw or base64)")
     .option('--nodes <n>', 'sim only: host this many hollow nodes in this process')
     .option('--node-prefix <prefix>', 'sim only: name hollow nodes <prefix>0001..', 'sim-')
     .addOption(logLevelOption())
-    .action(async (raw: RawAgentFlags & { logLevel: string }, cmd: Command) => {
+    .action(async (raw: RawAgentFlags & { logLevel: string; secretsKey?: string }, cmd: Command) => {
       let config;
       let level: LogLevel;
+      let secretsCipher: SecretCipher | undefined;
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         config = parseAgentFlags(raw);
@@ -49,14 +54,15 @@ export function registerAgentCommand(program: Command): void {
         const etcd = parseEtcdFlags(raw);
         const tls = readKeyPair('--tls-cert', '--tls-key', raw.tlsCert, raw.tlsKey);
         config = { ...config, ...(etcd.tls ? { etcdTls: etcd.tls } : {}), ...(etcd.auth ? { etcdAuth: etcd.auth } : {}), ...(tls ? { tls } : {}) };
+        if (raw.secretsKey !== undefined) secretsCipher = await loadSecretsKey(raw.secretsKey);
       } catch (e) {
-        if (!(e instanceof FlagError || e instanceof RangeError)) throw e;
+        if (!(e instanceof FlagError || e instanceof RangeError || e instanceof SecretKeyError)) throw e;
         process.stderr.write(`error: ${errMsg(e)}\n`);
         process.exit(2);
       }
       const log = newLogger({ component: 'agent', level });
       collectDefaults(agentRegistry);
-      const agent = new Agent({ config, log, ...driverOptions(config, log) });
+      const agent = new Agent({ config, log, ...driverOptions(config, log), ...(secretsCipher ? { secretsCipher } : {}) });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

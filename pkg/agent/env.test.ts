@@ -36,6 +36,13 @@ describe('task env', () => {
     const { env: _e, ...spec } = task.spec;
     assert.equal(taskEnv({ ...task, spec }, ctx).HOST, '127.0.0.1');
   });
+  it('takes a {secret, key} entry from the resolved secrets, and refuses to start without it', () => {
+    const t = { ...task, spec: { ...task.spec, env: { PASSWORD: { secret: 'db', key: 'password' }, MODE: 'x' } } };
+    const env = taskEnv(t, ctx, { PASSWORD: 'v' });
+    assert.equal(env.PASSWORD, 'v');
+    assert.equal(env.MODE, 'x');
+    assert.throws(() => taskEnv(t, ctx), { message: 'env PASSWORD: secret "db" key "password" was not resolved' });
+  });
   it('has no PORT variables for a task without ports', () => {
     const env = taskEnv({ ...task, spec: { ...task.spec, ports: [] }, status: { state: 'Bound' } }, ctx);
     assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('PORT')), []);
@@ -52,5 +59,31 @@ describe('containerSpec', () => {
     assert.equal(s.pidsLimit, 1024);
     assert.deepEqual(s.command, task.spec.command);
     assert.equal(s.args, undefined);
+  });
+  it('carries the ulimits of the agent and the security fields of the task', () => {
+    const plain = containerSpec(task, { ...ctx, nofileLimit: 16384, nprocLimit: 4096 });
+    assert.equal(plain.nofileLimit, 16384);
+    assert.equal(plain.nprocLimit, 4096);
+    for (const k of ['user', 'readOnlyRootFilesystem', 'capAdd', 'mounts'] as const) assert.equal(plain[k], undefined, k);
+    const s = containerSpec(
+      {
+        ...task,
+        spec: {
+          ...task.spec,
+          user: '1000:1000',
+          readOnlyRootFilesystem: true,
+          capabilities: { add: ['NET_ADMIN'] },
+          volumes: [{ hostPath: '/srv/data', containerPath: '/data' }, { hostPath: '/srv/ro', containerPath: '/ro', readOnly: true }],
+        },
+      },
+      ctx,
+    );
+    assert.equal(s.user, '1000:1000');
+    assert.equal(s.readOnlyRootFilesystem, true);
+    assert.deepEqual(s.capAdd, ['NET_ADMIN']);
+    assert.deepEqual(s.mounts, [
+      { hostPath: '/srv/data', containerPath: '/data', readOnly: false },
+      { hostPath: '/srv/ro', containerPath: '/ro', readOnly: true },
+    ]);
   });
 });

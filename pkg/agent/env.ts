@@ -6,9 +6,13 @@
  *        │
  *        ▼
  *   env: PORT0..n, PORT, PORT_<NAME>, HOST, STOWAGE_TASK, STOWAGE_NAMESPACE,
- *        STOWAGE_NODE, then spec.env (the user's word wins)
- *   limits: cpus -> NanoCpus, mem -> hard Memory, pids limit
+ *        STOWAGE_NODE, then spec.env (the user's word wins); a {secret, key}
+ *        entry takes its value from `secrets` (SecretEnv.resolve, done before)
+ *   limits: cpus -> NanoCpus, mem -> hard Memory, pids limit, nofile and nproc
+ *   security: user, readOnlyRootFilesystem, capabilities.add, volumes (the runtime
+ *   adds the safe default; startRefusal has checked them against status.allowed)
  */
+import { isSecretRef } from '../api/secrets.js';
 import type { Task } from '../api/types.js';
 import type { ContainerSpec } from './runtime/runtime.js';
 
@@ -17,6 +21,9 @@ export interface SpecContext {
   /** Host part of the agent's advertised address: the task's HOST. */
   host: string;
   pidsLimit: number;
+  /** The agent's --nofile-limit and --nproc-limit (0 or absent: the engine's default). */
+  nofileLimit?: number;
+  nprocLimit?: number;
 }
 
 /** Ports in the order of spec.ports (PORT0 is the first declared port). */
@@ -37,7 +44,8 @@ export function orderedPorts(task: Task): { name: string; port: number }[] {
 
 export const portEnvName = (name: string): string => `PORT_${name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
 
-export function taskEnv(task: Task, ctx: SpecContext): Record<string, string> {
+/** `secrets`: the resolved values of the task's secret references, by env name. */
+export function taskEnv(task: Task, ctx: SpecContext, secrets: Readonly<Record<string, string>> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   orderedPorts(task).forEach((p, i) => {
     env[`PORT${i}`] = String(p.port);
@@ -48,10 +56,15 @@ export function taskEnv(task: Task, ctx: SpecContext): Record<string, string> {
   env.STOWAGE_TASK = task.metadata.name;
   env.STOWAGE_NAMESPACE = task.metadata.namespace ?? 'default';
   env.STOWAGE_NODE = ctx.nodeName;
-  return { ...env, ...(task.spec.env ?? {}) };
+  for (const [name, v] of Object.entries(task.spec.env ?? {})) {
+    if (!isSecretRef(v)) env[name] = v;
+    else if (Object.hasOwn(secrets, name)) env[name] = secrets[name]!;
+    else throw new Error(`env ${name}: secret "${v.secret}" key "${v.key}" was not resolved`);
+  }
+  return env;
 }
 
-export function containerSpec(task: Task, ctx: SpecContext): ContainerSpec {
+export function containerSpec(task: Task, ctx: SpecContext, secrets: Readonly<Record<string, string>> = {}): ContainerSpec {
   const s = task.spec;
   return {
     taskUid: task.metadata.uid ?? '',
@@ -60,10 +73,16 @@ export function containerSpec(task: Task, ctx: SpecContext): ContainerSpec {
     image: s.image,
     ...(s.command ? { command: s.command } : {}),
     ...(s.args ? { args: s.args } : {}),
-    env: taskEnv(task, ctx),
+    env: taskEnv(task, ctx, secrets),
     cpus: s.resources.cpus,
     memMiB: s.resources.mem,
     pidsLimit: ctx.pidsLimit,
+    ...(ctx.nofileLimit ? { nofileLimit: ctx.nofileLimit } : {}),
+    ...(ctx.nprocLimit ? { nprocLimit: ctx.nprocLimit } : {}),
+    ...(s.user !== undefined ? { user: s.user } : {}),
+    ...(s.readOnlyRootFilesystem ? { readOnlyRootFilesystem: true } : {}),
+    ...(s.capabilities?.add?.length ? { capAdd: [...s.capabilities.add] } : {}),
+    ...(s.volumes?.length ? { mounts: s.volumes.map((v) => ({ hostPath: v.hostPath, containerPath: v.containerPath, readOnly: v.readOnly === true })) } : {}),
     ...(s.sim ? { sim: s.sim } : {}),
   };
 }

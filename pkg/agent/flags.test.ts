@@ -21,6 +21,15 @@ describe('agent flags', () => {
     assert.equal(c.advertiseHost, '127.0.0.1');
     assert.equal(c.heartbeatTtl, 5);
     assert.equal(c.pidsLimit, 1024);
+    assert.equal(c.nofileLimit, 16384);
+    assert.equal(c.nprocLimit, 4096);
+  });
+
+  it('takes ulimit caps, 0 leaving the engine\'s default', () => {
+    const c = parseAgentFlags({ ...base, nofileLimit: '1024', nprocLimit: '0' });
+    assert.deepEqual([c.nofileLimit, c.nprocLimit], [1024, 0]);
+    fails({ nofileLimit: '-1' }, '--nofile-limit: "-1" is not an integer >= 0');
+    fails({ nprocLimit: 'many' }, '--nproc-limit: "many" is not an integer >= 0');
   });
 
   it('takes capacity, attributes, endpoints', () => {

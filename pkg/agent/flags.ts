@@ -30,6 +30,9 @@ export interface AgentConfig {
   advertiseHost: string;
   heartbeatTtl: number;
   pidsLimit: number;
+  /** Each container's RLIMIT_NOFILE and RLIMIT_NPROC (0: the engine's default). */
+  nofileLimit: number;
+  nprocLimit: number;
   /** Seconds between container stats samples (0: usage is not sampled). */
   usageInterval: number;
   /** The Docker Engine's unix socket (docker driver). */
@@ -52,6 +55,8 @@ export interface RawAgentFlags extends RawEtcdFlags {
   advertiseHost?: string;
   heartbeatTtl?: string;
   pidsLimit?: string;
+  nofileLimit?: string;
+  nprocLimit?: string;
   usageInterval?: string;
   nodes?: string;
   nodePrefix?: string;
@@ -64,6 +69,9 @@ export class FlagError extends Error {
 }
 
 export const DEFAULT_PORTS = '31000-31999';
+/** Caps of every container: open files, and processes of its user (Linux counts RLIMIT_NPROC per user ID across the host). */
+export const DEFAULT_NOFILE_LIMIT = 16384;
+export const DEFAULT_NPROC_LIMIT = 4096;
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$/;
 
 export function parseAgentFlags(raw: RawAgentFlags): AgentConfig {
@@ -87,6 +95,8 @@ export function parseAgentFlags(raw: RawAgentFlags): AgentConfig {
     advertiseHost: raw.advertiseHost ?? (isWildcard(listen.host) ? '127.0.0.1' : listen.host),
     heartbeatTtl,
     pidsLimit: raw.pidsLimit === undefined ? 1024 : positive('--pids-limit', raw.pidsLimit, true),
+    nofileLimit: raw.nofileLimit === undefined ? DEFAULT_NOFILE_LIMIT : nonNegativeInt('--nofile-limit', raw.nofileLimit),
+    nprocLimit: raw.nprocLimit === undefined ? DEFAULT_NPROC_LIMIT : nonNegativeInt('--nproc-limit', raw.nprocLimit),
     usageInterval: raw.usageInterval === undefined || raw.usageInterval === '0' ? Number(raw.usageInterval ?? 10) : positive('--usage-interval', raw.usageInterval, false),
     dockerSocket: parseSocket(raw.dockerSocket ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock'),
   };

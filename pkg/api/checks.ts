@@ -11,6 +11,10 @@
  *   Job          a name its run and task names fit; schedule xor parents; each schedule
  *                parses; IANA timeZone; not its own parent
  *   Node         port ranges begin <= end
+ *   security     (templates) known capabilities, clean absolute volume paths, unique
+ *                container paths; (Namespace) the same for allowCapabilities, allowHostPaths.
+ *                Whether the namespace allows them is checked against stored state (server).
+ *   Secret       all data at most 256 KiB; no value begins with the sealed prefix
  */
 import type { ErrorDetail } from './errors.js';
 import { checkConstraint } from './constraints.js';
@@ -19,6 +23,9 @@ import { JOB_NAME_MAX, RUN_SUFFIX_LENGTH, parseRef } from './jobs.js';
 import { DNS1123_LABEL_MAX, SERVICE_NAME_MAX, TASK_SUFFIX_LENGTH } from './names.js';
 import { joinPath } from './paths.js';
 import { scheduleError, timeZoneError } from './schedule.js';
+import { CAPABILITIES, isCleanPath } from './security.js';
+import { didYouMean } from './suggest.js';
+import { checkSecretData } from './secrets.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -32,6 +39,7 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
   const out: ErrorDetail[] = [];
   const report: Report = (field, rule, message) => out.push({ field, rule, message });
   if (isObj(obj.metadata)) checkMetadata(obj.metadata, report);
+  if (obj.kind === 'Secret') checkSecretData(obj.data, report);
   const spec = isObj(obj.spec) ? obj.spec : undefined;
   const name = isObj(obj.metadata) ? str(obj.metadata.name) : undefined;
   if (!spec) return out;
@@ -68,6 +76,10 @@ export function crossFieldDetails(obj: Obj): ErrorDetail[] {
         checkServicePorts(spec.template, 'spec.template', false, report);
       }
       break;
+    case 'Namespace':
+      list(spec.allowCapabilities).forEach((c, i) => checkCapability(c, `spec.allowCapabilities[${i}]`, report));
+      list(spec.allowHostPaths).forEach((p, i) => checkPath(p, `spec.allowHostPaths[${i}]`, report));
+      break;
     case 'Node':
       list(spec.portRanges).forEach((r, i) => {
         if (isObj(r) && typeof r.begin === 'number' && typeof r.end === 'number' && r.begin > r.end)
@@ -93,7 +105,38 @@ function checkMetadata(meta: Obj, report: Report): void {
   }
 }
 
+function checkCapability(c: unknown, field: string, report: Report): void {
+  if (typeof c !== 'string' || !/^[A-Z][A-Z_]*$/.test(c)) return; // the schema's
+  if (c === 'ALL') report(field, 'capability', 'ALL is never granted: name each capability');
+  else if (c.startsWith('CAP_') && CAPABILITIES.includes(c.slice(4))) report(field, 'capability', `write ${c.slice(4)}, without CAP_`);
+  else if (!CAPABILITIES.includes(c)) report(field, 'capability', `unknown capability ${JSON.stringify(c)}${didYouMean(c, CAPABILITIES)}`);
+}
+
+function checkPath(p: unknown, field: string, report: Report): void {
+  if (typeof p !== 'string' || p === '') return; // the schema's
+  if (!isCleanPath(p)) report(field, 'cleanPath', `${JSON.stringify(p)} must be a clean absolute path: starting with '/', no '.', '..', '//' or trailing '/'`);
+}
+
+/** Capabilities and volumes of a template (whether the namespace allows them is the server's check). */
+function checkSecurity(t: Obj, base: string, report: Report): void {
+  if (isObj(t.capabilities)) list(t.capabilities.add).forEach((c, i) => checkCapability(c, `${base}.capabilities.add[${i}]`, report));
+  const targets = new Map<string, number>();
+  list(t.volumes).forEach((v, i) => {
+    if (!isObj(v)) return;
+    const at = `${base}.volumes[${i}]`;
+    checkPath(v.hostPath, `${at}.hostPath`, report);
+    checkPath(v.containerPath, `${at}.containerPath`, report);
+    const target = str(v.containerPath);
+    if (target === undefined) return;
+    if (target === '/') report(`${at}.containerPath`, 'containerPath', 'cannot be "/" (the container\'s root)');
+    const first = targets.get(target);
+    if (first !== undefined) report(`${at}.containerPath`, 'unique', `duplicate container path ${target} (also ${base}.volumes[${first}])`);
+    else targets.set(target, i);
+  });
+}
+
 function checkTemplate(t: Obj, base: string, report: Report): void {
+  checkSecurity(t, base, report);
   const ports = list(t.ports);
   const names = new Map<string, number>();
   const hostPorts = new Map<number, number>();

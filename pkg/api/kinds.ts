@@ -21,6 +21,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'JobRun', plural: 'jobruns', singular: 'jobrun', short: ['runs', 'jr'], namespaced: true },
   { kind: 'Task', plural: 'tasks', singular: 'task', short: ['tk'], namespaced: true },
   { kind: 'Event', plural: 'events', singular: 'event', short: ['ev'], namespaced: true },
+  { kind: 'Secret', plural: 'secrets', singular: 'secret', short: [], namespaced: true },
 ];
 
 const byName = new Map<string, KindInfo>();

@@ -30,6 +30,8 @@ const RULE_MESSAGES: Record<string, (v: string) => string | undefined> = {
   readinessProtocol: (v) => (v === 'HTTPS' ? 'HTTPS is not supported (tasks serve no TLS here): use HTTP' : undefined),
   envName: (v) =>
     `must be an environment variable name (a letter or '_', then letters, digits, '_', '.' or '-'), ${got(v)}`,
+  secretKey: (v) =>
+    v === '' ? undefined : `must be a secret key (letters, digits, '-', '_' and '.', at most 253 characters), ${got(v)}`,
   attributeName: (v) =>
     `must be an attribute name (letters, digits, '-', '_', '.' and '/', starting and ending with a letter or digit, at most 253 characters), ${got(v)}`,
 };
@@ -104,8 +106,8 @@ export function schemaErrorDetails(errors: readonly ErrorObject[], data: unknown
 }
 
 function convert(e: ErrorObject, data: unknown): ErrorDetail | undefined {
-  // propertyNames wraps the error of the name itself, which follows.
-  if (e.keyword === 'propertyNames') return undefined;
+  // propertyNames wraps the error of the name itself, which follows; so does `if` (env values).
+  if (e.keyword === 'propertyNames' || e.keyword === 'if') return undefined;
   const def = definitionOf(e.schemaPath);
   if (def !== undefined && CHECKED_IN_CODE.has(def)) return undefined;
   const segs = pointerSegments(e.instancePath, data);
@@ -122,6 +124,8 @@ function convert(e: ErrorObject, data: unknown): ErrorDetail | undefined {
   const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
   const at = propertyName !== undefined ? [...segs, propertyName] : segs;
   const value = propertyName !== undefined ? propertyName : valueAt(e.instancePath, data);
+  // an env value that is neither a string nor an object (ajv reports the else branch of envValue)
+  if (e.keyword === 'type' && e.schemaPath.endsWith('else/type') && /\/env\/[^/]+$/.test(e.instancePath)) return detail(at, 'type', `must be a string or a secret reference {secret: NAME, key: KEY}`);
   const ruleMessage = def !== undefined ? RULE_MESSAGES[def] : undefined;
   if (ruleMessage && typeof value === 'string' && e.keyword !== 'type') {
     const m = ruleMessage(value);

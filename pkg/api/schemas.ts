@@ -11,6 +11,7 @@ import job from '../../manifests/schemas/job.json' with { type: 'json' };
 import jobrun from '../../manifests/schemas/jobrun.json' with { type: 'json' };
 import task from '../../manifests/schemas/task.json' with { type: 'json' };
 import event from '../../manifests/schemas/event.json' with { type: 'json' };
+import secret from '../../manifests/schemas/secret.json' with { type: 'json' };
 
 /** Kind -> its schema document. */
 export const SCHEMAS: Readonly<Record<string, object>> = {
@@ -21,6 +22,7 @@ export const SCHEMAS: Readonly<Record<string, object>> = {
   JobRun: jobrun,
   Task: task,
   Event: event,
+  Secret: secret,
 };
 export const COMMON_SCHEMA: object = common;
 

@@ -17,6 +17,7 @@ import type { ServiceRevision, ServiceSpec, TaskTemplate } from './types.js';
 export const TEMPLATE_FIELDS = [
   'image', 'command', 'args', 'env', 'resources', 'ports', 'constraints',
   'healthChecks', 'readinessChecks', 'killGracePeriodSeconds', 'placement', 'priority',
+  'user', 'readOnlyRootFilesystem', 'capabilities', 'volumes',
 ] as const satisfies readonly (keyof TaskTemplate)[];
 
 export const REVISION_HISTORY = 10;

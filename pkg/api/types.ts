@@ -79,12 +79,23 @@ export interface ReadinessCheck {
   httpStatusCodesForReady: number[];
 }
 
+/**
+ * An env value taken from a Secret of the task's namespace (`{secret: db, key: password}`).
+ * Tasks keep the reference; the agent resolves it when it starts the container.
+ */
+export interface SecretRef {
+  secret: string;
+  key: string;
+}
+/** A literal value, or a reference to a Secret's key. */
+export type EnvValue = string | SecretRef;
+
 /** What a Service or Job runs: copied into every Task it creates. */
 export interface TaskTemplate {
   image: string;
   command?: string[];
   args?: string[];
-  env?: Record<string, string>;
+  env?: Record<string, EnvValue>;
   resources: Resources;
   ports?: PortSpec[];
   constraints?: Constraint[];
@@ -95,12 +106,38 @@ export interface TaskTemplate {
   /** Placement ranking for this workload. */
   placement?: 'binpack' | 'spread';
   priority?: number;
+  /** The user the container runs as: "1000", "1000:1000", or a name the image knows. Default: the image's. */
+  user?: string;
+  /** The container's root filesystem is mounted read-only. */
+  readOnlyRootFilesystem?: boolean;
+  /** Capabilities beyond the default (NET_BIND_SERVICE): only those the namespace's allowCapabilities lists. */
+  capabilities?: { add?: string[] };
+  /** Host directories mounted into the container: only under the namespace's allowHostPaths. */
+  volumes?: Volume[];
+}
+
+/** A host path mounted into a task's container. */
+export interface Volume {
+  hostPath: string;
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+/** What a task's namespace allowed it beyond the default, stamped on the task as bound (status.allowed). */
+export interface TaskAllowance {
+  capabilities: string[];
+  /** Entries of the namespace's allowHostPaths (paths or prefixes). */
+  hostPaths: string[];
 }
 
 // ---- Namespace ----
 export interface NamespaceSpec {
   weight: number;
   quota?: Partial<Resources>;
+  /** Capabilities its tasks may add (besides NET_BIND_SERVICE, allowed everywhere). Only an admin writes a Namespace. */
+  allowCapabilities?: string[];
+  /** Host paths (each also a prefix: "/srv/data" covers "/srv/data/x") its tasks may mount. */
+  allowHostPaths?: string[];
 }
 export interface NamespaceStatus {
   allocated?: Resources;
@@ -444,6 +481,8 @@ export interface TaskStatus {
   /** Why a Pending task is not placed: "0/5 nodes fit: 3 insufficient mem, ...". */
   pendingReason?: string;
   pendingDetails?: Record<string, number>;
+  /** Written at binding when the task asks for capabilities or host paths: what its namespace allowed then. */
+  allowed?: TaskAllowance;
 }
 export type Task = Resource<TaskSpec, TaskStatus>;
 
@@ -459,6 +498,24 @@ export interface EventSpec {
   count?: number;
 }
 export type Event = Resource<EventSpec, Record<string, never>>;
+
+// ---- Secret ----
+/**
+ * Named values referenced from env. No spec: `data` maps each key to its value. As stored,
+ * a value may be sealed (pkg/secrets/cipher.ts); as the API shows it, every value is
+ * "<redacted>" unless revealed, and `status.sizes` gives each value's length in bytes.
+ */
+export interface Secret {
+  apiVersion: string;
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  data: Record<string, string>;
+  status?: SecretStatus;
+}
+/** Derived on read, never stored. */
+export interface SecretStatus {
+  sizes: Record<string, number>;
+}
 
 // ---- Endpoints (read-only, derived by the server from tasks) ----
 /** One ready instance of a service port. */

@@ -137,7 +137,7 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
     svc({}, { name: 'a', labels: { replicas: 3 } }),
     [{ field: 'metadata.labels.replicas', rule: 'type', message: 'must be a string' }],
   ],
-  ['env value not a string', svc({ env: { DEBUG: true } }), [{ field: 'spec.env.DEBUG', rule: 'type', message: 'must be a string' }]],
+  ['env value not a string', svc({ env: { DEBUG: true } }), [{ field: 'spec.env.DEBUG', rule: 'type', message: 'must be a string or a secret reference {secret: NAME, key: KEY}' }]],
   [
     'env name',
     svc({ env: { '1X': 'a' } }),
@@ -538,7 +538,43 @@ const INVALID: [string, unknown, ErrorDetail[]][] = [
     },
     [{ field: 'spec.type', rule: 'enum', message: 'must be one of Normal, Warning' }],
   ],
+  // safe containers: what a template may ask for (whether its namespace allows it is the server's check)
+  ['user not a uid or name', svc({ user: 'root;x' }), [{ field: 'spec.user', rule: 'pattern', message: 'must match ^([0-9]+|[a-z_][a-z0-9_.-]*)(:([0-9]+|[a-z_][a-z0-9_.-]*))?$' }]],
+  ['readOnlyRootFilesystem not a boolean', svc({ readOnlyRootFilesystem: 'yes' }), [{ field: 'spec.readOnlyRootFilesystem', rule: 'type', message: 'must be a boolean' }]],
+  ['unknown capability', svc({ capabilities: { add: ['NET_ADMN'] } }), [{ field: 'spec.capabilities.add[0]', rule: 'capability', message: 'unknown capability "NET_ADMN"; did you mean "NET_ADMIN"?' }]],
+  ['capability with CAP_', job({ capabilities: { add: ['CAP_SYS_TIME'] } }), [{ field: 'spec.capabilities.add[0]', rule: 'capability', message: 'write SYS_TIME, without CAP_' }]],
+  ['capability ALL', svc({ capabilities: { add: ['ALL'] } }), [{ field: 'spec.capabilities.add[0]', rule: 'capability', message: 'ALL is never granted: name each capability' }]],
+  ['capabilities drop', svc({ capabilities: { drop: ['ALL'] } }), [{ field: 'spec.capabilities.drop', rule: 'additionalProperties', message: 'unknown field' }]],
+  ['privileged is no field', svc({ privileged: true }), [{ field: 'spec.privileged', rule: 'additionalProperties', message: 'unknown field' }]],
+  [
+    'volume paths',
+    svc({ volumes: [{ hostPath: '/srv/../etc', containerPath: 'data' }, { hostPath: '/srv/a', containerPath: '/' }, { hostPath: '/srv/b', containerPath: '/d' }, { hostPath: '/srv/c', containerPath: '/d' }] }),
+    [
+      { field: 'spec.volumes[0].hostPath', rule: 'cleanPath', message: `"/srv/../etc" must be a clean absolute path: starting with '/', no '.', '..', '//' or trailing '/'` },
+      { field: 'spec.volumes[0].containerPath', rule: 'cleanPath', message: `"data" must be a clean absolute path: starting with '/', no '.', '..', '//' or trailing '/'` },
+      { field: 'spec.volumes[1].containerPath', rule: 'containerPath', message: 'cannot be "/" (the container\'s root)' },
+      { field: 'spec.volumes[3].containerPath', rule: 'unique', message: 'duplicate container path /d (also spec.volumes[2])' },
+    ],
+  ],
+  [
+    'namespace allowances',
+    { apiVersion: 'stowage/v1', kind: 'Namespace', metadata: { name: 'a' }, spec: { allowCapabilities: ['NET_ADMIN', 'SYS_TYME'], allowHostPaths: ['/srv/data/', 'srv'] } },
+    [
+      { field: 'spec.allowCapabilities[1]', rule: 'capability', message: 'unknown capability "SYS_TYME"; did you mean "SYS_TIME"?' },
+      { field: 'spec.allowHostPaths[0]', rule: 'cleanPath', message: `"/srv/data/" must be a clean absolute path: starting with '/', no '.', '..', '//' or trailing '/'` },
+      { field: 'spec.allowHostPaths[1]', rule: 'cleanPath', message: `"srv" must be a clean absolute path: starting with '/', no '.', '..', '//' or trailing '/'` },
+    ],
+  ],
 ];
+
+test('safe container fields pass through validation unchanged, with no defaults added', () => {
+  const spec = { user: '1000:1000', readOnlyRootFilesystem: true, capabilities: { add: ['NET_ADMIN'] }, volumes: [{ hostPath: '/srv/data', containerPath: '/data', readOnly: true }] };
+  const o = validateObject(svc(spec));
+  for (const [k, v] of Object.entries(spec)) assert.deepEqual((o.spec as Record<string, unknown>)[k], v, k);
+  const plain = validateObject(svc({})).spec as Record<string, unknown>;
+  for (const k of Object.keys(spec)) assert.equal(plain[k], undefined, k);
+  validateObject({ apiVersion: 'stowage/v1', kind: 'Namespace', metadata: { name: 'a' }, spec: { allowCapabilities: ['NET_ADMIN'], allowHostPaths: ['/srv/data', '/'] } });
+});
 
 for (const [name, obj, want] of INVALID) {
   test(`invalid: ${name}`, () => {
@@ -582,22 +618,22 @@ const BAD_REQUEST: [string, unknown, string][] = [
   [
     'unknown kind',
     { ...svc({}), kind: 'Deployment' },
-    'Deployment "acc-bad": kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+    'Deployment "acc-bad": kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   ],
   [
     'kind typo',
     { ...svc({}), kind: 'Servise' },
-    'Servise "acc-bad": kind: unknown kind "Servise"; did you mean "Service"? (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+    'Servise "acc-bad": kind: unknown kind "Servise"; did you mean "Service"? (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   ],
   [
     'kind alias',
     { ...svc({}), kind: 'svc' },
-    'svc "acc-bad": kind: unknown kind "svc"; did you mean "Service"? (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+    'svc "acc-bad": kind: unknown kind "svc"; did you mean "Service"? (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   ],
   [
     'kind missing',
     { apiVersion: 'stowage/v1', metadata: { name: 'x' } },
-    'object "x": kind: is required (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+    'object "x": kind: is required (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   ],
 ];
 
@@ -692,7 +728,7 @@ test('validateMany lists every failure of every document with its position', () 
     e.message,
     '2 of 3 documents are invalid: document 2 (Service "acc-bad"): spec.image: must not be empty; ' +
       'document 2 (Service "acc-bad"): spec.instances: must be >= 0; ' +
-      'document 3 (Deployment "x"): kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)',
+      'document 3 (Deployment "x"): kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)',
   );
   const d = e.details as ManifestErrorDetail[];
   assert.deepEqual(d[1], {

@@ -16,6 +16,8 @@ import { parseTokens, type TokenEntry } from './tokens.js';
 export interface TokenFileOptions {
   /** How often the file's stat is polled (ms); default 2000. */
   pollMs?: number;
+  /** Whether to use fs.watch as well as the poll (default true; tests turn it off to try the poll alone). */
+  fsWatch?: boolean;
 }
 
 /** Reads and parses the file; the error names the file. */
@@ -60,12 +62,23 @@ export class TokenFile {
     const f = new TokenFile(abs, entries, log);
     f.text = await readFile(abs, 'utf8').catch(() => '');
     f.lastStat = await f.statKey();
-    f.follow(o.pollMs ?? 2000);
+    f.follow(o.pollMs ?? 2000, o.fsWatch ?? true);
     log.info('tokens loaded', { file: abs, tokens: entries.length });
     return f;
   }
 
-  private follow(pollMs: number): void {
+  private follow(pollMs: number, fsWatch: boolean): void {
+    if (fsWatch) this.watchDir();
+    this.poll = setInterval(() => {
+      void this.statKey().then((k) => {
+        if (k !== this.lastStat) this.changed();
+      });
+    }, pollMs);
+    this.poll.unref();
+  }
+
+  /** The directory, not the file: an editor's or a deploy's rename over the file replaces its inode. */
+  private watchDir(): void {
     const name = basename(this.path);
     try {
       this.watcher = watch(dirname(this.path), { persistent: false }, (_ev, f) => {
@@ -79,12 +92,6 @@ export class TokenFile {
     } catch (e) {
       this.log.warn('cannot watch the tokens file; polling it', { file: this.path, error: errMsg(e) });
     }
-    this.poll = setInterval(() => {
-      void this.statKey().then((k) => {
-        if (k !== this.lastStat) this.changed();
-      });
-    }, pollMs);
-    this.poll.unref();
   }
 
   private async statKey(): Promise<string> {

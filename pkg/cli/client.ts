@@ -43,12 +43,15 @@ export type FetchFn = typeof fetch;
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 
 const CODES = new Set<string>([
-  'BadRequest', 'Invalid', 'NotFound', 'AlreadyExists', 'Conflict', 'TooLarge', 'Unavailable', 'Fenced', 'Gone', 'Internal',
+  'BadRequest', 'Unauthorized', 'Forbidden', 'TooManyRequests', 'Invalid', 'NotFound', 'AlreadyExists', 'Conflict', 'TooLarge', 'Unavailable', 'Fenced', 'Gone', 'Internal',
 ]);
 
 function codeForStatus(status: number): ErrorCode {
   switch (status) {
     case 400: return 'BadRequest';
+    case 401: return 'Unauthorized';
+    case 403: return 'Forbidden';
+    case 429: return 'TooManyRequests';
     case 404: return 'NotFound';
     case 409: return 'Conflict';
     case 410: return 'Gone';

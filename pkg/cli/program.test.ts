@@ -56,7 +56,7 @@ test('kinds by singular, plural, short name and KIND/NAME', async () => {
 test('an unknown kind lists the known ones and exits 1', async () => {
   const r = await stowctl(['--server', api.url, 'get', 'foo']);
   assert.equal(r.code, 1);
-  assert.equal(r.err, 'error: unknown kind "foo"; known kinds: namespaces, nodes, services, jobs, jobruns, tasks, events\n');
+  assert.equal(r.err, 'error: unknown kind "foo"; known kinds: namespaces, nodes, services, jobs, jobruns, tasks, events, secrets\n');
 });
 
 test('a missing object: kubectl-like message, exit 1', async () => {

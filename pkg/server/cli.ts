@@ -23,12 +23,13 @@ import { ApiServer } from './http.js';
 import { AuditLog } from '../auth/audit.js';
 import { RateLimiter, type Limits } from '../auth/rate-limit.js';
 import { TokenFile } from '../auth/token-file.js';
-import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
+import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseNumber, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
 import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '../api/service-ports.js';
 import type { PortRange } from '../api/types.js';
 import { InformerEndpointsView } from './endpoints/view.js';
 import { configureWatch, WATCH_DEFAULTS } from './watch.js';
+import { loadSecretsKey, type SecretCipher } from '../secrets/cipher.js';
 
 /** Requests a second per user by default: far above what stowctl, the UI or an agent sends. */
 const DEFAULT_RPS = 1000;
@@ -50,6 +51,7 @@ interface RawServerFlags extends RawEtcdFlags {
   watchCache: boolean;
   dnsListen?: string;
   servicePortRange: string;
+  secretsKey?: string;
   logLevel: string;
   tokens?: string;
   metricsAuth: string;
@@ -82,6 +84,7 @@ export function registerServerCommand(program: Command): void {
     .option('--no-watch-cache', 'serve each watch stream from a list and an etcd watch of its own (the way before the shared cache; for comparisons)')
     .option('--dns-listen <host:port>', 'serve DNS (A and SRV of <service>.<namespace>.stowage.) on this address, UDP and TCP (default: off)')
     .option('--service-port-range <begin-end>', "the ports services' servicePort may take (0 = one assigned from here); unique across the cluster", formatRange(DEFAULT_SERVICE_PORT_RANGE))
+    .option('--secrets-key <file>', 'encrypt Secret values at rest with this key: 32 random bytes, raw or base64 (head -c 32 /dev/urandom | base64 > FILE); agents reading etcd need the same file')
     .option('--tokens <file>', 'who may call the API: a YAML list of {user, role, namespaces?, sha256}, reloaded on change (default: development mode, open, loopback only)')
     .option('--metrics-auth <none|token>', '/metrics without a token (none, for Prometheus) or only with one', 'none')
     .option('--audit-log <file>', 'record every write through the API (who, verb, object, result) as JSON lines in this file (default: off)')
@@ -102,6 +105,7 @@ export function registerServerCommand(program: Command): void {
       let etcd: ReturnType<typeof parseEtcdFlags>;
       let tls: KeyPair | undefined;
       let agentCa: Buffer | undefined;
+      let secrets: SecretCipher | undefined;
       let metricsAuth: boolean;
       let limits: Limits;
       let audit: { maxBytes: number; keep: number } | undefined;
@@ -116,7 +120,7 @@ export function registerServerCommand(program: Command): void {
         }
         if (raw.tokens === '') throw new RangeError('--tokens: the path of the tokens file is empty');
         metricsAuth = parseChoice('--metrics-auth', raw.metricsAuth, ['none', 'token']) === 'token';
-        const rps = parseSeconds('--rate-limit', raw.rateLimit, 0);
+        const rps = parseNumber('--rate-limit', raw.rateLimit, 0, 'requests a second');
         limits = {
           rps,
           burst: raw.rateLimitBurst === undefined ? Math.max(1, Math.ceil(rps * 2)) : parseInteger('--rate-limit-burst', raw.rateLimitBurst, 1),
@@ -124,12 +128,13 @@ export function registerServerCommand(program: Command): void {
         };
         if (raw.auditLog === '') throw new RangeError('--audit-log: the path of the audit log is empty');
         if (raw.auditLog !== undefined) {
-          audit = { maxBytes: parseSeconds('--audit-log-max-mb', raw.auditLogMaxMb, 0.001) * (1 << 20), keep: parseInteger('--audit-log-max-files', raw.auditLogMaxFiles, 0) };
+          audit = { maxBytes: parseNumber('--audit-log-max-mb', raw.auditLogMaxMb, 0.001, 'MiB') * (1 << 20), keep: parseInteger('--audit-log-max-files', raw.auditLogMaxFiles, 0) };
         }
         if (raw.dnsListen !== undefined) dnsListen = parseHostPort('--dns-listen', raw.dnsListen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
         maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
         servicePortRange = parseServicePortRange('--service-port-range', raw.servicePortRange);
+        if (raw.secretsKey !== undefined) secrets = await loadSecretsKey(raw.secretsKey);
         opts = {
           nodeLostGraceMs: parseSeconds('--node-lost-grace', raw.nodeLostGrace, 0) * 1000,
           health: {
@@ -185,6 +190,7 @@ export function registerServerCommand(program: Command): void {
         servicePortRange,
         ...(tls ? { tls } : {}),
         ...(agentCa ? { agentCa } : {}),
+        ...(secrets ? { secrets } : {}),
         // the services' endpoints, from the shared informers (the DNS server reads the same view)
         endpoints: () => InformerEndpointsView.start(informers, log.child({ part: 'endpoints' })),
         // limits are per user, so only with --tokens (development mode has one anonymous user)
@@ -194,7 +200,7 @@ export function registerServerCommand(program: Command): void {
       });
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
-      log.info('serving', { address: addr, scheme: tls ? 'https' : 'http', etcd: raw.etcd, etcdTls: etcd.tls ? (etcd.tls.cert ? 'client-certificate' : 'server-only') : 'off', identity, leaseTtl });
+      log.info('serving', { address: addr, scheme: tls ? 'https' : 'http', etcd: raw.etcd, etcdTls: etcd.tls ? (etcd.tls.cert ? 'client-certificate' : 'server-only') : 'off', identity, leaseTtl, secretsAtRest: secrets ? `encrypted (key id ${secrets.keyId})` : 'plaintext (no --secrets-key)' });
       // DNS answers from the endpoints view once it is synced; until then every name under
       // stowage. is SERVFAIL (resolvers retry; nothing caches a false NXDOMAIN).
       let endpointsView: EndpointsSource | undefined;

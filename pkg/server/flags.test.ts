@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
+import { isLoopback, parseBytes, parseChoice, parseNumber, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 
 describe('server flags', () => {
   it('HOST:PORT', () => {
@@ -40,6 +40,10 @@ describe('server flags', () => {
   it('loopback hosts (development mode listens only there)', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) assert.equal(isLoopback(h), true, h);
     for (const h of ['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', 'example.com', '127.0.0.1.nip.io', '127.0.0.256']) assert.equal(isLoopback(h), false, h);
+  });
+  it('a number of something', () => {
+    assert.equal(parseNumber('--rate-limit', '0.5', 0, 'requests a second'), 0.5);
+    assert.throws(() => parseNumber('--rate-limit', '-1', 0, 'requests a second'), { message: '--rate-limit: "-1" must be a number of requests a second >= 0' });
   });
   it('one of a few words', () => {
     assert.equal(parseChoice('--metrics-auth', 'token', ['none', 'token']), 'token');

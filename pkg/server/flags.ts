@@ -38,6 +38,13 @@ export function parseBytes(flag: string, v: string, min: number): number {
   return n;
 }
 
+/** A number with a floor, for flags that are not seconds: `what` says what it counts (e.g. "requests a second"). */
+export function parseNumber(flag: string, v: string, min: number, what: string): number {
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n) || n < min) throw new RangeError(`${flag}: "${v}" must be a number of ${what} >= ${min}`);
+  return n;
+}
+
 /** One of a few words (e.g. --metrics-auth none|token). */
 export function parseChoice<T extends string>(flag: string, v: string, choices: readonly T[]): T {
   if (!choices.includes(v as T)) throw new RangeError(`${flag}: "${v}" must be one of ${choices.join(', ')}`);

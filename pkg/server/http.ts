@@ -9,6 +9,8 @@
  *                                        jobs run, suspend, resume and backfill, jobruns
  *                                        mark-success (jobs-subresources.ts)
  *   /api/v1/services/<ns>/<name>/endpoints  GET the service's ready instances (endpoints/)
+ *   /api/v1/tasks/<ns>/<name>/secret-env    GET the task's secret env, for its node's agent (secrets.ts)
+ *   /api/v1/secrets/<ns>/<name>?reveal=1    GET a Secret with its values (operator, admin)
  *   /api/v1/endpoints                    GET every service's endpoints, or watch them (SSE)
  *   /api/v1/apply                        POST a batch, all or nothing
  *   /api/v1/watch?kinds=K1,K2,...        GET: one watch (SSE) of several kinds, in revision order
@@ -35,7 +37,7 @@ import { parseSelector } from '../api/labels.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import { authorize, WRITE_VERBS, type AuthzRequest, type Verb } from '../auth/authorize.js';
-import { principalOf, setPrincipal } from '../auth/principal.js';
+import { principalOf, setPrincipal, type Principal } from '../auth/principal.js';
 import type { RateLimiter } from '../auth/rate-limit.js';
 import { visibleTo } from '../auth/scope.js';
 import { answerRefusedRequests } from '../http/client-error.js';
@@ -50,6 +52,8 @@ import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
 import { serveBackfill, serveMarkSuccess, serveResume, serveRun, serveSuspend } from './jobs-subresources.js';
 import { serveTargets } from './sd.js';
+import { checkReveal, serveSecretEnv, wantsReveal } from './secrets.js';
+import type { SecretCipher } from '../secrets/cipher.js';
 import { serveServers } from './servers.js';
 import { serveRestart, serveRollback } from './services-subresources.js';
 import { serveWatch, watchQueueBytes } from './watch.js';
@@ -86,6 +90,8 @@ export interface ApiServerOptions {
   tls?: KeyPair;
   /** Verify agents' HTTPS log endpoints against this CA (`--agent-ca`); without it agents are reached over http. */
   agentCa?: Buffer;
+  /** Seals and opens Secret values (`--secrets-key`); default: stored as given. */
+  secrets?: SecretCipher;
   /** Who may call (`--tokens`); absent = development mode, every request is DEV_PRINCIPAL. */
   authn?: Authenticator;
   /** Whether /metrics needs a token too (`--metrics-auth=token`); default no, so Prometheus keeps scraping. */
@@ -107,8 +113,9 @@ export class ApiServer {
   private readonly subresources = new Map<string, { h: SubresourceHandler; verb: Verb | 'self' }>();
 
   constructor(private readonly o: ApiServerOptions) {
-    this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}) });
+    this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}), ...(o.secrets ? { secrets: o.secrets } : {}) });
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q, o.agentCa));
+    this.addSubresource('tasks', 'GET', 'secret-env', (t, req, res) => serveSecretEnv(o.store, this.objects.secrets, req, res, t.namespace ?? 'default', t.name), 'self');
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name, this.objects.servicePortRange));
     this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
     this.endpoints = o.endpoints ? endpointsSource(o.endpoints, watchQueueBytes) : undefined;
@@ -182,6 +189,9 @@ export class ApiServer {
         setPrincipal(req, p);
         authenticated = true;
         this.o.limits?.admit(p.user);
+      } else if (this.o.authn) {
+        // an open route (probes, the UI's files): a principal that may act nowhere, never DEV_PRINCIPAL
+        setPrincipal(req, NOBODY);
       }
       const watch = target.searchParams.get('watch');
       watching = watch === '1' || watch === 'true' || path === '/api/v1/watch';
@@ -227,7 +237,7 @@ export class ApiServer {
   /** One audit line per write the request asked for; a write refused before it named an object, one line with its path. */
   private audit(req: IncomingMessage, method: string, path: string, code: number, authenticated: boolean): void {
     const writes = writesOf.get(req);
-    if (!writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS')) return;
+    if (!writes && (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || !path.startsWith('/api/'))) return;
     const p = authenticated ? principalOf(req) : undefined;
     const who = { user: p?.user ?? null, role: p?.role ?? null };
     if (!writes) {
@@ -318,9 +328,13 @@ export class ApiServer {
     const objectVerb: Verb | undefined = verb === 'GET' ? 'get' : verb === 'PUT' ? 'update' : verb === 'DELETE' ? 'delete' : undefined;
     if (objectVerb) this.allow(req, { verb: objectVerb, kind: kind.plural, namespace: t.namespace, name: t.name });
     switch (verb) {
-      case 'GET':
-        sendJson(res, 200, await this.objects.get(kind, t.namespace, t.name));
+      case 'GET': {
+        const reveal = kind.kind === 'Secret' && wantsReveal(q);
+        if (reveal) checkReveal(req, t.namespace ?? 'default');
+        if (reveal) res.setHeader('cache-control', 'no-store');
+        sendJson(res, 200, await this.objects.get(kind, t.namespace, t.name, { reveal }));
         return 200;
+      }
       case 'PUT':
         sendJson(res, 200, await this.objects.update(kind, t.namespace, t.name, await readJson(req)));
         return 200;
@@ -355,7 +369,9 @@ export class ApiServer {
       return 200;
     }
     this.allow(req, { verb: 'list', kind: kind.plural, namespace: kind.namespaced ? namespace : undefined });
-    const l = await this.objects.list(kind, namespace, selector);
+    // a principal of one namespace listing every namespace reads only its own from etcd
+    const only = this.o.authn && kind.namespaced && namespace === undefined ? principalOf(req).namespaces : undefined;
+    const l = await this.objects.list(kind, only?.length === 1 ? only[0] : namespace, selector);
     const items = visible && kind.namespaced ? l.items.filter((o) => visible(o.metadata.namespace)) : l.items;
     sendJson(res, 200, { apiVersion: 'stowage/v1', kind: 'List', metadata: { resourceVersion: l.revision }, items });
     return 200;
@@ -411,6 +427,9 @@ function targetUrl(t: RequestTarget): URL {
   u.search = t.search;
   return u;
 }
+
+/** The principal of a request on an open route of a server with --tokens: a viewer of no namespace. */
+const NOBODY: Principal = Object.freeze({ user: 'system:unauthenticated', role: 'viewer', namespaces: Object.freeze([]) });
 
 /** The writes each request asked for, for the audit log. */
 const writesOf = new WeakMap<IncomingMessage, AuthzRequest[]>();

@@ -21,6 +21,7 @@ import type { Job } from '../api/types.js';
 import { markRunSucceeded, startManualRun, startSlotRuns } from '../store/job-runs.js';
 import { resumeJob, suspendJob } from '../store/job-spec.js';
 import type { Store } from '../store/store.js';
+import { refuseDisallowed } from './admission.js';
 import { sendJson } from './respond.js';
 import { readOptionalObject } from './services-subresources.js';
 
@@ -108,6 +109,8 @@ async function getJob(store: Store, namespace: string | undefined, name: string)
 export async function serveRun(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, name: string, now: Date = new Date()): Promise<void> {
   const body = await readRunBody(req);
   const job = await getJob(store, namespace, name);
+  // a run starts the job's template: it must still be allowed by the namespace as it is now
+  await refuseDisallowed(store, [job], false);
   if (body.slot === undefined) {
     const o = await startManualRun(store, job, { id: body.id, env: body.env });
     return sendJson(res, o.action === 'created' ? 201 : 200, o.run);
@@ -145,6 +148,7 @@ export async function serveBackfill(store: Store, req: IncomingMessage, res: Ser
   const from = instant(body, 'from');
   const to = instant(body, 'to');
   const job = await getJob(store, namespace, name);
+  await refuseDisallowed(store, [job], false);
   const slots = backfillSlots(job, from, to, now);
   const outcomes = await startSlotRuns(store, job, slots);
   sendJson(res, 200, {

@@ -4,20 +4,29 @@
  * apply of a batch: everything is validated before anything is written, and
  * the writes go in as few transactions as etcd allows (one, for any batch
  * under 128 operations), so a bad document never leaves half a batch behind.
+ *
+ * Secrets: values are sealed (--secrets-key) before they are written, and
+ * every object this class hands back has them redacted; only get(..., reveal)
+ * opens them.
  */
 import { ApiError } from '../api/errors.js';
 import { lookupKind, type KindInfo } from '../api/kinds.js';
 import { matches, parseSelector } from '../api/labels.js';
 import { isRevision } from '../api/revision.js';
 import { DEFAULT_SERVICE_PORT_RANGE, planServicePorts, type PortOps } from '../api/service-ports.js';
-import type { AnyResource, Node, PortRange, Service } from '../api/types.js';
+import type { AnyResource, Node, PortRange, Secret, Service } from '../api/types.js';
+import { SecretCipher } from '../secrets/cipher.js';
+import { openData, redactSecret, revealSecret, sealSecret } from '../secrets/secret-data.js';
 import { validateMany, validateObject } from '../api/validate.js';
-import { addPortOps, hasServicePorts, readClaims, writeServiceWithPorts } from '../store/service-ports.js';
+import { addPortOps, hasServicePorts, MAX_PORT_RACES, readClaims, writeServiceWithPorts } from '../store/service-ports.js';
 import { Store, type Stored } from '../store/store.js';
+import { specKey } from '../store/keys.js';
 import { splitTxns, type Txn } from '../store/txn.js';
+import { jitteredDelay } from '../util/backoff.js';
 import { jsonEqual } from '../util/equal.js';
 import { CreateBatcher } from './batch.js';
 import { refuseDependencyCycles } from './cycles.js';
+import { refuseDisallowed } from './admission.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 export interface ApplyResult {
@@ -76,11 +85,14 @@ const sameUserFields = (a: AnyResource, b: AnyResource): boolean =>
 export interface ObjectsOptions {
   /** The cluster's service port range (`--service-port-range`). */
   servicePortRange?: PortRange;
+  /** Seals and opens Secret values (`--secrets-key`); default: stored as given. */
+  secrets?: SecretCipher;
 }
 
 export class Objects {
   private readonly creates: CreateBatcher;
   readonly servicePortRange: PortRange;
+  readonly secrets: SecretCipher;
 
   constructor(
     private readonly store: Store,
@@ -88,26 +100,47 @@ export class Objects {
   ) {
     this.creates = new CreateBatcher(store);
     this.servicePortRange = o.servicePortRange ?? DEFAULT_SERVICE_PORT_RANGE;
+    this.secrets = o.secrets ?? new SecretCipher();
   }
 
-  async get(kind: KindInfo, namespace: string | undefined, name: string): Promise<AnyResource> {
+  /** reveal: a Secret's values opened (the caller checked who may see them); else they are redacted. */
+  async get(kind: KindInfo, namespace: string | undefined, name: string, opts: { reveal?: boolean } = {}): Promise<AnyResource> {
     const s = await this.store.get(kind, namespace, name);
     if (!s) throw notFound(kind, namespace, name);
-    return s.object;
+    if (opts.reveal && kind.kind === 'Secret') return revealSecret(s.object as unknown as Secret, this.secrets) as unknown as AnyResource;
+    return redactSecret(s.object);
+  }
+
+  /** The stored form of an object: a Secret's values sealed. */
+  private sealed<T extends AnyResource>(o: T): T {
+    return o.kind === 'Secret' ? (sealSecret(o as unknown as Secret, this.secrets) as unknown as T) : o;
+  }
+
+  /** Whether a write changes nothing a user wrote (a Secret's values compared opened). */
+  private sameUserFields(want: AnyResource, cur: AnyResource): boolean {
+    if (!sameUserFields(want, cur)) return false;
+    if (want.kind !== 'Secret') return true;
+    try {
+      return jsonEqual((want as unknown as Secret).data ?? {}, openData(cur as unknown as Secret, this.secrets));
+    } catch {
+      return false; // sealed with another key: writing it again seals it with this one
+    }
   }
 
   async list(kind: KindInfo, namespace: string | undefined, selector: string | undefined): Promise<{ items: AnyResource[]; revision: string }> {
     const sel = selector ? parseSelector(selector) : undefined;
     const l = await this.store.list(kind, kind.namespaced ? namespace : undefined);
-    const items = l.items.map((s) => s.object).filter((o) => !sel || matches(sel, o.metadata.labels));
+    const items = l.items.map((s) => redactSecret(s.object)).filter((o) => !sel || matches(sel, o.metadata.labels));
     return { items, revision: l.revision };
   }
 
   /** check: throws to refuse the validated object before anything is read or written (authorization). */
   async create(kind: KindInfo, body: unknown, check?: (obj: AnyResource) => void): Promise<AnyResource> {
-    const obj = keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined);
-    check?.(obj);
+    const validated = keepServerOwnedSpec(this.checkKind(kind, validateObject(body)), undefined);
+    check?.(validated);
+    const obj = this.sealed(validated);
     await refuseDependencyCycles(this.store, [obj], false);
+    await refuseDisallowed(this.store, [obj], false);
     dropServerOwned(obj);
     // service ports are claimed in the service's own transaction, not in a shared batch
     if (kind.kind === 'Service' && hasServicePorts((obj as Service).spec)) {
@@ -115,7 +148,7 @@ export class Objects {
     }
     const status = initialStatus(obj);
     if (status !== undefined) obj.status = status;
-    return (await this.creates.create(kind, obj)).object;
+    return redactSecret((await this.creates.create(kind, obj)).object);
   }
 
   /** Replace an object; with metadata.resourceVersion, only if it is still that version. */
@@ -135,19 +168,20 @@ export class Objects {
     const cur = await this.store.get(kind, namespace, name);
     if (!cur) throw notFound(kind, namespace, name);
     await refuseDependencyCycles(this.store, [obj], false);
-    const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : keepServerOwnedSpec(obj, cur.object);
+    await refuseDisallowed(this.store, [obj], false);
+    const merged = kind.kind === 'Node' ? mergeNode(cur.object as Node, obj as Node) : this.sealed(keepServerOwnedSpec(obj, cur.object));
     const res =
       kind.kind === 'Service' && (hasServicePorts(merged.spec) || hasServicePorts(cur.object.spec))
         ? await writeServiceWithPorts(this.store, { want: merged as Service, cur: cur as Stored<Service>, expectedRev: sent ?? cur.specRev, range: this.servicePortRange })
         : await this.store.update(kind, merged, cur, sent ?? cur.specRev);
     res.object.status = cur.object.status;
-    return res.object;
+    return redactSecret(res.object);
   }
 
   async remove(kind: KindInfo, namespace: string | undefined, name: string): Promise<AnyResource> {
     const s = await this.store.remove(kind, namespace, name);
     if (!s) throw notFound(kind, namespace, name);
-    return s.object;
+    return redactSecret(s.object);
   }
 
   /**
@@ -164,13 +198,26 @@ export class Objects {
     // every document is checked (authorized) before anything is written: one refused, none written
     if (check) objs.forEach((o, i) => check(o, i));
     await refuseDependencyCycles(this.store, objs, true);
+    await refuseDisallowed(this.store, objs, true);
     const done = new Map<number, ApplyResult>();
+    let portRaces = 0;
     for (let attempt = 0; ; attempt++) {
       const todo = objs.map((_, i) => i).filter((i) => !done.has(i));
       try {
         await this.applyOnce(todo.map((i) => ({ i, obj: structuredClone(objs[i]!) })), done);
         return objs.map((_, i) => done.get(i)!);
       } catch (e) {
+        if (e instanceof PortClaimRace) {
+          // Another write claimed a port this one had planned: it made progress, so with
+          // N writers racing for the lowest free port each loses at most N-1 times. Plan
+          // again (not counted as a conflict), a little apart so the racers spread out.
+          if (++portRaces <= MAX_PORT_RACES) {
+            attempt--;
+            await new Promise((r) => setTimeout(r, jitteredDelay(portRaces, { initialMs: 5, maxMs: 100 })));
+            continue;
+          }
+          throw new ApiError('Conflict', `the service ports of this apply kept being taken by other writes meanwhile (${MAX_PORT_RACES} times); apply again`);
+        }
         if (!(e instanceof ApiError && e.code === 'Conflict')) throw e;
         // someone wrote one of these objects between our read and our write: read again
         if (attempt < 3) continue;
@@ -206,7 +253,8 @@ export class Objects {
       return kinds[j]!.kind === 'Node' ? mergeNode(cur.object as Node, o as Node) : keepServerOwnedSpec(o, cur.object);
     });
     const ports = await this.planPorts(todo, wants, current);
-    const writes: { items: { i: number; r: ApplyResult }[]; add: (t: Txn) => void }[] = [];
+    /** A write: its items, the mod revision each object's compare expects by key ('0': absent), and its operations. */
+    const writes: { items: { i: number; r: ApplyResult }[]; expect: [string, string][]; add: (t: Txn) => void }[] = [];
     const byItem = new Map<number, (typeof writes)[number]>();
     todo.forEach(({ i }, j) => {
       const kind = kinds[j]!;
@@ -214,23 +262,24 @@ export class Objects {
       const o = wants[j]!;
       const r: ApplyResult = { kind: o.kind, namespace: kind.namespaced ? o.metadata.namespace : undefined, name: o.metadata.name, action: 'created' };
       const portOps = ports.get(j);
+      const key = specKey(kind, o.metadata.namespace, o.metadata.name);
       if (!cur) {
         const status = initialStatus(o);
         if (status !== undefined) o.status = status;
-        byItem.set(j, { items: [{ i, r }], add: (t) => {
-          Store.addCreate(t, kind, o);
+        byItem.set(j, { items: [{ i, r }], expect: [[key, '0']], add: (t) => {
+          Store.addCreate(t, kind, this.sealed(o));
           if (portOps) addPortOps(t, portOps);
         } });
         return;
       }
-      if (sameUserFields(o, cur.object)) {
+      if (this.sameUserFields(o, cur.object)) {
         done.set(i, { ...r, action: 'unchanged' });
         return;
       }
       r.action = 'configured';
-      byItem.set(j, { items: [{ i, r }], add: (t) => {
+      byItem.set(j, { items: [{ i, r }], expect: [[key, cur.specRev]], add: (t) => {
         Store.carryMeta(kind, o, cur);
-        Store.addUpdate(t, kind, o, cur.specRev);
+        Store.addUpdate(t, kind, this.sealed(o), cur.specRev);
         if (portOps) addPortOps(t, portOps);
       } });
     });
@@ -239,13 +288,19 @@ export class Objects {
       const members = g.map((j) => byItem.get(j)).filter((w) => w !== undefined);
       if (members.length < 2) continue;
       for (const j of g) byItem.delete(j);
-      byItem.set(g[0]!, { items: members.flatMap((w) => w.items), add: (t) => members.forEach((w) => w.add(t)) });
+      byItem.set(g[0]!, { items: members.flatMap((w) => w.items), expect: members.flatMap((w) => w.expect), add: (t) => members.forEach((w) => w.add(t)) });
     }
     for (const w of byItem.values()) writes.push(w);
     // one transaction for the whole batch when it fits etcd's budget, else chunks of what fits
     for (const c of splitTxns(writes, () => this.store.txn(), (t, w) => w.add(t))) {
       const res = await c.txn.commit();
       if (!res.succeeded) {
+        // the failure branch read back every compared key: if no object moved, a port claim did
+        const objectMoved = c.items.some((w) => w.expect.some(([k, rev]) => {
+          const now = res.current.get(k);
+          return now ? String(now.mod_revision) !== rev : rev !== '0';
+        }));
+        if (!objectMoved) throw new PortClaimRace();
         throw new ApiError('Conflict', 'an object of this apply was changed or created by someone else meanwhile; nothing of this batch was written');
       }
       for (const w of c.items) for (const x of w.items) done.set(x.i, x.r);
@@ -287,3 +342,6 @@ export class Objects {
 export function notFound(kind: KindInfo, namespace: string | undefined, name: string): ApiError {
   return new ApiError('NotFound', `${kind.singular} "${name}" not found${kind.namespaced ? ` in namespace "${namespace ?? 'default'}"` : ''}`);
 }
+
+/** An apply's transaction failed only because a service port it planned was claimed meanwhile. */
+class PortClaimRace extends Error {}

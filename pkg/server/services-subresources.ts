@@ -10,14 +10,17 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, isApiError } from '../api/errors.js';
-import type { PortRange } from '../api/types.js';
+import type { PortRange, Service } from '../api/types.js';
+import { refuseDisallowed } from './admission.js';
 import { restartService, rollbackService } from '../store/service-spec.js';
 import type { Store } from '../store/store.js';
 import { readJson, sendJson } from './respond.js';
 
 export async function serveRollback(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, name: string, range?: PortRange): Promise<void> {
   const { revision } = await readRollbackBody(req);
-  sendJson(res, 200, await rollbackService(store, namespace, name, revision, range));
+  // the old template must still be allowed by the namespace as it is now
+  const admit = (want: Service) => refuseDisallowed(store, [want], false);
+  sendJson(res, 200, await rollbackService(store, namespace, name, revision, range, admit));
 }
 
 export async function serveRestart(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string | undefined, name: string, now: Date = new Date()): Promise<void> {

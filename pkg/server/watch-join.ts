@@ -24,6 +24,7 @@ import type { IWatchResponse } from 'etcd3';
 import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
 import { parseTail, ROOT } from '../store/keys.js';
+import { redactSecret } from '../secrets/secret-data.js';
 import type { Stored } from '../store/store.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -122,7 +123,7 @@ export class KindView {
       const statusRev = s.statusRev === '0' ? undefined : s.statusRev;
       if (old?.json && old.specRev === s.specRev && old.statusRev === statusRev) continue;
       s.object.kind = this.kind.kind;
-      const { frame, json } = makeFrame(old?.json ? 'MODIFIED' : 'ADDED', revision, JSON.stringify(s.object));
+      const { frame, json } = makeFrame(old?.json ? 'MODIFIED' : 'ADDED', revision, JSON.stringify(redactSecret(s.object)));
       this.entries.set(key, { json, specRev: s.specRev, statusRev, namespace: m.namespace, labels: m.labels });
       out.push(this.event(old?.json ? 'MODIFIED' : 'ADDED', revision, rev, m.namespace, m.labels, frame));
     }
@@ -172,7 +173,8 @@ export class KindView {
       const status = st.obj ? st.obj.status : e.orphanStatus !== undefined ? JSON.parse(e.orphanStatus) : undefined;
       if (status !== undefined) o.status = status;
       e.orphanStatus = undefined;
-      st.obj = o;
+      // a Secret's values never enter the view (nor any stream)
+      st.obj = redactSecret(o);
       e.specRev = revision;
     }
     st.changed = true;

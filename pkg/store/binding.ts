@@ -6,13 +6,15 @@
  * over-committed whatever crashes when.
  *
  * The same transaction writes the assignment key the node's agent watches
- * (/stowage/assignments/<node>/<ns>/<task>): its value is the task as bound.
+ * (/stowage/assignments/<node>/<ns>/<task>): its value is the task as bound,
+ * with what its namespace allowed it beyond the safe default (status.allowed),
+ * which the agent checks again before it starts the container.
  *
  * Releasing is the reverse: a task that ended (or vanished) leaves the
  * node's `status.tasks`, guarded by the node status revision.
  */
 import { lookupKind } from '../api/kinds.js';
-import type { Node, NodeAllocation, NodeStatus, Task, TaskStatus } from '../api/types.js';
+import type { Node, NodeAllocation, NodeStatus, Task, TaskAllowance, TaskStatus } from '../api/types.js';
 import { assignmentKey, nsSegment, specKey, statusKey } from './keys.js';
 import type { Stored } from './store.js';
 import type { Txn } from './txn.js';
@@ -23,6 +25,8 @@ const NODE = lookupKind('Node')!;
 export interface Binding {
   task: Stored<Task>;
   ports: Record<string, number>;
+  /** What the task's namespace allows of what it asks for (capabilities, host paths), when it asks for any. */
+  allowed?: TaskAllowance;
 }
 
 export const taskRef = (t: Task): string => `${nsSegment(TASK, t.metadata.namespace)}/${t.metadata.name}`;
@@ -76,6 +80,7 @@ export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[]): 
       ready: t.spec.readinessChecks?.length ? false : undefined,
       pendingReason: undefined,
       pendingDetails: undefined,
+      allowed: b.allowed,
     };
     const bound: Task = { ...t, status: taskStatus };
     const sk = statusKey(TASK, ns, t.metadata.name);

@@ -20,6 +20,14 @@ import { unavailable } from './errors.js';
 import { SERVICE_PORT_PREFIX, servicePortKey, specKey } from './keys.js';
 import { conflictError, Store, type Stored } from './store.js';
 import type { Txn } from './txn.js';
+import { jitteredDelay } from '../util/backoff.js';
+
+/**
+ * Most times a write plans its service ports again after losing a claim to a
+ * concurrent write. Each loss is another writer's success, so N writers racing
+ * for the lowest free port lose at most N-1 times each.
+ */
+export const MAX_PORT_RACES = 32;
 
 export const encodeHolder = (h: PortHolder): string => JSON.stringify({ namespace: h.namespace, name: h.name, port: h.port });
 
@@ -100,7 +108,8 @@ export async function writeServiceWithPorts(store: Store, w: ServiceWrite): Prom
     const now = r.current.get(key);
     if (!w.cur && now) throw new ApiError('AlreadyExists', `service "${m.name}" already exists in namespace "${ns}"`);
     if (w.cur && (!now || String(now.mod_revision) !== expected)) throw conflictError(`service "${m.name}"`, expected!, now);
-    // only a claim moved under us: plan again
-    if (attempt >= 5) throw new ApiError('Conflict', `the service ports of service "${m.name}" kept being taken by other writes meanwhile; apply again`);
+    // only a claim moved under us: another write made progress, so plan again, a little apart
+    if (attempt >= MAX_PORT_RACES) throw new ApiError('Conflict', `the service ports of service "${m.name}" kept being taken by other writes meanwhile (${MAX_PORT_RACES} times); apply again`);
+    await new Promise((r) => setTimeout(r, jitteredDelay(attempt, { initialMs: 5, maxMs: 100 })));
   }
 }

@@ -21,17 +21,21 @@ import type { Store } from './store.js';
 
 const SERVICE = lookupKind('Service')!;
 
+/** Refuses (throws) a spec the writer may not write, such as a template its namespace does not allow. */
+export type Admit = (want: Service) => Promise<void>;
+
 /**
  * Write next(current) as the spec, with the service port claims it needs
  * (a rollback may bring back a template with other service ports); returns
  * the updated Service (with its status as read).
  */
-export async function writeServiceSpec(store: Store, namespace: string | undefined, name: string, next: (cur: Service) => ServiceSpec, range: PortRange = DEFAULT_SERVICE_PORT_RANGE): Promise<Service> {
+export async function writeServiceSpec(store: Store, namespace: string | undefined, name: string, next: (cur: Service) => ServiceSpec, range: PortRange = DEFAULT_SERVICE_PORT_RANGE, admit?: Admit): Promise<Service> {
   for (let attempt = 0; ; attempt++) {
     const cur = await store.get<Service>(SERVICE, namespace, name);
     if (!cur) throw new ApiError('NotFound', `service "${name}" not found in namespace "${namespace ?? 'default'}"`);
     const want: Service = { ...cur.object, spec: next(cur.object) };
     delete want.status;
+    if (admit) await admit(want);
     try {
       const updated = await writeServiceWithPorts(store, { want, cur, range });
       return { ...updated.object, status: cur.object.status };
@@ -44,8 +48,8 @@ export async function writeServiceSpec(store: Store, namespace: string | undefin
 }
 
 /** Put the template of `revision` (default: the previous one) back as the spec's. */
-export function rollbackService(store: Store, namespace: string | undefined, name: string, revision?: number, range?: PortRange): Promise<Service> {
-  return writeServiceSpec(store, namespace, name, (svc) => withTemplate(svc.spec, rollbackTarget(svc, revision).template), range);
+export function rollbackService(store: Store, namespace: string | undefined, name: string, revision?: number, range?: PortRange, admit?: Admit): Promise<Service> {
+  return writeServiceSpec(store, namespace, name, (svc) => withTemplate(svc.spec, rollbackTarget(svc, revision).template), range, admit);
 }
 
 /** Set spec.restartedAt to now (Kubernetes' `rollout restart`, Marathon's restart). */

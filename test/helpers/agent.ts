@@ -15,6 +15,7 @@ import { addBindings } from '../../pkg/store/binding.js';
 import { statusKey } from '../../pkg/store/keys.js';
 import type { Store, Stored } from '../../pkg/store/store.js';
 import { IMAGE } from './docker.js';
+import { scanLog } from './suite-scan.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const TASK = lookupKind('Task')!;
@@ -48,7 +49,9 @@ export async function spawnAgent(args: string[], opts: { readyTimeoutMs?: number
   let buf = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const ready = new Promise<void>((res, rej) => {
+    const copy = scanLog('agent', child.pid);
     const onData = (d: Buffer) => {
+      copy(d);
       buf += d.toString();
       let i;
       while ((i = buf.indexOf('\n')) >= 0) {

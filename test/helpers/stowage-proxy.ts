@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ROOT } from './agent.js';
 import { freePort } from './etcd.js';
+import { scanLog } from './suite-scan.js';
 import { sleep } from './wait.js';
 
 export interface ProxyProc {
@@ -28,7 +29,9 @@ export async function spawnProxy(server: string, args: string[] = [], opts: { no
     env: { ...process.env, STOWAGE_LOG_LEVEL: process.env.STOWAGE_LOG_LEVEL ?? 'info' },
   });
   const output: string[] = [];
+  const copy = scanLog('proxy', child.pid);
   const keep = (d: Buffer) => {
+    copy(d);
     for (const l of d.toString().split('\n')) if (l) output.push(l);
     if (output.length > 2000) output.splice(0, output.length - 2000);
     if (process.env.PROXY_DEBUG) process.stderr.write(`[proxy] ${d}`);

@@ -25,6 +25,7 @@ import { removeNodeContainers } from './docker.js';
 import { freePort, startEtcd, type TestEtcd } from './etcd.js';
 import { ROOT, spawnAgent, type AgentProc } from './agent.js';
 import { sleep } from './wait.js';
+import { scanLog } from './suite-scan.js';
 
 export const SERVICE = lookupKind('Service')!;
 export const TASK = lookupKind('Task')!;
@@ -60,7 +61,9 @@ export async function spawnServer(etcd: string, args: string[] = [], extraNodeAr
     env: { ...process.env, STOWAGE_LOG_LEVEL: process.env.STOWAGE_LOG_LEVEL ?? 'info' },
   });
   const output: string[] = [];
+  const copy = scanLog('server', child.pid);
   const keep = (d: Buffer) => {
+    copy(d);
     for (const l of d.toString().split('\n')) if (l) output.push(l);
     if (output.length > 2000) output.splice(0, output.length - 2000);
     if (process.env.SERVER_DEBUG) process.stderr.write(`[server] ${d}`);

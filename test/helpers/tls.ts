@@ -12,6 +12,7 @@ import type { TestEtcd } from './etcd.js';
 import { freePort } from './etcd.js';
 import { ROOT } from './agent.js';
 import { sleep } from './wait.js';
+import { rememberSecrets, scanLog } from './suite-scan.js';
 
 export interface HttpAnswer {
   status: number;
@@ -56,6 +57,7 @@ export function writeTokens(path: string, users: Omit<Token, 'token'>[]): Map<st
   const lines = ['tokens:'];
   for (const u of users) {
     const token = randomBytes(24).toString('hex');
+    rememberSecrets(token);
     out.set(u.user, token);
     const ns = u.namespaces ? `, namespaces: [${u.namespaces.join(', ')}]` : '';
     lines.push(`  - {user: ${u.user}, role: ${u.role}${ns}, sha256: ${createHash('sha256').update(token).digest('hex')}}`);
@@ -80,7 +82,9 @@ export async function spawnTlsServer(pki: string, args: string[]): Promise<TlsSe
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
+  const copy = scanLog('server', child.pid);
   const keep = (d: Buffer) => {
+    copy(d);
     for (const l of d.toString().split('\n')) if (l) output.push(l);
   };
   child.stdout!.on('data', keep);

@@ -221,7 +221,7 @@ describe('watch of several kinds (GET /api/v1/watch?kinds=...)', () => {
     assert.deepEqual(none.json.details, [{ field: 'kinds', rule: 'required', message: 'no kind given' }]);
     const bad = await call(server.url, 'GET', '/api/v1/watch?kinds=nodes,pods');
     assert.equal(bad.status, 400);
-    assert.equal(bad.json.message, 'kinds: unknown kind "pods"; known kinds: namespaces, nodes, services, jobs, jobruns, tasks, events');
+    assert.equal(bad.json.message, 'kinds: unknown kind "pods"; known kinds: namespaces, nodes, services, jobs, jobruns, tasks, events, secrets');
     assert.deepEqual(bad.json.details, [{ field: 'kinds', rule: 'enum', message: 'unknown kind "pods"' }]);
     const post = await call(server.url, 'POST', '/api/v1/watch?kinds=nodes', {});
     assert.equal(post.status, 400);

@@ -384,7 +384,7 @@ describe('REST API of a real stowage server', () => {
       assert.deepEqual(
         r.json.details.map((d: { document: number; object: string; field: string; rule: string; message: string }) => [d.document, d.object, d.field, d.rule, d.message]),
         [
-          [2, 'Deployment "d"', 'kind', 'kind', 'document 2 (Deployment "d"): kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event)'],
+          [2, 'Deployment "d"', 'kind', 'kind', 'document 2 (Deployment "d"): kind: unknown kind "Deployment" (known kinds: Namespace, Node, Service, Job, JobRun, Task, Event, Secret)'],
           [3, 'Service "v2"', 'apiVersion', 'apiVersion', 'document 3 (Service "v2"): apiVersion: must be "stowage/v1", got "stowage/v2"'],
         ],
       );
@@ -425,7 +425,7 @@ describe('REST API of a real stowage server', () => {
       assert.equal(r.status, 404);
       assert.deepEqual(r.json, {
         code: 'NotFound',
-        message: 'unknown kind "deployments"; known kinds: namespaces, nodes, services, jobs, jobruns, tasks, events',
+        message: 'unknown kind "deployments"; known kinds: namespaces, nodes, services, jobs, jobruns, tasks, events, secrets',
         details: [],
       });
       const post = await api('POST', '/api/v1/deployments/default/x', {});

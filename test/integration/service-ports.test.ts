@@ -156,4 +156,25 @@ describe('service ports (real etcd, HTTP API)', () => {
     assert.equal(full.status, 422);
     assert.match(full.json.message, /no free service port left in the range 10000-10009/);
   });
+
+  it('many racing writers for the lowest free port: each loses only to another one winning, so all of them get a port', async () => {
+    // Every racer plans the same lowest free port; one claim wins per round. With a bounded
+    // count of conflicts instead of a bound on other writers' progress, some would get 409/500.
+    const wide = new ApiServer({ store: db.store, log: nopLogger, ready: () => ({ isLeader: false }), servicePortRange: { begin: 11000, end: 11063 } });
+    const wurl = `http://${await wide.listen('127.0.0.1', 0)}`;
+    try {
+      const n = 24;
+      const viaApply = Array.from({ length: n }, (_, i) => call(wurl, 'POST', '/api/v1/apply', { items: [svc(`many-a${i}`, [{ name: 'http', servicePort: 0 }])] }));
+      const viaPost = Array.from({ length: n }, (_, i) => call(wurl, 'POST', '/api/v1/services', svc(`many-p${i}`, [{ name: 'http', servicePort: 0 }])));
+      const rs = await Promise.all([...viaApply, ...viaPost]);
+      assert.deepEqual(rs.map((r) => r.status), [...Array(n).fill(200), ...Array(n).fill(201)], rs.filter((r) => r.status >= 300).map((r) => r.text).join('\n'));
+      const c = await claims();
+      const mine = Object.entries(c).filter(([, name]) => name.startsWith('many-'));
+      assert.equal(mine.length, 2 * n, 'one port each');
+      assert.equal(new Set(mine.map(([, name]) => name)).size, 2 * n);
+      for (const name of mine.map(([, x]) => x)) await remove(name);
+    } finally {
+      await wide.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@
  * text is the API's message and each detail's field and rule.
  */
 import type { AnyResource } from '../../pkg/api/types.js';
+import { apiFetch } from './auth.js';
 
 interface Detail {
   field?: string;
@@ -24,7 +25,7 @@ export const objectPath = (kind: string, ns: string | undefined, name: string): 
 export async function request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
   let r: Response;
   try {
-    r = await fetch(path, {
+    r = await apiFetch(path, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),

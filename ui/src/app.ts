@@ -1,5 +1,6 @@
 /** The shell: navigation, theme toggle, connection state, and the routed view. */
 import { useEffect, useReducer, useState } from 'preact/hooks';
+import { onTokenNeeded, signIn, signOut, token, tokenNeeded } from './auth.js';
 import { html } from './html.js';
 import { href, useRoute } from './router.js';
 import type { Store } from './store.js';
@@ -58,10 +59,22 @@ function View({ store, route }: { store: Store; route: string[] }) {
   }
 }
 
+/** Asked for when the API answers 401: the token goes to sessionStorage only. */
+function SignIn({ refused }: { refused: boolean }) {
+  const [value, setValue] = useState('');
+  return html`<form class="signin" onSubmit=${(e: Event) => { e.preventDefault(); if (value.trim()) signIn(value); }}>
+    <h1>Sign in</h1>
+    <p>${refused ? 'The API refused this token (unknown, or removed).' : 'The API asks for a token.'} It is kept in this tab only, until the tab is closed or you sign out.</p>
+    <label>Token <input type="password" autocomplete="off" required value=${value} onInput=${(e: Event) => setValue((e.target as HTMLInputElement).value)} /></label>
+    <button type="submit">Sign in</button>
+  </form>`;
+}
+
 export function App({ store }: { store: Store }) {
   const route = useRoute();
   const [, rerender] = useReducer((n: number, _: void) => n + 1, 0);
   useEffect(() => store.subscribe(() => rerender()), [store]);
+  useEffect(() => onTokenNeeded(() => rerender()), []);
   const [theme, nextTheme] = useTheme();
   const states = [...store.kinds.values()].map((c) => c.state);
   const link = states.every((s) => s === 'live') ? 'live' : states.some((s) => s === 'retrying') ? 'reconnecting' : 'connecting';
@@ -71,6 +84,7 @@ export function App({ store }: { store: Store }) {
       <nav aria-label="Main">${NAV.map(([to, label]) => html`<a href=${to ? href(to) : '#/'} aria-current=${(route[0] ?? '') === to ? 'page' : undefined}>${label}</a>`)}</nav>
       <span class=${`link ${link}`} role="status" title="the watch streams">${link}</span>
       <button type="button" class="theme" onClick=${nextTheme} aria-label=${`theme: ${theme}; change`}>theme: ${theme}</button>
+      ${token() !== undefined ? html`<button type="button" class="signout" onClick=${signOut}>sign out</button>` : null}
     </header>
-    <main id="main" tabindex="-1"><${View} store=${store} route=${route} /></main>`;
+    <main id="main" tabindex="-1">${tokenNeeded() ? html`<${SignIn} refused=${token() !== undefined} />` : html`<${View} store=${store} route=${route} />`}</main>`;
 }

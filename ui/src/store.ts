@@ -23,6 +23,7 @@
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { AnyResource } from '../../pkg/api/types.js';
+import { apiFetch } from './auth.js';
 
 export const KINDS = ['nodes', 'services', 'tasks', 'jobs', 'jobruns', 'events'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -132,7 +133,7 @@ export class Store {
     let refused = 0;
     try {
       const url = `${this.base}/api/v1/watch?kinds=${KINDS.join(',')}${from ? `&resourceVersion=${encodeURIComponent(from)}` : ''}`;
-      const res = await fetch(url, { signal: ac.signal, headers: { accept: 'text/event-stream' }, cache: 'no-store' });
+      const res = await apiFetch(url, { signal: ac.signal, headers: { accept: 'text/event-stream' }, cache: 'no-store' });
       if (!res.ok || !res.body) {
         refused = res.status;
         await res.body?.cancel();
@@ -155,6 +156,11 @@ export class Store {
       /* the connection failed or was dropped (or aborted: then it is not ours any more) */
     }
     if (!mine()) return;
+    // no token, or a bad one: the app asks for one and signing in reloads the page
+    if (refused === 401) {
+      this.setLink('retrying');
+      return;
+    }
     // The stream ended or never opened: open it again. 410: R is compacted; 400: R is
     // newer than etcd (an etcd restored from a backup): either way, list afresh.
     if (refused === 410 || refused === 400) this.revision = undefined;

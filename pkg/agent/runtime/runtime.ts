@@ -21,6 +21,16 @@ export interface ContainerSpec {
   cpus: number;
   memMiB: number;
   pidsLimit: number;
+  /** Open files (RLIMIT_NOFILE, soft = hard) and processes of the user (RLIMIT_NPROC); 0 or absent = the engine's default. */
+  nofileLimit?: number;
+  nprocLimit?: number;
+  /** "uid", "uid:gid" or a name the image knows; absent = the image's user. */
+  user?: string;
+  readOnlyRootFilesystem?: boolean;
+  /** Capabilities added to the default ones (the task's capabilities.add). */
+  capAdd?: string[];
+  /** Host paths bind-mounted into the container. */
+  mounts?: { hostPath: string; containerPath: string; readOnly: boolean }[];
   /** Hollow nodes only. */
   sim?: { runSeconds?: number; exitCode?: number };
 }

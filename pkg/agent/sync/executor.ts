@@ -3,8 +3,14 @@
  * calls (start, stop, remove, inspect, logs) and the status patches and
  * events that follow each.
  *
- *   start ──────► Starting ─► runtime.start (a few at a time) ─► Running {containerId}
- *                                   └─ failed: retry (re-list first) | Failed {reason}
+ *   start ──────► Starting ─► secret env ─► runtime.start (a few at a time) ─► Running {containerId}
+ *                                  │            └─ failed: retry (re-list first) | Failed {reason}
+ *                                  └─ a secret or key missing: Failed {reason SecretNotFound}
+ *                                     sealed with a key it lacks: Failed {reason SecretUnreadable}
+ *
+ * Secret values live only in the container spec handed to the runtime and in
+ * a per-task list used to mask them (***) in what the agent writes: a failed
+ * start's message, a crashed container's output, log lines.
  *   adopt ──────► Running {containerId} of the container found
  *   report ─────► inspect ─► Succeeded | Failed {exitCode, reason, output}
  *   drain ──────► nothing yet: look again when the drain is over (the container serves on)
@@ -24,10 +30,15 @@ import { agentRuntimeOpDuration, agentRuntimeOps, agentTaskStart } from '../../m
 import type { Limiter } from '../../util/limiter.js';
 import { containerSpec, type SpecContext } from '../env.js';
 import { RuntimeError, type Runtime } from '../runtime/runtime.js';
+import { startRefusal } from '../../api/security.js';
 import { DEFAULT_KILL_GRACE_SECONDS, exitPatch, type Action } from './compute.js';
 import type { ObservedContainers } from './containers.js';
 import { LAST_OUTPUT_LINES, readLastOutput } from './last-output.js';
 import type { StatusWriter } from './status-writer.js';
+import { secretRefsOf } from '../../api/secrets.js';
+import { maskValues } from '../../secrets/mask.js';
+import { SecretNotFoundError, type SecretEnv } from '../../secrets/resolve.js';
+import { SecretKeyError } from '../../secrets/cipher.js';
 
 /** What the node sync knows of one task uid. */
 export interface TaskRecord {
@@ -63,9 +74,14 @@ export interface ExecutorDeps {
   relist(why: string): Promise<void>;
   /** Stop the task's health and readiness checks. */
   stopChecks(uid: string): void;
+  /** Where the values of a task's {secret, key} env come from (absent: such a task cannot start). */
+  secretEnv?: SecretEnv;
 }
 
 export class ActionExecutor {
+  /** uid -> the secret values its container got, to mask them in what is reported. */
+  private readonly secretValues = new Map<string, string[]>();
+
   constructor(private readonly d: ExecutorDeps) {}
 
   async run(uid: string, r: TaskRecord | undefined, a: Action): Promise<void> {
@@ -88,8 +104,9 @@ export class ActionExecutor {
         const patch = exitPatch(c, r?.task.spec.resources.mem, new Date());
         if (patch.state === 'Failed') {
           const output = await readLastOutput(() => this.d.runtime.logs(a.id, { follow: false, tail: LAST_OUTPUT_LINES }));
-          if (output) patch.output = output;
+          if (output) patch.output = maskValues(output, await this.valuesToMask(uid, r));
         }
+        this.secretValues.delete(uid);
         writer.update(uid, patch);
         this.d.log[patch.state === 'Failed' ? 'info' : 'debug']('task exited', {
           task: r ? ref(r) : c.taskRef,
@@ -126,6 +143,7 @@ export class ActionExecutor {
           if (r) recorder?.normal(r.task, 'Killed', `container ${short(a.id)} stopped (grace ${grace}s)`);
         }
         if (a.remove) await this.removeContainer(a.id);
+        this.secretValues.delete(uid);
         return;
       }
       case 'remove': {
@@ -172,13 +190,27 @@ export class ActionExecutor {
 
   private async start(r: TaskRecord): Promise<void> {
     const { node, writer, containers } = this.d;
-    const spec = containerSpec(r.task, { nodeName: node, ...this.d.spec });
+    // defence in depth: the API refused this already, unless the task was written around it
+    const refusal = startRefusal(r.task.spec, r.task.status?.allowed);
+    if (refusal) return this.startFailed(r, new RuntimeError('Forbidden', refusal), []);
     writer.update(r.uid, { state: 'Starting' });
+    let secrets: Record<string, string>;
+    try {
+      secrets = await this.secretEnvOf(r.task);
+    } catch (e) {
+      if (e instanceof SecretNotFoundError) return this.secretFailed(r, e.reason, e.message);
+      // sealed with a key this agent does not hold (or altered): trying again will not help
+      if (e instanceof SecretKeyError) return this.secretFailed(r, 'SecretUnreadable', e.message);
+      return this.startFailed(r, e, []);
+    }
+    const values = Object.values(secrets);
+    if (values.length > 0) this.secretValues.set(r.uid, values);
+    const spec = containerSpec(r.task, { nodeName: node, ...this.d.spec }, secrets);
     let id: string;
     try {
       id = await this.d.starts.run(() => this.op('start', () => this.d.runtime.start(spec)));
     } catch (e) {
-      return this.startFailed(r, e);
+      return this.startFailed(r, e, values);
     }
     r.startFailures = 0;
     const at = new Date().toISOString();
@@ -192,16 +224,39 @@ export class ActionExecutor {
     if (c.phase === 'exited') this.d.requeue(r.uid);
   }
 
-  private async startFailed(r: TaskRecord, e: unknown): Promise<void> {
+  private async secretEnvOf(task: Task): Promise<Record<string, string>> {
+    if (secretRefsOf(task.spec.env).length === 0) return {};
+    if (!this.d.secretEnv) throw new Error('this agent has no source of secrets: the task references a Secret in its env');
+    return this.d.secretEnv.resolve(task);
+  }
+
+  /** Secret values to hide in a report about uid: those its start used, else resolved again (best effort). */
+  private async valuesToMask(uid: string, r: TaskRecord | undefined): Promise<string[]> {
+    const known = this.secretValues.get(uid);
+    if (known) return known;
+    if (!r) return [];
+    return Object.values(await this.secretEnvOf(r.task).catch(() => ({})));
+  }
+
+  /** A referenced secret or key does not exist, or cannot be opened: not retried here (the owner's next task tries again). */
+  private secretFailed(r: TaskRecord, reason: string, message: string): void {
+    this.d.log.warn('task failed to start: a secret of its env is missing or unreadable', { task: ref(r), reason, error: message });
+    this.d.writer.update(r.uid, { state: 'Failed', reason, message, finishedAt: new Date().toISOString() });
+    this.d.recorder?.warning(r.task, reason, message);
+  }
+
+  private async startFailed(r: TaskRecord, e: unknown, secretValues: readonly string[]): Promise<void> {
     const retryable = !(e instanceof RuntimeError) || e.retryable;
     r.startFailures++;
     if (retryable && r.startFailures < this.d.maxStartAttempts) {
       // A half-created container may exist: look before trying again.
       await this.d.relist('start failed').catch(() => undefined);
+      if (secretValues.length > 0) throw new Error(maskValues(errMsg(e), secretValues));
       throw e;
     }
     const reason = e instanceof RuntimeError ? e.reason : 'StartFailed';
-    const message = errMsg(e);
+    // an engine's error may quote the container's config: never let a secret value through
+    const message = maskValues(errMsg(e), secretValues);
     this.d.log.warn('task failed to start', { task: ref(r), reason, error: message });
     this.d.writer.update(r.uid, { state: 'Failed', reason, message, finishedAt: new Date().toISOString() });
     this.d.recorder?.warning(r.task, reason, message);

@@ -7,6 +7,11 @@ import type { StatusPatch } from './status-writer.js';
 import type { Task, TaskStatus } from '../../api/types.js';
 import { nopLogger } from '../../log/logger.js';
 import { agentRuntimeOpDuration } from '../../metrics/metrics.js';
+import { Readable } from 'node:stream';
+import { secretRefsOf } from '../../api/secrets.js';
+import { SecretNotFoundError, type MissingRef } from '../../secrets/resolve.js';
+import { SecretKeyError } from '../../secrets/cipher.js';
+import { RuntimeError } from '../runtime/runtime.js';
 
 /** A status writer that applies patches at once and remembers each one. */
 class MemoryWriter {
@@ -248,5 +253,104 @@ describe('NodeSync with a fake runtime', () => {
     w.external.get('uid-l')!(w.view('uid-l'));
     await until('removed', () => rt.containers.size === 0);
     assert.equal(w.view('uid-l')?.state, 'Lost');
+  });
+});
+
+describe('NodeSync: secret env', () => {
+  let sync: NodeSync | undefined;
+  afterEach(async () => {
+    await sync?.stop();
+  });
+  const VALUE = 's3cr3t-value-42';
+  /** A resolver with one secret db {password: VALUE} in namespace default, recording what it was asked. */
+  const secretEnv = {
+    asked: [] as string[],
+    async resolve(task: Task): Promise<Record<string, string>> {
+      this.asked.push(task.metadata.name);
+      const out: Record<string, string> = {};
+      const missing: MissingRef[] = [];
+      for (const r of secretRefsOf(task.spec.env)) {
+        if (r.secret === 'sealed') throw new SecretKeyError('default/sealed/k: encrypted at rest (key id 1234abcd); start with --secrets-key naming that key');
+        if (r.secret === 'db' && r.key === 'password') out[r.env] = VALUE;
+        else missing.push({ ...r, reason: r.secret === 'db' ? 'KeyNotFound' : 'SecretNotFound' });
+      }
+      if (missing.length) throw new SecretNotFoundError(missing, 'default');
+      return out;
+    },
+  };
+  const events: { reason: string; message: string }[] = [];
+  const recorder = { normal: () => undefined, warning: (_o: unknown, reason: string, message: string) => void events.push({ reason, message }) };
+  const make = (rt: FakeRuntime, w: MemoryWriter) =>
+    (sync = new NodeSync({ node: 'n1', runtime: rt, writer: w, log: nopLogger, spec: { host: '127.0.0.1', pidsLimit: 1024 }, resyncMs: 0, secretEnv, recorder }));
+
+  it('gives the container the value of a {secret, key} env entry, resolved at start; the task keeps the reference', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    const a = assignment('a', undefined, { env: { PASSWORD: { secret: 'db', key: 'password' }, PLAIN: 'x' } });
+    s.put(a);
+    await until('running', () => w.view('uid-a')?.state === 'Running');
+    const env = rt.containers.get('c1')!.spec!.env;
+    assert.equal(env.PASSWORD, VALUE);
+    assert.equal(env.PLAIN, 'x');
+    assert.deepEqual(a.task.spec.env?.PASSWORD, { secret: 'db', key: 'password' });
+    assert.ok(!JSON.stringify(w.patches).includes(VALUE), 'no status patch carries the value');
+  });
+
+  it('fails a task whose secret or key is missing with reason SecretNotFound and an event naming them, without a container', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('nokey', undefined, { env: { P: { secret: 'db', key: 'nope' } } }));
+    s.put(assignment('nosecret', undefined, { env: { P: { secret: 'other', key: 'k' } } }));
+    await until('failed', () => w.view('uid-nokey')?.state === 'Failed' && w.view('uid-nosecret')?.state === 'Failed');
+    assert.deepEqual([w.view('uid-nokey')?.reason, w.view('uid-nokey')?.message], ['SecretNotFound', 'env P: secret "db" has no key "nope"']);
+    assert.deepEqual([w.view('uid-nosecret')?.reason, w.view('uid-nosecret')?.message], ['SecretNotFound', 'env P: secret "other" not found in namespace "default"']);
+    assert.deepEqual(events.filter((e) => e.reason === 'SecretNotFound').map((e) => e.message).sort(), ['env P: secret "db" has no key "nope"', 'env P: secret "other" not found in namespace "default"']);
+    assert.deepEqual(rt.calls, [], 'no container was started');
+  });
+
+  it('fails a task whose secret this agent cannot open with reason SecretUnreadable, at once', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('sealed', undefined, { env: { P: { secret: 'sealed', key: 'k' } } }));
+    await until('failed', () => w.view('uid-sealed')?.state === 'Failed');
+    assert.deepEqual([w.view('uid-sealed')?.reason, w.view('uid-sealed')?.message], ['SecretUnreadable', 'default/sealed/k: encrypted at rest (key id 1234abcd); start with --secrets-key naming that key']);
+    assert.deepEqual(w.states('uid-sealed'), ['Starting', 'Failed'], 'not retried');
+  });
+
+  it("masks the value in a crashed container's output and in a failed start's message", async () => {
+    class Echoing extends FakeRuntime {
+      override async logs(): Promise<Readable> {
+        return Readable.from([`connecting with ${VALUE}\nrefused\n`]);
+      }
+    }
+    const rt = new Echoing();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('crash', undefined, { env: { PASSWORD: { secret: 'db', key: 'password' } } }));
+    await until('running', () => w.view('uid-crash')?.state === 'Running');
+    rt.exit(w.view('uid-crash')!.containerId!, 1);
+    await until('failed', () => w.view('uid-crash')?.state === 'Failed');
+    assert.equal(w.view('uid-crash')?.output, 'connecting with ***\nrefused');
+
+    // an engine error that quotes the env: the stored message is masked
+    rt.start = async (spec) => {
+      throw new RuntimeError('InvalidSpec', `bad env ${JSON.stringify(spec.env)}`, false);
+    };
+    s.put(assignment('bad', undefined, { env: { PASSWORD: { secret: 'db', key: 'password' } } }));
+    await until('failed', () => w.view('uid-bad')?.state === 'Failed');
+    assert.match(w.view('uid-bad')!.message!, /"PASSWORD":"\*\*\*"/);
+    assert.ok(!JSON.stringify(w.patches).includes(VALUE));
+    assert.ok(!JSON.stringify(events).includes(VALUE));
   });
 });

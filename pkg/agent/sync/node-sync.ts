@@ -29,6 +29,7 @@ import type { Assignment } from './assignments.js';
 import { compute, DEFAULT_KILL_GRACE_SECONDS } from './compute.js';
 import { ObservedContainers } from './containers.js';
 import { ActionExecutor, type TaskRecord } from './executor.js';
+import type { SecretEnv } from '../../secrets/resolve.js';
 import type { StatusWriter } from './status-writer.js';
 import { retry } from '../../util/backoff.js';
 
@@ -57,6 +58,8 @@ export interface NodeSyncOptions {
   resyncMs?: number;
   /** Give up starting a task after this many retryable failures. */
   maxStartAttempts?: number;
+  /** Resolves tasks' {secret, key} env at container start (absent: such tasks fail to start). */
+  secretEnv?: SecretEnv;
 }
 
 export class NodeSync {
@@ -89,6 +92,7 @@ export class NodeSync {
       requeueAfter: (uid, ms) => this.queue.addAfter(uid, ms),
       relist: (why) => this.relist(why),
       stopChecks: (uid) => this.stopChecks(uid),
+      ...(o.secretEnv ? { secretEnv: o.secretEnv } : {}),
     });
   }
 

@@ -2,7 +2,7 @@
  * The columns `stowctl get` prints for each kind; `-o wide` adds a few.
  * Jobs and JobRuns have theirs in jobs.ts.
  */
-import type { AnyResource, Event, Namespace, Node, Resources, Service, Task } from '../../api/types.js';
+import type { AnyResource, Event, Namespace, Node, Resources, Secret, Service, Task } from '../../api/types.js';
 import { OWNER_LABEL } from '../../api/labels.js';
 import { refOf } from '../kinds.js';
 import { age } from './age.js';
@@ -139,6 +139,22 @@ const events: Columns = {
   },
 };
 
+/** A Secret's keys, sorted: the API never shows their values here. */
+export function secretKeys(s: Secret): string[] {
+  return Object.keys(s.data ?? {}).sort();
+}
+
+const secrets: Columns = {
+  header: ['NAME', 'DATA', 'KEYS', 'AGE'],
+  cells: (o, now) => {
+    const s = o as unknown as Secret;
+    const keys = secretKeys(s);
+    return [s.metadata.name, String(keys.length), keys.length ? keys.join(',') : NONE, age(s.metadata.creationTimestamp, now)];
+  },
+  wideHeader: [],
+  wideCells: () => [],
+};
+
 const generic: Columns = {
   header: ['NAME', 'AGE'],
   cells: (o, now) => [o.metadata.name, age(o.metadata.creationTimestamp, now)],
@@ -147,7 +163,7 @@ const generic: Columns = {
 };
 
 const BY_KIND: Record<string, Columns> = {
-  Service: services, Task: tasks, Node: nodes, Job: jobColumns, JobRun: jobRunColumns, Namespace: namespaces, Event: events,
+  Service: services, Task: tasks, Node: nodes, Job: jobColumns, JobRun: jobRunColumns, Namespace: namespaces, Event: events, Secret: secrets,
 };
 
 export function columnsFor(kind: string): Columns {

@@ -2,6 +2,7 @@
  * Pieces every describe body is made of: a titled section of fields, a
  * task template, conditions, a time with its age.
  */
+import { envDisplay } from '../../api/secrets.js';
 import type { Condition, HealthCheck, ReadinessCheck, Resources, TaskTemplate } from '../../api/types.js';
 import { age } from './age.js';
 import { num } from './columns.js';
@@ -28,7 +29,7 @@ export function template(t: Partial<TaskTemplate> | undefined): Field[] {
     ['Image', t.image],
     ['Command', commandLine(t.command)],
     ['Args', commandLine(t.args)],
-    ['Env', t.env && Object.keys(t.env).length ? mapLines(t.env) : undefined],
+    ['Env', t.env && Object.keys(t.env).length ? mapLines(Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, envDisplay(v)]))) : undefined],
     ['Resources', res(t.resources)],
     ['Ports', t.ports?.length ? t.ports.map((p) => `${p.hostPort ? `${p.name}:${p.hostPort}` : p.name}${p.servicePort ? ` (service port ${p.servicePort})` : ''}`).join(', ') : undefined],
     ['Constraints', t.constraints?.length ? t.constraints.map((c) => c.join(' ')).join('\n') : undefined],
@@ -36,6 +37,10 @@ export function template(t: Partial<TaskTemplate> | undefined): Field[] {
     ['Readiness Checks', t.readinessChecks?.length ? t.readinessChecks.map(readinessCheck).join('\n') : undefined],
     ['Placement', t.placement],
     ['Priority', t.priority],
+    ['User', t.user],
+    ['Read-Only Root', t.readOnlyRootFilesystem || undefined],
+    ['Capabilities', t.capabilities?.add?.length ? `+${t.capabilities.add.join(', +')}` : undefined],
+    ['Volumes', t.volumes?.length ? t.volumes.map((v) => `${v.hostPath} -> ${v.containerPath}${v.readOnly ? ' (read-only)' : ''}`).join('\n') : undefined],
   ];
 }
 

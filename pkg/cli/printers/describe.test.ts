@@ -88,3 +88,13 @@ test('a failed container\'s last output: on its task, and under a service\'s las
   };
   assert.match(describe(svc, {}, fx.NOW), /\n  10s +hello-new .*\n.*\nLast Output of hello-new:\n  panic: no config\n/);
 });
+
+test('safe containers: a template asking for more, a namespace allowing it, a task refused at start', () => {
+  const svc = { ...fx.service, spec: { ...fx.service.spec, user: '1000:1000', readOnlyRootFilesystem: true, capabilities: { add: ['NET_ADMIN'] }, volumes: [{ hostPath: '/srv/data', containerPath: '/data', readOnly: true }] } };
+  const out = describe(svc, {}, fx.NOW);
+  assert.match(out, /\n  User: +1000:1000\n  Read-Only Root: +true\n  Capabilities: +\+NET_ADMIN\n  Volumes: +\/srv\/data -> \/data \(read-only\)\n/);
+  const ns = { apiVersion: 'stowage/v1', kind: 'Namespace', metadata: { name: 'ops' }, spec: { weight: 1, allowCapabilities: ['NET_ADMIN', 'SYS_TIME'], allowHostPaths: ['/srv/data'] } };
+  assert.match(describe(ns, {}, fx.NOW), /\n  Allow Capabilities: +NET_ADMIN, SYS_TIME\n  Allow Host Paths: +\/srv\/data\n/);
+  const refused = { ...fx.pendingTask, status: { state: 'Failed' as const, reason: 'Forbidden', allowed: { capabilities: [], hostPaths: [] } } };
+  assert.match(describe(refused, {}, fx.NOW), /\n  Reason: +Forbidden\n(?:.*\n)*  Allowed: +<nothing beyond the default>\n/);
+});

@@ -3,9 +3,9 @@
  * related to it (a service's tasks, a job's runs) and its events, newest last.
  * Jobs and JobRuns are described in describe-jobs.ts.
  */
-import type { AnyResource, Endpoints, Event, Job, JobRun, Namespace, Node, Service, Task, TaskFailure } from '../../api/types.js';
+import type { AnyResource, Endpoints, Event, Job, JobRun, Namespace, Node, Secret, Service, Task, TaskFailure } from '../../api/types.js';
 import { age } from './age.js';
-import { eventTime, nodeState, num, quota, taskPorts, taskOwner } from './columns.js';
+import { eventTime, nodeState, num, quota, secretKeys, taskPorts, taskOwner } from './columns.js';
 import { describeJob, describeJobRun } from './describe-jobs.js';
 import { conditions, res, section, template, when } from './describe-parts.js';
 import { commandLine, fields, indent, mapLines } from './fields.js';
@@ -128,6 +128,7 @@ function task(t: Task, now: Date): string {
       ['Consecutive Failures', st?.consecutiveFailures || undefined],
       ['Pending Reason', st?.pendingReason],
       ['Pending Details', st?.pendingDetails ? mapLines(st.pendingDetails) : undefined],
+      ['Allowed', st?.allowed ? [...st.allowed.capabilities.map((c) => `+${c}`), ...st.allowed.hostPaths].join(', ') || '<nothing beyond the default>' : undefined],
     ]) +
     (st?.output ? lastOutput('Last Output', st.output) : '')
   );
@@ -162,7 +163,12 @@ function node(n: Node, now: Date): string {
 
 function namespace(n: Namespace): string {
   return (
-    section('Spec', [['Weight', n.spec?.weight], ['Quota', quota(n.spec?.quota)]]) +
+    section('Spec', [
+      ['Weight', n.spec?.weight],
+      ['Quota', quota(n.spec?.quota)],
+      ['Allow Capabilities', n.spec?.allowCapabilities?.length ? n.spec.allowCapabilities.join(', ') : undefined],
+      ['Allow Host Paths', n.spec?.allowHostPaths?.length ? n.spec.allowHostPaths.join('\n') : undefined],
+    ]) +
     section('Status', [['Allocated', n.status?.allocated ? quota(n.status.allocated) : undefined], ['Dominant Share', n.status?.dominantShare]])
   );
 }
@@ -181,6 +187,14 @@ function event(e: Event, now: Date): string {
   ]);
 }
 
+/** Keys and sizes, never values (the API redacts them anyway). */
+function secret(s: Secret): string {
+  const keys = secretKeys(s);
+  if (keys.length === 0) return 'Data:  <none>\n';
+  const sizes = s.status?.sizes ?? {};
+  return 'Data:\n' + indent(renderTable(['KEY', 'SIZE'], keys.map((k) => [k, sizes[k] === undefined ? '?' : `${sizes[k]} bytes`])));
+}
+
 function body(o: AnyResource, related: Related, now: Date): string {
   switch (o.kind) {
     case 'Service': return service(o as Service, now);
@@ -190,6 +204,7 @@ function body(o: AnyResource, related: Related, now: Date): string {
     case 'JobRun': return describeJobRun(o as JobRun, now);
     case 'Namespace': return namespace(o as Namespace);
     case 'Event': return event(o as Event, now);
+    case 'Secret': return secret(o as unknown as Secret);
     default: return '';
   }
 }

@@ -16,7 +16,8 @@
  */
 import { isApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
-import type { Namespace, Node, Task, TaskStatus } from '../../api/types.js';
+import type { Namespace, Node, Task, TaskAllowance, TaskStatus } from '../../api/types.js';
+import { allowanceFor, asksForMore } from '../../api/security.js';
 import type { Recorder } from '../../events/recorder.js';
 import type { InformerFactory } from '../../informer/factory.js';
 import type { Informer, InformerEvent } from '../../informer/informer.js';
@@ -199,6 +200,13 @@ export class SchedulerController extends Controller {
     await Promise.all([...this.nodeTail.values()]);
   }
 
+  /** What the task's namespace allows of the capabilities and host paths it asks for (none asked: nothing stamped). */
+  private allowance(t: Task): { allowed?: TaskAllowance } {
+    if (!asksForMore(t.spec)) return {};
+    const ns = this.namespaces.get(`_/${t.metadata.namespace ?? 'default'}`)?.object;
+    return { allowed: allowanceFor(t.spec, ns?.spec) };
+  }
+
   private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger): Promise<number> {
     const txn = this.d.store.txn(this.ctx.fence());
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
@@ -215,7 +223,7 @@ export class SchedulerController extends Controller {
       if (!cached || tasks.length === 0) continue;
       const node = this.latestNode(cached);
       const portsOf = new Map(placements.map((p) => [p.taskKey, p.ports]));
-      const status = addBindings(txn, node, tasks.map((task) => ({ task, ports: portsOf.get(key(task)) ?? {} })));
+      const status = addBindings(txn, node, tasks.map((task) => ({ task, ports: portsOf.get(key(task)) ?? {}, ...this.allowance(task.object) })));
       plan.push({ node, status, tasks });
     }
     if (plan.length === 0) return 0;

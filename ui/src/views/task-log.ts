@@ -11,6 +11,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Task } from '../../../pkg/api/types.js';
+import { apiFetch } from '../auth.js';
 import { objectPath } from '../api.js';
 import { Badge, Link } from '../components.js';
 import { ago } from '../format.js';
@@ -96,7 +97,7 @@ function LogPane({ ns, name, container }: { ns: string; name: string; container:
       if (atBottom) el.scrollTop = el.scrollHeight;
     };
     (async () => {
-      const r = await fetch(`${objectPath('tasks', ns, name)}/log?follow=1&tail=${TAIL}`, { signal: ac.signal, headers: { accept: 'text/plain' } });
+      const r = await apiFetch(`${objectPath('tasks', ns, name)}/log?follow=1&tail=${TAIL}`, { signal: ac.signal, headers: { accept: 'text/plain' } });
       if (!r.ok || !r.body) {
         const text = await r.text();
         let why = text || r.statusText;
