@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make down`: stop what `make up` started (by the PIDs it recorded) and
-# remove the agent's containers by their stowage.node label.
+# `make down`: stop what `make up` started (by the PIDs it recorded),
+# remove the agent's containers by their stowage.node label, and forget the
+# throw-away CA, the tokens and the stowctl config `make up` wrote (only if it
+# still holds make up's admin token).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stop_pid() {
@@ -24,5 +26,8 @@ fi
 stop_pid .run/server.pid
 for f in .run/etcd-*.pid; do [ -f "$f" ] || continue; p=${f#.run/etcd-}; hack/etcd.sh stop --port "${p%.pid}"; done
 rm -rf .run/etcd-data
+cfg=${STOWAGE_CONFIG:-$HOME/.stowage/config}
+if [ -s .run/tokens/admin.token ] && [ -f "$cfg" ] && grep -qF "$(cat .run/tokens/admin.token)" "$cfg"; then rm -f "$cfg"; fi
+rm -rf .run/tokens .run/tokens.yaml .run/pki
 hack/dockerd.sh stop
 echo "stopped"

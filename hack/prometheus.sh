@@ -3,7 +3,11 @@
 #   hack/prometheus.sh start|stop|status [--purge]
 # Environment:
 #   STOWAGE_SERVER              a server's URL (default http://127.0.0.1:7070): Prometheus asks it
-#                               for targets (GET /api/v1/sd/targets) and finds every server and agent
+#                               for targets (GET /api/v1/sd/targets) and finds every server and agent;
+#                               with https:// it scrapes every target over https too
+#   STOWAGE_CA                  PEM CA the server and agents are verified against (https)
+#   STOWAGE_TOKEN_FILE          a file holding an API token (a server with --tokens asks for one;
+#                               role viewer is enough); sent to the server and on every scrape
 #   PROMETHEUS_LISTEN           where Prometheus listens (default 127.0.0.1:9090)
 #   PROMETHEUS_SCRAPE_INTERVAL  scrape and rule evaluation interval (default 5s)
 #   PROMETHEUS_SD_REFRESH       how often it asks for targets again (default 10s)
@@ -31,6 +35,13 @@ server=${server%/}
 listen=${PROMETHEUS_LISTEN:-127.0.0.1:9090}
 interval=${PROMETHEUS_SCRAPE_INTERVAL:-5s}
 refresh=${PROMETHEUS_SD_REFRESH:-10s}
+ca=${STOWAGE_CA:-}
+token_file=${STOWAGE_TOKEN_FILE:-}
+for f in "$ca" "$token_file"; do
+  [ -z "$f" ] || [ -r "$f" ] || { echo "hack/prometheus.sh: cannot read $f (STOWAGE_CA / STOWAGE_TOKEN_FILE)" >&2; exit 2; }
+done
+[ -z "$ca" ] || ca=$(readlink -f "$ca")
+[ -z "$token_file" ] || token_file=$(readlink -f "$token_file")
 [[ "$listen" =~ ^(\[[^]]+\]|[^:]+):([0-9]+)$ ]] || { echo "PROMETHEUS_LISTEN: \"$listen\" is not HOST:PORT" >&2; exit 2; }
 port=${BASH_REMATCH[2]}
 [[ "$server" =~ ^https?://[][A-Za-z0-9._:-]+$ ]] || { echo "STOWAGE_SERVER: \"$server\" is not a URL like http://127.0.0.1:7070" >&2; exit 2; }
@@ -61,7 +72,19 @@ render() {
       -e "s#^\(  evaluation_interval:\) .*#\1 $interval#" \
       -e "s#^\(        refresh_interval:\) .*#\1 $refresh#" \
       -e "s#^  - rules.yml\$#  - $rules#" \
-      manifests/prometheus/prometheus.yml >"$dir/prometheus.yml"
+      manifests/prometheus/prometheus.yml |
+    # TLS and the token: on each job (its scrapes) and on each http_sd_configs entry (the target lists)
+    awk -v https="$([[ $server == https://* ]] && echo 1)" -v ca="$ca" -v tf="$token_file" '
+      { print }
+      /^  - job_name:/ {
+        if (https) print "    scheme: https"
+        if (ca) print "    tls_config: {ca_file: \"" ca "\"}"
+        if (tf) print "    authorization: {type: Bearer, credentials_file: \"" tf "\"}"
+      }
+      /^        refresh_interval:/ {
+        if (ca) print "        tls_config: {ca_file: \"" ca "\"}"
+        if (tf) print "        authorization: {type: Bearer, credentials_file: \"" tf "\"}"
+      }' >"$dir/prometheus.yml"
   local out
   out=$(timeout 30 promtool check config "$dir/prometheus.yml" 2>&1) || { echo "promtool check config $dir/prometheus.yml failed:" >&2; echo "$out" >&2; return 1; }
 }

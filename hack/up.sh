@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# `make up`: everything on this machine, on loopback, in the background:
-# etcd on 127.0.0.1:2379, dockerd (if none answers), the test image, one
-# `stowage server` on 127.0.0.1:7070 (DNS on 127.0.0.1:8600), one agent, one `stowage proxy` (service ports
-# on 127.0.0.1, its /metrics on 127.0.0.1:7072), Prometheus on 127.0.0.1:9090
-# (PROMETHEUS_LISTEN; scraping both, with manifests/prometheus/rules.yml),
-# and manifests/examples applied.
+# `make up`: everything on this machine, on loopback, in the background, locked:
+# a throw-away CA (hack/ca.sh, .run/pki), etcd on https://127.0.0.1:2379 that
+# answers only holders of its client certificate (ETCD_TLS=0: plain), dockerd
+# (if none answers), the test image, API tokens (.run/tokens.yaml holds their
+# sha256 only; the tokens are in .run/tokens/, mode 0600), one `stowage server`
+# on https://127.0.0.1:7070 with --tokens (DNS on 127.0.0.1:8600), one agent
+# (HTTPS endpoint; etcd with the client certificate), one `stowage proxy`
+# (service ports on 127.0.0.1, its /metrics on 127.0.0.1:7072), Prometheus on
+# 127.0.0.1:9090 (PROMETHEUS_LISTEN; scraping both over TLS, with
+# manifests/prometheus/rules.yml), stowctl's config (`stowctl login`: server,
+# admin token and CA in ~/.stowage/config, or $STOWAGE_CONFIG; mode 0600) and
+# manifests/examples applied.
 # PIDs and logs go to .run/; `make down` stops exactly what this started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,36 +25,68 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 hack/install-deps.sh etcd docker busybox prometheus npm
 
-say "etcd on 127.0.0.1:$ETCD_PORT"
+say "certificates in .run/pki (a throw-away CA)"
+PKI=$(hack/ca.sh "$PWD/.run/pki")
+CA=$PKI/ca.pem
+
+case "${ETCD_TLS:-1}" in
+  0|off|false|no) ETCD=(--etcd "http://127.0.0.1:$ETCD_PORT"); etcd_msg="plain http, no credentials (ETCD_TLS=0)" ;;
+  *) ETCD=(--etcd "https://127.0.0.1:$ETCD_PORT" --etcd-ca "$CA" --etcd-cert "$PKI/etcd-client.pem" --etcd-key "$PKI/etcd-client-key.pem")
+     etcd_msg="TLS, client certificates of .run/pki only" ;;
+esac
+say "etcd on 127.0.0.1:$ETCD_PORT ($etcd_msg)"
 if ! alive .run/etcd-$ETCD_PORT.pid; then
   mkdir -p .run/etcd-data
-  hack/etcd.sh start --port "$ETCD_PORT" --dir "$PWD/.run/etcd-data" >/dev/null
+  hack/etcd.sh start --port "$ETCD_PORT" --dir "$PWD/.run/etcd-data" --pki "$PKI" >/dev/null
 fi
+
+say "API tokens (.run/tokens.yaml: their sha256 only)"
+# one token per user, kept across runs; the file the server reads holds hashes
+( umask 077; mkdir -p .run/tokens )
+token() { local f=.run/tokens/$1.token; [ -s "$f" ] || ( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f" ); printf %s "$f"; }
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
+ADMIN_TOKEN=$(token admin); PROXY_TOKEN=$(token stowage-proxy); PROM_TOKEN=$(token prometheus); NODE_TOKEN=$(token "node-$NODE")
+( umask 077; cat >.run/tokens.yaml.tmp <<Y
+# Who may call the API (stowage server --tokens): sha256 of each token, never the token.
+tokens:
+  - {user: admin, role: admin, sha256: $(sha "$ADMIN_TOKEN")}
+  - {user: stowage-proxy, role: viewer, sha256: $(sha "$PROXY_TOKEN")}
+  - {user: prometheus, role: viewer, sha256: $(sha "$PROM_TOKEN")}
+  - {user: $NODE, role: node, sha256: $(sha "$NODE_TOKEN")}
+Y
+)
+mv .run/tokens.yaml.tmp .run/tokens.yaml
+ready() { curl -sf --cacert "$CA" "https://$API/readyz" >/dev/null 2>&1; }
 
 say "Docker engine"
 hack/dockerd.sh start
 hack/build-image.sh
 
-say "stowage server on $API (DNS on $DNS)"
+say "stowage server on https://$API (DNS on $DNS)"
 if ! alive .run/server.pid; then
-  bin/stowage server --etcd "http://127.0.0.1:$ETCD_PORT" --listen "$API" --dns-listen "$DNS" >.run/server.log 2>&1 &
+  bin/stowage server "${ETCD[@]}" --listen "$API" --dns-listen "$DNS" --tokens .run/tokens.yaml \
+    --tls-cert "$PKI/api.pem" --tls-key "$PKI/api-key.pem" --agent-ca "$CA" >.run/server.log 2>&1 &
   echo $! >.run/server.pid
 fi
-for _ in $(seq 100); do curl -sf "http://$API/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "http://$API/readyz" >/dev/null || { echo "server did not become ready: $(tail -3 .run/server.log)" >&2; exit 1; }
+for _ in $(seq 100); do ready && break; sleep 0.1; done
+ready || { echo "server did not become ready: $(tail -3 .run/server.log)" >&2; exit 1; }
+
+say "stowctl login (server, admin token and CA in ${STOWAGE_CONFIG:-~/.stowage/config})"
+# the config's server is the one every later stowctl talks to
+unset STOWAGE_SERVER
+bin/stowctl login --server "https://$API" --token-file "$ADMIN_TOKEN" --ca "$CA"
 
 say "stowage agent (node $NODE)"
 if ! alive .run/agent.pid; then
-  bin/stowage agent --etcd "http://127.0.0.1:$ETCD_PORT" --node "$NODE" >.run/agent.log 2>&1 &
+  bin/stowage agent "${ETCD[@]}" --node "$NODE" --tls-cert "$PKI/agent.pem" --tls-key "$PKI/agent-key.pem" >.run/agent.log 2>&1 &
   echo $! >.run/agent.pid
   echo "$NODE" >.run/agent.node
 fi
-export STOWAGE_SERVER="http://$API"
 for _ in $(seq 100); do bin/stowctl get nodes 2>/dev/null | grep "^$NODE " >/dev/null && break; sleep 0.1; done
 
 say "stowage proxy (service ports on 127.0.0.1; /metrics on $PROXY)"
 if ! alive .run/proxy.pid; then
-  bin/stowage proxy --server "http://$API" --listen "$PROXY" >.run/proxy.log 2>&1 &
+  bin/stowage proxy --server "https://$API" --server-ca "$CA" --token-file "$PROXY_TOKEN" --listen "$PROXY" >.run/proxy.log 2>&1 &
   echo $! >.run/proxy.pid
 fi
 # Not fatal: it keeps trying the server's endpoints watch by itself.
@@ -62,7 +100,7 @@ fi
 PROM=${PROMETHEUS_LISTEN:-127.0.0.1:9090}
 say "Prometheus on $PROM"
 # Not fatal: the cluster is up without it (say, when something else holds the port).
-if STOWAGE_SERVER="http://$API" PROMETHEUS_LISTEN="$PROM" hack/prometheus.sh start >/dev/null; then
+if STOWAGE_SERVER="https://$API" STOWAGE_CA="$CA" STOWAGE_TOKEN_FILE="$PWD/$PROM_TOKEN" PROMETHEUS_LISTEN="$PROM" hack/prometheus.sh start >/dev/null; then
   prom_msg="Prometheus: http://$PROM (targets: /targets, alerts: /alerts; it finds every server and agent itself)"
 else
   prom_msg="Prometheus did not start (see above); set PROMETHEUS_LISTEN and run hack/prometheus.sh start"
@@ -78,14 +116,16 @@ done
 bin/stowctl get services
 cat <<MSG
 
-Stowage is up. Try:
-  export STOWAGE_SERVER=http://$API
+Stowage is up at https://$API: stowctl finds the server, the admin token and the CA
+in ${STOWAGE_CONFIG:-~/.stowage/config} (bin/stowctl config view). Try:
   bin/stowctl get tasks -o wide             # the example's instances, their node and ports
   bin/stowctl get nodes
   docker kill \$(docker ps -q --filter label=stowage.task | head -1)
   bin/stowctl get tasks -w                  # watch a replacement come up
   bin/stowctl scale service/hello --instances 3
-  curl -s http://$API/metrics | grep ^stowage_
+  curl -s --cacert $CA https://$API/metrics | grep ^stowage_
+The web UI: https://$API/ (trust $CA, or accept the warning; sign in with the token in $ADMIN_TOKEN)
+Tokens: .run/tokens/ (the server reads only their hashes, .run/tokens.yaml); etcd answers only .run/pki's client certificate
 $prom_msg
 $proxy_msg
 DNS: dig @${DNS%:*} -p ${DNS##*:} +short SRV _<port>._tcp.<service>.default.stowage

@@ -94,11 +94,14 @@ export class Agent {
     const cfg = this.o.config;
     const log = this.o.log;
     const plane = (this.plane =
-      cfg.servers.length > 0 ? new ApiPlane({ urls: cfg.servers, token: this.o.token, log }) : new EtcdPlane(newEtcdClient({ endpoints: cfg.etcd }), log));
+      cfg.servers.length > 0
+        ? new ApiPlane({ urls: cfg.servers, token: this.o.token, log, ...(cfg.serverCa ? { ca: cfg.serverCa } : {}) })
+        : new EtcdPlane(newEtcdClient({ endpoints: cfg.etcd, ...(cfg.etcdTls ? { tls: cfg.etcdTls } : {}), ...(cfg.etcdAuth ? { auth: cfg.etcdAuth } : {}) }), log));
     this.server = await startAgentServer({
       host: cfg.listen.host,
       port: cfg.listen.port,
       secret: this.logSecret,
+      ...(cfg.tls ? { tls: cfg.tls } : {}),
       log,
       logs: { openLogs: (ns, name, opts) => this.openLogs(ns, name, opts) },
       metrics: async () => {

@@ -11,6 +11,8 @@ import { agentRegistry, collectDefaults } from '../metrics/metrics.js';
 import { Agent } from './agent.js';
 import { FlagError, parseAgentFlags, DEFAULT_NOFILE_LIMIT, DEFAULT_NPROC_LIMIT, DEFAULT_PORTS, type RawAgentFlags } from './flags.js';
 import { driverOptions } from './runtimes.js';
+import { addEtcdSecurityOptions, parseEtcdFlags } from '../store/etcd-flags.js';
+import { readCertificates, readKeyPair } from '../tls/files.js';
 import { loadSecretsKey, SecretKeyError, type SecretCipher } from '../secrets/cipher.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -29,12 +31,14 @@ function readToken(path: string): string {
 }
 
 export function registerAgentCommand(program: Command): void {
-  program
+  const cmd = program
     .command('agent')
     .description('run the tasks bound to this node as containers and report what happens to them')
     .option('--server <urls>', "the servers' URLs, comma-separated: the agent talks to their agent API (tried in order when one is down)")
     .option('--token-file <path>', 'with --server: a file holding the token to send (role node, user = the node name; admin for hollow nodes)')
-    .option('--etcd <urls>', 'etcd endpoints, comma-separated, for a cluster without tokens (instead of --server)')
+    .option('--server-ca <file>', 'with --server https://...: PEM CA to verify the servers against (default: the system CAs)')
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated (https:// for TLS), for a cluster without tokens (instead of --server)');
+  addEtcdSecurityOptions(cmd)
     .option('--node <name>', 'this node\'s name (also its "hostname" for constraints)')
     .option('--driver <driver>', 'docker, or sim for hollow nodes', 'docker')
     .option('--cpus <n>', 'cpus offered (default: all cores)')
@@ -43,6 +47,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--ports <ranges>', 'host port ranges tasks get ports from', DEFAULT_PORTS)
     .option('--attr <key=value>', 'an attribute for placement constraints (repeatable)', collect, [])
     .option('--listen <host:port>', 'address serving task logs, /metrics and /healthz', '127.0.0.1:0')
+    .option('--tls-cert <file>', 'serve the --listen endpoint over HTTPS with this PEM certificate (with --tls-key; give servers --agent-ca)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--advertise-host <host>', 'host the cluster reaches the agent and its tasks at (HOST in task env)')
     .option('--heartbeat-ttl <seconds>', 'TTL of the heartbeat lease', '5')
     .option('--pids-limit <n>', 'process limit of each container', '1024')
@@ -63,6 +69,11 @@ export function registerAgentCommand(program: Command): void {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         config = parseAgentFlags(raw);
         if (config.tokenFile !== undefined) token = readToken(config.tokenFile);
+        // the key files are read here, by the agent alone; tasks get none of it
+        const etcd = parseEtcdFlags(raw);
+        const tls = readKeyPair('--tls-cert', '--tls-key', raw.tlsCert, raw.tlsKey);
+        const serverCa = raw.serverCa !== undefined ? readCertificates('--server-ca', raw.serverCa) : undefined;
+        config = { ...config, ...(etcd.tls ? { etcdTls: etcd.tls } : {}), ...(etcd.auth ? { etcdAuth: etcd.auth } : {}), ...(tls ? { tls } : {}), ...(serverCa ? { serverCa } : {}) };
         if (raw.secretsKey !== undefined) secretsCipher = await loadSecretsKey(raw.secretsKey);
       } catch (e) {
         if (!(e instanceof FlagError || e instanceof RangeError || e instanceof SecretKeyError)) throw e;

@@ -5,7 +5,9 @@
  * Pure: no defaults that need the host (capacity detection is capacity.ts).
  */
 import type { PortRange, Resources } from '../api/types.js';
-import { parseEndpoints } from '../store/etcd.js';
+import { parseEndpoints, type EtcdOptions } from '../store/etcd.js';
+import type { RawEtcdFlags } from '../store/etcd-flags.js';
+import type { KeyPair } from '../tls/files.js';
 
 export type Driver = 'docker' | 'sim';
 
@@ -16,6 +18,13 @@ export interface AgentConfig {
   servers: string[];
   /** --token-file: the token (role node, or admin for hollow nodes) sent to the servers. */
   tokenFile: string | undefined;
+  /** --etcd-ca/--etcd-cert/--etcd-key and --etcd-user/--etcd-password, read by the CLI (cli.ts). */
+  etcdTls?: EtcdOptions['tls'];
+  etcdAuth?: EtcdOptions['auth'];
+  /** --tls-cert/--tls-key: the --listen endpoint serves HTTPS. Read by the CLI. */
+  tls?: KeyPair;
+  /** --server-ca: the CA the servers are verified against over https. Read by the CLI. */
+  serverCa?: Buffer;
   /** One node for docker; many for `--driver sim --nodes N`. */
   nodes: string[];
   driver: Driver;
@@ -38,10 +47,13 @@ export interface AgentConfig {
 }
 
 /** What commander hands over: strings as typed (attr repeatable). */
-export interface RawAgentFlags {
+export interface RawAgentFlags extends RawEtcdFlags {
   etcd?: string;
   server?: string;
   tokenFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  serverCa?: string;
   node?: string;
   driver?: string;
   cpus?: string;

@@ -16,7 +16,9 @@
  * /metrics stay open.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHttpServer } from '../http/serve.js';
+import type { KeyPair } from '../tls/files.js';
 import type { Readable } from 'node:stream';
 import { ApiError } from '../api/errors.js';
 import { answerRefusedRequests } from '../http/client-error.js';
@@ -32,6 +34,8 @@ export interface LogSource {
 export interface AgentServerOptions {
   host: string;
   port: number;
+  /** Serve HTTPS (`--tls-cert/--tls-key`). */
+  tls?: KeyPair;
   logs: LogSource;
   metrics: () => Promise<{ contentType: string; body: string }>;
   log: Logger;
@@ -48,7 +52,7 @@ export interface AgentServer {
 const LOG_PATH = /^\/tasks\/([^/]+)\/([^/]+)\/log$/;
 
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
-  const server: Server = createServer({ requireHostHeader: false }, (req, res) => {
+  const server: Server = createHttpServer(o.tls, (req, res) => {
     // a write after the client left emits 'error' on res: never let it end the process
     res.on('error', (e) => o.log.debug('agent http response error', { url: req.url, error: errMsg(e) }));
     handle(o, req, res).catch((e) => {

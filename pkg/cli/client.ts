@@ -6,8 +6,36 @@
  *     from the HTTP status when the body is not that.
  */
 import { ApiError, type ErrorCode, type ErrorDetail } from '../api/errors.js';
-import { UnreachableError } from './errors.js';
+import { CliError, UnreachableError } from './errors.js';
 import { nodeFetch } from './transport.js';
+
+export interface Credentials {
+  /** Sent as `Authorization: Bearer`. */
+  token?: string;
+  /** Where the token came from (never the token), for the message of a 401. */
+  tokenSource?: string;
+  /** Where the CA came from, for the message of a failed verification. */
+  caSource?: string;
+}
+
+/** Node's codes for a server certificate that does not verify. */
+const CERT_CODES = /^(UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
+
+/** A TLS failure said as what to do about it; undefined for other network errors. */
+export function tlsProblem(e: unknown, server: string, creds: Credentials): string | undefined {
+  let c: unknown = e instanceof Error && e.cause !== undefined ? e.cause : e;
+  if (c instanceof AggregateError && c.errors.length > 0) c = c.errors[0];
+  const code = (c as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const msg = c instanceof Error ? c.message : String(c);
+  if (CERT_CODES.test(code)) {
+    const against = creds.caSource ? `the CA in ${creds.caSource}` : "the system's CAs (no CA given: stowctl login --ca FILE, or --ca FILE)";
+    return `cannot verify the Stowage server at ${server} against ${against}: ${msg} (${code})`;
+  }
+  if (server.startsWith('https:') && (code === 'EPROTO' || /wrong version number|packet length too long/i.test(msg))) {
+    return `the Stowage server at ${server} does not speak TLS (${msg}); is it plain http://?`;
+  }
+  return undefined;
+}
 
 export type Query = Record<string, string | number | boolean | undefined>;
 export type FetchFn = typeof fetch;
@@ -68,7 +96,11 @@ export class StowageClient {
   readonly server: string;
   private readonly fetchFn: FetchFn;
 
-  constructor(server: string, fetchFn: FetchFn = nodeFetch) {
+  constructor(
+    server: string,
+    fetchFn: FetchFn = nodeFetch,
+    private readonly creds: Credentials = {},
+  ) {
     this.server = server.replace(/\/+$/, '');
     this.fetchFn = fetchFn;
   }
@@ -83,6 +115,7 @@ export class StowageClient {
   /** Send a request; resolve with the response if 2xx, else throw. */
   async open(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...opts.headers };
+    if (this.creds.token !== undefined) headers.authorization = `Bearer ${this.creds.token}`;
     let body: string | undefined;
     if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
@@ -93,7 +126,20 @@ export class StowageClient {
       res = await this.fetchFn(this.url(path, opts.query), { method, headers, body, signal: opts.signal });
     } catch (e) {
       if (opts.signal?.aborted) throw e;
+      const tls = tlsProblem(e, this.server, this.creds);
+      if (tls) throw new CliError(tls);
+      if (this.server.startsWith('http:') && /socket hang up|ECONNRESET/.test(networkCause(e))) {
+        throw new UnreachableError(this.server, `${networkCause(e)}; if the server serves HTTPS, use https://`);
+      }
       throw new UnreachableError(this.server, networkCause(e));
+    }
+    if (res.status === 401) {
+      const err = await errorFromResponse(res);
+      throw new CliError(
+        this.creds.token === undefined
+          ? `${err.message} (HTTP 401): the server at ${this.server} asks for a token; run \`stowctl login --server ${this.server} --token-file FILE\` or give --token-file`
+          : `${err.message} (HTTP 401): the server at ${this.server} refused the token from ${this.creds.tokenSource ?? 'this client'}`,
+      );
     }
     if (!res.ok) throw await errorFromResponse(res);
     return res;

@@ -5,7 +5,9 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_NAMESPACE } from '../api/kinds.js';
-import { DEFAULT_SERVER, StowageClient, type FetchFn } from './client.js';
+import { DEFAULT_SERVER, StowageClient, type Credentials, type FetchFn } from './client.js';
+import { resolveConnection } from './connection.js';
+import { nodeFetchWithCa } from './transport.js';
 import { CliError } from './errors.js';
 import type { OutputFormat } from './printers/output.js';
 
@@ -33,6 +35,10 @@ export interface Deps {
 
 export interface Globals {
   server: string;
+  /** The token and where it and the CA came from (connection.ts). */
+  credentials: Credentials;
+  /** The CA to verify an https:// server against (--ca or the config's). */
+  ca?: Buffer;
   namespace: string;
   /** -n was given: a manifest naming another namespace is then an error. */
   namespaceExplicit: boolean;
@@ -73,10 +79,17 @@ export function normalizeServer(raw: string): string {
 }
 
 export function globalsOf(cmd: Command, env: Io['env']): Globals {
-  const o = cmd.optsWithGlobals() as { server?: string; namespace?: string; allNamespaces?: boolean; output?: OutputFormat };
+  const o = cmd.optsWithGlobals() as { server?: string; namespace?: string; allNamespaces?: boolean; output?: OutputFormat; tokenFile?: string; ca?: string };
   const src = root(cmd).getOptionValueSource('namespace');
+  const c = resolveConnection({ server: o.server, tokenFile: o.tokenFile, ca: o.ca }, env, normalizeServer);
   return {
-    server: normalizeServer(o.server ?? env.STOWAGE_SERVER ?? DEFAULT_SERVER),
+    server: c.server,
+    credentials: {
+      ...(c.token !== undefined ? { token: c.token } : {}),
+      ...(c.tokenSource !== undefined ? { tokenSource: c.tokenSource } : {}),
+      ...(c.caSource !== undefined ? { caSource: c.caSource } : {}),
+    },
+    ...(c.ca ? { ca: c.ca } : {}),
     namespace: o.namespace ?? DEFAULT_NAMESPACE,
     namespaceExplicit: src === 'cli',
     allNamespaces: !!o.allNamespaces,
@@ -104,7 +117,7 @@ export function makeCtx(cmd: Command, io: Io, deps: Deps): Ctx {
   const signal = deps.signal ?? new AbortController().signal;
   return {
     g,
-    client: new StowageClient(g.server, deps.fetch),
+    client: new StowageClient(g.server, deps.fetch ?? (g.ca ? nodeFetchWithCa(g.ca) : undefined), g.credentials),
     io,
     deps,
     now: deps.now ?? (() => new Date()),

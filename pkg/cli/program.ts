@@ -17,6 +17,7 @@ import { registerRollout } from './commands/rollout.js';
 import { registerScale } from './commands/scale.js';
 import { registerTop } from './commands/top.js';
 import { registerVersion } from './commands/version.js';
+import { registerLogin } from './commands/login.js';
 import { DEFAULT_SERVER } from './client.js';
 import type { Deps, Io } from './context.js';
 import { ExitError, exitCodeOf, formatError } from './errors.js';
@@ -26,7 +27,9 @@ export function buildProgram(io: Io, deps: Deps = {}): Command {
   const program = new Command('stowctl')
     .description('stowctl controls a Stowage cluster')
     .version(VERSION, '--version', 'print the client version')
-    .option('--server <url>', `the Stowage server (env STOWAGE_SERVER; default ${DEFAULT_SERVER})`)
+    .option('--server <url>', `the Stowage server (env STOWAGE_SERVER; default: the config's, else ${DEFAULT_SERVER})`)
+    .option('--token-file <file>', "a file holding the API token (default: the config's, for its server)")
+    .option('--ca <file>', "PEM CA to verify an https:// server against (default: the config's, for its server; else the system CAs)")
     .option('-n, --namespace <namespace>', 'the namespace to act in (default "default")')
     .option('-A, --all-namespaces', 'list across all namespaces')
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS))
@@ -49,6 +52,7 @@ export function buildProgram(io: Io, deps: Deps = {}): Command {
   registerRollout(program, io, deps);
   registerJob(program, io, deps);
   registerVersion(program, io, deps);
+  registerLogin(program, io, deps);
   return program;
 }
 

@@ -3,13 +3,19 @@
  * calls unsafe (1, 6000, 6667, ...) with a bare "bad port", and stowctl
  * must say which address it really failed to reach, e.g.
  * `connect ECONNREFUSED 127.0.0.1:1`. Enough of fetch for StowageClient:
- * method, headers, string body, abort signal, streamed response body.
+ * method, headers, string body, abort signal, streamed response body;
+ * https:// verified against `ca` when given (else the system CAs).
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 
-export const nodeFetch: typeof fetch = (input, init = {}) =>
+export const nodeFetch: typeof fetch = (input, init) => fetchWith({}, input, init);
+
+/** A fetch that verifies https:// servers against this CA. */
+export const nodeFetchWithCa = (ca: Buffer): typeof fetch => (input, init) => fetchWith({ ca }, input, init);
+
+const fetchWith = (tls: { ca?: Buffer }, input: Parameters<typeof fetch>[0], init: RequestInit = {}): Promise<Response> =>
   new Promise<Response>((resolve, reject) => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     const signal = init.signal ?? undefined;
@@ -18,7 +24,7 @@ export const nodeFetch: typeof fetch = (input, init = {}) =>
     new Headers(init.headers).forEach((v, k) => (headers[k] = v));
     const body = typeof init.body === 'string' ? init.body : undefined;
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: init.method ?? 'GET', headers, signal });
+    const req = url.protocol === 'https:' ? httpsRequest(url, { method: init.method ?? 'GET', headers, signal, ...tls }) : httpRequest(url, { method: init.method ?? 'GET', headers, signal });
     req.once('error', reject);
     req.once('response', (res: IncomingMessage) => {
       const h = new Headers();

@@ -19,6 +19,8 @@ export function registerProxyCommand(program: Command): void {
     .command('proxy')
     .description('listen on 127.0.0.1:<servicePort> for every service port and forward connections to its ready instances')
     .option('--server <url>', 'the API server (default: $STOWAGE_SERVER or http://127.0.0.1:7070)')
+    .option('--server-ca <file>', 'PEM CA to verify an https:// server against (default: the system CAs)')
+    .option('--token-file <file>', 'a file holding the API token (a server with --tokens asks for one)')
     .option('--listen <host:port>', 'address serving /metrics and /healthz (default: none)')
     .option('--balance <strategy>', 'round-robin or least-connections', 'round-robin')
     .addOption(logLevelOption())
@@ -34,7 +36,7 @@ export function registerProxyCommand(program: Command): void {
       const log = newLogger({ component: 'proxy', level: config.logLevel });
       collectProxyDefaults();
       const proxy = new Proxy({ strategy: config.balance, log });
-      const watch = new EndpointsWatch({ server: config.server, log, onChange: (state) => proxy.apply(state.values()) });
+      const watch = new EndpointsWatch({ server: config.server, ...(config.serverCa ? { ca: config.serverCa } : {}), ...(config.tokenFile ? { tokenFile: config.tokenFile } : {}), log, onChange: (state) => proxy.apply(state.values()) });
       let http: ProxyHttp | undefined;
       if (config.listen) {
         try {

@@ -6,6 +6,8 @@
  */
 import { parseLogLevel, type LogLevel } from '../log/level.js';
 import { STRATEGIES, type Strategy } from './balance.js';
+import { readTokenFile } from '../http/bearer.js';
+import { readCertificates } from '../tls/files.js';
 
 export interface ProxyConfig {
   server: URL;
@@ -13,6 +15,10 @@ export interface ProxyConfig {
   listen?: { host: string; port: number };
   balance: Strategy;
   logLevel: LogLevel;
+  /** `--server-ca`: the CA an https:// server is verified against (none: the system's). */
+  serverCa?: Buffer;
+  /** `--token-file`: read again on every connection (a rotated token is picked up). */
+  tokenFile?: string;
 }
 
 export interface RawProxyFlags {
@@ -20,6 +26,8 @@ export interface RawProxyFlags {
   listen?: string;
   balance?: string;
   logLevel?: string;
+  serverCa?: string;
+  tokenFile?: string;
   /** commander's getOptionValueSource('logLevel'): 'env' names STOWAGE_LOG_LEVEL in the message. */
   logLevelSource?: string;
 }
@@ -39,6 +47,19 @@ export function parseProxyFlags(raw: RawProxyFlags, env: Record<string, string |
   }
   const cfg: ProxyConfig = { server: parseServer(raw.server ?? env.STOWAGE_SERVER ?? 'http://127.0.0.1:7070'), balance: balance as Strategy, logLevel };
   if (raw.listen !== undefined) cfg.listen = parseListen(raw.listen);
+  try {
+    if (raw.serverCa !== undefined) {
+      if (cfg.server.protocol !== 'https:') throw new ProxyFlagError(`--server-ca: the server ${cfg.server.origin} is plain http://; give an https:// --server`);
+      cfg.serverCa = readCertificates('--server-ca', raw.serverCa);
+    }
+    if (raw.tokenFile !== undefined) {
+      readTokenFile('--token-file', raw.tokenFile);
+      cfg.tokenFile = raw.tokenFile;
+    }
+  } catch (e) {
+    if (e instanceof ProxyFlagError) throw e;
+    throw new ProxyFlagError((e as Error).message);
+  }
   return cfg;
 }
 

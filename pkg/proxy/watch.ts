@@ -26,11 +26,16 @@ import { SseParser, type SseEvent } from '../cli/sse.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import { proxyEndpointsSynced, proxyWatchBadEvents, proxyWatchReconnects } from '../metrics/proxy.js';
 import { Backoff } from '../util/backoff.js';
+import { bearer, readTokenFile } from '../http/bearer.js';
 import { endpointsKey, parseDeleted, parseEndpoints, parseJson } from './endpoints.js';
 
 export interface EndpointsWatchOptions {
   /** The API server's base URL, e.g. http://127.0.0.1:7070. */
   server: URL;
+  /** The CA to verify an https:// server against. */
+  ca?: Buffer;
+  /** A file holding the API token, read on every connection. */
+  tokenFile?: string;
   log: Logger;
   /** Called (at most once per event-loop turn) after the state changed. */
   onChange: (state: ReadonlyMap<string, Endpoints>) => void;
@@ -224,7 +229,12 @@ export class EndpointsWatch {
   private get(path: string, headers: Record<string, string>): ClientRequest {
     const base = this.o.server;
     const url = new URL(base.href.replace(/\/+$/, '') + path);
-    return (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'GET', headers, agent: false });
+    // a token file that went missing fails this connection (retried with backoff), named in the log
+    const auth = this.o.tokenFile ? { authorization: bearer(readTokenFile('--token-file', this.o.tokenFile)) } : {};
+    const h = { ...headers, ...auth };
+    return url.protocol === 'https:'
+      ? httpsRequest(url, { method: 'GET', headers: h, agent: false, ...(this.o.ca ? { ca: this.o.ca } : {}) })
+      : httpRequest(url, { method: 'GET', headers: h, agent: false });
   }
 
   private changed(): void {

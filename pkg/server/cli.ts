@@ -14,7 +14,9 @@ import { collectDefaults, serverRegistry } from '../metrics/metrics.js';
 import { countDnsAnswer, registerDnsMetrics } from '../metrics/dns.js';
 import type { EndpointsSource } from '../dns/answer.js';
 import { startDnsServer } from '../dns/server.js';
-import { newEtcdClient, parseEndpoints } from '../store/etcd.js';
+import { newEtcdClient } from '../store/etcd.js';
+import { addEtcdSecurityOptions, parseEtcdFlags, type RawEtcdFlags } from '../store/etcd-flags.js';
+import { readCertificates, readKeyPair, type KeyPair } from '../tls/files.js';
 import { Store } from '../store/store.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
@@ -32,8 +34,11 @@ import { loadSecretsKey, type SecretCipher } from '../secrets/cipher.js';
 /** Requests a second per user by default: far above what stowctl, the UI or an agent sends. */
 const DEFAULT_RPS = 1000;
 
-interface RawServerFlags {
+interface RawServerFlags extends RawEtcdFlags {
   etcd: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  agentCa?: string;
   listen: string;
   leaseTtl: string;
   nodeLostGrace: string;
@@ -59,11 +64,15 @@ interface RawServerFlags {
 }
 
 export function registerServerCommand(program: Command): void {
-  program
+  const cmd = program
     .command('server')
     .description('serve the API, the web UI and /metrics; campaign for leadership and run the loops when elected')
-    .option('--etcd <urls>', 'etcd endpoints, comma-separated', 'http://127.0.0.1:2379')
+    .option('--etcd <urls>', 'etcd endpoints, comma-separated (https:// for TLS)', 'http://127.0.0.1:2379');
+  addEtcdSecurityOptions(cmd)
     .option('--listen <host:port>', 'address of the HTTP API', '127.0.0.1:7070')
+    .option('--tls-cert <file>', 'serve the API over HTTPS with this PEM certificate (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--agent-ca <file>', "PEM CA that signed the agents' --tls-cert: task logs are fetched from agents over HTTPS, verified against it")
     .option('--lease-ttl <seconds>', 'leader lease TTL: a standby takes over within this after the leader dies', '5')
     .option('--node-lost-grace <seconds>', "how long a node may miss heartbeats before its tasks are Lost and replaced", '10')
     .option('--health-kill-share <0..1>', "share of a service's instances that may be killed for failing health checks per window (at least one)", '0.25')
@@ -93,13 +102,18 @@ export function registerServerCommand(program: Command): void {
       let maxTxnOps: number;
       let opts: LoopOptions;
       let servicePortRange: PortRange;
+      let etcd: ReturnType<typeof parseEtcdFlags>;
+      let tls: KeyPair | undefined;
+      let agentCa: Buffer | undefined;
       let secrets: SecretCipher | undefined;
       let metricsAuth: boolean;
       let limits: Limits;
       let audit: { maxBytes: number; keep: number } | undefined;
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
-        parseEndpoints(raw.etcd);
+        etcd = parseEtcdFlags(raw);
+        tls = readKeyPair('--tls-cert', '--tls-key', raw.tlsCert, raw.tlsKey);
+        if (raw.agentCa !== undefined) agentCa = readCertificates('--agent-ca', raw.agentCa);
         listen = parseHostPort('--listen', raw.listen);
         if (raw.tokens === undefined && !isLoopback(listen.host)) {
           throw new RangeError(`--listen: ${raw.listen} is not a loopback address; without --tokens the API is open to anyone who reaches it, so it listens only on 127.0.0.1, ::1 or localhost (give --tokens FILE to listen elsewhere)`);
@@ -161,7 +175,7 @@ export function registerServerCommand(program: Command): void {
         }
       }
       collectDefaults(serverRegistry);
-      const client = newEtcdClient({ endpoints: raw.etcd });
+      const client = newEtcdClient(etcd);
       const store = new Store(client, { maxTxnOps });
       const identity = `${hostname()}/${process.pid}@${raw.listen}`;
       const election = new Election(client, { ttl: leaseTtl, identity }, log.child({ part: 'election' }));
@@ -174,6 +188,8 @@ export function registerServerCommand(program: Command): void {
         identity,
         fallback: uiRoutes(),
         servicePortRange,
+        ...(tls ? { tls } : {}),
+        ...(agentCa ? { agentCa } : {}),
         ...(secrets ? { secrets } : {}),
         // the services' endpoints, from the shared informers (the DNS server reads the same view)
         endpoints: () => InformerEndpointsView.start(informers, log.child({ part: 'endpoints' })),
@@ -184,7 +200,7 @@ export function registerServerCommand(program: Command): void {
       });
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
-      log.info('serving', { address: addr, etcd: raw.etcd, identity, leaseTtl, secretsAtRest: secrets ? `encrypted (key id ${secrets.keyId})` : 'plaintext (no --secrets-key)' });
+      log.info('serving', { address: addr, scheme: tls ? 'https' : 'http', etcd: raw.etcd, etcdTls: etcd.tls ? (etcd.tls.cert ? 'client-certificate' : 'server-only') : 'off', identity, leaseTtl, secretsAtRest: secrets ? `encrypted (key id ${secrets.keyId})` : 'plaintext (no --secrets-key)' });
       // DNS answers from the endpoints view once it is synced; until then every name under
       // stowage. is SERVFAIL (resolvers retry; nothing caches a false NXDOMAIN).
       let endpointsView: EndpointsSource | undefined;

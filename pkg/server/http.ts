@@ -30,7 +30,9 @@
  *
  * Every request is counted and timed by verb and kind.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHttpServer } from '../http/serve.js';
+import type { KeyPair } from '../tls/files.js';
 import { ApiError } from '../api/errors.js';
 import { CLUSTER_SCOPE, kindNames, lookupKind, type KindInfo } from '../api/kinds.js';
 import { parseSelector } from '../api/labels.js';
@@ -87,6 +89,10 @@ export interface ApiServerOptions {
   servicePortRange?: PortRange;
   /** Starts the endpoints view (once); without it the endpoints routes answer 404. */
   endpoints?: () => Promise<EndpointsView>;
+  /** Serve HTTPS with this certificate (`--tls-cert/--tls-key`). */
+  tls?: KeyPair;
+  /** Verify agents' HTTPS log endpoints against this CA (`--agent-ca`); without it agents are reached over http. */
+  agentCa?: Buffer;
   /** Seals and opens Secret values (`--secrets-key`); default: stored as given. */
   secrets?: SecretCipher;
   /** Who may call (`--tokens`); absent = development mode, every request is DEV_PRINCIPAL. */
@@ -113,7 +119,7 @@ export class ApiServer {
   constructor(private readonly o: ApiServerOptions) {
     this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}), ...(o.secrets ? { secrets: o.secrets } : {}) });
     this.agents = new AgentApi({ store: o.store, objects: this.objects, log: o.log });
-    this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q));
+    this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q, o.agentCa));
     this.addSubresource('tasks', 'GET', 'secret-env', (t, req, res) => serveSecretEnv(o.store, this.objects.secrets, req, res, t.namespace ?? 'default', t.name), 'self');
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name, this.objects.servicePortRange));
     this.addSubresource('services', 'POST', 'restart', (t, req, res) => serveRestart(o.store, req, res, t.namespace, t.name));
@@ -142,7 +148,7 @@ export class ApiServer {
 
   async listen(host: string, port: number): Promise<string> {
     // Node's own Host check answers an empty 400: handle() answers it in the API's shape
-    const server = createServer({ requireHostHeader: false }, (req, res) => {
+    const server = createHttpServer(this.o.tls, (req, res) => {
       // handle() answers its own errors; this catches what is left (a throw while answering one)
       this.handle(req, res).catch((e) => {
         this.o.log.error('request failed while answering an error', { verb: req.method, error: errMsg(e) });

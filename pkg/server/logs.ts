@@ -3,8 +3,10 @@
  * task: find its node, take the node's advertised address, and stream the
  * agent's answer through, with the secret the agent handed over when it
  * registered (`/stowage/agent-secrets/<node>`): its log route answers no one else.
+ * Over HTTPS verified against the CA of `--agent-ca` when the server has one, else plain HTTP.
  */
-import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ApiError } from '../api/errors.js';
 import { lookupKind } from '../api/kinds.js';
 import type { Node, Task } from '../api/types.js';
@@ -16,7 +18,7 @@ import type { Store } from '../store/store.js';
 const TASK = lookupKind('Task')!;
 const NODE = lookupKind('Node')!;
 
-export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string, name: string, query: URLSearchParams): Promise<void> {
+export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerResponse, namespace: string, name: string, query: URLSearchParams, agentCa?: Buffer): Promise<void> {
   const task = await store.get<Task>(TASK, namespace, name);
   if (!task) throw new ApiError('NotFound', `task "${name}" not found in namespace "${namespace}"`);
   const nodeName = task.object.status?.nodeName;
@@ -35,12 +37,16 @@ export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerR
     const v = query.get(k);
     if (v !== null) qs.set(k, v);
   }
-  const unreachable = (e: unknown) => new ApiError('Unavailable', `agent of node "${nodeName}" at ${address} did not answer: ${errMsg(e)}`);
+  const scheme = agentCa ? 'https' : 'http';
+  const unreachable = (e: unknown) => new ApiError('Unavailable', `agent of node "${nodeName}" at ${scheme}://${address} did not answer: ${errMsg(e)}${hint(e, !!agentCa)}`);
   await new Promise<void>((resolve, reject) => {
     let up: ClientRequest;
     try {
       const headers = secret ? { authorization: `Bearer ${secret}` } : {};
-      up = request({ host, port, path: `/tasks/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log?${qs}`, method: 'GET', headers, timeout: 5000 }, onAnswer);
+      const path = `/tasks/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log?${qs}`;
+      up = agentCa
+        ? httpsRequest({ host, port, path, method: 'GET', headers, timeout: 5000, ca: agentCa }, onAnswer)
+        : httpRequest({ host, port, path, method: 'GET', headers, timeout: 5000 }, onAnswer);
     } catch (e) {
       // an address Node refuses outright
       reject(unreachable(e));
@@ -68,6 +74,15 @@ export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerR
     if (res.destroyed) up.destroy();
     up.end();
   });
+}
+
+/** What to do about a TLS mismatch between the server's --agent-ca and the agent's --tls-cert. */
+function hint(e: unknown, tls: boolean): string {
+  const code = (e as NodeJS.ErrnoException)?.code ?? '';
+  if (tls && /CERT|SELF_SIGNED|VERIFY|ERR_TLS|ERR_SSL/.test(code)) return " (the agent's certificate is not signed by the CA of the server's --agent-ca)";
+  if (tls && /EPROTO|ECONNRESET/.test(code)) return ' (does the agent serve HTTPS? start it with --tls-cert/--tls-key, or the server without --agent-ca)';
+  if (!tls && /ECONNRESET|HPE_/.test(code)) return ' (if the agent serves HTTPS, give the server --agent-ca)';
+  return '';
 }
 
 /** "host:port" or "[v6]:port"; undefined for anything else (the address is whatever the Node object says). */

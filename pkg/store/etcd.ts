@@ -46,6 +46,16 @@ export interface EtcdOptions {
   endpoints: string | string[];
   /** Deadline of unary calls in milliseconds. */
   callTimeoutMs?: number;
+  /** https:// endpoints: the CA to verify etcd with (none: the system's) and a client certificate (etcd's --client-cert-auth). */
+  tls?: EtcdTls;
+  /** etcd's own users (`etcdctl auth enable`). */
+  auth?: { username: string; password: string };
+}
+
+export interface EtcdTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
 }
 
 export function parseEndpoints(endpoints: string | string[]): string[] {
@@ -61,11 +71,38 @@ export function parseEndpoints(endpoints: string | string[]): string[] {
   return list;
 }
 
+/**
+ * grpc-js names the server it dials (SNI) by its host even when that is an IP
+ * (https://127.0.0.1:2379), and Node warns once per process (DEP0123) on
+ * stderr, outside the JSON log. The handshake and the certificate check are
+ * right either way; only that warning is dropped.
+ */
+let sniWarningMuted = false;
+function muteIpServernameWarning(): void {
+  if (sniWarningMuted) return;
+  sniWarningMuted = true;
+  const emit = process.emitWarning.bind(process) as (...a: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const [, typeOrOpts, code] = args;
+    const c = typeof typeOrOpts === 'object' && typeOrOpts !== null ? (typeOrOpts as { code?: string }).code : code;
+    if (c === 'DEP0123') return;
+    emit(...args);
+  }) as typeof process.emitWarning;
+}
+
 export function newEtcdClient(opts: EtcdOptions): Etcd3 {
   const hosts = parseEndpoints(opts.endpoints);
+  if (hosts.some((h) => h.startsWith('https://'))) muteIpServernameWarning();
   const timeout = opts.callTimeoutMs ?? 5000;
   return new Etcd3({
     hosts,
+    ...(opts.tls
+      ? {
+          // grpc-js takes null for "the system's roots"; etcd3's type says Buffer
+          credentials: { rootCertificate: opts.tls.ca ?? (null as unknown as Buffer), ...(opts.tls.key && opts.tls.cert ? { privateKey: opts.tls.key, certChain: opts.tls.cert } : {}) },
+        }
+      : {}),
+    ...(opts.auth ? { auth: { username: opts.auth.username, password: opts.auth.password } } : {}),
     dialTimeout: 2000,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout, interceptors: [timerOf(ctx.method)] }),
     faultHandling: {

@@ -12,12 +12,24 @@
  * itself so the server is a standby: no loop reacts to the new Services and
  * the server does API work only. Goal: API >= 0.5 x raw at 64 in flight.
  *
+ * Beside it, in the same rounds, the same POSTs to a locked-down server:
+ *
+ *   secure: bench ──HTTPS keep-alive, Authorization: Bearer──► stowage server --tls-cert --tokens
+ *                      ──gRPC over TLS with a client certificate──► etcd --client-cert-auth
+ *
+ * Goal: secure >= 0.8 x open (the API above) at 64 in flight.
+ *
  *   --count N    objects per run (default 5000)   --rounds N   (default 3)
  *   --cpu-prof   run the server under `node --cpu-prof` (profile in .run/)
+ *   --locked api-tls,tokens,etcd-tls   what the locked-down server turns on (default all three;
+ *                for finding which one costs what)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createHash, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -42,6 +54,8 @@ const COUNT = arg('count', 5000);
 const ROUNDS = arg('rounds', 3);
 const WARMUP = Math.min(1000, COUNT);
 const CPU_PROF = process.argv.includes('--cpu-prof');
+const LOCKED = new Set((process.argv.includes('--locked') ? process.argv[process.argv.indexOf('--locked') + 1]! : 'api-tls,tokens,etcd-tls').split(','));
+for (const l of LOCKED) if (!['api-tls', 'tokens', 'etcd-tls'].includes(l)) throw new Error(`--locked: "${l}" is not one of api-tls, tokens, etcd-tls`);
 const SERVICE = lookupKind('Service')!;
 const NAMESPACE = 'bench';
 
@@ -94,18 +108,23 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-const pids: { etcd?: number; server?: number } = {};
+interface Pids {
+  etcd?: number;
+  server?: number;
+}
+const pids: Pids = {};
+const securePids: Pids = {};
 
 /** CPU of etcd, the server and this process while f runs, per object. */
-async function measured(count: number, f: () => Promise<Omit<Run, 'cpu'>>): Promise<Run> {
-  const e0 = cpuMs(pids.etcd);
-  const s0 = cpuMs(pids.server);
+async function measured(count: number, f: () => Promise<Omit<Run, 'cpu'>>, p: Pids = pids): Promise<Run> {
+  const e0 = cpuMs(p.etcd);
+  const s0 = cpuMs(p.server);
   const c0 = process.cpuUsage();
   const r = await f();
   const c = process.cpuUsage(c0);
   return {
     ...r,
-    cpu: { etcd: (cpuMs(pids.etcd) - e0) / count, server: (cpuMs(pids.server) - s0) / count, client: (c.user + c.system) / 1000 / count },
+    cpu: { etcd: (cpuMs(p.etcd) - e0) / count, server: (cpuMs(p.server) - s0) / count, client: (c.user + c.system) / 1000 / count },
   };
 }
 
@@ -127,10 +146,20 @@ async function drive(count: number, inFlight: number, op: (i: number) => Promise
   return { perSecond: count / seconds, p50: lat[Math.floor(count * 0.5)]!, p99: lat[Math.min(count - 1, Math.floor(count * 0.99))]! };
 }
 
-function post(agent: Agent, port: number, body: string): Promise<void> {
+/** Where POSTs go: the open server over http, or the locked-down one over https with a token. */
+interface Target {
+  port: number;
+  agent: Agent | HttpsAgent;
+  secure?: { token: string; tls: boolean };
+}
+
+function post(t: Target, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/api/v1/services', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    if (t.secure) headers.authorization = `Bearer ${t.secure.token}`;
+    const opts = { host: '127.0.0.1', port: t.port, path: '/api/v1/services', method: 'POST', agent: t.agent, headers };
+    const req = (t.secure?.tls ? httpsRequest : request)(
+      opts,
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -155,13 +184,23 @@ async function rawRun(client: Etcd3, inFlight: number, count: number): Promise<R
   return measured(count, () => drive(count, inFlight, async (i) => void (await client.put(specKey(SERVICE, NAMESPACE, ns[i]!)).value(values[i]!))));
 }
 
-async function apiRun(agent: Agent, port: number, inFlight: number, count: number): Promise<Run> {
-  const ns = names('api', count);
+async function apiRun(t: Target, inFlight: number, count: number): Promise<Run> {
+  const ns = names(t.secure ? 'sec' : 'api', count);
   const bodies = ns.map((n) => JSON.stringify(service(n)));
-  return measured(count, () => drive(count, inFlight, (i) => post(agent, port, bodies[i]!)));
+  return measured(count, () => drive(count, inFlight, (i) => post(t, bodies[i]!)), t.secure ? securePids : pids);
 }
 
-function startServer(etcd: TestEtcd, port: number): ChildProcess {
+/** The flags of the locked-down server: etcd over TLS with the client certificate, HTTPS, tokens (a limit no bench reaches). */
+function secureFlags(etcd: TestEtcd, tokensFile: string): string[] {
+  const pki = etcd.pki!;
+  return [
+    ...(LOCKED.has('etcd-tls') ? ['--etcd-ca', join(pki, 'ca.pem'), '--etcd-cert', join(pki, 'etcd-client.pem'), '--etcd-key', join(pki, 'etcd-client-key.pem')] : []),
+    ...(LOCKED.has('api-tls') ? ['--tls-cert', join(pki, 'api.pem'), '--tls-key', join(pki, 'api-key.pem')] : []),
+    ...(LOCKED.has('tokens') ? ['--tokens', tokensFile, '--rate-limit', '1000000'] : []),
+  ];
+}
+
+function startServer(etcd: TestEtcd, port: number, extra: string[] = []): ChildProcess {
   const main = join(ROOT, 'dist/cmd/stowage/main.js');
   if (!existsSync(main)) {
     process.stderr.write('dist/ is missing: make build\n');
@@ -170,19 +209,36 @@ function startServer(etcd: TestEtcd, port: number): ChildProcess {
   const profDir = join(ROOT, '.run');
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
   const flags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  return spawn(process.execPath, [...flags, '--enable-source-maps', main, 'server', '--etcd', etcd.endpoint, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
+  return spawn(process.execPath, [...flags, '--enable-source-maps', main, 'server', '--etcd', etcd.endpoint, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', ...extra], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
 
-async function waitReady(port: number, server: ChildProcess): Promise<void> {
+/** GET /readyz over http, or over https verified against `ca`. */
+function readyz(port: number, ca?: Buffer): Promise<{ leader?: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = (ca ? httpsRequest : request)({ host: '127.0.0.1', port, path: '/readyz', ...(ca ? { ca } : {}), timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 ? (JSON.parse(body) as { leader?: string }) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+async function waitReady(port: number, server: ChildProcess, ca?: Buffer): Promise<void> {
   const end = Date.now() + 30_000;
   while (Date.now() < end) {
     if (server.exitCode !== null) throw new Error(`stowage server exited ${server.exitCode}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      async (r) => r.ok && ((await r.json()) as { leader?: string }).leader === 'bench',
-      () => false,
-    );
+    const ok = (await readyz(port, ca))?.leader === 'bench';
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -198,48 +254,90 @@ async function main(): Promise<void> {
   const results = new Map<string, Run[]>();
   const add = (k: string, r: Run) => results.set(k, [...(results.get(k) ?? []), r]);
   const etcd = await startEtcd();
+  const secureEtcd = await startEtcd({ tls: LOCKED.has('etcd-tls') });
   const client = newEtcdClient({ endpoints: etcd.endpoint });
+  // the CA and certificates: the TLS etcd's, or (without etcd-tls) a CA of their own
+  const pki = secureEtcd.pki ?? execFileSync(join(ROOT, 'hack/ca.sh'), [`${join(ROOT, '.run')}/bench-pki-${process.pid}`]).toString().trim();
+  secureEtcd.pki = pki;
+  const secureClient = newEtcdClient({
+    endpoints: secureEtcd.endpoint,
+    ...(LOCKED.has('etcd-tls') ? { tls: { ca: readFileSync(join(pki, 'ca.pem')), cert: readFileSync(join(pki, 'etcd-client.pem')), key: readFileSync(join(pki, 'etcd-client-key.pem')) } } : {}),
+  });
   const election = new Election(client, { ttl: 5, identity: 'bench' }, nopLogger);
+  const secureElection = new Election(secureClient, { ttl: 5, identity: 'bench' }, nopLogger);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  let server: ChildProcess | undefined;
+  const ca = readFileSync(join(pki, 'ca.pem'));
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64, ca });
+  const token = randomBytes(24).toString('hex');
+  const tokensFile = join(pki, 'tokens.yaml');
+  writeFileSync(tokensFile, `tokens:\n  - {user: bench, role: admin, sha256: ${createHash('sha256').update(token).digest('hex')}}\n`, { mode: 0o600 });
+  const servers: ChildProcess[] = [];
   try {
-    // hold leadership: the server under test stays a standby and runs no loops
-    const elected = new Promise((r) => election.once('elected', r));
-    await election.start();
-    await elected;
+    // hold leadership: the servers under test stay standbys and run no loops
+    for (const e of [election, secureElection]) {
+      const elected = new Promise((r) => e.once('elected', r));
+      await e.start();
+      await elected;
+    }
     const port = await freePort();
-    server = startServer(etcd, port);
+    const server = startServer(etcd, port);
+    servers.push(server);
+    const securePort = await freePort();
+    const secureServer = startServer(secureEtcd, securePort, secureFlags(secureEtcd, tokensFile));
+    servers.push(secureServer);
     await waitReady(port, server);
+    await waitReady(securePort, secureServer, LOCKED.has('api-tls') ? ca : undefined);
     pids.server = server.pid;
     pids.etcd = Number(readFileSync(join(ROOT, `.run/etcd-${etcd.port}.pid`), 'utf8').trim());
-    process.stderr.write(`etcd 127.0.0.1:${etcd.port}, server 127.0.0.1:${port}; ${COUNT} objects per run, ${ROUNDS} rounds, ${cpus().length} CPUs\n`);
-    // warm-up: connections, JIT, etcd's first allocations
+    securePids.server = secureServer.pid;
+    securePids.etcd = Number(readFileSync(join(ROOT, `.run/etcd-${secureEtcd.port}.pid`), 'utf8').trim());
+    const open: Target = { port, agent };
+    const secure: Target = { port: securePort, agent: LOCKED.has('api-tls') ? httpsAgent : new Agent({ keepAlive: true, maxSockets: 64 }), secure: { token, tls: LOCKED.has('api-tls') } };
+    process.stderr.write(
+      `etcd 127.0.0.1:${etcd.port}, server 127.0.0.1:${port}; locked down: etcd https://127.0.0.1:${secureEtcd.port}, server https://127.0.0.1:${securePort}; ${COUNT} objects per run, ${ROUNDS} rounds, ${cpus().length} CPUs\n`,
+    );
+    // warm-up: connections (TLS sessions), JIT, etcd's first allocations
     await rawRun(client, 64, WARMUP);
-    await apiRun(agent, port, 64, WARMUP);
+    await apiRun(open, 64, WARMUP);
+    await apiRun(secure, 64, WARMUP);
     await rawRun(client, 1, Math.min(200, WARMUP));
-    await apiRun(agent, port, 1, Math.min(200, WARMUP));
+    await apiRun(open, 1, Math.min(200, WARMUP));
+    await apiRun(secure, 1, Math.min(200, WARMUP));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const inFlight of [1, 64]) {
         const raw = await rawRun(client, inFlight, COUNT);
         add(`raw ${inFlight}`, raw);
-        const api = await apiRun(agent, port, inFlight, COUNT);
-        add(`api ${inFlight}`, api);
-        process.stderr.write(`round ${round}, ${inFlight} in flight: raw ${raw.perSecond.toFixed(0)}/s, API ${api.perSecond.toFixed(0)}/s\n`);
+        // alternate which API goes first, so neither always follows the raw run
+        const order = round % 2 ? [open, secure] : [secure, open];
+        const got = new Map<Target, Run>();
+        for (const t of order) got.set(t, await apiRun(t, inFlight, COUNT));
+        add(`api ${inFlight}`, got.get(open)!);
+        add(`sec ${inFlight}`, got.get(secure)!);
+        process.stderr.write(
+          `round ${round}, ${inFlight} in flight: raw ${raw.perSecond.toFixed(0)}/s, API ${got.get(open)!.perSecond.toFixed(0)}/s, API with TLS and tokens ${got.get(secure)!.perSecond.toFixed(0)}/s\n`,
+        );
       }
     }
   } finally {
     agent.destroy();
-    if (server && server.exitCode === null) {
-      const s = server;
-      const exited = new Promise((r) => s.once('exit', r));
-      s.kill('SIGTERM');
-      const t = setTimeout(() => s.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    }
+    httpsAgent.destroy();
+    await Promise.all(
+      servers.map(async (s) => {
+        if (s.exitCode !== null) return;
+        const exited = new Promise((r) => s.once('exit', r));
+        s.kill('SIGTERM');
+        const t = setTimeout(() => s.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(t);
+      }),
+    );
     await election.stop().catch(() => undefined);
+    await secureElection.stop().catch(() => undefined);
     client.close();
+    secureClient.close();
     etcd.stop();
+    secureEtcd.stop();
+    if (!LOCKED.has('etcd-tls')) rmSync(pki, { recursive: true, force: true });
   }
 
   const row = (label: string, key: string, inFlight: number) => {
@@ -264,6 +362,8 @@ async function main(): Promise<void> {
     row('API POST /api/v1/services', 'api 1', 1),
     row('raw etcd3 put', 'raw 64', 64),
     row('API POST /api/v1/services', 'api 64', 64),
+    row('  with TLS and tokens', 'sec 1', 1),
+    row('  with TLS and tokens', 'sec 64', 64),
   ];
   const out: string[] = [];
   out.push(`objects created per second: ${COUNT} per run, median of ${ROUNDS} runs (server a standby, keep-alive HTTP)`);
@@ -275,6 +375,7 @@ async function main(): Promise<void> {
   const f2 = (x: number) => x.toFixed(2);
   for (const r of rows) {
     const server = r.label.startsWith('raw') ? '-' : f2(r.cpu.server);
+    if (r === rows[4]) out.push(`locked down: ${[...LOCKED].map((l) => ({ 'api-tls': 'HTTPS to the server', tokens: 'Authorization: Bearer (--tokens)', 'etcd-tls': 'etcd over TLS with a client certificate' })[l]).join(', ')}`);
     out.push(
       `${r.label.padEnd(27)} ${String(r.inFlight).padStart(9)} ${r.perSecond.toFixed(0).padStart(10)} ${f2(r.p50).padStart(8)} ${f2(r.p99).padStart(8)}  ${f2(r.cpu.etcd).padStart(6)} ${server.padStart(7)} ${f2(r.cpu.client).padStart(7)}   ${r.all}`,
     );
@@ -290,6 +391,19 @@ async function main(): Promise<void> {
   out.push(`API/raw at  1 in flight: ${ratio1.toFixed(2)}   (round by round: ${perRound(1)})`);
   out.push(`API/raw at 64 in flight: ${ratio64.toFixed(2)}   (round by round: ${perRound(64)})`);
   out.push(`goal (API >= 0.5 x raw at 64 in flight): ${ratio64 >= 0.5 ? 'met' : 'MISSED'}`);
+  const sec1 = rows[4]!.perSecond / rows[1]!.perSecond;
+  const sec64 = rows[5]!.perSecond / rows[3]!.perSecond;
+  const perRoundSec = (n: number) =>
+    results
+      .get(`sec ${n}`)!
+      .map((a, i) => (a.perSecond / results.get(`api ${n}`)![i]!.perSecond).toFixed(2))
+      .join(' / ');
+  out.push(`locked down/open at  1 in flight: ${sec1.toFixed(2)}   (round by round: ${perRoundSec(1)})`);
+  out.push(`locked down/open at 64 in flight: ${sec64.toFixed(2)}   (round by round: ${perRoundSec(64)})`);
+  out.push(`goal (locked down >= 0.8 x open at 64 in flight): ${sec64 >= 0.8 ? 'met' : 'MISSED'}`);
+  // CPU per object is steadier than throughput on a shared machine: what TLS and tokens cost each process
+  const cpuRatio = (k: 'etcd' | 'server' | 'client') => (rows[5]!.cpu[k] / rows[3]!.cpu[k]).toFixed(2);
+  out.push(`CPU per object at 64 in flight, locked down/open: server ${cpuRatio('server')}, etcd ${cpuRatio('etcd')}, client ${cpuRatio('client')}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (CPU_PROF) process.stdout.write(`server CPU profile: ${join(ROOT, '.run')}/*.cpuprofile\n`);
 }

@@ -1,6 +1,8 @@
 /**
  * A real etcd for integration tests, started and stopped by hack/etcd.sh
- * on a port of its own, so test files can run side by side.
+ * on a port of its own, so test files can run side by side. Plain http://
+ * by default (quick); `startEtcd({ tls: true })` starts one that answers only
+ * clients with a certificate of a throw-away CA of its own (hack/ca.sh).
  */
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -36,23 +38,29 @@ function portFree(p: number): Promise<boolean> {
 export interface TestEtcd {
   endpoint: string;
   port: number;
+  /** With { tls: true }: the directory hack/ca.sh made (ca.pem, etcd-client.pem, etcd-client-key.pem, api.pem, ...). */
+  pki?: string;
   stop(): void;
   /** Stop and start again on the same port with the same data (a restart). */
   restart(): void;
 }
 
-export async function startEtcd(): Promise<TestEtcd> {
+export async function startEtcd(opts: { tls?: boolean } = {}): Promise<TestEtcd> {
   const port = await freePort();
   const dir = execFileSync('mktemp', ['-d', `/tmp/stowage-test-etcd.XXXX`]).toString().trim();
-  const start = () => execFileSync(HACK, ['start', '--port', String(port), '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000 });
+  const pki = opts.tls ? `${dir}.pki` : undefined;
+  const env = { ...process.env, ETCD_TLS: opts.tls ? '1' : '0' };
+  const start = () =>
+    execFileSync(HACK, ['start', '--port', String(port), '--dir', dir, ...(pki ? ['--pki', pki] : [])], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000, env });
   const stop = () => execFileSync(HACK, ['stop', '--port', String(port)], { stdio: 'inherit', timeout: 60_000 });
   start();
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${pki ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
+    ...(pki ? { pki } : {}),
     stop: () => {
       stop();
-      execFileSync('rm', ['-rf', dir, `${dir}.log`]);
+      execFileSync('rm', ['-rf', dir, `${dir}.log`, ...(pki ? [pki] : [])]);
     },
     restart: () => {
       stop();

@@ -24,6 +24,8 @@ export interface ApiClientOptions {
   token: string | undefined;
   /** How long a JSON call may take. */
   timeoutMs?: number;
+  /** The CA an https:// server is verified against (none: the system's). */
+  ca?: Buffer;
 }
 
 interface Transport {
@@ -31,17 +33,25 @@ interface Transport {
   agent: HttpAgent;
 }
 
-const agents = new Map<string, Transport>();
+const sharedAgents = new Map<string, Transport>();
 
 /** The one place the connection to a server is made (TLS options go here). */
-function transportFor(url: URL, lane: Lane): Transport {
+/** Transports of clients that verify against a CA of their own, by that CA. */
+const agentsByCa = new WeakMap<Buffer, Map<string, Transport>>();
+
+function transportFor(url: URL, lane: Lane, ca: Buffer | undefined): Transport {
   const key = `${url.protocol}${lane}`;
+  let agents = sharedAgents;
+  if (ca) {
+    agents = agentsByCa.get(ca) ?? new Map();
+    agentsByCa.set(ca, agents);
+  }
   let t = agents.get(key);
   if (!t) {
     const opts = { keepAlive: true, maxSockets: lane === 'bulk' ? 32 : 2 };
     t =
       url.protocol === 'https:'
-        ? { request: httpsRequest as unknown as typeof httpRequest, agent: new HttpsAgent(opts) }
+        ? { request: httpsRequest as unknown as typeof httpRequest, agent: new HttpsAgent({ ...opts, ...(ca ? { ca } : {}) }) }
         : { request: httpRequest, agent: new HttpAgent(opts) };
     agents.set(key, t);
   }
@@ -113,7 +123,7 @@ export class ApiClient {
 
   private send(base: string, method: string, path: string, payload: Buffer | undefined, timeoutMs: number, accept: string, lane: Lane): Promise<IncomingMessage> {
     const url = new URL(path, base);
-    const t = transportFor(url, lane);
+    const t = transportFor(url, lane, this.o.ca);
     const headers: Record<string, string> = { accept };
     if (this.o.token !== undefined) headers.authorization = `Bearer ${this.o.token}`;
     if (payload) {

@@ -27,6 +27,8 @@ export interface ApiPlaneOptions {
   urls: string[];
   token: string | undefined;
   log: Logger;
+  /** `--server-ca`: the CA an https:// server is verified against (none: the system's). */
+  ca?: Buffer;
 }
 
 const seg = encodeURIComponent;
@@ -35,7 +37,7 @@ export class ApiPlane implements ControlPlane {
   readonly client: ApiClient;
 
   constructor(o: ApiPlaneOptions) {
-    this.client = new ApiClient({ urls: o.urls, token: o.token });
+    this.client = new ApiClient({ urls: o.urls, token: o.token, ...(o.ca ? { ca: o.ca } : {}) });
   }
 
   readonly statuses: StatusSink = {
