@@ -30,6 +30,14 @@ function readToken(path: string): string {
   return token;
 }
 
+/** The etcd credential flags, refused beside --server. */
+const ETCD_SECURITY_FLAGS = [
+  { key: 'etcdCa', flag: '--etcd-ca' },
+  { key: 'etcdCert', flag: '--etcd-cert' },
+  { key: 'etcdKey', flag: '--etcd-key' },
+  { key: 'etcdUser', flag: '--etcd-user' },
+] as const;
+
 export function registerAgentCommand(program: Command): void {
   const cmd = program
     .command('agent')
@@ -70,7 +78,9 @@ export function registerAgentCommand(program: Command): void {
         config = parseAgentFlags(raw);
         if (config.tokenFile !== undefined) token = readToken(config.tokenFile);
         // the key files are read here, by the agent alone; tasks get none of it
-        const etcd = parseEtcdFlags(raw);
+        const etcdFlag = ETCD_SECURITY_FLAGS.find((f) => raw[f.key] !== undefined);
+        if (config.servers.length > 0 && etcdFlag) throw new FlagError(`${etcdFlag.flag}: only with --etcd; an agent on --server holds no etcd credentials`);
+        const etcd: Partial<ReturnType<typeof parseEtcdFlags>> = config.servers.length > 0 ? {} : parseEtcdFlags(raw);
         const tls = readKeyPair('--tls-cert', '--tls-key', raw.tlsCert, raw.tlsKey);
         const serverCa = raw.serverCa !== undefined ? readCertificates('--server-ca', raw.serverCa) : undefined;
         config = { ...config, ...(etcd.tls ? { etcdTls: etcd.tls } : {}), ...(etcd.auth ? { etcdAuth: etcd.auth } : {}), ...(tls ? { tls } : {}), ...(serverCa ? { serverCa } : {}) };
