@@ -5,7 +5,7 @@
 # (if none answers), the test image, API tokens (.run/tokens.yaml holds their
 # sha256 only; the tokens are in .run/tokens/, mode 0600), one `stowage server`
 # on https://127.0.0.1:7070 with --tokens (DNS on 127.0.0.1:8600), one agent
-# (HTTPS endpoint; etcd with the client certificate), one `stowage proxy`
+# (HTTPS endpoint; on the agent API with a node token, no etcd credentials), one `stowage proxy`
 # (service ports on 127.0.0.1, its /metrics on 127.0.0.1:7072), Prometheus on
 # 127.0.0.1:9090 (PROMETHEUS_LISTEN; scraping both over TLS, with
 # manifests/prometheus/rules.yml), stowctl's config (`stowctl login`: server,
@@ -78,7 +78,9 @@ bin/stowctl login --server "https://$API" --token-file "$ADMIN_TOKEN" --ca "$CA"
 
 say "stowage agent (node $NODE)"
 if ! alive .run/agent.pid; then
-  bin/stowage agent "${ETCD[@]}" --node "$NODE" --tls-cert "$PKI/agent.pem" --tls-key "$PKI/agent-key.pem" >.run/agent.log 2>&1 &
+  # on the servers' agent API with a node token: the agent holds no etcd credentials
+  bin/stowage agent --server "https://$API" --server-ca "$CA" --token-file "$NODE_TOKEN" --node "$NODE" \
+    --tls-cert "$PKI/agent.pem" --tls-key "$PKI/agent-key.pem" >.run/agent.log 2>&1 &
   echo $! >.run/agent.pid
   echo "$NODE" >.run/agent.node
 fi
