@@ -186,6 +186,9 @@ export class ApiServer {
     let endWatch: (() => void) | undefined;
     // A write after the client left (or after the answer) emits 'error' on res: never let it end the process.
     res.on('error', (e) => this.o.log.debug('response error', { verb, path, error: errMsg(e) }));
+    // No GET reads a body: discard one, or a stream answering it (a watch) would never see its
+    // client leave (an unread body holds the socket paused) until its next ping.
+    if (verb === 'GET' || verb === 'HEAD') req.resume();
     try {
       requireHost(req);
       const target = parseTarget(req.url);

@@ -172,6 +172,14 @@ describe('malformed requests to a real stowage server', () => {
       for (let i = 0; i < 40; i++) await sendRaw(q.port, Buffer.from('GET /api/v1/services?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n'), { kind: 'leave' });
       await until('every watch stream to close', async () => (await open()) === 0, 10_000);
     });
+
+    it('a watch asked with a body the server never reads ends when its client leaves (the unread body held the socket paused until the next ping, 15 s)', async () => {
+      const open = async () => Number(/^stowage_api_watch_streams (\d+)$/m.exec((await call(q.url, 'GET', '/metrics')).text)?.[1] ?? 'NaN');
+      const body = ' '.repeat(3 << 20);
+      const a = await raw(`GET /api/v1/tasks?watch=true HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 500);
+      assert.equal(a.head?.status, 200);
+      await until('the watch stream to close', async () => (await open()) === 0, 5_000);
+    });
   });
 
   describe('the log proxy', () => {
