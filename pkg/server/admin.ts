@@ -1,7 +1,6 @@
 /**
  * The admin routes (docs/api.md, Admin): etcd's housekeeping through the API,
- * for an admin of every namespace only (a snapshot holds every namespace's
- * objects and secrets).
+ * for admins only (a snapshot holds every namespace's objects and secrets).
  *
  *   GET  /api/v1/admin/snapshot   an etcd snapshot, streamed as it is read
  *                                 (application/octet-stream; its revision in
@@ -14,21 +13,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
-import { describe } from '../auth/authorize.js';
-import { principalOf } from '../auth/principal.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import type { EtcdMaintenance } from '../store/maintenance.js';
 import { sendJson } from './respond.js';
 
 export const SNAPSHOT_REVISION_HEADER = 'x-stowage-snapshot-revision';
-
-/** A scoped admin may act in its namespaces only; these routes reach all of them. */
-export function checkWholeClusterAdmin(req: IncomingMessage, sub: string): void {
-  const p = principalOf(req);
-  if (p.namespaces !== undefined) {
-    throw new ApiError('Forbidden', `${describe(p)} may not admin etcd/${sub} (it holds every namespace: an admin of every namespace only)`);
-  }
-}
 
 export async function serveAdmin(m: EtcdMaintenance | undefined, log: Logger, req: IncomingMessage, res: ServerResponse, verb: string, sub: string): Promise<number> {
   if (!m) throw new ApiError('NotFound', 'this server has no etcd maintenance client');
