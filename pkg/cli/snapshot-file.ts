@@ -26,7 +26,9 @@ export async function writeSnapshotFile(file: string, chunks: AsyncIterable<Uint
   try {
     fh = await open(tmp, 'wx', 0o600);
   } catch (e) {
-    throw new CliError(`FILE: cannot write ${file}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `its directory ${dirname(file)} does not exist` : code === 'EACCES' ? `permission denied in ${dirname(file)}` : (e as Error).message;
+    throw new CliError(`FILE: cannot write ${file}: ${why}`);
   }
   const hash = createHash('sha256');
   let tail = Buffer.alloc(0);
