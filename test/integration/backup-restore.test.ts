@@ -17,17 +17,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { TERMINAL_STATES, type Service, type Task } from '../../pkg/api/types.js';
 import { run } from '../../pkg/cli/program.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
-import { ROOT, spawnAgent, type AgentProc } from '../helpers/agent.js';
-import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { spawnAgent, type AgentProc } from '../helpers/agent.js';
+import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { restoreEtcd, type RestoredEtcd } from '../helpers/restore.js';
 import { call } from '../helpers/http.js';
 import { SERVICE, spawnServer, TASK, type ServerProc } from '../helpers/stowage.js';
 import { until } from '../helpers/wait.js';
@@ -44,7 +44,7 @@ const owner = (t: Task) => t.metadata.labels?.['stowage/owner'];
 describe('backup and restore', () => {
   let dir: string;
   let etcd: TestEtcd;
-  let restored: { port: number; stop: () => void } | undefined;
+  let restored: RestoredEtcd | undefined;
   let client: Etcd3 | undefined;
   let server: ServerProc | undefined;
   let agent: AgentProc | undefined;
@@ -103,13 +103,8 @@ describe('backup and restore', () => {
     await agent.stop('SIGKILL');
     client.close();
     etcd.stop();
-    const port = await freePort();
-    const data = join(dir, 'restored');
-    execFileSync(resolve(ROOT, 'hack/backup.sh'), ['restore', file, data, '--name', 's1', '--peer-url', `http://127.0.0.1:${port + 1}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const hack = resolve(ROOT, 'hack/etcd.sh');
-    execFileSync(hack, ['start', '--port', String(port), '--dir', data], { env: { ...process.env, ETCD_TLS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    restored = { port, stop: () => execFileSync(hack, ['stop', '--port', String(port)]) };
-    const endpoint = `http://127.0.0.1:${port}`;
+    restored = await restoreEtcd(file, join(dir, 'restored'));
+    const endpoint = restored.endpoint;
     client = newEtcdClient({ endpoints: endpoint });
     store = new Store(client);
 
