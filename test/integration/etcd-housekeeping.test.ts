@@ -8,11 +8,12 @@
  *     --etcd-quota-bytes;
  *   - the admin routes: a snapshot (stowctl admin backup: the file, whole,
  *     mode 0600, that etcdctl reads), defragmentation of each member
- *     (stowctl admin defrag), and 401 / 403 for everyone but an admin.
+ *     (stowctl admin defrag), and 401 / 403 for everyone but an admin;
+ *   - hack/backup.sh save (etcdctl) and restore's refusal of a used data dir.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { run } from '../../pkg/cli/program.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
+import { ROOT } from '../helpers/agent.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { call } from '../helpers/http.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
@@ -146,6 +148,17 @@ describe('etcd housekeeping and the admin routes', () => {
     assert.ok(status.revision >= Number(m[3]), `the snapshot holds revision ${status.revision}, at least ${m[3]}`);
     assert.ok(status.totalKey > 0);
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left');
+  });
+
+  it('hack/backup.sh: save with etcdctl; restore refuses a data dir that is not empty', () => {
+    const file = join(dir, 'etcdctl.db');
+    const hack = join(ROOT, 'hack/backup.sh');
+    const out = execFileSync(hack, ['save', file], { env: { ...process.env, ETCD_ENDPOINTS: etcd.endpoint }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    assert.match(out, /REVISION/);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const r = spawnSync(hack, ['restore', file, dir], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim(), `hack/backup.sh: DIR: ${dir} exists and is not empty; restore into a new data dir (etcd's own stays untouched until you switch)`);
   });
 
   it('stowctl admin defrag defragments each member and prints its size before and after', async () => {
