@@ -34,7 +34,7 @@ export class Housekeeping implements Runnable {
   private lastCompacted: string | undefined;
   private over = false;
   private running = false;
-  /** The tick in flight, so stop() waits for it. */
+  /** The steps, one after the other. */
   private busy: Promise<void> = Promise.resolve();
 
   constructor(
@@ -66,7 +66,7 @@ export class Housekeeping implements Runnable {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    await this.busy;
+    // a step in flight is not awaited (etcd may be what is failing): it finds running false and sets nothing
     etcdDbSize.reset();
     etcdQuota.reset();
   }
@@ -82,6 +82,7 @@ export class Housekeeping implements Runnable {
     this.previous = now;
     if (target === undefined) return;
     try {
+      if (!this.running) return;
       await this.m.compact(target);
       this.log.info('etcd compacted', { revision: target });
     } catch (e) {
@@ -95,6 +96,7 @@ export class Housekeeping implements Runnable {
 
   private async checkQuota(): Promise<void> {
     const { dbSize } = await this.m.status();
+    if (!this.running) return;
     etcdDbSize.set(dbSize);
     const q = quotaCheck(dbSize, this.o.quotaBytes, this.over);
     this.over = q.over;
