@@ -110,7 +110,8 @@ export interface ApiServerOptions {
   maintenance?: EtcdMaintenance;
 }
 
-const WRITES = new Set<string>(WRITE_VERBS);
+/** Verbs recorded in the audit log: every write, and the admin routes (a snapshot reads every secret). */
+const WRITES = new Set<string>([...WRITE_VERBS, 'admin']);
 /** The verb of a subresource: GET .../log reads logs, POST .../rollback is "rollback", and so on. */
 const SUB_VERBS: Record<string, Verb> = { log: 'logs', endpoints: 'get' };
 

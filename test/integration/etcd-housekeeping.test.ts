@@ -9,13 +9,14 @@
  *   - the admin routes: a snapshot (stowctl admin backup: the file, whole,
  *     mode 0600, that etcdctl reads), defragmentation of each member
  *     (stowctl admin defrag), and 401 / 403 for everyone but an admin;
+ *   - every call of an admin route in the audit log;
  *   - hack/backup.sh save (etcdctl) and restore's refusal of a used data dir.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
@@ -73,7 +74,7 @@ describe('etcd housekeeping and the admin routes', () => {
     );
     etcd = await startEtcd();
     client = newEtcdClient({ endpoints: etcd.endpoint });
-    server = await spawnServer(etcd.endpoint, ['--tokens', tokens, '--compaction-interval', '1s', '--etcd-quota-bytes', '1Ki']);
+    server = await spawnServer(etcd.endpoint, ['--tokens', tokens, '--audit-log', join(dir, 'audit.log'), '--compaction-interval', '1s', '--etcd-quota-bytes', '1Ki']);
   });
 
   after(async () => {
@@ -159,6 +160,14 @@ describe('etcd housekeeping and the admin routes', () => {
     const r = spawnSync(hack, ['restore', file, dir], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim(), `hack/backup.sh: DIR: ${dir} exists and is not empty; restore into a new data dir (etcd's own stays untouched until you switch)`);
+  });
+
+  it('the audit log records every call of the admin routes, refused or not', () => {
+    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const admin = lines.filter((l) => l.verb === 'admin').map((l) => `${l.user} ${l.kind}/${l.sub} ${l.code}`);
+    assert.ok(admin.includes('alice etcd/snapshot 200'), admin.join('\n'));
+    assert.ok(admin.includes('dave etcd/snapshot 403'), admin.join('\n'));
+    assert.ok(admin.includes('bob etcd/defrag 403'), admin.join('\n'));
   });
 
   it('stowctl admin defrag defragments each member and prints its size before and after', async () => {
