@@ -4,8 +4,9 @@
  *
  *   snapshot()   one member streams its whole backend: the backup file
  *   status()     the revision and database size a member reports
- *   defrag()     member by member: status, Defragment, status (one member at a
- *                time, as etcd's docs advise: a member defragmenting answers nothing)
+ *   defrag()     member by member, the raft leader last: status, Defragment, status
+ *                (one member at a time, as etcd's docs advise: a member
+ *                defragmenting answers nothing)
  *   compact(r)   drop the history before revision r (keys' latest values stay)
  *
  * Defragment and Status act on the member the call reaches, so defrag()
@@ -97,11 +98,15 @@ export class EtcdMaintenance {
   /** Defragment every member, one after the other; a member that fails is reported and the next is tried. */
   async defrag(): Promise<MemberDefrag[]> {
     let members;
+    let leader: string;
     try {
       members = (await this.client.cluster.memberList({})).members;
+      leader = (await this.client.maintenance.status()).leader;
     } catch (e) {
       throw classifyEtcdError(e);
     }
+    // the raft leader last: while it defragments, writes wait; the followers' turns cost nothing of the kind
+    members = [...members.filter((m) => m.ID !== leader), ...members.filter((m) => m.ID === leader)];
     const out: MemberDefrag[] = [];
     for (const m of members) {
       const endpoint = m.clientURLs[0];
