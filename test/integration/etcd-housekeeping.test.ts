@@ -182,6 +182,6 @@ describe('etcd housekeeping and the admin routes', () => {
     assert.equal(r.code, 0, r.err);
     const [header, row] = r.out.trimEnd().split('\n');
     assert.match(header!, /^MEMBER\s+ENDPOINT\s+BEFORE\s+AFTER\s+TOOK$/);
-    assert.match(row!, new RegExp(`^\\S+\\s+${etcd.endpoint.replace(/[.:/]/g, '\\$&')}\\s+\\d+\\.\\dMi\\s+\\d+\\.\\dMi\\s+\\d+ms$`));
+    assert.match(row!, new RegExp(`^\\S+\\s+${etcd.endpoint.replace(/[.:/]/g, '\\$&')}\\s+\\d+\\.\\d[KMG]i\\s+\\d+\\.\\d[KMG]i\\s+\\d+ms$`));
   });
 });

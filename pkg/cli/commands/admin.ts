@@ -71,4 +71,5 @@ export function defragTable(members: readonly MemberDefrag[]): string {
   );
 }
 
-const mib = (n: number): string => `${(n / (1 << 20)).toFixed(1)}Mi`;
+/** 20.0Ki, 2.0Mi, 1.5Gi: etcd's databases range from kilobytes to gigabytes. */
+const mib = (n: number): string => (n < 1 << 20 ? `${(n / 1024).toFixed(1)}Ki` : n < 1 << 30 ? `${(n / (1 << 20)).toFixed(1)}Mi` : `${(n / (1 << 30)).toFixed(1)}Gi`);
