@@ -142,6 +142,12 @@ class ChunkQueue {
     private readonly pause: () => void,
     private readonly resume: () => void,
   ) {}
+  /**
+   * The reader stopped early (the HTTP client left): the rest is read and
+   * dropped. Not cancelled: etcd3 takes a cancelled stream for a failed
+   * connection and resets every stream of that member (watches, keep-alives).
+   */
+  private discarding = false;
   private paused = false;
   private readonly items: ISnapshotResponse[] = [];
   private done = false;
@@ -149,6 +155,7 @@ class ChunkQueue {
   private wake: (() => void) | undefined;
 
   push(m: ISnapshotResponse): void {
+    if (this.discarding) return;
     this.items.push(m);
     if (!this.paused && this.items.length >= ChunkQueue.HIGH) {
       this.paused = true;
@@ -190,7 +197,15 @@ class ChunkQueue {
     return this.head;
   }
   async *blobs(): AsyncIterable<Buffer> {
-    if (this.head?.blob?.length) yield this.head.blob;
-    for (let m = await this.next(); m; m = await this.next()) if (m.blob?.length) yield m.blob;
+    try {
+      if (this.head?.blob?.length) yield this.head.blob;
+      for (let m = await this.next(); m; m = await this.next()) if (m.blob?.length) yield m.blob;
+    } finally {
+      if (!this.done && !this.error) {
+        this.discarding = true;
+        this.items.length = 0;
+        if (this.paused) this.resume();
+      }
+    }
   }
 }
