@@ -9,7 +9,9 @@
  *                                 each member's size before and after
  *
  * A snapshot that fails half-way is cut off (the connection is reset), so a
- * client never mistakes a partial file for a whole one.
+ * client never mistakes a partial file for a whole one. One whose client left
+ * is read to its end and dropped (maintenance.ts): an unfinished snapshot
+ * holds etcd's backend, and a defragmentation would wait for it for ever.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
@@ -27,12 +29,26 @@ export async function serveAdmin(m: EtcdMaintenance | undefined, log: Logger, re
       const snap = await m.snapshot();
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', [SNAPSHOT_REVISION_HEADER]: snap.revision });
       let bytes = 0;
+      // the client may leave at any moment, also while no write waits: note it once, for every wait
+      let gone = res.destroyed;
+      let wake: (() => void) | undefined;
+      res.once('close', () => {
+        gone = true;
+        wake?.();
+      });
       try {
         for await (const c of snap.chunks) {
+          if (gone) throw new Error('the client left');
           bytes += c.length;
-          if (!res.write(c)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
-          if (res.destroyed) throw new Error('the client left');
+          if (!res.write(c) && !gone) {
+            await new Promise<void>((r) => {
+              wake = r;
+              res.once('drain', r);
+            });
+            wake = undefined;
+          }
         }
+        if (gone) throw new Error('the client left');
       } catch (e) {
         log.warn('snapshot cut off', { revision: snap.revision, bytes, error: errMsg(e) });
         res.destroy();
