@@ -144,8 +144,8 @@ class ChunkQueue {
   ) {}
   /**
    * The reader stopped early (the HTTP client left): the rest is read and
-   * dropped. Not cancelled: etcd3 takes a cancelled stream for a failed
-   * connection and resets every stream of that member (watches, keep-alives).
+   * dropped. Not cancelled: etcd3 counts an error on a stream, a cancel too,
+   * as a failure of its member's connection and resets its channels.
    */
   private discarding = false;
   private paused = false;
