@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAdmin } from './commands/admin.js';
 import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDescribe } from './commands/describe.js';
@@ -53,6 +54,7 @@ export function buildProgram(io: Io, deps: Deps = {}): Command {
   registerJob(program, io, deps);
   registerVersion(program, io, deps);
   registerLogin(program, io, deps);
+  registerAdmin(program, io, deps);
   return program;
 }
 

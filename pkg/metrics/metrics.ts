@@ -117,6 +117,23 @@ export const watchWindowBytes = new Gauge({
   registers: SERVER,
 });
 
+// ---- etcd housekeeping (the leader's; pkg/controllers/housekeeping) ----
+export const etcdCompactedRevision = new Gauge({
+  name: 'stowage_etcd_compacted_revision',
+  help: 'The revision the leader last compacted etcd to (--compaction-interval); 0 until its first compaction.',
+  registers: SERVER,
+});
+export const etcdDbSize = new Gauge({
+  name: 'stowage_etcd_db_size_bytes',
+  help: "Size of etcd's database (Status dbSize of the member asked), read by the leader; absent on standbys.",
+  registers: SERVER,
+});
+export const etcdQuota = new Gauge({
+  name: 'stowage_etcd_quota_bytes',
+  help: "etcd's backend quota as the server was told (--etcd-quota-bytes): past it etcd refuses every write.",
+  registers: SERVER,
+});
+
 // ---- leader election ----
 export const leader = new Gauge({
   name: 'stowage_leader',

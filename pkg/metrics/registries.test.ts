@@ -27,6 +27,7 @@ const SERVER_ONLY = [
   /^stowage_job_/,
   /^stowage_cluster_/,
   /^stowage_node_ready$/,
+  /^stowage_etcd_(compacted_revision|db_size_bytes|quota_bytes)$/,
 ];
 const AGENT_ONLY = [/^stowage_agent_/, /^stowage_task_/, /^stowage_node_(cpu|memory)_usage_/];
 

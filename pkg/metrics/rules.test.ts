@@ -78,6 +78,7 @@ describe('manifests/prometheus/rules.yml', () => {
       'StowageClusterCpuAllocatedHigh',
       'StowageClusterMemoryAllocatedHigh',
       'StowageEtcdSlow',
+      'StowageEtcdNearQuota',
     ]);
   });
 

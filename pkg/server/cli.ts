@@ -18,12 +18,14 @@ import { newEtcdClient } from '../store/etcd.js';
 import { addEtcdSecurityOptions, parseEtcdFlags, type RawEtcdFlags } from '../store/etcd-flags.js';
 import { readCertificates, readKeyPair, type KeyPair } from '../tls/files.js';
 import { Store } from '../store/store.js';
+import { EtcdMaintenance } from '../store/maintenance.js';
+import { Housekeeping } from '../controllers/housekeeping/controller.js';
 import { leaderLoops, type LoopOptions } from '../controllers/index.js';
 import { ApiServer } from './http.js';
 import { AuditLog } from '../auth/audit.js';
 import { RateLimiter, type Limits } from '../auth/rate-limit.js';
 import { TokenFile } from '../auth/token-file.js';
-import { isLoopback, parseBytes, parseChoice, parseHostPort, parseInteger, parseNumber, parseSeconds, parseShare } from './flags.js';
+import { isLoopback, parseBytes, parseChoice, parseDuration, parseHostPort, parseInteger, parseNumber, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
 import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '../api/service-ports.js';
 import type { PortRange } from '../api/types.js';
@@ -61,6 +63,8 @@ interface RawServerFlags extends RawEtcdFlags {
   rateLimit: string;
   rateLimitBurst?: string;
   maxWatches: string;
+  compactionInterval: string;
+  etcdQuotaBytes: string;
 }
 
 export function registerServerCommand(program: Command): void {
@@ -93,6 +97,8 @@ export function registerServerCommand(program: Command): void {
     .option('--rate-limit <rps>', 'requests a second per user with --tokens (a token bucket; 0 = no limit)', String(DEFAULT_RPS))
     .option('--rate-limit-burst <n>', 'requests a user may make at once after a quiet spell (default: 2 x --rate-limit)')
     .option('--max-watches <n>', 'watch streams one user may hold open at once, with --tokens (0 = no limit)', '200')
+    .option('--compaction-interval <duration>', "the leader compacts etcd's history older than this, every this often (5m, 30s, 1h; 0 = off, leave it to etcd's own flags)", '5m')
+    .option('--etcd-quota-bytes <size>', "etcd's --quota-backend-bytes (2Gi is etcd's default): past 80% of it the server warns and stowage_etcd_db_size_bytes alerts", '2Gi')
     .addOption(logLevelOption())
     .action(async (raw: RawServerFlags, cmd: Command) => {
       let level: LogLevel;
@@ -109,6 +115,7 @@ export function registerServerCommand(program: Command): void {
       let metricsAuth: boolean;
       let limits: Limits;
       let audit: { maxBytes: number; keep: number } | undefined;
+      let housekeeping: { compactionIntervalMs: number; quotaBytes: number };
       try {
         level = parseLogLevel(raw.logLevel, cmd.getOptionValueSource('logLevel'));
         etcd = parseEtcdFlags(raw);
@@ -133,6 +140,10 @@ export function registerServerCommand(program: Command): void {
         if (raw.dnsListen !== undefined) dnsListen = parseHostPort('--dns-listen', raw.dnsListen);
         leaseTtl = parseSeconds('--lease-ttl', raw.leaseTtl, 2);
         maxTxnOps = parseInteger('--etcd-max-txn-ops', raw.etcdMaxTxnOps, 128);
+        housekeeping = {
+          compactionIntervalMs: parseDuration('--compaction-interval', raw.compactionInterval),
+          quotaBytes: parseBytes('--etcd-quota-bytes', raw.etcdQuotaBytes, 1),
+        };
         servicePortRange = parseServicePortRange('--service-port-range', raw.servicePortRange);
         if (raw.secretsKey !== undefined) secrets = await loadSecretsKey(raw.secretsKey);
         opts = {
@@ -177,6 +188,8 @@ export function registerServerCommand(program: Command): void {
       collectDefaults(serverRegistry);
       const client = newEtcdClient(etcd);
       const store = new Store(client, { maxTxnOps });
+      const { endpoints: _endpoints, ...etcdAccess } = etcd;
+      const maintenance = new EtcdMaintenance(client, etcdAccess);
       const identity = `${hostname()}/${process.pid}@${raw.listen}`;
       const election = new Election(client, { ttl: leaseTtl, identity }, log.child({ part: 'election' }));
       const informers = new InformerFactory(store, log);
@@ -197,7 +210,9 @@ export function registerServerCommand(program: Command): void {
         ...(tokens ? { authn: tokens.auth, limits: new RateLimiter(limits) } : {}),
         ...(auditLog ? { audit: auditLog } : {}),
         metricsAuth,
+        maintenance,
       });
+      manager.add(new Housekeeping(maintenance, log.child({ part: 'housekeeping' }), housekeeping));
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
       const addr = await api.listen(listen.host, listen.port);
       log.info('serving', { address: addr, scheme: tls ? 'https' : 'http', etcd: raw.etcd, etcdTls: etcd.tls ? (etcd.tls.cert ? 'client-certificate' : 'server-only') : 'off', identity, leaseTtl, secretsAtRest: secrets ? `encrypted (key id ${secrets.keyId})` : 'plaintext (no --secrets-key)' });

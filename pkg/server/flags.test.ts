@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLoopback, parseBytes, parseChoice, parseNumber, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
+import { isLoopback, parseBytes, parseDuration, parseChoice, parseNumber, parseHostPort, parseInteger, parseSeconds, parseShare } from './flags.js';
 
 describe('server flags', () => {
   it('HOST:PORT', () => {
@@ -48,5 +48,16 @@ describe('server flags', () => {
   it('one of a few words', () => {
     assert.equal(parseChoice('--metrics-auth', 'token', ['none', 'token']), 'token');
     assert.throws(() => parseChoice('--metrics-auth', 'yes', ['none', 'token']), { message: '--metrics-auth: "yes" must be one of none, token' });
+  });
+  it('parses durations: units, a bare number of seconds, 0 = off; anything else names the flag', () => {
+    assert.equal(parseDuration('--compaction-interval', '5m'), 300_000);
+    assert.equal(parseDuration('--compaction-interval', '1m30s'), 90_000);
+    assert.equal(parseDuration('--compaction-interval', '500ms'), 500);
+    assert.equal(parseDuration('--compaction-interval', '1h'), 3_600_000);
+    assert.equal(parseDuration('--compaction-interval', '2'), 2000);
+    assert.equal(parseDuration('--compaction-interval', '0'), 0);
+    for (const bad of ['', '5 minutes', '-1s', '5x', 'm', '5m junk']) {
+      assert.throws(() => parseDuration('--compaction-interval', bad), { message: `--compaction-interval: "${bad}" must be a duration such as 5m, 30s, 1h or 1m30s (0 = off)` });
+    }
   });
 });

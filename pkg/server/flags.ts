@@ -58,3 +58,16 @@ export function isLoopback(host: string): boolean {
   const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
   return v4 !== null && v4[1] === '127' && v4.slice(1).every((o) => Number(o) <= 255);
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration in milliseconds: 5m, 30s, 1h, 500ms, 1m30s; a bare number is seconds; 0 is 0. */
+export function parseDuration(flag: string, v: string): number {
+  const t = v.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t) {
+    throw new RangeError(`${flag}: "${v}" must be a duration such as 5m, 30s, 1h or 1m30s (0 = off)`);
+  }
+  return parts.reduce((n, p) => n + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+}

@@ -16,6 +16,7 @@
  *   /api/v1/watch?kinds=K1,K2,...        GET: one watch (SSE) of several kinds, in revision order
  *   /api/v1/sd/targets                   GET: every server and agent, for Prometheus' http_sd (sd.ts)
  *   /api/v1/servers                      GET: every server, the leader first (servers.ts)
+ *   /api/v1/admin/snapshot | defrag      GET an etcd snapshot, POST defragment each member (admin.ts)
  *   /api/v1/agent/...                    what agents on --server say to the cluster (agent-api/;
  *                                        its routes check the node scope themselves)
  *   /healthz /readyz /metrics /version   and the web UI at /
@@ -49,7 +50,9 @@ import * as metrics from '../metrics/metrics.js';
 import type { PortRange } from '../api/types.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
+import type { EtcdMaintenance } from '../store/maintenance.js';
 import { AgentApi } from './agent-api/routes.js';
+import { serveAdmin } from './admin.js';
 import { proxyLogs } from './logs.js';
 import { Objects } from './objects.js';
 import { readJson, sendError, sendJson } from './respond.js';
@@ -103,9 +106,12 @@ export interface ApiServerOptions {
   limits?: RateLimiter;
   /** Where every write is recorded (`--audit-log`). */
   audit?: AuditLog;
+  /** etcd's snapshot and defragmentation, for the admin routes; without it they answer 404. */
+  maintenance?: EtcdMaintenance;
 }
 
-const WRITES = new Set<string>(WRITE_VERBS);
+/** Verbs recorded in the audit log: every write, and the admin routes (a snapshot reads every secret). */
+const WRITES = new Set<string>([...WRITE_VERBS, 'admin']);
 /** The verb of a subresource: GET .../log reads logs, POST .../rollback is "rollback", and so on. */
 const SUB_VERBS: Record<string, Verb> = { log: 'logs', endpoints: 'get' };
 
@@ -313,6 +319,11 @@ export class ApiServer {
       await serveServers(this.o.store, res, this.o.identity);
       return 200;
     }
+    if (parts[0] === 'admin') {
+      if (parts.length !== 2) throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; the admin routes are /api/v1/admin/snapshot and /api/v1/admin/defrag`);
+      this.allow(req, { verb: 'admin', kind: 'etcd', sub: parts[1] });
+      return serveAdmin(this.o.maintenance, this.o.log, req, res, verb, parts[1]!);
+    }
     if (parts[0] === 'endpoints') {
       if (parts.length !== 1) throw new ApiError('NotFound', `no route /api/v1/${parts.join('/')}; one service's endpoints are /api/v1/services/<namespace>/<name>/endpoints`);
       if (verb !== 'GET') throw methodNotAllowed(verb, '/api/v1/endpoints');
@@ -447,7 +458,7 @@ const NOBODY: Principal = Object.freeze({ user: 'system:unauthenticated', role: 
 const writesOf = new WeakMap<IncomingMessage, AuthzRequest[]>();
 
 /** Paths under /api/v1/ that are not kinds (the metrics' kind label is the path's first part). */
-const ROUTES = new Set(['apply', 'sd', 'watch', 'servers', 'endpoints', 'agent']);
+const ROUTES = new Set(['apply', 'sd', 'watch', 'servers', 'endpoints', 'agent', 'admin']);
 
 /** `kinds=nodes,svc,Task` (any name of a kind, repeated or comma-separated): each kind once, in the order given. */
 function parseKinds(q: URLSearchParams): KindInfo[] {
