@@ -23,6 +23,7 @@ import type { Informer, InformerEvent } from '../informer/informer.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import type { RunContext, Runnable } from '../manager/manager.js';
 import * as metrics from '../metrics/metrics.js';
+import { etcdHealth } from '../store/etcd-health.js';
 import { WorkQueue } from '../workqueue/queue.js';
 import { runWorkers } from '../workqueue/workers.js';
 
@@ -125,7 +126,8 @@ export abstract class Controller implements Runnable {
       return false;
     }
     metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
-    const level = isApiError(e, 'Conflict') ? 'debug' : 'warn';
+    // while etcd is out (one line says so, pkg/store/etcd-health.ts) each failed reconcile is only debug
+    const level = isApiError(e, 'Conflict') || etcdHealth.quiet(e) ? 'debug' : 'warn';
     this.log[level]('reconcile failed; retrying with backoff', { ...ctx, retries: this.queue.retries(key), error: errMsg(e) });
     return true;
   }
