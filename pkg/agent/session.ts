@@ -21,7 +21,7 @@ import { heartbeatKey } from '../store/keys.js';
 import { Txn } from '../store/txn.js';
 import { Backoff, retry } from '../util/backoff.js';
 import type { Session } from './plane/plane.js';
-import { warnUnlessEtcdDown } from '../store/etcd-health.js';
+import { etcdHealth, warnUnlessEtcdDown } from '../store/etcd-health.js';
 
 const PUTS_PER_TXN = 100;
 
@@ -99,7 +99,9 @@ export class HeartbeatSession implements Session {
   private onLost(lease: Lease, e: Error): void {
     if (this.closed || lease !== this.lease || this.renewing) return;
     agentLeaseLost.inc();
-    warnUnlessEtcdDown(this.o.log, 'heartbeat lease lost; granting a new one', { error: errMsg(e) }, e);
+    // once per outage (the lease is lost once): a warning either way
+    this.o.log.warn('heartbeat lease lost; granting a new one', { error: errMsg(e) });
+    etcdHealth.quiet(e);
     this.lease = undefined;
     this.renewing = (async () => {
       await this.establish();

@@ -11,7 +11,7 @@
  * with a bounded linearizable read: the first answer ends the outage.
  * A refusal for good (isPermanentEtcdError) is not an outage.
  */
-import type { Etcd3 } from 'etcd3';
+import { GRPCDeadlineExceededError, GRPCUnavailableError, type Etcd3 } from 'etcd3';
 import { ApiError } from '../api/errors.js';
 import type { Logger } from '../log/logger.js';
 import { isPermanentEtcdError } from './errors.js';
@@ -35,12 +35,19 @@ export async function probeEtcd(client: Etcd3, timeoutMs: number): Promise<void>
   }
 }
 
-/** True for what an etcd outage looks like: unreachable, deadline, no leader (not a refusal, not a conflict). */
+/** etcd's (or grpc's) own words for "no answer": unreachable, deadline, no leader, a lease lost with the connection. */
+const OUTAGE = /^(14 UNAVAILABLE|4 DEADLINE_EXCEEDED)\b|etcdserver: (no leader|request timed out|leader changed)|lost connection to etcd/i;
+
+/**
+ * True for what an etcd outage looks like: the etcd client's unavailability,
+ * or a server's 503 that names etcd (an agent on the API); not a refusal,
+ * a conflict, or a server that does not answer at all.
+ */
 export function isEtcdUnavailable(e: unknown): boolean {
-  if (e instanceof ApiError) return e.code === 'Unavailable';
-  if (e instanceof EtcdTimeout) return true;
+  if (e instanceof ApiError) return e.code === 'Unavailable' && /etcd/i.test(e.message);
+  if (e instanceof EtcdTimeout || e instanceof GRPCUnavailableError || e instanceof GRPCDeadlineExceededError) return true;
   if (isPermanentEtcdError(e)) return false;
-  return /UNAVAILABLE|DEADLINE_EXCEEDED|No connection established|lost connection to etcd|etcdserver: (no leader|request timed out|leader changed)|ECONNREFUSED/i.test(String(e instanceof Error ? e.message : e));
+  return OUTAGE.test(e instanceof Error ? e.message : String(e));
 }
 
 export class EtcdHealth {
