@@ -86,7 +86,7 @@ case "$cmd" in
       ok=0
       for _ in $(seq 150); do
         if healthy "$i"; then ok=1; break; fi
-        alive "$i" || { echo "etcd on 127.0.0.1:$(client $i) exited: $(tail -3 "$(cat .run/etcd-$(client $i).log)")" >&2; exit 1; }
+        alive "$i" || { echo "etcd on 127.0.0.1:$(client $i) exited: $(tail -15 "$(cat .run/etcd-$(client $i).log)")" >&2; exit 1; }
         sleep 0.1
       done
       [ $ok = 1 ] || { echo "etcd on 127.0.0.1:$(client $i) did not become healthy; log: $(cat .run/etcd-$(client $i).log)" >&2; exit 1; }

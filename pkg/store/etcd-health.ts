@@ -78,6 +78,8 @@ export class EtcdHealth {
    * logs it at debug, not warn (the outage has its one line).
    */
   quiet(e: unknown): boolean {
+    // during an outage, a server that is slow to answer (it waits on etcd) is part of it
+    if (this.down && e instanceof ApiError && e.code === 'Unavailable') return true;
     if (!isEtcdUnavailable(e)) return false;
     this.markDown(e instanceof Error ? e.message.split('\n')[0]! : String(e));
     return true;
