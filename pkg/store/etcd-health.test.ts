@@ -9,6 +9,7 @@ describe('isEtcdUnavailable', () => {
   it('is an outage when etcd does not answer, not when it refuses or a caller fails otherwise', () => {
     assert.ok(isEtcdUnavailable(new GRPCUnavailableError('14 UNAVAILABLE: No connection established')));
     assert.ok(isEtcdUnavailable(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded after 5.000s')));
+    assert.ok(isEtcdUnavailable(new Error('2 UNKNOWN: context deadline exceeded')));
     assert.ok(isEtcdUnavailable(new Error('Lease We lost connection to etcd and our lease has expired. is expired or revoked')));
     assert.ok(isEtcdUnavailable(new EtcdTimeout('no answer within 1 s (quorum lost or unreachable)')));
     assert.ok(isEtcdUnavailable(new ApiError('Unavailable', 'etcd is unavailable: 14 UNAVAILABLE')));

@@ -36,7 +36,7 @@ export async function probeEtcd(client: Etcd3, timeoutMs: number): Promise<void>
 }
 
 /** etcd's (or grpc's) own words for "no answer": unreachable, deadline, no leader, a lease lost with the connection. */
-const OUTAGE = /^(14 UNAVAILABLE|4 DEADLINE_EXCEEDED)\b|etcdserver: (no leader|request timed out|leader changed)|lost connection to etcd/i;
+const OUTAGE = /^(14 UNAVAILABLE|4 DEADLINE_EXCEEDED)\b|context deadline exceeded|etcdserver: (no leader|request timed out|leader changed)|lost connection to etcd/i;
 
 /**
  * True for what an etcd outage looks like: the etcd client's unavailability,
