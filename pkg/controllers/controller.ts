@@ -81,6 +81,9 @@ export abstract class Controller implements Runnable {
     const labels = { controller: this.name };
     this.queue = new WorkQueue({ onDepth: (d) => metrics.workqueueDepth.set(labels, d), onWait: (s) => metrics.workqueueWait.observe(labels, s) });
     this.unsubscribe.push(metrics.reportOldestRetry(this.name, () => this.queue.oldestRetryAgeMs(Date.now()) / 1000));
+    // keys that failed while etcd was out are retried the moment it is back, not after their backoff
+    const queue = this.queue;
+    this.unsubscribe.push(etcdHealth.onResumed(() => queue.retryFailingNow()));
     await this.setup();
     this.workers.push(runWorkers(this.queue, { workers: this.workerCount, handle: (key) => this.timed(key), onError: (key, e) => this.failed(key, e) }));
   }

@@ -39,4 +39,20 @@ describe('EtcdHealth', () => {
       ],
     );
   });
+  it('tells its subscribers when an outage ends, once', () => {
+    const h = new EtcdHealth();
+    h.use(undefined, memoryLogger());
+    let n = 0;
+    const off = h.onResumed(() => n++);
+    h.ok();
+    assert.equal(n, 0, 'no outage, nothing to resume');
+    h.markDown('x');
+    h.ok();
+    h.ok();
+    assert.equal(n, 1);
+    off();
+    h.markDown('x');
+    h.ok();
+    assert.equal(n, 1);
+  });
 });

@@ -56,6 +56,7 @@ export class EtcdHealth {
   private probing: NodeJS.Timeout | undefined;
   private client: Etcd3 | undefined;
   private log: Logger | undefined;
+  private readonly resumed = new Set<() => void>();
   private lines = { paused: 'etcd unavailable: loops paused', resumed: 'etcd available again: loops resumed' };
 
   /**
@@ -93,6 +94,13 @@ export class EtcdHealth {
     clearTimeout(this.probing);
     this.probing = undefined;
     this.log?.info(this.lines.resumed, { downForMs });
+    for (const f of [...this.resumed]) f();
+  }
+
+  /** Call f each time an outage ends; returns the unsubscribe. */
+  onResumed(f: () => void): () => void {
+    this.resumed.add(f);
+    return () => this.resumed.delete(f);
   }
 
   markDown(reason: string): void {
