@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: everything on this machine, on loopback, in the background, locked:
 # a throw-away CA (hack/ca.sh, .run/pki), etcd on https://127.0.0.1:2379 that
-# answers only holders of its client certificate (ETCD_TLS=0: plain), dockerd
+# answers only holders of its client certificate (ETCD_TLS=0: plain; ETCD_MEMBERS=3:
+# three members on 2379..2381), dockerd
 # (if none answers), the test image, API tokens (.run/tokens.yaml holds their
 # sha256 only; the tokens are in .run/tokens/, mode 0600), one `stowage server`
 # on https://127.0.0.1:7070 with --tokens (DNS on 127.0.0.1:8600), one agent
@@ -29,16 +30,20 @@ say "certificates in .run/pki (a throw-away CA)"
 PKI=$(hack/ca.sh "$PWD/.run/pki")
 CA=$PKI/ca.pem
 
+# ETCD_MEMBERS=3: a three-member cluster, clients on ETCD_PORT..ETCD_PORT+2
+# (peers on the next three); the server gets every member's endpoint
+# (the agent is on the server's API and takes none).
+export ETCD_MEMBERS=${ETCD_MEMBERS:-1}
+EPS=$(hack/etcd.sh endpoints --port "$ETCD_PORT")
 case "${ETCD_TLS:-1}" in
-  0|off|false|no) ETCD=(--etcd "http://127.0.0.1:$ETCD_PORT"); etcd_msg="plain http, no credentials (ETCD_TLS=0)" ;;
-  *) ETCD=(--etcd "https://127.0.0.1:$ETCD_PORT" --etcd-ca "$CA" --etcd-cert "$PKI/etcd-client.pem" --etcd-key "$PKI/etcd-client-key.pem")
+  0|off|false|no) ETCD=(--etcd "$EPS"); etcd_msg="plain http, no credentials (ETCD_TLS=0)" ;;
+  *) ETCD=(--etcd "$EPS" --etcd-ca "$CA" --etcd-cert "$PKI/etcd-client.pem" --etcd-key "$PKI/etcd-client-key.pem")
      etcd_msg="TLS, client certificates of .run/pki only" ;;
 esac
-say "etcd on 127.0.0.1:$ETCD_PORT ($etcd_msg)"
-if ! alive .run/etcd-$ETCD_PORT.pid; then
-  mkdir -p .run/etcd-data
-  hack/etcd.sh start --port "$ETCD_PORT" --dir "$PWD/.run/etcd-data" --pki "$PKI" >/dev/null
-fi
+say "etcd: $ETCD_MEMBERS member(s), $EPS ($etcd_msg)"
+# starts only the members not running (all of them the first time)
+mkdir -p .run/etcd-data
+hack/etcd.sh start --port "$ETCD_PORT" --dir "$PWD/.run/etcd-data" --pki "$PKI" >/dev/null
 
 say "API tokens (.run/tokens.yaml: their sha256 only)"
 # one token per user, kept across runs; the file the server reads holds hashes

@@ -20,6 +20,7 @@ import { EventRecorder } from '../events/recorder.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import { agentRegistry, agentTasks } from '../metrics/metrics.js';
 import { newEtcdClient } from '../store/etcd.js';
+import { etcdHealth } from '../store/etcd-health.js';
 import { forEachLimit } from '../util/limiter.js';
 import { VERSION } from '../version.js';
 import { hostCapacity } from './capacity.js';
@@ -93,10 +94,10 @@ export class Agent {
   async start(): Promise<void> {
     const cfg = this.o.config;
     const log = this.o.log;
-    const plane = (this.plane =
-      cfg.servers.length > 0
-        ? new ApiPlane({ urls: cfg.servers, token: this.o.token, log, ...(cfg.serverCa ? { ca: cfg.serverCa } : {}) })
-        : new EtcdPlane(newEtcdClient({ endpoints: cfg.etcd, ...(cfg.etcdTls ? { tls: cfg.etcdTls } : {}), ...(cfg.etcdAuth ? { auth: cfg.etcdAuth } : {}) }), log));
+    const etcd = cfg.servers.length > 0 ? undefined : newEtcdClient({ endpoints: cfg.etcd, ...(cfg.etcdTls ? { tls: cfg.etcdTls } : {}), ...(cfg.etcdAuth ? { auth: cfg.etcdAuth } : {}) });
+    // an etcd outage (seen directly, or as the servers' 503s) is logged once each way; containers keep running
+    etcdHealth.use(etcd, log, { paused: 'etcd unavailable: containers keep running; heartbeats and status reports paused', resumed: 'etcd available again: heartbeats and status reports resumed' });
+    const plane = (this.plane = etcd ? new EtcdPlane(etcd, log) : new ApiPlane({ urls: cfg.servers, token: this.o.token, log, ...(cfg.serverCa ? { ca: cfg.serverCa } : {}) }));
     this.server = await startAgentServer({
       host: cfg.listen.host,
       port: cfg.listen.port,
@@ -198,6 +199,7 @@ export class Agent {
     await this.session?.close();
     await this.server?.close();
     await Promise.all([...this.hosted.values()].map((h) => h.runtime.close().catch(() => undefined)));
+    etcdHealth.close();
     this.plane?.close();
     this.o.log.info('agent stopped; containers left running for the next agent to adopt');
   }

@@ -21,6 +21,7 @@ import { heartbeatKey } from '../store/keys.js';
 import { Txn } from '../store/txn.js';
 import { Backoff, retry } from '../util/backoff.js';
 import type { Session } from './plane/plane.js';
+import { etcdHealth, warnUnlessEtcdDown } from '../store/etcd-health.js';
 
 const PUTS_PER_TXN = 100;
 
@@ -77,7 +78,7 @@ export class HeartbeatSession implements Session {
       } catch (e) {
         lease.release();
         const ms = backoff.next();
-        this.o.log.warn('heartbeat lease not granted; retrying', { error: errMsg(e), retryInMs: ms });
+        warnUnlessEtcdDown(this.o.log, 'heartbeat lease not granted; retrying', { error: errMsg(e), retryInMs: ms }, e);
         await sleep(ms);
       }
     }
@@ -98,14 +99,16 @@ export class HeartbeatSession implements Session {
   private onLost(lease: Lease, e: Error): void {
     if (this.closed || lease !== this.lease || this.renewing) return;
     agentLeaseLost.inc();
+    // once per outage (the lease is lost once): a warning either way
     this.o.log.warn('heartbeat lease lost; granting a new one', { error: errMsg(e) });
+    etcdHealth.quiet(e);
     this.lease = undefined;
     this.renewing = (async () => {
       await this.establish();
       if (this.closed) return;
       await retry(() => this.o.onRenewed(), {
         stopped: () => this.closed,
-        onError: (err, ms) => this.o.log.warn('registering again failed; retrying', { error: errMsg(err), retryInMs: ms }),
+        onError: (err, ms) => warnUnlessEtcdDown(this.o.log, 'registering again failed; retrying', { error: errMsg(err), retryInMs: ms }, err),
       });
     })().finally(() => {
       this.renewing = undefined;

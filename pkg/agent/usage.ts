@@ -22,6 +22,7 @@ import { errMsg, type Logger } from '../log/logger.js';
 import { nodeCpuUsage, nodeMemoryUsage, taskCpuUsage, taskMemoryUsage, usageSamples, usageWrites } from '../metrics/metrics.js';
 import { mapLimit } from '../util/limiter.js';
 import type { Runtime } from './runtime/runtime.js';
+import { warnUnlessEtcdDown } from '../store/etcd-health.js';
 
 export { changedMeaningfully, REFRESH_MS } from '../api/node-usage.js';
 
@@ -78,7 +79,7 @@ export class UsageSampler {
       if (this.stopped) return;
       this.inFlight = this.sampleOnce()
         .then(() => undefined)
-        .catch((e) => this.o.log.warn('usage sample failed', { node: this.o.node, error: errMsg(e) }))
+        .catch((e) => warnUnlessEtcdDown(this.o.log, 'usage sample failed', { node: this.o.node, error: errMsg(e) }, e))
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(loop, this.o.intervalMs);
         });

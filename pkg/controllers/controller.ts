@@ -23,6 +23,7 @@ import type { Informer, InformerEvent } from '../informer/informer.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import type { RunContext, Runnable } from '../manager/manager.js';
 import * as metrics from '../metrics/metrics.js';
+import { etcdHealth } from '../store/etcd-health.js';
 import { WorkQueue } from '../workqueue/queue.js';
 import { runWorkers } from '../workqueue/workers.js';
 
@@ -80,6 +81,9 @@ export abstract class Controller implements Runnable {
     const labels = { controller: this.name };
     this.queue = new WorkQueue({ onDepth: (d) => metrics.workqueueDepth.set(labels, d), onWait: (s) => metrics.workqueueWait.observe(labels, s) });
     this.unsubscribe.push(metrics.reportOldestRetry(this.name, () => this.queue.oldestRetryAgeMs(Date.now()) / 1000));
+    // keys that failed while etcd was out are retried the moment it is back, not after their backoff
+    const queue = this.queue;
+    this.unsubscribe.push(etcdHealth.onResumed(() => queue.retryFailingNow()));
     await this.setup();
     this.workers.push(runWorkers(this.queue, { workers: this.workerCount, handle: (key) => this.timed(key), onError: (key, e) => this.failed(key, e) }));
   }
@@ -125,7 +129,8 @@ export abstract class Controller implements Runnable {
       return false;
     }
     metrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
-    const level = isApiError(e, 'Conflict') ? 'debug' : 'warn';
+    // while etcd is out (one line says so, pkg/store/etcd-health.ts) each failed reconcile is only debug
+    const level = isApiError(e, 'Conflict') || etcdHealth.quiet(e) ? 'debug' : 'warn';
     this.log[level]('reconcile failed; retrying with backoff', { ...ctx, retries: this.queue.retries(key), error: errMsg(e) });
     return true;
   }

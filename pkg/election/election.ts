@@ -30,6 +30,7 @@ import { LEADER_PREFIX } from '../store/keys.js';
 import { prefixEnd } from '../store/store.js';
 import type { Fence } from '../store/txn.js';
 import { Backoff } from '../util/backoff.js';
+import { warnUnlessEtcdDown } from '../store/etcd-health.js';
 
 export interface ElectionOptions {
   /** Lease TTL in seconds (etcd's minimum is 2). */
@@ -112,7 +113,7 @@ export class Election extends EventEmitter {
           return;
         } catch (e) {
           const ms = this.backoff.next();
-          this.log.warn('campaign failed; retrying', { error: errMsg(e), retryInMs: ms });
+          warnUnlessEtcdDown(this.log, 'campaign failed; retrying', { error: errMsg(e), retryInMs: ms }, e);
           await sleep(ms);
         }
       }
@@ -152,7 +153,7 @@ export class Election extends EventEmitter {
 
   private onLeaseLost(lease: Lease, err: Error): void {
     if (lease !== this.lease) return;
-    this.log.warn('leadership lease lost', { error: errMsg(err) });
+    warnUnlessEtcdDown(this.log, 'leadership lease lost', { error: errMsg(err) }, err);
     this.lease = undefined;
     this.mine = undefined;
     this.setLeading(false, `lease lost: ${errMsg(err)}`);
@@ -164,14 +165,14 @@ export class Election extends EventEmitter {
   private async watchCandidates(): Promise<void> {
     const w = this.client.watch().prefix(this.prefix).watcher();
     this.watcher = w;
-    const refresh = () => void this.refresh().catch((e) => this.log.warn('reading candidates failed', { error: errMsg(e) }));
+    const refresh = () => void this.refresh().catch((e) => warnUnlessEtcdDown(this.log, 'reading candidates failed', { error: errMsg(e) }, e));
     w.on('put', refresh).on('delete', refresh).on('connected', refresh);
     // An unhandled 'error' would end the process: a canceled watch is re-created.
     w.on('error', (e: Error) => {
       if (w !== this.watcher) return;
-      this.log.warn('candidate watch failed; watching again', { error: errMsg(e) });
+      warnUnlessEtcdDown(this.log, 'candidate watch failed; watching again', { error: errMsg(e) }, e);
       this.dropWatcher();
-      if (!this.stopped && this.mine) void this.watchCandidates().catch((err) => this.log.warn('watching candidates failed', { error: errMsg(err) }));
+      if (!this.stopped && this.mine) void this.watchCandidates().catch((err) => warnUnlessEtcdDown(this.log, 'watching candidates failed', { error: errMsg(err) }, err));
     });
     await this.refresh();
   }

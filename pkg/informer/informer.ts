@@ -16,6 +16,7 @@ import { errMsg, type Logger } from '../log/logger.js';
 import { parseTail, specPrefix, statusPrefix } from '../store/keys.js';
 import type { Store, Stored } from '../store/store.js';
 import { Backoff } from '../util/backoff.js';
+import { warnUnlessEtcdDown } from '../store/etcd-health.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -137,7 +138,7 @@ export class Informer<T extends AnyResource = AnyResource> {
       } catch (e) {
         for (const w of this.watchers.splice(0)) void w.cancel().catch(() => undefined);
         const ms = backoff.next();
-        this.log.warn('informer list failed; retrying', { kind: this.kind.plural, error: errMsg(e), retryInMs: ms });
+        warnUnlessEtcdDown(this.log, 'informer list failed; retrying', { kind: this.kind.plural, error: errMsg(e), retryInMs: ms }, e);
         await sleep(ms);
       }
     }
@@ -183,7 +184,7 @@ export class Informer<T extends AnyResource = AnyResource> {
   private onWatchError(e: Error): void {
     // while (re)starting, the failed attach is handled by listAndWatch itself
     if (this.stopped || this.relisting || this.starting) return;
-    this.log.warn('watch canceled; re-listing', { kind: this.kind.plural, error: errMsg(e) });
+    warnUnlessEtcdDown(this.log, 'watch canceled; re-listing', { kind: this.kind.plural, error: errMsg(e) }, e);
     this.relisting = (async () => {
       // A canceled watcher may never acknowledge a cancel: don't wait for it.
       for (const w of this.watchers.splice(0)) void w.cancel().catch(() => undefined);

@@ -7,6 +7,7 @@ import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { errMsg, type Logger } from '../log/logger.js';
 import { prefixEnd } from '../store/store.js';
 import { Backoff } from '../util/backoff.js';
+import { warnUnlessEtcdDown } from '../store/etcd-health.js';
 
 export type KeyHandler = (name: string, present: boolean) => void;
 
@@ -52,14 +53,14 @@ export class KeySet {
         });
         w.on('error', (e: Error) => {
           if (this.stopped) return;
-          this.log.warn('key watch canceled; re-listing', { prefix: this.prefix, error: errMsg(e) });
+          warnUnlessEtcdDown(this.log, 'key watch canceled; re-listing', { prefix: this.prefix, error: errMsg(e) }, e);
           void w.cancel().catch(() => undefined);
           void this.start();
         });
         return;
       } catch (e) {
         const ms = backoff.next();
-        this.log.warn('key list failed; retrying', { prefix: this.prefix, error: errMsg(e), retryInMs: ms });
+        warnUnlessEtcdDown(this.log, 'key list failed; retrying', { prefix: this.prefix, error: errMsg(e), retryInMs: ms }, e);
         await new Promise((r) => setTimeout(r, ms));
       }
     }

@@ -32,6 +32,7 @@ import type { PortRange } from '../api/types.js';
 import { InformerEndpointsView } from './endpoints/view.js';
 import { configureWatch, WATCH_DEFAULTS } from './watch.js';
 import { loadSecretsKey, type SecretCipher } from '../secrets/cipher.js';
+import { etcdHealth, warnUnlessEtcdDown } from '../store/etcd-health.js';
 
 /** Requests a second per user by default: far above what stowctl, the UI or an agent sends. */
 const DEFAULT_RPS = 1000;
@@ -190,6 +191,7 @@ export function registerServerCommand(program: Command): void {
       const store = new Store(client, { maxTxnOps });
       const { endpoints: _endpoints, ...etcdAccess } = etcd;
       const maintenance = new EtcdMaintenance(client, etcdAccess);
+      etcdHealth.use(client, log);
       const identity = `${hostname()}/${process.pid}@${raw.listen}`;
       const election = new Election(client, { ttl: leaseTtl, identity }, log.child({ part: 'election' }));
       const informers = new InformerFactory(store, log);
@@ -233,7 +235,7 @@ export function registerServerCommand(program: Command): void {
         api.endpoints?.view().then(
           (v) => (endpointsView = v),
           (e: unknown) => {
-            log.warn('endpoints view not ready yet; trying again', { error: errMsg(e) });
+            warnUnlessEtcdDown(log, 'endpoints view not ready yet; trying again', { error: errMsg(e) }, e);
             if (!stopping) setTimeout(warmEndpoints, 1000).unref();
           },
         );
@@ -250,6 +252,7 @@ export function registerServerCommand(program: Command): void {
         tokens?.close();
         auditLog?.close();
         await dns?.close().catch(() => undefined);
+        etcdHealth.close();
         client.close();
         clearTimeout(force);
         process.exit(0);

@@ -49,6 +49,7 @@ import { errMsg, type Logger } from '../log/logger.js';
 import * as metrics from '../metrics/metrics.js';
 import type { PortRange } from '../api/types.js';
 import type { Store } from '../store/store.js';
+import { etcdHealth, probeEtcd } from '../store/etcd-health.js';
 import { VERSION } from '../version.js';
 import type { EtcdMaintenance } from '../store/maintenance.js';
 import { AgentApi } from './agent-api/routes.js';
@@ -65,6 +66,9 @@ import { serveRestart, serveRollback } from './services-subresources.js';
 import { serveWatch, watchQueueBytes } from './watch.js';
 import { endpointsSource, serveEndpointsList, serveEndpointsWatch, serveServiceEndpoints, type EndpointsSource } from './endpoints/http.js';
 import type { EndpointsView } from './endpoints/view.js';
+
+/** How long /readyz waits for etcd before it answers 503. */
+const READYZ_ETCD_TIMEOUT_MS = 1000;
 
 export interface Target {
   kind: KindInfo;
@@ -420,12 +424,17 @@ export class ApiServer {
         return 200;
       case '/readyz': {
         const info = this.o.ready();
+        // A readiness probe must answer promptly: without a quorum a read never
+        // answers, so it is given READYZ_ETCD_TIMEOUT_MS and then counts as unreachable.
         try {
-          await this.o.store.client.get('/stowage/readyz').exec();
+          await probeEtcd(this.o.store.client, READYZ_ETCD_TIMEOUT_MS);
+          etcdHealth.ok();
           sendJson(res, 200, { etcd: 'ok', leader: info.leader ?? null, isLeader: info.isLeader });
           return 200;
         } catch (e) {
-          sendJson(res, 503, { etcd: `unreachable: ${errMsg(e)}`, leader: info.leader ?? null, isLeader: info.isLeader });
+          const reason = errMsg(e).split('\n')[0]!;
+          etcdHealth.quiet(e);
+          sendJson(res, 503, { etcd: `unreachable: ${reason}`, message: `etcd: ${reason}`, leader: info.leader ?? null, isLeader: info.isLeader });
           return 503;
         }
       }

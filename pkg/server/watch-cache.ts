@@ -41,6 +41,7 @@ import { ROOT } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { retry } from '../util/backoff.js';
 import { applyResponse, KindView, type Want, type WatchEvent } from './watch-join.js';
+import { warnUnlessEtcdDown } from '../store/etcd-health.js';
 
 export interface WatchCacheOptions {
   /** The ring keeps at most this many events ... */
@@ -260,7 +261,7 @@ export class WatchCache {
     if (this.stopped || w !== this.watcher) return;
     this.watcher = undefined;
     void w.cancel().catch(() => undefined);
-    this.log.warn('watch cache: etcd canceled the watch; listing again', { error: errMsg(e) });
+    warnUnlessEtcdDown(this.log, 'watch cache: etcd canceled the watch; listing again', { error: errMsg(e) }, e);
     void this.serial(() => this.relist());
   }
 
@@ -278,7 +279,7 @@ export class WatchCache {
       this.watch(this.rev + 1n);
       this.wake();
       this.schedule(out);
-    }, { stopped: () => this.stopped, onError: (e, ms) => this.log.warn('watch cache: re-list failed; retrying', { error: errMsg(e), retryInMs: ms }) });
+    }, { stopped: () => this.stopped, onError: (e, ms) => warnUnlessEtcdDown(this.log, 'watch cache: re-list failed; retrying', { error: errMsg(e), retryInMs: ms }, e) });
   }
 
   private append(e: WatchEvent): void {

@@ -168,4 +168,18 @@ describe('WorkQueue', () => {
     q.add('z');
     assert.equal(q.length, 0);
   });
+  it('retryFailingNow hands out every key in backoff at once, with its backoff reset', async () => {
+    const q = new WorkQueue({ baseDelayMs: 60_000, maxDelayMs: 60_000 });
+    q.add('a');
+    const k = (await q.get())!;
+    q.done(k);
+    q.addRateLimited(k);
+    q.addRateLimited(k);
+    assert.equal(q.length, 0, 'waiting out its backoff');
+    q.retryFailingNow();
+    assert.equal(q.length, 1);
+    assert.equal(q.retries('a'), 0);
+    assert.equal(await q.get(), 'a');
+    q.shutdown();
+  });
 });

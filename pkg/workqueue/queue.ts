@@ -114,6 +114,14 @@ export class WorkQueue {
     this.failingSince.delete(key);
   }
 
+  /** Every key waiting out a failure's backoff, now and with its backoff reset (etcd is back: no key waits out an outage's long delays). */
+  retryFailingNow(): void {
+    for (const key of [...this.failingSince.keys()]) {
+      this.forget(key);
+      this.add(key);
+    }
+  }
+
   /** Milliseconds since the longest-failing key started failing; 0 when none fails. */
   oldestRetryAgeMs(now: number): number {
     const since = this.failingSince.values().next();

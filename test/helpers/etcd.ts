@@ -5,6 +5,7 @@
  * clients with a certificate of a throw-away CA of its own (hack/ca.sh).
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
@@ -65,6 +66,73 @@ export async function startEtcd(opts: { tls?: boolean } = {}): Promise<TestEtcd>
     restart: () => {
       stop();
       start();
+    },
+  };
+}
+
+/**
+ * A free loopback range port..port+count-1 below the kernel's ephemeral
+ * range: a member killed and started again must find its port free, and an
+ * outgoing connection may take any ephemeral port as its own meanwhile.
+ */
+async function freeRange(count: number): Promise<number> {
+  const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  const from = Math.min(20000, low - 2000);
+  for (;;) {
+    const p = from + Math.floor(Math.random() * (low - from - count));
+    let ok = true;
+    for (let i = 0; i < count && ok; i++) ok = await portFree(p + i);
+    if (ok) return p;
+  }
+}
+
+export interface TestEtcdCluster {
+  /** Every member's client URL, comma-separated, as --etcd takes them. */
+  endpoints: string;
+  /** The members' client ports (member i: ports[i]). */
+  ports: number[];
+  /** SIGKILL member i and wait until it is gone. */
+  kill(i: number): void;
+  /** Start the members that are not running, on their old data; resolves once all answer. */
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * A plain http:// etcd cluster of `members` members (hack/etcd.sh with
+ * ETCD_MEMBERS): clients on consecutive free ports, peers on the next ones.
+ */
+export async function startEtcdCluster(members = 3): Promise<TestEtcdCluster> {
+  const port = await freeRange(2 * members);
+  const dir = execFileSync('mktemp', ['-d', `/tmp/stowage-test-etcd.XXXX`]).toString().trim();
+  const env = { ...process.env, ETCD_TLS: '0', ETCD_MEMBERS: String(members) };
+  const run = (cmd: string, extra: string[] = []) =>
+    execFileSync(HACK, [cmd, '--port', String(port), ...extra], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000, env }).toString();
+  run('start', ['--dir', dir]);
+  const ports = Array.from({ length: members }, (_, i) => port + i);
+  return {
+    endpoints: run('endpoints').trim(),
+    ports,
+    kill: (i) => {
+      const pid = Number(readFileSync(resolve(ROOT, `.run/etcd-${ports[i]}.pid`), 'utf8'));
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+      for (;;) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          return;
+        }
+        execFileSync('sleep', ['0.05']);
+      }
+    },
+    start: () => void run('start', ['--dir', dir]),
+    stop: () => {
+      run('stop');
+      execFileSync('rm', ['-rf', dir]);
     },
   };
 }

@@ -20,6 +20,7 @@ import { Backoff } from '../../util/backoff.js';
 import { assignmentWatchPrefix, type AssignmentHandler } from '../sync/assignments.js';
 import type { ApiClient } from './api-client.js';
 import type { AssignmentSource } from './plane.js';
+import { warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 /** No byte for this long (the server sends progress every 10 s): the connection is taken for dead. */
 const IDLE_MS = 35_000;
@@ -84,7 +85,7 @@ export class ApiAssignments implements AssignmentSource {
       } catch (e) {
         if (this.stopped) return;
         const ms = backoff.next();
-        this.log.warn('assignment stream failed; connecting again', { error: errMsg(e), retryInMs: ms });
+        warnUnlessEtcdDown(this.log, 'assignment stream failed; connecting again', { error: errMsg(e), retryInMs: ms }, e);
         await new Promise((r) => setTimeout(r, ms));
       }
     }

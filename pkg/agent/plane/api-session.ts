@@ -17,6 +17,7 @@ import { agentLeaseLost } from '../../metrics/metrics.js';
 import { Backoff, retry } from '../../util/backoff.js';
 import type { ApiClient } from './api-client.js';
 import type { Session, SessionOptions } from './plane.js';
+import { etcdHealth, warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 export class ApiSession implements Session {
   private id: string | undefined;
@@ -62,6 +63,7 @@ export class ApiSession implements Session {
           return;
         }
         this.id = r.id;
+        etcdHealth.ok();
         this.o.log.info('heartbeat session started', { session: r.id, server: this.client.server, ttlSeconds: r.ttlSeconds, nodes: this.o.nodes.length });
         return;
       } catch (e) {
@@ -69,7 +71,7 @@ export class ApiSession implements Session {
         if (isApiError(e, 'Unauthorized') || isApiError(e, 'Forbidden')) {
           // a token problem does not pass by itself: say so loudly (never the token)
           this.o.log.error('the server refused the heartbeat session: check --token-file (role node, user = the node name); retrying', { error: errMsg(e), retryInMs: ms });
-        } else this.o.log.warn('heartbeat session not started; retrying', { error: errMsg(e), retryInMs: ms });
+        } else warnUnlessEtcdDown(this.o.log, 'heartbeat session not started; retrying', { error: errMsg(e), retryInMs: ms }, e);
         await new Promise((r) => setTimeout(r, ms));
       }
     }
@@ -86,9 +88,10 @@ export class ApiSession implements Session {
     try {
       // a server that hangs must not hold the heartbeat past the TTL: the next one is tried
       await this.client.call('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3), lane: 'heartbeat' });
+      etcdHealth.ok();
     } catch (e) {
       if (isApiError(e, 'NotFound') && !this.renewing) return this.renew(e);
-      this.o.log.warn('heartbeat failed; trying again', { error: errMsg(e) });
+      warnUnlessEtcdDown(this.o.log, 'heartbeat failed; trying again', { error: errMsg(e) }, e);
     }
     this.schedule();
   }
@@ -96,7 +99,7 @@ export class ApiSession implements Session {
   /** The lease ran out: a new session, then register again (the nodes may have gone NotReady). */
   private async renew(e: unknown): Promise<void> {
     agentLeaseLost.inc();
-    this.o.log.warn('heartbeat session lost; starting a new one', { error: errMsg(e) });
+    warnUnlessEtcdDown(this.o.log, 'heartbeat session lost; starting a new one', { error: errMsg(e) }, e);
     this.renewing = true;
     this.id = undefined;
     try {
@@ -105,7 +108,7 @@ export class ApiSession implements Session {
       this.schedule();
       await retry(() => this.o.onRenewed(), {
         stopped: () => this.closed,
-        onError: (err, ms) => this.o.log.warn('registering again failed; retrying', { error: errMsg(err), retryInMs: ms }),
+        onError: (err, ms) => warnUnlessEtcdDown(this.o.log, 'registering again failed; retrying', { error: errMsg(err), retryInMs: ms }, err),
       });
     } finally {
       this.renewing = false;

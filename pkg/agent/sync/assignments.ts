@@ -19,6 +19,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import { ASSIGNMENTS_PREFIX, decodeAssignment, parseAssignmentKey, withCurrentStatus, type Assignment } from '../../store/assignments.js';
 import { Backoff } from '../../util/backoff.js';
 import type { AssignmentSource } from '../plane/plane.js';
+import { warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 export { parseAssignmentKey, type Assignment } from '../../store/assignments.js';
 
@@ -82,7 +83,7 @@ export class AssignmentWatcher implements AssignmentSource {
         return;
       } catch (e) {
         const ms = backoff.next();
-        this.log.warn('listing assignments failed; retrying', { error: errMsg(e), retryInMs: ms });
+        warnUnlessEtcdDown(this.log, 'listing assignments failed; retrying', { error: errMsg(e), retryInMs: ms }, e);
         await new Promise((r) => setTimeout(r, ms));
       }
     }
@@ -135,7 +136,7 @@ export class AssignmentWatcher implements AssignmentSource {
 
   private onError(w: Watcher, e: Error): void {
     if (this.stopped || this.relisting) return;
-    this.log.warn('assignment watch canceled; listing again', { error: errMsg(e) });
+    warnUnlessEtcdDown(this.log, 'assignment watch canceled; listing again', { error: errMsg(e) }, e);
     this.relisting = (async () => {
       if (this.watcher === w) this.watcher = undefined;
       await w.cancel().catch(() => undefined);

@@ -32,6 +32,7 @@ import { ActionExecutor, type TaskRecord } from './executor.js';
 import type { SecretEnv } from '../../secrets/resolve.js';
 import type { StatusWriter } from './status-writer.js';
 import { retry } from '../../util/backoff.js';
+import { warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 /** Health or readiness checks of running tasks (sync/health.ts, sync/readiness.ts); optional so tests can leave them out. */
 export interface HealthSupervisor {
@@ -172,13 +173,13 @@ export class NodeSync {
       handle: (uid) => this.reconcile(uid),
       onError: (uid, e) => {
         const r = this.tasks.get(uid);
-        this.log.warn('task sync failed; retrying', { ...(r ? { task: `${r.ns}/${r.name}` } : {}), uid, error: errMsg(e), retries: this.queue.retries(uid) });
+        warnUnlessEtcdDown(this.log, 'task sync failed; retrying', { ...(r ? { task: `${r.ns}/${r.name}` } : {}), uid, error: errMsg(e), retries: this.queue.retries(uid) }, e);
         return true;
       },
     });
     const every = this.o.resyncMs ?? 30_000;
     if (every > 0) {
-      this.resyncTimer = setInterval(() => void this.relist('resync').catch((e) => this.log.warn('resync failed', { error: errMsg(e) })), every);
+      this.resyncTimer = setInterval(() => void this.relist('resync').catch((e) => warnUnlessEtcdDown(this.log, 'resync failed', { error: errMsg(e) }, e)), every);
       this.resyncTimer.unref();
     }
   }

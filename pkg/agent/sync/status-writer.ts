@@ -30,6 +30,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import { agentStatusTxns, agentStatusWrites } from '../../metrics/metrics.js';
 import type { StatusWrite, StatusWriteResult } from '../../store/task-status-batch.js';
 import { Backoff } from '../../util/backoff.js';
+import { warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 /**
  * Where a batch of status writes goes: etcd (plane/etcd.ts) or a server's
@@ -264,7 +265,7 @@ export class StatusWriter {
   private retryLater(err: unknown): void {
     if (this.retryTimer || this.closed) return;
     const ms = this.backoff.next();
-    this.log.warn('status write failed; retrying', { error: errMsg(err), retryInMs: ms });
+    warnUnlessEtcdDown(this.log, 'status write failed; retrying', { error: errMsg(err), retryInMs: ms }, err);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.schedule();

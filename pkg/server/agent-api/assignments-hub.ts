@@ -20,6 +20,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import { ASSIGNMENTS_PREFIX, decodeAssignment, parseAssignmentKey, withCurrentStatus, type Assignment } from '../../store/assignments.js';
 import type { Store } from '../../store/store.js';
 import { Backoff } from '../../util/backoff.js';
+import { warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 /** Changes kept for resumes. */
 const RING_MAX = 20_000;
@@ -141,7 +142,7 @@ export class AssignmentsHub {
       } catch (e) {
         if (this.stopped) return;
         const ms = backoff.next();
-        this.log.warn('listing assignments for the agents failed; retrying', { error: errMsg(e), retryInMs: ms });
+        warnUnlessEtcdDown(this.log, 'listing assignments for the agents failed; retrying', { error: errMsg(e), retryInMs: ms }, e);
         await new Promise((r) => setTimeout(r, ms));
       }
     }
@@ -193,7 +194,7 @@ export class AssignmentsHub {
   private onError(w: Watcher, e: Error): void {
     if (this.stopped || this.watcher !== w) return;
     this.watcher = undefined;
-    this.log.warn("the agents' assignment watch was canceled; listing again", { error: errMsg(e) });
+    warnUnlessEtcdDown(this.log, "the agents' assignment watch was canceled; listing again", { error: errMsg(e) }, e);
     void w.cancel().catch(() => undefined);
     const subs = new Set<HubSubscriber>([...this.byPrefix, ...[...this.byNode.values()].flatMap((s) => [...s])]);
     this.byNode.clear();
