@@ -94,7 +94,7 @@ describe('a paused leader (real etcd, two servers, lease TTL 2 s)', () => {
 
       // Exactly one leader: B, as etcd and both servers say, for a few samples in a row.
       for (let i = 0; i < 5; i++) {
-        const [la, lb, k] = await Promise.all([isLeader(a), isLeader(b), leaderKey(client)]);
+        const [la, lb, k]: [boolean | undefined, boolean | undefined, Awaited<ReturnType<typeof leaderKey>>] = await Promise.all([isLeader(a), isLeader(b), leaderKey(client)]);
         assert.deepEqual([la, lb, serverOf(servers, k?.identity)?.url], [false, true, b.url]);
       }
 
