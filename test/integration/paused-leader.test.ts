@@ -13,7 +13,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IWatchResponse } from 'etcd3';
+import type { IWatchResponse, Watcher } from 'etcd3';
 import { isApiError } from '../../pkg/api/errors.js';
 import { lookupKind } from '../../pkg/api/kinds.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
@@ -44,6 +44,7 @@ describe('a paused leader (real etcd, two servers, lease TTL 2 s)', () => {
     etcd = await startEtcd();
     const client = newEtcdClient({ endpoints: etcd.endpoint });
     const store = new Store(client);
+    let w: Watcher | undefined;
     try {
       // debug: the first server (the leader) logs every reconcile it completes
       servers.push(await spawnServer(etcd.endpoint, ['--log-level', 'debug']));
@@ -58,7 +59,7 @@ describe('a paused leader (real etcd, two servers, lease TTL 2 s)', () => {
 
       // From here on, no task spec may be written: a create or a kill would be one.
       const specWrites: string[] = [];
-      const w = await client.watch().prefix(specPrefix(TASK)).create();
+      w = await client.watch().prefix(specPrefix(TASK)).create();
       w.on('data', (r: IWatchResponse) => {
         for (const e of r.events) specWrites.push(`${e.type} ${e.kv.key.toString()}`);
       });
@@ -101,8 +102,9 @@ describe('a paused leader (real etcd, two servers, lease TTL 2 s)', () => {
       const afterUids = await until('4 tasks Running', () => runningUids(store, 'web', 4), 15_000, 100);
       assert.deepEqual(afterUids, before, 'the same tasks');
       assert.deepEqual(specWrites, [], 'no task created or killed because of the failover');
-      await w.cancel();
     } finally {
+      // an open watch would keep the client (and this file) alive after a failure
+      await w?.cancel().catch(() => undefined);
       client.close();
     }
   });
