@@ -39,10 +39,10 @@ describe('Controller logs', () => {
     await loop?.stop();
     loop = undefined;
   });
-  const run = async (behave: (key: string, log: Logger) => Promise<ReconcileResult | void>) => {
+  const run = async (behave: (key: string, log: Logger) => Promise<ReconcileResult | void>, electedAt?: number) => {
     const log = memoryLogger();
     loop = new Probe(log, behave);
-    await loop.start({ fence: () => ({}) as never });
+    await loop.start({ fence: () => ({}) as never, ...(electedAt !== undefined ? { electedAt } : {}) });
     return log.lines as Line[];
   };
 
@@ -89,5 +89,35 @@ describe('Controller logs', () => {
       ['debug', 'reconciled', 'probe', 'later', 'requeue'],
       ['debug', 'reconciled', 'probe', 'now', 'success'],
     ]);
+  });
+
+  it('the first reconcile that completes in a term is logged once, with its duration and the time since the term was won', async () => {
+    let calls = 0;
+    const lines = await run(async (key) => {
+      calls++;
+      if (key === 'a/fails') throw new Error('not yet');
+      await new Promise((r) => setTimeout(r, 20));
+    }, Date.now() - 100);
+    loop!.enqueue('a/fails');
+    await until('the failure logged', () => lines.some((l) => l.message === 'reconcile failed; retrying with backoff'));
+    assert.equal(lines.filter((l) => l.message === 'first reconcile after takeover').length, 0, 'a failed reconcile is not the first completed one');
+    loop!.enqueue('a/one');
+    loop!.enqueue('a/two');
+    await until('both reconciled', () => lines.filter((l) => l.message === 'reconciled').length >= 2);
+    const first = lines.filter((l) => l.message === 'first reconcile after takeover');
+    assert.equal(first.length, 1, 'once per term');
+    assert.equal(first[0]!.level, 'info');
+    assert.equal(first[0]!.meta?.loop, 'probe');
+    assert.equal(first[0]!.meta?.key, 'a/one');
+    assert.ok(Number(first[0]!.meta?.tookMs) >= 15, `tookMs ${first[0]!.meta?.tookMs}`);
+    assert.ok(Number(first[0]!.meta?.sinceElectedMs) >= 115, `sinceElectedMs ${first[0]!.meta?.sinceElectedMs}`);
+    assert.ok(calls >= 3);
+  });
+
+  it('outside a term (no electedAt) nothing is logged as a takeover', async () => {
+    const lines = await run(async () => undefined);
+    loop!.enqueue('a/one');
+    await until('reconciled', () => lines.some((l) => l.message === 'reconciled'));
+    assert.equal(lines.filter((l) => l.message === 'first reconcile after takeover').length, 0);
   });
 });

@@ -15,6 +15,9 @@
  *   that adds {key, reconcileId}, and the runner logs each reconcile with it
  *   (debug when it went well, warn or error when it threw). Each reconcile
  *   is measured in stowage_reconcile_total / _duration_seconds.
+ * - the first reconcile that completes in a term is logged at info with its
+ *   own duration and the time since the term was won: how long a new leader
+ *   took to act ("first reconcile after takeover").
  */
 import { randomBytes } from 'node:crypto';
 import { ApiError, isApiError } from '../api/errors.js';
@@ -43,6 +46,8 @@ export abstract class Controller implements Runnable {
   private workers: Promise<void>[] = [];
   /** The reconcileId of each key being reconciled (a key is never reconciled twice at once). */
   private readonly running = new Map<string, string>();
+  /** A reconcile has completed in this term (the takeover line was logged). */
+  private actedThisTerm = false;
   /** This loop's logger: every line carries {loop}. */
   protected readonly log: Logger;
 
@@ -78,6 +83,7 @@ export abstract class Controller implements Runnable {
 
   async start(ctx: RunContext): Promise<void> {
     this.ctx = ctx;
+    this.actedThisTerm = false;
     const labels = { controller: this.name };
     this.queue = new WorkQueue({ onDepth: (d) => metrics.workqueueDepth.set(labels, d), onWait: (s) => metrics.workqueueWait.observe(labels, s) });
     this.unsubscribe.push(metrics.reportOldestRetry(this.name, () => this.queue.oldestRetryAgeMs(Date.now()) / 1000));
@@ -99,16 +105,26 @@ export abstract class Controller implements Runnable {
     this.running.set(key, reconcileId);
     const log = this.log.child({ key, reconcileId });
     const end = metrics.reconcileDuration.startTimer({ controller: this.name });
+    const began = Date.now();
     try {
       const r = await this.reconcile(key, log);
       const result = r?.requeueAfter !== undefined ? 'requeue' : 'success';
       metrics.reconcileTotal.inc({ controller: this.name, result });
       this.running.delete(key);
       log.debug('reconciled', { result, ...(r?.requeueAfter !== undefined ? { requeueAfterMs: r.requeueAfter } : {}) });
+      this.firstOfTerm(key, began);
       return r;
     } finally {
       end();
     }
+  }
+
+  private firstOfTerm(key: string, began: number): void {
+    const electedAt = this.ctx.electedAt;
+    if (this.actedThisTerm || electedAt === undefined) return;
+    this.actedThisTerm = true;
+    const now = Date.now();
+    this.log.info('first reconcile after takeover', { key, tookMs: now - began, sinceElectedMs: now - electedAt });
   }
 
   /** A reconcile threw: retry it with backoff (true) or drop it (false). */

@@ -23,6 +23,8 @@ import * as metrics from '../metrics/metrics.js';
 export interface RunContext {
   /** The fencing token to pass with every leader-only write; throws Fenced once the term is over. */
   fence: () => Fence;
+  /** When this term was won (ms since the epoch); absent outside a term. */
+  electedAt?: number;
 }
 
 export interface Runnable {
@@ -40,9 +42,10 @@ const NO_TERM: RunContext = {
 };
 
 /** A term's context: its token while the election still holds it, then Fenced for ever. */
-export function termContext(election: Pick<Election, 'holds'>, token: Fence): RunContext & { end(): void } {
+export function termContext(election: Pick<Election, 'holds'>, token: Fence, electedAt = Date.now()): RunContext & { end(): void } {
   let over = false;
   return {
+    electedAt,
     fence: () => {
       if (over || !election.holds(token)) {
         over = true;
@@ -74,7 +77,10 @@ export class Manager {
   async start(): Promise<void> {
     for (const r of this.runnables.filter((x) => !x.leaderOnly)) await r.start(NO_TERM);
     if (!this.election) return;
-    this.election.on('elected', (f: Fence) => this.queue(() => this.startLeader(f)));
+    this.election.on('elected', (f: Fence) => {
+      const at = Date.now();
+      this.queue(() => this.startLeader(f, at));
+    });
     this.election.on('deposed', () => {
       this.term?.end(); // at once, not after the queued stop: fail closed
       this.queue(() => this.stopLeader());
@@ -86,10 +92,10 @@ export class Manager {
     this.transition = this.transition.then(f, f);
   }
 
-  private async startLeader(token: Fence): Promise<void> {
+  private async startLeader(token: Fence, electedAt: number): Promise<void> {
     const election = this.election!;
     if (this.term || !election.holds(token)) return;
-    const term = termContext(election, token);
+    const term = termContext(election, token, electedAt);
     this.term = term;
     metrics.leader.set(1);
     metrics.leaderTransitions.inc();
@@ -119,6 +125,7 @@ export class Manager {
         .filter((x) => x.leaderOnly)
         .map((r) => r.stop().catch((e) => this.log.error('runnable failed to stop', { runnable: r.name, error: errMsg(e) }))),
     );
+    this.log.info('leader loops stopped');
   }
 
   async stop(): Promise<void> {
