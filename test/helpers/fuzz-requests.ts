@@ -227,6 +227,16 @@ const anyTarget: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(plural, namespace, nxName, sub, query).map(([k, ns, n, s, q]) => `/api/v1/${k}/${ns}/${n}${s}${q}`) },
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom('services', 'nodes', 'tasks', 'jobs', 'events', 'apply', 'watch', 'servers', 'endpoints', 'nope'), query).map(([k, q]) => `/api/v1/${k}${q}`) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom('/healthz', '/readyz', '/metrics', '/version', '/', '/index.html', '/nope', '/api/v1/tasks/default/nx-x/log'), query).map(([p, q]) => p + q) },
+  // the agents' and the admins' routes, and Secrets
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('agent/nodes/fz-node/register', 'agent/nodes/nx-node/usage', 'agent/sessions', 'agent/sessions/123/keepalive', 'agent/sessions/%zz', 'agent/assignments', 'agent/statuses', 'agent/events', 'agent/events/default/nx', 'agent/nope', 'admin/snapshot', 'admin/defrag', 'admin/nope', 'secrets', 'secrets/default/nx', 'tasks/default/nx-x/secret-env'),
+        query,
+      )
+      .map(([p, q]) => `/api/v1/${p}${q}`),
+  },
   { weight: 3, arbitrary: fc.constantFrom(...WEIRD) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 40 }) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 20_000 }).map((n) => `/api/v1/services/${'a'.repeat(n)}`) },
