@@ -546,3 +546,17 @@ export interface Endpoints {
 }
 
 export type AnyResource = Resource<any, any>;
+
+/** One etcd member in the answer of POST /api/v1/admin/defrag. */
+export interface MemberDefrag {
+  name: string;
+  /** The member's ID (hex, as etcdctl prints it). */
+  id: string;
+  endpoint: string;
+  /** Database size in bytes before and after; absent when the member did not answer. */
+  dbSizeBefore?: number;
+  dbSizeAfter?: number;
+  durationMs?: number;
+  /** Why this member was not defragmented; the next members are still tried. */
+  error?: string;
+}

@@ -16,19 +16,10 @@
 import type { Etcd3, ISnapshotResponse } from 'etcd3';
 import { newEtcdClient, type EtcdOptions } from './etcd.js';
 import { classifyEtcdError } from './errors.js';
+import type { MemberDefrag } from '../api/types.js';
 
-export interface MemberDefrag {
-  name: string;
-  /** The member's ID (hex, as etcdctl prints it). */
-  id: string;
-  endpoint: string;
-  /** Database size in bytes before and after; absent when the member did not answer. */
-  dbSizeBefore?: number;
-  dbSizeAfter?: number;
-  durationMs?: number;
-  /** Why this member was not defragmented; the next members are still tried. */
-  error?: string;
-}
+export type { MemberDefrag };
+
 
 export interface EtcdStatus {
   revision: string;

@@ -12,20 +12,10 @@
  */
 import type { Command } from 'commander';
 import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import type { MemberDefrag } from '../../api/types.js';
 import { CliError, ExitError } from '../errors.js';
 import { writeSnapshotFile } from '../snapshot-file.js';
 import { renderTable } from '../printers/table.js';
-
-/** One member in the answer of POST /api/v1/admin/defrag. */
-export interface MemberDefrag {
-  name: string;
-  id: string;
-  endpoint: string;
-  dbSizeBefore?: number;
-  dbSizeAfter?: number;
-  durationMs?: number;
-  error?: string;
-}
 
 /** Set by the server on a snapshot (pkg/server/admin.ts). */
 const REVISION_HEADER = 'x-stowage-snapshot-revision';
