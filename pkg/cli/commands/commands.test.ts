@@ -127,6 +127,19 @@ test('get -o json: the object; list -o json: a List', async () => {
   assert.deepEqual(list.items.map((i: AnyResource) => i.metadata.name), ['hello']);
 });
 
+test('an empty list -o json / -o yaml is an empty List on stdout, not nothing; a missing name prints no List', async () => {
+  let r = await cli('get', 'tasks', '-o', 'json');
+  assert.equal(r.code, 0);
+  assert.deepEqual(JSON.parse(r.out), { apiVersion: 'stowage/v1', kind: 'List', items: [] });
+  assert.equal(r.err, '');
+  r = await cli('get', 'tasks', '-o', 'yaml');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^apiVersion: stowage\/v1\nkind: List\nitems: \[\]\n$/);
+  r = await cli('get', 'svc', 'nope', '-o', 'json');
+  assert.equal(r.code, 1);
+  assert.equal(r.out, '');
+});
+
 test('get with a label selector passes it on; an empty list says so on stderr', async () => {
   const r = await cli('get', 'tasks', '-l', 'stowage/owner=service/hello');
   assert.equal(r.code, 0);

@@ -80,6 +80,8 @@ export async function runGet(ctx: Ctx, args: string[], opts: { selector?: string
     ctx.err(kind.namespaced && namespace ? `No resources found in ${namespace} namespace.\n` : 'No resources found.\n');
     return;
   }
-  if (items.length > 0) ctx.out(await formatObjects(items, printOpts));
+  // -o json|yaml of a list prints a List even when it is empty (as kubectl does): scripts read `.items`.
+  const structured = ctx.g.output === 'json' || ctx.g.output === 'yaml';
+  if (items.length > 0 || (structured && targets.length !== 1)) ctx.out(await formatObjects(items, printOpts));
   if (missing) throw new ExitError(1);
 }
