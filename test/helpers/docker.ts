@@ -61,13 +61,14 @@ export function dockerCli(args: string[], socket = DEFAULT_SOCKET): string {
 export interface PrivateDockerd {
   socket: string;
   /** Whether it runs with --live-restore. */
-  liveRestore: boolean;
+  readonly liveRestore: boolean;
   /**
    * Stop and start it again (SIGTERM). With live-restore its containers keep
    * running and the new engine takes them back; without, they are stopped
-   * (as when a host's dockerd is restarted).
+   * (as when a host's dockerd is restarted). `liveRestore` changes the mode
+   * of the engine started (the stop is the running engine's).
    */
-  restart(): void;
+  restart(o?: { liveRestore?: boolean }): void;
   /** Stop it (SIGTERM), leaving its data: start() brings it back. */
   halt(): void;
   start(): void;
@@ -84,24 +85,27 @@ export interface PrivateDockerd {
 export function privateDockerd(name: string, o: { liveRestore?: boolean } = {}): PrivateDockerd {
   const socket = `/run/stowage-${name}-${process.pid}.sock`;
   const flags = ['--socket', socket];
-  const liveRestore = o.liveRestore ?? true;
-  const env = { ...process.env, DOCKERD_LIVE_RESTORE: liveRestore ? '1' : '0' };
-  ensureDocker(socket, env);
+  let liveRestore = o.liveRestore ?? true;
+  const env = () => ({ ...process.env, DOCKERD_LIVE_RESTORE: liveRestore ? '1' : '0' });
+  ensureDocker(socket, env());
   return {
     socket,
-    liveRestore,
-    restart: () => {
-      run(DOCKERD, ['stop', ...flags], env);
-      run(DOCKERD, ['start', ...flags], env);
+    get liveRestore() {
+      return liveRestore;
+    },
+    restart: (r = {}) => {
+      run(DOCKERD, ['stop', ...flags], env());
+      liveRestore = r.liveRestore ?? liveRestore;
+      run(DOCKERD, ['start', ...flags], env());
     },
     halt: () => {
-      run(DOCKERD, ['stop', ...flags], env);
+      run(DOCKERD, ['stop', ...flags], env());
     },
     start: () => {
-      run(DOCKERD, ['start', ...flags], env);
+      run(DOCKERD, ['start', ...flags], env());
     },
     stop: () => {
-      run(DOCKERD, ['stop', '--purge', ...flags]);
+      run(DOCKERD, ['stop', '--purge', ...flags], env());
     },
   };
 }
