@@ -17,7 +17,7 @@ import { agentLeaseLost } from '../../metrics/metrics.js';
 import { Backoff, retry } from '../../util/backoff.js';
 import type { ApiClient } from './api-client.js';
 import type { Session, SessionOptions } from './plane.js';
-import { etcdHealth, warnUnlessEtcdDown } from '../../store/etcd-health.js';
+import { etcdHealth, isEtcdUnavailable, warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 export class ApiSession implements Session {
   private id: string | undefined;
@@ -51,8 +51,9 @@ export class ApiSession implements Session {
   private async establish(): Promise<void> {
     const backoff = new Backoff();
     while (!this.closed) {
+      const sentAt = performance.now();
       try {
-        const r = await this.client.call<{ id: string; ttlSeconds: number }>('POST', '/api/v1/agent/sessions', {
+        const r = await this.client.call<{ id: string; ttlSeconds: number; nodeLostGraceSeconds?: number }>('POST', '/api/v1/agent/sessions', {
           nodes: this.o.nodes,
           ttlSeconds: this.o.ttlSeconds,
           startedAt: this.startedAt,
@@ -63,6 +64,7 @@ export class ApiSession implements Session {
           return;
         }
         this.id = r.id;
+        this.o.observer?.renewed(sentAt, r);
         etcdHealth.ok();
         this.o.log.info('heartbeat session started', { session: r.id, server: this.client.server, ttlSeconds: r.ttlSeconds, nodes: this.o.nodes.length });
         return;
@@ -85,11 +87,14 @@ export class ApiSession implements Session {
   private async beat(): Promise<void> {
     const id = this.id;
     if (this.closed || !id) return;
+    const sentAt = performance.now();
     try {
       // a server that hangs must not hold the heartbeat past the TTL: the next one is tried
-      await this.client.call('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3), lane: 'heartbeat' });
+      const r = await this.client.call<{ ttlSeconds?: number; nodeLostGraceSeconds?: number }>('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3), lane: 'heartbeat' });
+      this.o.observer?.renewed(sentAt, r);
       etcdHealth.ok();
     } catch (e) {
+      if (isEtcdUnavailable(e)) this.o.observer?.etcdOut(sentAt, performance.now());
       if (isApiError(e, 'NotFound') && !this.renewing) return this.renew(e);
       warnUnlessEtcdDown(this.o.log, 'heartbeat failed; trying again', { error: errMsg(e) }, e);
     }
