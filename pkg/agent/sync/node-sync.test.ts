@@ -87,6 +87,21 @@ describe('NodeSync with a fake runtime', () => {
     assert.equal(rt.containers.get('c1')?.spec?.env.STOWAGE_TASK, 'a');
   });
 
+  it('a start the engine does not answer (dockerd restarting) is retried however long it takes, never reported Failed', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = (sync = new NodeSync({ node: 'n1', runtime: rt, writer: w, log: nopLogger, spec: { host: '127.0.0.1', pidsLimit: 1024 }, resyncMs: 0, maxStartAttempts: 2 }));
+    s.snapshot([]);
+    await s.start();
+    rt.down = true;
+    s.put(assignment('a'));
+    await until('3 failed starts', () => rt.calls.filter((c) => c === 'start default/a').length >= 3, 5000);
+    assert.notEqual(w.view('uid-a')?.state, 'Failed');
+    rt.down = false;
+    await until('running once the engine answers', () => w.view('uid-a')?.state === 'Running', 15_000);
+    assert.ok(!w.states('uid-a').includes('Failed'));
+  });
+
   it('halt (cut off past the deadline): every live task Failed {Disconnected}, its container stopped with its kill grace and kept; nothing starts until resume', async () => {
     const rt = new FakeRuntime();
     const w = new MemoryWriter();
