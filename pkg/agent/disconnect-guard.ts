@@ -35,6 +35,8 @@ export class DisconnectGuard implements HeartbeatObserver {
   private timer: NodeJS.Timeout | undefined;
   private graceSeconds: number;
   private ttlSeconds: number;
+  /** Counting starts at the first heartbeat that landed (an agent waiting for the servers at start hosts nothing yet). */
+  private armed = false;
 
   constructor(private readonly o: DisconnectGuardOptions) {
     this.now = o.now ?? (() => performance.now());
@@ -65,6 +67,7 @@ export class DisconnectGuard implements HeartbeatObserver {
     this.clock.configure(this.config());
     const wasStopped = this.clock.stopped;
     this.clock.contact(sentAt);
+    this.armed = true;
     if (wasStopped) {
       this.o.log.info('heartbeat landed again: new tasks may start; the tasks stopped while cut off stay ended');
       this.o.resume();
@@ -79,7 +82,7 @@ export class DisconnectGuard implements HeartbeatObserver {
   /** Past the deadline: stop everything, once per disconnection. */
   check(): void {
     const now = this.now();
-    if (!this.clock.due(now)) return;
+    if (!this.armed || !this.clock.due(now)) return;
     this.clock.fire();
     const after = this.afterSeconds!;
     const cutOffFor = (now - this.clock.lastContactAt) / 1000;

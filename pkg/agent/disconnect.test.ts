@@ -118,6 +118,15 @@ describe('DisconnectGuard', () => {
     assert.equal(t.resumes(), 1);
   });
 
+  it('counts from the first heartbeat that landed, not from its start', () => {
+    const t = guard();
+    t.set(60_000); // the servers took a minute to answer at start
+    t.g.check();
+    t.g.renewed(59_000, { nodeLostGraceSeconds: 3 });
+    assert.equal(t.stops.length, 0);
+    assert.equal(t.resumes(), 0);
+  });
+
   it('--stop-after-disconnect overrides the servers; off never stops', () => {
     const t = guard(1);
     t.g.renewed(0, { nodeLostGraceSeconds: 30 });
@@ -125,6 +134,7 @@ describe('DisconnectGuard', () => {
     t.g.check();
     assert.equal(t.stops.length, 1);
     const off = guard('off');
+    off.g.renewed(0);
     off.set(1e9);
     off.g.check();
     assert.equal(off.stops.length, 0);

@@ -106,6 +106,7 @@ describe('a partitioned agent stops what the servers gave away', () => {
   it('paused (SIGSTOP) past the grace, resumed: its replaced containers go within seconds', async () => {
     const old = await onA('paused');
     const pa = c.agents.get(a)!;
+    const mark = pa.output.length;
     process.kill(pa.pid, 'SIGSTOP');
     try {
       await replacedOnB('paused', old);
@@ -117,6 +118,11 @@ describe('a partitioned agent stops what the servers gave away', () => {
     const t1 = Date.now();
     await until('the replaced containers removed from A', async () => (await containersOf(a, true)).length === 0, 15_000, 100);
     console.log(`# SIGCONT: stale containers removed ${Date.now() - t1} ms after`);
+    // the old deadline is acted on before the heartbeat that landed moves it
+    const lines = pa.output.slice(mark);
+    const cut = lines.findIndex((l) => l.includes('cut off from the cluster past the deadline'));
+    const landed = lines.findIndex((l) => l.includes('heartbeat landed again'));
+    assert.ok(cut >= 0 && (landed < 0 || cut < landed), lines.slice(0, 20).join('\n'));
     await until(`${a} Ready again`, async () => (await nodeState(a)) === 'Ready', 15_000, 100);
   });
 });
