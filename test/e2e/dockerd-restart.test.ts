@@ -6,6 +6,8 @@
  *     tasks, the same container IDs (not restarted), and no status write
  *     ever says anything but Running and Healthy (every write to the tasks'
  *     status keys is watched through the restart); no task is added.
+ *   engine away a while: a task assigned meanwhile waits for it, never
+ *     reported Failed, and starts once it is back.
  *   live-restore off: the containers die with the engine; the agent reports
  *     each Failed with its exit, and the services loop replaces them.
  *
@@ -87,6 +89,33 @@ describe('agent and a dockerd restart', () => {
     assert.deepEqual(await containersOf(node, false, engine.socket), ids);
     for (const id of ids) assert.equal((await dockerInspect(id, engine.socket)).State.StartedAt, started.get(id), `container ${id.slice(0, 12)} not restarted`);
     assert.ok(agentLog.slice(logMark).some((l) => l.includes('docker event stream reconnected')), 'the event stream reconnected');
+  });
+
+  it('engine away for a while: a task assigned meanwhile waits for it (never Failed) and starts when it is back; the others run on', async () => {
+    const before = await until('3 healthy', async () => ((await healthy()).length === 3 ? healthy() : undefined), 30_000, 100);
+    const ids = before.map((t) => t.status!.containerId!).sort();
+    const writes: { name: string; st: TaskStatus }[] = [];
+    const watcher = await c.client.watch().prefix(statusPrefix(TASK)).create();
+    watcher.on('put', (kv) => writes.push({ name: kv.key.toString().split('/').at(-1)!, st: JSON.parse(kv.value.toString()) as TaskStatus }));
+    const agentLog = c.agents.get(node)!.output;
+    const logMark = agentLog.length;
+    engine.halt();
+    let down = true;
+    try {
+      assert.equal((await stowctl(c.server.url, ['scale', 'service/steady', '--instances', '4'])).code, 0);
+      // more failed starts than the five a task gets when the engine answers with an error
+      await until('6 starts the engine did not answer', () => agentLog.slice(logMark).filter((l) => l.includes('task sync failed; retrying') && l.includes('not reachable')).length >= 6, 60_000, 200);
+      engine.start();
+      down = false;
+      await until('4 healthy', async () => (await healthy()).length === 4, 60_000, 200);
+    } finally {
+      if (down) engine.start();
+      await watcher.cancel();
+    }
+    assert.deepEqual(writes.filter((w) => w.st.state === 'Failed'), [], 'no task reported Failed');
+    const now = await healthy();
+    assert.deepEqual(now.map((t) => t.status!.containerId!).filter((id) => ids.includes(id)).sort(), ids, 'the running ones kept their containers');
+    assert.equal((await stowctl(c.server.url, ['scale', 'service/steady', '--instances', '3'])).code, 0);
   });
 
   it('live-restore off: the containers that died are reported Failed with their exit and replaced', async () => {
