@@ -9,7 +9,8 @@
  *   agent A ──► blockable TCP proxy ──► server (--node-lost-grace 3) ◄── agent B
  *
  * Both agents on the agent API (--server), heartbeat TTL 2 s, on the shared
- * engine (nodes named by testNodeName, containers removed by label).
+ * engine (nodes named by testNodeName, containers removed by label); last,
+ * agent A again on --etcd through a blockable proxy to etcd.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +40,7 @@ spec:
 describe('a partitioned agent stops what the servers gave away', () => {
   let c: Cluster;
   let proxy: Proxy;
+  let etcdProxy: Proxy | undefined;
   const a = testNodeName('part-a');
   const b = testNodeName('part-b');
   const flags = (node: string, slot: number) => ['--node', node, '--cpus', '2', '--mem', '1024', '--disk', '100', '--heartbeat-ttl', String(TTL_S), '--ports', portRange(slot)];
@@ -57,6 +59,7 @@ describe('a partitioned agent stops what the servers gave away', () => {
     if (pa) process.kill(pa.pid, 'SIGCONT');
     await c?.stop();
     await proxy?.close();
+    await etcdProxy?.close();
   });
 
   /** Apply a 2-instance service with B cordoned, so both instances run on A. */
@@ -69,6 +72,18 @@ describe('a partitioned agent stops what the servers gave away', () => {
     assert.deepEqual(ts.map((t) => t.status!.nodeName), [a, a]);
     return ts;
   };
+  const stoppedBy = async (old: Task[], fresh: Task[], what: string) => {
+    const stopped = await until('the old containers stopped by the cut-off agent', async () => {
+      const infos = await Promise.all(old.map((t) => dockerInspect(t.status!.containerId!)));
+      return infos.every((i) => !i.State.Running) ? infos : undefined;
+    }, 20_000, 100);
+    const firstStart = Math.min(...(await Promise.all(fresh.map(async (t) => Date.parse((await dockerInspect(t.status!.containerId!)).State.StartedAt)))));
+    for (const s of stopped) {
+      const overlap = (Date.parse(s.State.FinishedAt) - firstStart) / 1000;
+      console.log(`# ${what}: ${s.Id.slice(0, 12)} stopped ${overlap.toFixed(2)} s after its first replacement started (kill grace ${KILL_GRACE_S} s)`);
+      assert.ok(overlap <= KILL_GRACE_S + 1, `overlap ${overlap} s`);
+    }
+  };
   const replacedOnB = (name: string, old: Task[]) =>
     until(`2 healthy ${name} tasks on ${b}`, async () => {
       const ts = (await serviceTasks(c.store, name)).filter(isHealthy);
@@ -78,21 +93,11 @@ describe('a partitioned agent stops what the servers gave away', () => {
 
   it('cut off through a proxy: its containers stop by its deadline, within the kill grace of their replacements; unblocked, they go', async () => {
     const old = await onA('cutoff');
-    const oldIds = old.map((t) => t.status!.containerId!);
     proxy.cut();
     const t0 = Date.now();
     const fresh = await replacedOnB('cutoff', old);
     console.log(`# cut off: replaced on ${b} ${Date.now() - t0} ms after the cut (TTL ${TTL_S} s, grace ${GRACE_S} s)`);
-    const stopped = await until('the old containers stopped by the cut-off agent', async () => {
-      const infos = await Promise.all(oldIds.map((id) => dockerInspect(id)));
-      return infos.every((i) => !i.State.Running) ? infos : undefined;
-    }, 20_000, 100);
-    const firstStart = Math.min(...(await Promise.all(fresh.map(async (t) => Date.parse((await dockerInspect(t.status!.containerId!)).State.StartedAt)))));
-    for (const s of stopped) {
-      const overlap = (Date.parse(s.State.FinishedAt) - firstStart) / 1000;
-      console.log(`# ${s.Id.slice(0, 12)} stopped ${overlap.toFixed(2)} s after its first replacement started (kill grace ${KILL_GRACE_S} s)`);
-      assert.ok(overlap <= KILL_GRACE_S + 1, `overlap ${overlap} s`);
-    }
+    await stoppedBy(old, fresh, 'cut off');
     assert.ok(c.agents.get(a)!.output.some((l) => l.includes('cut off from the cluster past the deadline')));
 
     proxy.restore();
@@ -124,5 +129,21 @@ describe('a partitioned agent stops what the servers gave away', () => {
     const landed = lines.findIndex((l) => l.includes('heartbeat landed again'));
     assert.ok(cut >= 0 && (landed < 0 || cut < landed), lines.slice(0, 20).join('\n'));
     await until(`${a} Ready again`, async () => (await nodeState(a)) === 'Ready', 15_000, 100);
+  });
+
+  it('on --etcd, its etcd endpoint blocked (--stop-after-disconnect = the grace): the same', async () => {
+    etcdProxy = await startProxy(Number(new URL(c.etcd.endpoint).port));
+    await c.agents.get(a)!.stop('SIGTERM');
+    c.agentArgs.set(a, ['--etcd', `http://127.0.0.1:${etcdProxy.port}`, '--stop-after-disconnect', String(GRACE_S), ...flags(a, 5)]);
+    await c.startAgent(a);
+    const old = await onA('etcdcut');
+    etcdProxy.cut();
+    const fresh = await replacedOnB('etcdcut', old);
+    await stoppedBy(old, fresh, 'etcd cut off');
+    etcdProxy.restore();
+    const t1 = Date.now();
+    await until('the replaced containers removed from A', async () => (await containersOf(a, true)).length === 0, 20_000, 100);
+    console.log(`# etcd back: stale containers removed ${Date.now() - t1} ms after the unblock`);
+    await until(`${a} Ready again`, async () => (await nodeState(a)) === 'Ready', 20_000, 100);
   });
 });
