@@ -95,10 +95,27 @@ export class ApiSession implements Session {
       etcdHealth.ok();
     } catch (e) {
       if (isEtcdUnavailable(e)) this.o.observer?.etcdOut(sentAt, performance.now());
+      else if (!isApiError(e, 'NotFound')) await this.askReadyz();
       if (isApiError(e, 'NotFound') && !this.renewing) return this.renew(e);
       warnUnlessEtcdDown(this.o.log, 'heartbeat failed; trying again', { error: errMsg(e) }, e);
     }
     this.schedule();
+  }
+
+  /**
+   * A keepalive that got no answer (a server waits on an etcd without
+   * quorum longer than the agent waits): /readyz answers promptly whether
+   * etcd is there. "etcd unavailable" tells the disconnect guard the agent
+   * is not cut off from the servers; anything else tells it nothing.
+   */
+  private async askReadyz(): Promise<void> {
+    if (!this.o.observer) return;
+    const sentAt = performance.now();
+    try {
+      await this.client.call('GET', '/readyz', undefined, { timeoutMs: 1500, lane: 'heartbeat' });
+    } catch (e) {
+      if (isEtcdUnavailable(e)) this.o.observer.etcdOut(sentAt, performance.now());
+    }
   }
 
   /** The lease ran out: a new session, then register again (the nodes may have gone NotReady). */
