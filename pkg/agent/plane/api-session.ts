@@ -24,6 +24,8 @@ export class ApiSession implements Session {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private renewing = false;
+  /** The last heartbeat found etcd unavailable (quorum lost). */
+  private etcdOut = false;
   private readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -88,14 +90,19 @@ export class ApiSession implements Session {
     const id = this.id;
     if (this.closed || !id) return;
     const sentAt = performance.now();
+    // while etcd is known to be out, ask /readyz at once too: its prompt answer keeps the guard's chain of contacts unbroken
+    const probe = this.etcdOut ? this.askReadyz() : undefined;
     try {
       // a server that hangs must not hold the heartbeat past the TTL: the next one is tried
       const r = await this.client.call<{ ttlSeconds?: number; nodeLostGraceSeconds?: number }>('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3), lane: 'heartbeat' });
       this.o.observer?.renewed(sentAt, r);
+      this.etcdOut = false;
       etcdHealth.ok();
     } catch (e) {
-      if (isEtcdUnavailable(e)) this.o.observer?.etcdOut(sentAt, performance.now());
-      else if (!isApiError(e, 'NotFound')) await this.askReadyz();
+      if (isEtcdUnavailable(e)) {
+        this.o.observer?.etcdOut(sentAt, performance.now());
+        this.etcdOut = true;
+      } else if (!isApiError(e, 'NotFound')) this.etcdOut = await (probe ?? this.askReadyz());
       if (isApiError(e, 'NotFound') && !this.renewing) return this.renew(e);
       warnUnlessEtcdDown(this.o.log, 'heartbeat failed; trying again', { error: errMsg(e) }, e);
     }
@@ -108,13 +115,16 @@ export class ApiSession implements Session {
    * etcd is there. "etcd unavailable" tells the disconnect guard the agent
    * is not cut off from the servers; anything else tells it nothing.
    */
-  private async askReadyz(): Promise<void> {
-    if (!this.o.observer) return;
+  private async askReadyz(): Promise<boolean> {
+    if (!this.o.observer) return false;
     const sentAt = performance.now();
     try {
       await this.client.call('GET', '/readyz', undefined, { timeoutMs: 1500, lane: 'heartbeat' });
+      return false;
     } catch (e) {
-      if (isEtcdUnavailable(e)) this.o.observer.etcdOut(sentAt, performance.now());
+      if (!isEtcdUnavailable(e)) return false;
+      this.o.observer.etcdOut(sentAt, performance.now());
+      return true;
     }
   }
 
