@@ -4,12 +4,15 @@
 #
 # start: if an engine already answers on the socket (default /var/run/docker.sock),
 #   say so and do nothing. Otherwise start `dockerd --bridge=none --iptables=false`
-#   on it with a data root and exec root of its own, wait until `docker info`
-#   answers, and record it in .run/<tag>.pid (log: .run/<tag>.log), where <tag> is
+#   on it with a data root and exec root of its own and `--live-restore` (containers
+#   keep running while the engine stops or restarts; a restarted engine takes them
+#   back; DOCKERD_LIVE_RESTORE=0 in the environment starts it without: then an
+#   engine's stop stops its containers), wait until `docker info` answers, and record it in .run/<tag>.pid (log: .run/<tag>.log), where <tag> is
 #   "dockerd" for the default socket and "dockerd-<socket name>" otherwise.
 # stop: stop only an engine this script started (SIGTERM, SIGKILL after 15 s).
 #   An engine someone else started is left alone. --purge (not for the default
-#   socket) also deletes its data root and exec root: for throw-away test engines.
+#   socket) first removes its containers (live-restore would leave them running),
+#   then deletes its data root and exec root: for throw-away test engines.
 # A second engine for tests that must restart it (so nobody else's containers
 # die with it): hack/dockerd.sh start --socket /run/stowage-test.sock
 #   (data root /var/lib/stowage-docker-<name>, exec root /run/stowage-docker-<name>).
@@ -77,11 +80,13 @@ start() {
   rm -f "$pidf"
   # setsid: the engine outlives the shell and test runner that started it.
   # 9>&-: the engine must not inherit the lock, or every later start waits forever.
-  setsid dockerd --bridge=none --iptables=false --host "unix://$sock" \
+  local live=(--live-restore)
+  [ "${DOCKERD_LIVE_RESTORE:-1}" = 0 ] && live=()
+  setsid dockerd --bridge=none --iptables=false ${live[@]+"${live[@]}"} --host "unix://$sock" \
     --data-root "$data" --exec-root "$exec_root" --pidfile "$pidf" </dev/null >"$logf" 2>&1 9>&- &
   local launched=$!
   for _ in $(seq 300); do
-    if answers; then echo "dockerd started on $sock (pid $(cat "$pidf"), data root $data, log $logf)" >&2; return 0; fi
+    if answers; then echo "dockerd started on $sock (pid $(cat "$pidf"), data root $data, ${live[*]:-no live-restore}, log $logf)" >&2; return 0; fi
     if ! kill -0 "$launched" 2>/dev/null && ! our_pid >/dev/null; then
       echo "dockerd exited before answering on $sock; last lines of $logf:" >&2; tail -15 "$logf" >&2; return 1
     fi
@@ -96,6 +101,11 @@ stop() {
     rm -f "$pidf"
     answers && echo "the engine on $sock was not started by hack/dockerd.sh: leaving it alone" >&2
     return 0
+  fi
+  if [ $purge = 1 ] && [ "$tag" != dockerd ]; then
+    # with --live-restore the containers would outlive the engine and its deleted data root
+    local ids; ids=$(DOCKER_HOST="unix://$sock" timeout 30 docker ps -aq 2>/dev/null || true)
+    [ -n "$ids" ] && DOCKER_HOST="unix://$sock" timeout 60 docker rm -f $ids >/dev/null 2>&1 || true
   fi
   kill -TERM "$p" 2>/dev/null || true
   for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done

@@ -37,6 +37,8 @@ import { StatusWriter } from './sync/status-writer.js';
 import type { Readable } from 'node:stream';
 import { retry } from '../util/backoff.js';
 import { UsageSampler } from './usage.js';
+import { DisconnectGuard } from './disconnect-guard.js';
+import { DEFAULT_NODE_LOST_GRACE_SECONDS } from '../store/node-register.js';
 import { SecretCipher } from '../secrets/cipher.js';
 import type { SecretEnv } from '../secrets/resolve.js';
 
@@ -77,6 +79,7 @@ export class Agent {
   private writer: StatusWriter | undefined;
   private session: Session | undefined;
   private watcher: AssignmentSource | undefined;
+  private guard: DisconnectGuard | undefined;
   /** What the log endpoint wants from a caller: handed to the servers at registration. */
   private readonly logSecret = randomBytes(32).toString('hex');
   private readonly hosted = new Map<string, Hosted>();
@@ -142,14 +145,27 @@ export class Agent {
     });
     // The heartbeat first, then Ready: a node shown Ready before its heartbeat key exists is
     // taken for one that stopped heartbeating (NodeNotReady, at once undone).
+    // cut off past the servers' grace: stop the containers they have given away (disconnect.ts)
+    const guard = (this.guard = new DisconnectGuard({
+      log,
+      ttlSeconds: cfg.heartbeatTtl,
+      override: cfg.stopAfterDisconnect,
+      defaultGraceSeconds: DEFAULT_NODE_LOST_GRACE_SECONDS,
+      stop: (reason) => [...this.hosted.values()].reduce((n, h) => n + h.sync.halt(reason), 0),
+      resume: () => {
+        for (const h of this.hosted.values()) h.sync.resume();
+      },
+    }));
     this.session = plane.session({
       nodes: cfg.nodes,
       ttlSeconds: cfg.heartbeatTtl,
       version: VERSION,
       log,
       onRenewed: () => this.registerAll(),
+      observer: guard,
     });
     await this.session.start();
+    guard.start();
     await this.registerAll();
     this.watcher = plane.assignments(
       new Set(cfg.nodes),
@@ -169,6 +185,7 @@ export class Agent {
       ...(cfg.servers.length > 0 ? { servers: cfg.servers.join(',') } : { etcd: cfg.etcd.join(',') }),
       address: this.address,
       capacity: this.capacity,
+      stopAfterDisconnect: guard.afterSeconds === undefined ? 'off' : `heartbeat TTL + ${guard.afterSeconds} s`,
     });
   }
 
@@ -189,6 +206,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.guard?.close();
     await this.watcher?.stop();
     await Promise.all([...this.hosted.values()].map((h) => h.usage?.stop()));
     for (const h of this.hosted.values()) await h.sync.stop();

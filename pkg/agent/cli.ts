@@ -59,6 +59,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--advertise-host <host>', 'host the cluster reaches the agent and its tasks at (HOST in task env)')
     .option('--heartbeat-ttl <seconds>', 'TTL of the heartbeat lease', '5')
+    .option('--stop-after-disconnect <seconds|off>', "cut off from the cluster for the heartbeat TTL plus this long, stop every hosted task's container (default: the servers' --node-lost-grace; on --etcd 10)")
     .option('--pids-limit <n>', 'process limit of each container', '1024')
     .option('--nofile-limit <n>', 'open files limit (ulimit nofile) of each container; 0: the engine\'s default', String(DEFAULT_NOFILE_LIMIT))
     .option('--nproc-limit <n>', 'ulimit nproc of each container (counted per user ID across the host); 0: the engine\'s default', String(DEFAULT_NPROC_LIMIT))

@@ -4,6 +4,7 @@
  *   --ports: "31000-" is not a range like 31000-31999
  * Pure: no defaults that need the host (capacity detection is capacity.ts).
  */
+import { parseStopAfterDisconnect } from './disconnect.js';
 import type { PortRange, Resources } from '../api/types.js';
 import { parseEndpoints, type EtcdOptions } from '../store/etcd.js';
 import type { RawEtcdFlags } from '../store/etcd-flags.js';
@@ -36,6 +37,12 @@ export interface AgentConfig {
   /** HOST in task env and the host of the Node's address. */
   advertiseHost: string;
   heartbeatTtl: number;
+  /**
+   * --stop-after-disconnect: cut off from the cluster for the heartbeat TTL
+   * plus this many seconds, the agent stops its containers; 'off': never;
+   * undefined: the servers' --node-lost-grace (on --etcd: its default).
+   */
+  stopAfterDisconnect: number | 'off' | undefined;
   pidsLimit: number;
   /** Each container's RLIMIT_NOFILE and RLIMIT_NPROC (0: the engine's default). */
   nofileLimit: number;
@@ -64,6 +71,7 @@ export interface RawAgentFlags extends RawEtcdFlags {
   listen?: string;
   advertiseHost?: string;
   heartbeatTtl?: string;
+  stopAfterDisconnect?: string;
   pidsLimit?: string;
   nofileLimit?: string;
   nprocLimit?: string;
@@ -114,6 +122,7 @@ export function parseAgentFlags(raw: RawAgentFlags): AgentConfig {
     listen,
     advertiseHost: raw.advertiseHost ?? (isWildcard(listen.host) ? '127.0.0.1' : listen.host),
     heartbeatTtl,
+    stopAfterDisconnect: wrap(() => parseStopAfterDisconnect(raw.stopAfterDisconnect)),
     pidsLimit: raw.pidsLimit === undefined ? 1024 : positive('--pids-limit', raw.pidsLimit, true),
     nofileLimit: raw.nofileLimit === undefined ? DEFAULT_NOFILE_LIMIT : nonNegativeInt('--nofile-limit', raw.nofileLimit),
     nprocLimit: raw.nprocLimit === undefined ? DEFAULT_NPROC_LIMIT : nonNegativeInt('--nproc-limit', raw.nprocLimit),

@@ -21,7 +21,9 @@ import { heartbeatKey } from '../store/keys.js';
 import { Txn } from '../store/txn.js';
 import { Backoff, retry } from '../util/backoff.js';
 import type { Session } from './plane/plane.js';
-import { etcdHealth, warnUnlessEtcdDown } from '../store/etcd-health.js';
+import { etcdHealth, isEtcdUnavailable, warnUnlessEtcdDown } from '../store/etcd-health.js';
+import { GRPCUnavailableError } from 'etcd3';
+import type { HeartbeatObserver } from './plane/plane.js';
 
 const PUTS_PER_TXN = 100;
 
@@ -33,6 +35,7 @@ export interface SessionOptions {
   log: Logger;
   /** After a lost lease was replaced: register again (the node may have gone NotReady). */
   onRenewed: () => Promise<void>;
+  observer?: HeartbeatObserver;
 }
 
 export class HeartbeatSession implements Session {
@@ -63,10 +66,13 @@ export class HeartbeatSession implements Session {
   private async establish(): Promise<void> {
     const backoff = new Backoff();
     while (!this.closed) {
+      const sentAt = performance.now();
       const lease = this.o.client.lease(this.o.ttlSeconds, { autoKeepAlive: true });
       try {
         const id = await lease.grant();
         await this.putKeys(id);
+        this.o.observer?.renewed(sentAt);
+        this.observe(lease);
         if (this.closed) {
           await lease.revoke().catch(() => undefined);
           return;
@@ -82,6 +88,30 @@ export class HeartbeatSession implements Session {
         await sleep(ms);
       }
     }
+  }
+
+  /**
+   * The keepalive stream's requests and answers, to the observer: each
+   * answer is matched with the oldest request in flight (a stream answers
+   * in order), so the time given is when that renewal was sent.
+   */
+  private observe(lease: Lease): void {
+    const obs = this.o.observer;
+    if (!obs) return;
+    const inFlight: number[] = [];
+    lease.on('keepaliveFired', () => inFlight.push(performance.now()));
+    lease.on('keepaliveSucceeded', () => {
+      const sentAt = inFlight.shift();
+      if (sentAt !== undefined) obs.renewed(sentAt);
+    });
+    // (typed as a response; etcd3 emits the stream's error)
+    lease.on('keepaliveFailed', (res: unknown) => {
+      const e = res instanceof Error ? res : new Error(String(res));
+      const sentAt = inFlight[0];
+      inFlight.length = 0;
+      // etcd answered without a quorum (not: no member reached at all)
+      if (sentAt !== undefined && isEtcdUnavailable(e) && !(e instanceof GRPCUnavailableError) && /no leader|request timed out|leader changed/i.test(e.message)) obs.etcdOut(sentAt, performance.now());
+    });
   }
 
   private async putKeys(leaseId: string): Promise<void> {

@@ -3,6 +3,7 @@
  * loops and the HTTP API. Runs until SIGTERM/SIGINT, then steps down
  * (revoking its lease so a standby takes over at once) and exits.
  */
+import { DEFAULT_NODE_LOST_GRACE_SECONDS } from '../store/node-register.js';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { Election } from '../election/election.js';
@@ -79,7 +80,7 @@ export function registerServerCommand(program: Command): void {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--agent-ca <file>', "PEM CA that signed the agents' --tls-cert: task logs are fetched from agents over HTTPS, verified against it")
     .option('--lease-ttl <seconds>', 'leader lease TTL: a standby takes over within this after the leader dies', '5')
-    .option('--node-lost-grace <seconds>', "how long a node may miss heartbeats before its tasks are Lost and replaced", '10')
+    .option('--node-lost-grace <seconds>', "how long a node may miss heartbeats before its tasks are Lost and replaced", String(DEFAULT_NODE_LOST_GRACE_SECONDS))
     .option('--health-kill-share <0..1>', "share of a service's instances that may be killed for failing health checks per window (at least one)", '0.25')
     .option('--health-kill-window <seconds>', 'the window of that brake', '60')
     .option('--no-health-surge', 'kill an unhealthy task before its replacement is healthy')
@@ -213,6 +214,7 @@ export function registerServerCommand(program: Command): void {
         ...(auditLog ? { audit: auditLog } : {}),
         metricsAuth,
         maintenance,
+        nodeLostGraceSeconds: opts.nodeLostGraceMs / 1000,
       });
       manager.add(new Housekeeping(maintenance, log.child({ part: 'housekeeping' }), housekeeping));
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);

@@ -112,6 +112,8 @@ export interface ApiServerOptions {
   audit?: AuditLog;
   /** etcd's snapshot and defragmentation, for the admin routes; without it they answer 404. */
   maintenance?: EtcdMaintenance;
+  /** --node-lost-grace (seconds), told to agents with their heartbeat session. */
+  nodeLostGraceSeconds?: number;
 }
 
 /** Verbs recorded in the audit log: every write, and the admin routes (a snapshot reads every secret). */
@@ -128,7 +130,7 @@ export class ApiServer {
 
   constructor(private readonly o: ApiServerOptions) {
     this.objects = new Objects(o.store, { ...(o.servicePortRange ? { servicePortRange: o.servicePortRange } : {}), ...(o.secrets ? { secrets: o.secrets } : {}) });
-    this.agents = new AgentApi({ store: o.store, objects: this.objects, log: o.log });
+    this.agents = new AgentApi({ store: o.store, objects: this.objects, log: o.log, ...(o.nodeLostGraceSeconds !== undefined ? { nodeLostGraceSeconds: o.nodeLostGraceSeconds } : {}) });
     this.addSubresource('tasks', 'GET', 'log', (t, req, res, q) => proxyLogs(o.store, req, res, t.namespace ?? 'default', t.name, q, o.agentCa));
     this.addSubresource('tasks', 'GET', 'secret-env', (t, req, res) => serveSecretEnv(o.store, this.objects.secrets, req, res, t.namespace ?? 'default', t.name), 'self');
     this.addSubresource('services', 'POST', 'rollback', (t, req, res) => serveRollback(o.store, req, res, t.namespace, t.name, this.objects.servicePortRange));

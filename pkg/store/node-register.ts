@@ -21,6 +21,9 @@ import { summarize } from './binding.js';
 import type { Store, Stored } from './store.js';
 
 const NODE = lookupKind('Node')!;
+/** The servers' --node-lost-grace unless given: after a node's heartbeat lapses this long its tasks are Lost. */
+export const DEFAULT_NODE_LOST_GRACE_SECONDS = 10;
+
 export const AGENT_ATTRIBUTES = 'stowage/agent-attributes';
 
 export interface Registration {

@@ -109,7 +109,7 @@ describe('agent and a dockerd restart', () => {
     etcd = await startEtcd();
     client = newEtcdClient({ endpoints: etcd.endpoint });
     store = new Store(client);
-    engine = privateDockerd('agent-e2e');
+    engine = privateDockerd('agent-e2e', { liveRestore: false }); // the restart must kill its containers
   });
 
   after(async () => {

@@ -2,7 +2,8 @@
  * hack/dockerd.sh, as every e2e file and CI use it: a second `start` while
  * the engine runs answers at once, because the engine it launched does not
  * hold the script's start lock (when it did, every later start waited
- * forever). On an engine of the test's own.
+ * forever). It runs with --live-restore unless DOCKERD_LIVE_RESTORE=0. On an
+ * engine of the test's own.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ describe('hack/dockerd.sh', () => {
   const name = 'dockerd-lock';
 
   before(() => {
-    engine = privateDockerd(name);
+    engine = privateDockerd(name, { liveRestore: true }); // the default, checked below
   });
   after(() => engine?.stop());
 
@@ -36,6 +37,11 @@ describe('hack/dockerd.sh', () => {
     });
     assert.ok(fds.length > 0, `read the descriptors of dockerd ${pid}`);
     assert.deepEqual(fds.filter((f) => f.endsWith('.lock')), [], 'no lock file open in the engine');
+  });
+
+  it('runs the engine with --live-restore by default', async () => {
+    const r = await run('docker', ['info', '--format', '{{.LiveRestoreEnabled}}'], { env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}` }, timeout: 20_000 });
+    assert.equal(r.stdout.trim(), 'true');
   });
 
   it('a second start while it runs answers at once', async () => {

@@ -249,7 +249,7 @@ describe('DockerRuntime survives a dockerd restart (a private engine)', () => {
   let rt: DockerRuntime | undefined;
 
   before(() => {
-    engine = privateDockerd('rt-restart');
+    engine = privateDockerd('rt-restart', { liveRestore: false }); // the restart must stop its container
   });
   after(async () => {
     await rt?.close();

@@ -22,13 +22,14 @@ export const IMAGE = 'localhost/stowage-busybox:1';
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
 // Every synchronous call has a timeout: it blocks the event loop, so no test timeout could end it.
-const run = (file: string, args: string[]) => execFileSync(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).toString();
+const run = (file: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  execFileSync(file, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).toString();
 
 /** An engine answers on the socket and has the test image. */
-export function ensureDocker(socket = DEFAULT_SOCKET): void {
+export function ensureDocker(socket = DEFAULT_SOCKET, env: NodeJS.ProcessEnv = process.env): void {
   const flags = socket === DEFAULT_SOCKET ? [] : ['--socket', socket];
   try {
-    run(DOCKERD, ['start', ...flags]);
+    run(DOCKERD, ['start', ...flags], env);
     run(BUILD_IMAGE, flags);
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
@@ -59,25 +60,52 @@ export function dockerCli(args: string[], socket = DEFAULT_SOCKET): string {
 
 export interface PrivateDockerd {
   socket: string;
-  /** Stop and start it again (SIGTERM: its containers are stopped, as on a host reboot of dockerd). */
-  restart(): void;
+  /** Whether it runs with --live-restore. */
+  readonly liveRestore: boolean;
+  /**
+   * Stop and start it again (SIGTERM). With live-restore its containers keep
+   * running and the new engine takes them back; without, they are stopped
+   * (as when a host's dockerd is restarted). `liveRestore` changes the mode
+   * of the engine started (the stop is the running engine's).
+   */
+  restart(o?: { liveRestore?: boolean }): void;
+  /** Stop it (SIGTERM), leaving its data: start() brings it back. */
+  halt(): void;
+  start(): void;
   /** Stop it and delete its data root. */
   stop(): void;
 }
 
-/** An engine of this test process's own, with the test image, on /run/stowage-<name>-<pid>.sock. */
-export function privateDockerd(name: string): PrivateDockerd {
+/**
+ * An engine of this test process's own, with the test image, on
+ * /run/stowage-<name>-<pid>.sock; with --live-restore (hack/dockerd.sh's
+ * default) unless `liveRestore: false`. A test that restarts it says which
+ * it wants.
+ */
+export function privateDockerd(name: string, o: { liveRestore?: boolean } = {}): PrivateDockerd {
   const socket = `/run/stowage-${name}-${process.pid}.sock`;
   const flags = ['--socket', socket];
-  ensureDocker(socket);
+  let liveRestore = o.liveRestore ?? true;
+  const env = () => ({ ...process.env, DOCKERD_LIVE_RESTORE: liveRestore ? '1' : '0' });
+  ensureDocker(socket, env());
   return {
     socket,
-    restart: () => {
-      run(DOCKERD, ['stop', ...flags]);
-      run(DOCKERD, ['start', ...flags]);
+    get liveRestore() {
+      return liveRestore;
+    },
+    restart: (r = {}) => {
+      run(DOCKERD, ['stop', ...flags], env());
+      liveRestore = r.liveRestore ?? liveRestore;
+      run(DOCKERD, ['start', ...flags], env());
+    },
+    halt: () => {
+      run(DOCKERD, ['stop', ...flags], env());
+    },
+    start: () => {
+      run(DOCKERD, ['start', ...flags], env());
     },
     stop: () => {
-      run(DOCKERD, ['stop', '--purge', ...flags]);
+      run(DOCKERD, ['stop', '--purge', ...flags], env());
     },
   };
 }

@@ -17,13 +17,15 @@ import { agentLeaseLost } from '../../metrics/metrics.js';
 import { Backoff, retry } from '../../util/backoff.js';
 import type { ApiClient } from './api-client.js';
 import type { Session, SessionOptions } from './plane.js';
-import { etcdHealth, warnUnlessEtcdDown } from '../../store/etcd-health.js';
+import { etcdHealth, isEtcdUnavailable, warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 export class ApiSession implements Session {
   private id: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private renewing = false;
+  /** The last heartbeat found etcd unavailable (quorum lost). */
+  private etcdOut = false;
   private readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -51,8 +53,9 @@ export class ApiSession implements Session {
   private async establish(): Promise<void> {
     const backoff = new Backoff();
     while (!this.closed) {
+      const sentAt = performance.now();
       try {
-        const r = await this.client.call<{ id: string; ttlSeconds: number }>('POST', '/api/v1/agent/sessions', {
+        const r = await this.client.call<{ id: string; ttlSeconds: number; nodeLostGraceSeconds?: number }>('POST', '/api/v1/agent/sessions', {
           nodes: this.o.nodes,
           ttlSeconds: this.o.ttlSeconds,
           startedAt: this.startedAt,
@@ -63,6 +66,7 @@ export class ApiSession implements Session {
           return;
         }
         this.id = r.id;
+        this.o.observer?.renewed(sentAt, r);
         etcdHealth.ok();
         this.o.log.info('heartbeat session started', { session: r.id, server: this.client.server, ttlSeconds: r.ttlSeconds, nodes: this.o.nodes.length });
         return;
@@ -85,15 +89,43 @@ export class ApiSession implements Session {
   private async beat(): Promise<void> {
     const id = this.id;
     if (this.closed || !id) return;
+    const sentAt = performance.now();
+    // while etcd is known to be out, ask /readyz at once too: its prompt answer keeps the guard's chain of contacts unbroken
+    const probe = this.etcdOut ? this.askReadyz() : undefined;
     try {
       // a server that hangs must not hold the heartbeat past the TTL: the next one is tried
-      await this.client.call('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3), lane: 'heartbeat' });
+      const r = await this.client.call<{ ttlSeconds?: number; nodeLostGraceSeconds?: number }>('POST', `/api/v1/agent/sessions/${id}/keepalive`, undefined, { timeoutMs: Math.max(1000, (this.o.ttlSeconds * 1000) / 3), lane: 'heartbeat' });
+      this.o.observer?.renewed(sentAt, r);
+      this.etcdOut = false;
       etcdHealth.ok();
     } catch (e) {
+      if (isEtcdUnavailable(e)) {
+        this.o.observer?.etcdOut(sentAt, performance.now());
+        this.etcdOut = true;
+      } else if (!isApiError(e, 'NotFound')) this.etcdOut = await (probe ?? this.askReadyz());
       if (isApiError(e, 'NotFound') && !this.renewing) return this.renew(e);
       warnUnlessEtcdDown(this.o.log, 'heartbeat failed; trying again', { error: errMsg(e) }, e);
     }
     this.schedule();
+  }
+
+  /**
+   * A keepalive that got no answer (a server waits on an etcd without
+   * quorum longer than the agent waits): /readyz answers promptly whether
+   * etcd is there. "etcd unavailable" tells the disconnect guard the agent
+   * is not cut off from the servers; anything else tells it nothing.
+   */
+  private async askReadyz(): Promise<boolean> {
+    if (!this.o.observer) return false;
+    const sentAt = performance.now();
+    try {
+      await this.client.call('GET', '/readyz', undefined, { timeoutMs: 1500, lane: 'heartbeat' });
+      return false;
+    } catch (e) {
+      if (!isEtcdUnavailable(e)) return false;
+      this.o.observer.etcdOut(sentAt, performance.now());
+      return true;
+    }
   }
 
   /** The lease ran out: a new session, then register again (the nodes may have gone NotReady). */

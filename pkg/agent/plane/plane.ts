@@ -29,6 +29,16 @@ export interface SessionOptions {
   log: Logger;
   /** After a lost heartbeat was replaced: register again (the node may have gone NotReady). */
   onRenewed: () => Promise<void>;
+  /** Told of every heartbeat that landed (disconnect.ts); times are performance.now(). */
+  observer?: HeartbeatObserver;
+}
+
+/** What the servers said about the heartbeat; the agent's stop-after-disconnect guard listens. */
+export interface HeartbeatObserver {
+  /** A grant or renewal sent at `sentAt` was answered; `answer`: what the servers said of the lease (API plane). */
+  renewed(sentAt: number, answer?: { ttlSeconds?: number; nodeLostGraceSeconds?: number }): void;
+  /** A renewal sent at `sentAt` was answered at `answeredAt`: etcd is unavailable (no quorum). */
+  etcdOut(sentAt: number, answeredAt: number): void;
 }
 
 /** The heartbeat of the hosted nodes. close() ends it at once (the nodes go NotReady). */

@@ -247,8 +247,10 @@ export class ActionExecutor {
 
   private async startFailed(r: TaskRecord, e: unknown, secretValues: readonly string[]): Promise<void> {
     const retryable = !(e instanceof RuntimeError) || e.retryable;
-    r.startFailures++;
-    if (retryable && r.startFailures < this.d.maxStartAttempts) {
+    // the engine not answering (dockerd restarting) says nothing about the task: wait for it, however long
+    const engineDown = e instanceof RuntimeError && e.reason === ENGINE_UNAVAILABLE;
+    if (!engineDown) r.startFailures++;
+    if (retryable && (engineDown || r.startFailures < this.d.maxStartAttempts)) {
       // A half-created container may exist: look before trying again.
       await this.d.relist('start failed').catch(() => undefined);
       if (secretValues.length > 0) throw new Error(maskValues(errMsg(e), secretValues));
@@ -302,6 +304,9 @@ export class ActionExecutor {
     }
   }
 }
+
+/** RuntimeError reason of a call the engine did not answer at all (runtime/docker/errors.ts). */
+const ENGINE_UNAVAILABLE = 'EngineUnavailable';
 
 const ref = (r: TaskRecord): string => `${r.ns}/${r.name}`;
 const short = (id: string) => id.slice(0, 12);

@@ -10,6 +10,8 @@ export class FakeRuntime implements Runtime {
   readonly containers = new Map<string, ContainerInfo & { spec?: ContainerSpec }>();
   /** Images start() refuses with ImageNotFound. */
   readonly missingImages = new Set<string>();
+  /** The engine does not answer: start and list fail as the docker driver's do then. */
+  down = false;
   private handlers: ((e: RuntimeEvent) => void)[] = [];
   private reconnects: (() => void)[] = [];
   private n = 0;
@@ -23,6 +25,7 @@ export class FakeRuntime implements Runtime {
 
   async start(spec: ContainerSpec): Promise<string> {
     this.calls.push(`start ${spec.taskRef}`);
+    if (this.down) throw new RuntimeError('EngineUnavailable', 'the Docker engine is not reachable', true);
     if (this.missingImages.has(spec.image)) {
       throw new RuntimeError('ImageNotFound', `image ${spec.image} is not on this node; pull or build it first`);
     }
@@ -49,6 +52,7 @@ export class FakeRuntime implements Runtime {
   }
 
   async list(): Promise<ContainerInfo[]> {
+    if (this.down) throw new RuntimeError('EngineUnavailable', 'the Docker engine is not reachable', true);
     return [...this.containers.values()].map(({ spec: _s, ...c }) => ({ ...c }));
   }
 

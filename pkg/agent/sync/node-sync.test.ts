@@ -87,6 +87,45 @@ describe('NodeSync with a fake runtime', () => {
     assert.equal(rt.containers.get('c1')?.spec?.env.STOWAGE_TASK, 'a');
   });
 
+  it('a start the engine does not answer (dockerd restarting) is retried however long it takes, never reported Failed', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = (sync = new NodeSync({ node: 'n1', runtime: rt, writer: w, log: nopLogger, spec: { host: '127.0.0.1', pidsLimit: 1024 }, resyncMs: 0, maxStartAttempts: 2 }));
+    s.snapshot([]);
+    await s.start();
+    rt.down = true;
+    s.put(assignment('a'));
+    await until('3 failed starts', () => rt.calls.filter((c) => c === 'start default/a').length >= 3, 5000);
+    assert.notEqual(w.view('uid-a')?.state, 'Failed');
+    rt.down = false;
+    await until('running once the engine answers', () => w.view('uid-a')?.state === 'Running', 15_000);
+    assert.ok(!w.states('uid-a').includes('Failed'));
+  });
+
+  it('halt (cut off past the deadline): every live task Failed {Disconnected}, its container stopped with its kill grace and kept; nothing starts until resume', async () => {
+    const rt = new FakeRuntime();
+    const w = new MemoryWriter();
+    const s = make(rt, w);
+    s.snapshot([]);
+    await s.start();
+    s.put(assignment('a'));
+    await until('running', () => w.view('uid-a')?.state === 'Running');
+    const id = w.view('uid-a')!.containerId!;
+    assert.equal(s.halt('cut off'), 1);
+    await until('stopped', () => rt.calls.includes(`stop ${id} 3`));
+    assert.deepEqual([w.view('uid-a')?.state, w.view('uid-a')?.reason, w.view('uid-a')?.message], ['Failed', 'Disconnected', 'cut off']);
+    s.put(assignment('b'));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(rt.calls.filter((c) => c.startsWith('start')).length, 1, 'nothing starts while halted');
+    s.resume();
+    await until('b running', () => w.view('uid-b')?.state === 'Running');
+    assert.equal(w.view('uid-a')?.state, 'Failed', 'the stopped task stays ended');
+    assert.equal(rt.calls.filter((c) => c.startsWith('start')).length, 2);
+    assert.ok(!rt.calls.includes(`remove ${id}`), 'kept (its logs) while still assigned');
+    s.remove('default', 'a');
+    await until('removed once the assignment went', () => rt.calls.includes(`remove ${id}`));
+  });
+
   it('reports exits: Succeeded on 0, Failed with the code, OOMKilled', async () => {
     const rt = new FakeRuntime();
     const w = new MemoryWriter();

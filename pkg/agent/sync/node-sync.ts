@@ -17,7 +17,7 @@
  * runner: the inputs, the queue and its workers, and the checks that follow
  * a reconcile.
  */
-import type { Task, TaskStatus } from '../../api/types.js';
+import { TERMINAL_STATES, type Task, type TaskStatus } from '../../api/types.js';
 import type { Recorder } from '../../events/recorder.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { Limiter } from '../../util/limiter.js';
@@ -73,6 +73,8 @@ export class NodeSync {
   private unsubscribe: (() => void)[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
   private started = false;
+  /** Cut off past the deadline (disconnect-guard.ts): nothing starts until a heartbeat lands. */
+  private halted = false;
   private readonly log: Logger;
 
   constructor(private readonly o: NodeSyncOptions) {
@@ -201,6 +203,36 @@ export class NodeSync {
     for (const uid of this.containers.uids()) this.queue.add(uid);
   }
 
+  /**
+   * Cut off past the deadline: every hosted task that has not ended is
+   * reported Failed {reason Disconnected} (written once the servers are
+   * reached; dropped if they made it Lost meanwhile) and its container
+   * stopped with its kill grace by the workers (compute: terminal status,
+   * running container). Nothing starts until resume(). Returns how many.
+   */
+  halt(message: string): number {
+    this.halted = true;
+    const finishedAt = new Date().toISOString();
+    let n = 0;
+    for (const r of this.tasks.values()) {
+      if (!r.assigned) continue;
+      const st = this.status(r);
+      const state = st.state === 'Unreachable' ? (st.stateBeforeUnreachable ?? 'Running') : st.state;
+      if (TERMINAL_STATES.has(state)) continue;
+      this.o.writer.update(r.uid, { state: 'Failed', reason: 'Disconnected', message, finishedAt, stateBeforeUnreachable: undefined, unreachableSince: undefined });
+      this.queue.add(r.uid);
+      n++;
+    }
+    return n;
+  }
+
+  /** A heartbeat landed after halt(): tasks assigned from now on start again. */
+  resume(): void {
+    if (!this.halted) return;
+    this.halted = false;
+    for (const uid of this.tasks.keys()) this.queue.add(uid);
+  }
+
   // ---- outputs for the agent (logs, gauges) ----
 
   /** The container holding a task's output: the one its status names, else the newest. */
@@ -240,7 +272,8 @@ export class NodeSync {
     if (!this.started) return;
     const r = this.tasks.get(uid);
     const desired = r && { uid, task: r.task, status: this.status(r), assigned: r.assigned, drainLeftMs: this.drainLeft(r) };
-    const actions = compute(desired, this.containers.of(uid));
+    let actions = compute(desired, this.containers.of(uid));
+    if (this.halted) actions = actions.filter((a) => a.kind !== 'start' && a.kind !== 'adopt');
     for (const a of actions) await this.executor.run(uid, r, a);
     this.afterReconcile(uid, r);
   }

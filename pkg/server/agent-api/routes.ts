@@ -22,7 +22,7 @@ import { principalOf, type Principal } from '../../auth/principal.js';
 import type { Logger } from '../../log/logger.js';
 import { agentSecretKey } from '../../store/keys.js';
 import { LeaseKeeper } from '../../store/leases.js';
-import { registerNode } from '../../store/node-register.js';
+import { DEFAULT_NODE_LOST_GRACE_SECONDS, registerNode } from '../../store/node-register.js';
 import { writeNodeUsage } from '../../store/node-usage.js';
 import type { Store } from '../../store/store.js';
 import { unavailable } from '../../store/errors.js';
@@ -40,6 +40,8 @@ export interface AgentApiOptions {
   store: Store;
   objects: Objects;
   log: Logger;
+  /** --node-lost-grace, told to agents with their heartbeat session (default 10). */
+  nodeLostGraceSeconds?: number;
 }
 
 export class AgentApi {
@@ -49,7 +51,7 @@ export class AgentApi {
 
   constructor(private readonly o: AgentApiOptions) {
     this.leases = new LeaseKeeper(o.store.client);
-    this.sessions = new Sessions(o.store, this.leases);
+    this.sessions = new Sessions(o.store, this.leases, o.nodeLostGraceSeconds ?? DEFAULT_NODE_LOST_GRACE_SECONDS);
     this.hub = new AssignmentsHub(o.store, o.log.child({ part: 'agent-assignments' }));
   }
 

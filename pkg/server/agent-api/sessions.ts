@@ -3,8 +3,12 @@
  * with the heartbeat keys of its nodes on it (`/stowage/heartbeats/<node>`,
  * what the node-lifecycle loop watches).
  *
- *   POST   /api/v1/agent/sessions                {nodes, ttlSeconds, startedAt, version} -> {id, ttlSeconds}
- *   POST   /api/v1/agent/sessions/<id>/keepalive -> {ttlSeconds}; 404 once the lease ran out
+ *   POST   /api/v1/agent/sessions                {nodes, ttlSeconds, startedAt, version} -> {id, ttlSeconds, nodeLostGraceSeconds}
+ *   POST   /api/v1/agent/sessions/<id>/keepalive -> {ttlSeconds, nodeLostGraceSeconds}; 404 once the lease ran out
+ *
+ * nodeLostGraceSeconds is this server's --node-lost-grace: how long after
+ * the lease runs out the node's tasks are given away. An agent cut off that
+ * long stops its containers (pkg/agent/disconnect.ts).
  *   DELETE /api/v1/agent/sessions/<id>           revoke: the nodes go NotReady at once
  *
  * The lease is etcd's, so any server renews or revokes it. A node's token
@@ -29,9 +33,10 @@ export class Sessions {
   constructor(
     private readonly store: Store,
     private readonly leases: LeaseKeeper,
+    private readonly nodeLostGraceSeconds: number,
   ) {}
 
-  async create(p: Principal, s: { nodes: string[]; ttlSeconds: number; startedAt: string; version: string }): Promise<{ id: string; ttlSeconds: number }> {
+  async create(p: Principal, s: { nodes: string[]; ttlSeconds: number; startedAt: string; version: string }): Promise<{ id: string; ttlSeconds: number; nodeLostGraceSeconds: number }> {
     forbidIf(refuseAgentAct(p, { verb: 'heartbeat', nodes: s.nodes }));
     const id = await this.leases.grant(s.ttlSeconds);
     try {
@@ -49,14 +54,14 @@ export class Sessions {
       throw e;
     }
     this.remember(id, s.nodes);
-    return { id, ttlSeconds: s.ttlSeconds };
+    return { id, ttlSeconds: s.ttlSeconds, nodeLostGraceSeconds: this.nodeLostGraceSeconds };
   }
 
-  async keepAlive(p: Principal, id: string): Promise<{ ttlSeconds: number }> {
+  async keepAlive(p: Principal, id: string): Promise<{ ttlSeconds: number; nodeLostGraceSeconds: number }> {
     await this.authorize(p, id);
     const ttl = await this.leases.keepAlive(id);
     if (ttl <= 0) throw gone(id);
-    return { ttlSeconds: ttl };
+    return { ttlSeconds: ttl, nodeLostGraceSeconds: this.nodeLostGraceSeconds };
   }
 
   async end(p: Principal, id: string): Promise<void> {
