@@ -1,15 +1,7 @@
 /** `stowctl version`: this client's version and the server's (`GET /version`). */
-import type { Command } from 'commander';
 import { VERSION } from '../../version.js';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { ExitError, formatError, UnreachableError } from '../errors.js';
-
-export function registerVersion(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('version')
-    .description("print the client's and the server's version")
-    .action(async (_o: object, cmd: Command) => runVersion(makeCtx(cmd, io, deps)));
-}
 
 export async function runVersion(ctx: Ctx): Promise<void> {
   const json = ctx.g.output === 'json';

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Bundle stowctl (cmd/stowctl/main.ts) with esbuild into dist/stowctl.mjs plus the chunks its verbs load
+// when they run (dist/stowctl/*.mjs), each with a source map. Startup then reads one small file: commander
+// and the command tree. What a verb does (the HTTP client, printers, YAML, the SSE client) is a dynamic
+// import() in its action (pkg/cli/verbs/), so `stowctl --help` and `stowctl version --client` never load it.
+// Prints what startup loads, in bytes.
+import { build } from 'esbuild';
+import { chmodSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// commander requires node:child_process at load (3-4 ms, the most of any module it needs) only to spawn
+// executable subcommands, which stowctl has none of: it gets a stand-in that loads the real one on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (a) => (/node_modules\/commander\//.test(a.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "module.exports = { spawn: (...a) => require('node:child_process').spawn(...a) };",
+      loader: 'js',
+    }));
+  },
+};
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+rmSync(join(dist, 'stowctl'), { recursive: true, force: true });
+const r = await build({
+  entryPoints: { stowctl: join(root, 'cmd/stowctl/main.ts') },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: ['node20'],
+  minify: true,
+  sourcemap: true,
+  outdir: dist,
+  outExtension: { '.js': '.mjs' },
+  entryNames: '[name]',
+  chunkNames: 'stowctl/[name]-[hash]',
+  // commander and other CommonJS packages call require() for node: builtins; an ES module has none of its own.
+  banner: { js: "import { createRequire as __stowctlRequire } from 'node:module'; const require = __stowctlRequire(import.meta.url);" },
+  plugins: [lazyChildProcess],
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  absWorkingDir: root,
+});
+const entry = join(dist, 'stowctl.mjs');
+chmodSync(entry, 0o755);
+// What `stowctl --help` loads: the entry and the chunks it imports statically.
+const outs = r.metafile.outputs;
+const seen = new Set();
+const walk = (p) => {
+  if (seen.has(p)) return;
+  seen.add(p);
+  for (const i of outs[p].imports) if (i.kind === 'import-statement' && outs[i.path]) walk(i.path);
+};
+walk(relative(root, entry));
+const startup = [...seen].reduce((n, p) => n + outs[p].bytes, 0);
+const all = Object.entries(outs).filter(([p]) => p.endsWith('.mjs')).reduce((n, [, o]) => n + o.bytes, 0);
+console.log(`stowctl: ${relative(root, entry)}; startup loads ${(startup / 1024).toFixed(0)} KB in ${seen.size} file(s) of ${(all / 1024).toFixed(0)} KB`);

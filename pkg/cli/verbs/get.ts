@@ -1,0 +1,19 @@
+/** `stowctl get`: its flags and help (loaded at start); what it does is in ../commands/get.ts, loaded when it runs. */
+import type { Command } from 'commander';
+import type { Deps, Io } from '../context.js';
+import { ctxOf } from './ctx.js';
+
+const impl = () => import('../commands/get.js');
+
+export function registerGet(program: Command, io: Io, deps: Deps): void {
+  program
+    .command('get')
+    .description('list objects of a kind, or show some by name')
+    .argument('<kind>', 'kind (services, svc, ..., or endpoints) or KIND/NAME')
+    .argument('[names...]', 'names of objects to show')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=cache')
+    .option('-w, --watch', 'after listing, print a row for each change')
+    .action(async (kind: string, names: string[], opts: { selector?: string; watch?: boolean }, cmd: Command) => {
+      await (await impl()).runGet(await ctxOf(cmd, io, deps), [kind, ...names], opts);
+    });
+}
