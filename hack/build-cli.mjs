@@ -5,7 +5,7 @@
 // import() in its action (pkg/cli/verbs/), so `stowctl --help` and `stowctl version --client` never load it.
 // Prints what startup loads, in bytes.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +23,16 @@ const lazyChildProcess = {
 };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+// pkg/version.ts reads package.json when loaded; the bundle has the version written in instead, which
+// spares startup node:fs as an ES module (whose import loads its streams too).
+const bakedVersion = {
+  name: 'baked-version',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]pkg[\\/]version\.ts$/ }, () => ({ contents: `export const VERSION = ${JSON.stringify(version)};`, loader: 'ts' }));
+  },
+};
 const dist = join(root, 'dist');
 rmSync(join(dist, 'stowctl'), { recursive: true, force: true });
 const r = await build({
@@ -40,7 +50,7 @@ const r = await build({
   chunkNames: 'stowctl/[name]-[hash]',
   // commander and other CommonJS packages call require() for node: builtins; an ES module has none of its own.
   banner: { js: "import { createRequire as __stowctlRequire } from 'node:module'; const require = __stowctlRequire(import.meta.url);" },
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, bakedVersion],
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',

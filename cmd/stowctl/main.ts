@@ -14,9 +14,12 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// process.stdin sets up a stream when first touched: only `apply -f -` and `login --token -` read it.
+const lazyStdin: AsyncIterable<Buffer | string> = { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() };
+
 const code = await run(
   process.argv.slice(2),
-  { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env },
+  { stdout: process.stdout, stderr: process.stderr, stdin: lazyStdin, env: process.env },
   { signal: ac.signal },
 );
 process.exitCode = ac.signal.aborted && code === 0 ? 130 : code;
