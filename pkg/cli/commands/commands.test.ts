@@ -274,6 +274,17 @@ test('version prints both; an unreachable server fails after the client line', a
   assert.match(r.err, /ECONNREFUSED 127\.0\.0\.1:1/);
 });
 
+test('version --client prints the client only and asks no server', async () => {
+  const before = api.requests.length;
+  let r = await stowctl(['--server', 'http://127.0.0.1:1', 'version', '--client']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^client: \d+\.\d+\.\d+\n$/);
+  r = await cli('version', '--client', '-o', 'json');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(Object.keys(JSON.parse(r.out)), ['client']);
+  assert.equal(api.requests.length, before);
+});
+
 test('logs streams the task log with follow and tail', async () => {
   api.handle((req, res) => {
     if (!req.path.endsWith('/log')) return false;

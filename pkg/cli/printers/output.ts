@@ -6,7 +6,7 @@ import { tableFor } from './columns.js';
 import { renderTable } from './table.js';
 import type { OutputFormat } from './formats.js';
 
-export { OUTPUT_FORMATS, type OutputFormat } from './formats.js';
+export type { OutputFormat } from './formats.js';
 
 export function asList(items: AnyResource[]): { apiVersion: string; kind: 'List'; items: AnyResource[] } {
   return { apiVersion: API_VERSION, kind: 'List', items };

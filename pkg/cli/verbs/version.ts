@@ -12,7 +12,7 @@ export function registerVersion(program: Command, io: Io, deps: Deps): void {
     .description("print the client's and the server's version")
     .option('--client', "print the client's version only (asks no server)")
     .action(async (o: { client?: boolean }, cmd: Command) => {
-      if (!o.client) return (await impl()).runVersion(await ctxOf(cmd, io, deps));
+      if (!o.client) return (await impl()).runVersion(await ctxOf(cmd, io, deps), VERSION);
       const json = (cmd.optsWithGlobals() as { output?: string }).output === 'json';
       io.stdout.write(json ? JSON.stringify({ client: VERSION }, null, 2) + '\n' : `client: ${VERSION}\n`);
     });
