@@ -20,7 +20,14 @@ export function sortForDisplay(kind: KindInfo, items: AnyResource[]): AnyResourc
   return [...items].sort(byNamespaceAndName);
 }
 
-export async function runGet(ctx: Ctx, args: string[], opts: { selector?: string; watch?: boolean }): Promise<void> {
+export interface GetOptions {
+  selector?: string;
+  watch?: boolean;
+  /** Items per page of a list; 0: all in one answer. */
+  chunkSize?: number;
+}
+
+export async function runGet(ctx: Ctx, args: string[], opts: GetOptions): Promise<void> {
   const ep = endpointsArgs(args);
   if (ep) return runGetEndpoints(ctx, ep, opts);
   const { kind, targets } = parseTargets(args);
@@ -33,7 +40,7 @@ export async function runGet(ctx: Ctx, args: string[], opts: { selector?: string
   let missing = 0;
 
   if (targets.length === 0) {
-    const list = await listObjects(ctx.client, kind, { namespace, labelSelector: opts.selector });
+    const list = await listObjects(ctx.client, kind, { namespace, labelSelector: opts.selector, chunkSize: opts.chunkSize });
     items = sortForDisplay(kind, list.items);
     resourceVersion = list.metadata?.resourceVersion;
   } else {
