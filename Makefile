@@ -12,8 +12,10 @@ build: deps
 	@node hack/build-ui.mjs
 	@mkdir -p bin
 	@printf '#!/bin/sh\nexec node --enable-source-maps "$$(dirname "$$(readlink -f "$$0")")/../dist/cmd/stowage/main.js" "$$@"\n' > bin/stowage
-	@printf '#!/bin/sh\nexec node --enable-source-maps "$$(dirname "$$(readlink -f "$$0")")/../dist/cmd/stowctl/main.js" "$$@"\n' > bin/stowctl
-	@chmod +x bin/stowage bin/stowctl
+	@chmod +x bin/stowage
+	@# stowctl: one bundle that starts fast (hack/build-cli.mjs); bin/stowctl links to it, no shell in between
+	@node hack/build-cli.mjs
+	@ln -sfn ../dist/stowctl.mjs bin/stowctl
 
 typecheck:
 	@npx tsc -p tsconfig.json --noEmit

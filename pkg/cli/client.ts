@@ -40,7 +40,7 @@ export function tlsProblem(e: unknown, server: string, creds: Credentials): stri
 export type Query = Record<string, string | number | boolean | undefined>;
 export type FetchFn = typeof fetch;
 
-export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
+export { DEFAULT_SERVER } from './default-server.js';
 
 const CODES = new Set<string>([
   'BadRequest', 'Unauthorized', 'Forbidden', 'TooManyRequests', 'Invalid', 'NotFound', 'AlreadyExists', 'Conflict', 'TooLarge', 'Unavailable', 'Fenced', 'Gone', 'Internal',

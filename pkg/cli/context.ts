@@ -9,7 +9,7 @@ import { DEFAULT_SERVER, StowageClient, type Credentials, type FetchFn } from '.
 import { resolveConnection } from './connection.js';
 import { nodeFetchWithCa } from './transport.js';
 import { CliError } from './errors.js';
-import type { OutputFormat } from './printers/output.js';
+import type { OutputFormat } from './printers/formats.js';
 
 export interface Out {
   write(s: string): unknown;

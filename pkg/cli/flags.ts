@@ -31,3 +31,26 @@ export function instantFlag(flag: string) {
     return t;
   };
 }
+
+/** `-f FILE`, repeatable: the values so far plus this one. */
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const RUN_ID_MAX = 253;
+
+/** `--env NAME=value`, repeatable: the pairs so far plus this one. */
+export function envPair(value: string, prev: Record<string, string> | undefined): Record<string, string> {
+  const i = value.indexOf('=');
+  if (i < 0) throw new InvalidArgumentError(`--env must be NAME=value, got "${value}"`);
+  const name = value.slice(0, i);
+  if (!ENV_NAME_RE.test(name)) {
+    throw new InvalidArgumentError(`--env: "${name}" is not an environment variable name (a letter or '_', then letters, digits, '_', '.' or '-')`);
+  }
+  return { ...(prev ?? {}), [name]: value.slice(i + 1) };
+}
+
+/** `job run --id`: 1 to 253 characters. */
+export function runId(value: string): string {
+  if (value.length < 1 || value.length > RUN_ID_MAX) throw new InvalidArgumentError(`--id must be 1 to ${RUN_ID_MAX} characters, got ${value.length}`);
+  return value;
+}

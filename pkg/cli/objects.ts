@@ -9,7 +9,7 @@ import { listPath, notFoundMessage, objectPath } from './kinds.js';
 export interface List<T = AnyResource> {
   apiVersion?: string;
   kind: 'List';
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
   items: T[];
 }
 
@@ -24,14 +24,33 @@ export async function getObject<T extends AnyResource = AnyResource>(
   }
 }
 
+/** Pages of this many items by default (`get --chunk-size`, as kubectl's). */
+export const DEFAULT_CHUNK_SIZE = 500;
+
+/**
+ * Every object of a kind, read in pages of `chunkSize` (0: one request) that the server
+ * reads at the first page's revision: one consistent list, whose resourceVersion is that revision.
+ */
 export async function listObjects<T extends AnyResource = AnyResource>(
-  client: StowageClient, kind: KindInfo, q: { namespace?: string; labelSelector?: string } = {},
+  client: StowageClient, kind: KindInfo, q: { namespace?: string; labelSelector?: string; chunkSize?: number } = {},
 ): Promise<List<T>> {
-  const list = await client.get<List<T>>(listPath(kind), {
-    namespace: kind.namespaced ? q.namespace : undefined,
-    labelSelector: q.labelSelector,
-  });
-  return { ...list, items: Array.isArray(list?.items) ? list.items : [] };
+  const chunk = q.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  let first: List<T> | undefined;
+  const items: T[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await client.get<List<T>>(listPath(kind), {
+      namespace: kind.namespaced ? q.namespace : undefined,
+      labelSelector: q.labelSelector,
+      limit: chunk > 0 ? chunk : undefined,
+      continue: cont,
+    });
+    first ??= page;
+    if (Array.isArray(page?.items)) items.push(...page.items);
+    cont = chunk > 0 ? page?.metadata?.continue : undefined;
+  } while (cont);
+  const { continue: _last, ...metadata } = first?.metadata ?? {};
+  return { ...first, kind: 'List', ...(first?.metadata ? { metadata } : {}), items };
 }
 
 /** By namespace, then name: stable output whatever order the server used. */

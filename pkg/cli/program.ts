@@ -5,24 +5,23 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { registerAdmin } from './commands/admin.js';
-import { registerApply } from './commands/apply.js';
-import { registerDelete } from './commands/delete.js';
-import { registerDescribe } from './commands/describe.js';
-import { registerEvents } from './commands/events.js';
-import { registerGet } from './commands/get.js';
-import { registerJob } from './commands/job.js';
-import { registerLogs } from './commands/logs.js';
-import { registerNodeCommands } from './commands/nodes.js';
-import { registerRollout } from './commands/rollout.js';
-import { registerScale } from './commands/scale.js';
-import { registerTop } from './commands/top.js';
-import { registerVersion } from './commands/version.js';
-import { registerLogin } from './commands/login.js';
-import { DEFAULT_SERVER } from './client.js';
+import { registerAdmin } from './verbs/admin.js';
+import { registerApply } from './verbs/apply.js';
+import { registerDelete } from './verbs/delete.js';
+import { registerDescribe } from './verbs/describe.js';
+import { registerEvents } from './verbs/events.js';
+import { registerGet } from './verbs/get.js';
+import { registerJob } from './verbs/job.js';
+import { registerLogs } from './verbs/logs.js';
+import { registerNodeCommands } from './verbs/nodes.js';
+import { registerRollout } from './verbs/rollout.js';
+import { registerScale } from './verbs/scale.js';
+import { registerTop } from './verbs/top.js';
+import { registerVersion } from './verbs/version.js';
+import { registerLogin } from './verbs/login.js';
+import { DEFAULT_SERVER } from './default-server.js';
 import type { Deps, Io } from './context.js';
-import { ExitError, exitCodeOf, formatError } from './errors.js';
-import { OUTPUT_FORMATS } from './printers/output.js';
+import { OUTPUT_FORMATS } from './printers/formats.js';
 
 export function buildProgram(io: Io, deps: Deps = {}): Command {
   const program = new Command('stowctl')
@@ -66,6 +65,8 @@ export async function run(argv: string[], io: Io, deps: Deps = {}): Promise<numb
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode; // commander printed it already
+    // errors.ts is shared with every verb's code: loaded here, startup reads one file less.
+    const { ExitError, exitCodeOf, formatError } = await import('./errors.js');
     if (e instanceof ExitError) return e.exitCode;
     io.stderr.write(formatError(e));
     return exitCodeOf(e);

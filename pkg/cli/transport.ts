@@ -6,8 +6,7 @@
  * method, headers, string body, abort signal, streamed response body;
  * https:// verified against `ca` when given (else the system CAs).
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 
 export const nodeFetch: typeof fetch = (input, init) => fetchWith({}, input, init);
@@ -15,16 +14,18 @@ export const nodeFetch: typeof fetch = (input, init) => fetchWith({}, input, ini
 /** A fetch that verifies https:// servers against this CA. */
 export const nodeFetchWithCa = (ca: Buffer): typeof fetch => (input, init) => fetchWith({ ca }, input, init);
 
-const fetchWith = (tls: { ca?: Buffer }, input: Parameters<typeof fetch>[0], init: RequestInit = {}): Promise<Response> =>
-  new Promise<Response>((resolve, reject) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+const fetchWith = async (tls: { ca?: Buffer }, input: Parameters<typeof fetch>[0], init: RequestInit = {}): Promise<Response> => {
+  const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+  // node:https brings TLS and crypto (a few ms of a start): only an https:// server needs it
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise<Response>((resolve, reject) => {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return reject(signal.reason);
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((v, k) => (headers[k] = v));
     const body = typeof init.body === 'string' ? init.body : undefined;
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-    const req = url.protocol === 'https:' ? httpsRequest(url, { method: init.method ?? 'GET', headers, signal, ...tls }) : httpRequest(url, { method: init.method ?? 'GET', headers, signal });
+    const req = request(url, { method: init.method ?? 'GET', headers, signal, ...(url.protocol === 'https:' ? tls : {}) });
     req.once('error', reject);
     req.once('response', (res: IncomingMessage) => {
       const h = new Headers();
@@ -40,3 +41,4 @@ const fetchWith = (tls: { ca?: Buffer }, input: Parameters<typeof fetch>[0], ini
     });
     req.end(body);
   });
+};

@@ -37,6 +37,7 @@ import type { KeyPair } from '../tls/files.js';
 import { ApiError } from '../api/errors.js';
 import { CLUSTER_SCOPE, kindNames, lookupKind, type KindInfo } from '../api/kinds.js';
 import { parseSelector } from '../api/labels.js';
+import { parseLimit } from '../api/list-page.js';
 import type { AuditLog } from '../auth/audit.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import { authorize, WRITE_VERBS, type AuthzRequest, type Verb } from '../auth/authorize.js';
@@ -400,9 +401,14 @@ export class ApiServer {
     this.allow(req, { verb: 'list', kind: kind.plural, namespace: kind.namespaced ? namespace : undefined });
     // a principal of one namespace listing every namespace reads only its own from etcd
     const only = this.o.authn && kind.namespaced && namespace === undefined ? principalOf(req).namespaces : undefined;
-    const l = await this.objects.list(kind, only?.length === 1 ? only[0] : namespace, selector);
+    const listNs = only?.length === 1 ? only[0] : namespace;
+    // limit / continue: one page of a consistent snapshot (api/list-page.ts); checked before reading
+    const limit = parseLimit(q.get('limit'));
+    const cont = q.get('continue') || undefined; // empty: the first page, as in Kubernetes
+    const l = limit !== undefined || cont !== undefined ? await this.objects.listPage(kind, listNs, selector, { limit, continue: cont }) : await this.objects.list(kind, listNs, selector);
     const items = visible && kind.namespaced ? l.items.filter((o) => visible(o.metadata.namespace)) : l.items;
-    sendJson(res, 200, { apiVersion: 'stowage/v1', kind: 'List', metadata: { resourceVersion: l.revision }, items });
+    const more = 'continue' in l && l.continue !== undefined ? { continue: l.continue } : {};
+    sendJson(res, 200, { apiVersion: 'stowage/v1', kind: 'List', metadata: { resourceVersion: l.revision, ...more }, items });
     return 200;
   }
 

@@ -21,6 +21,8 @@ import { validateMany, validateObject } from '../api/validate.js';
 import { addPortOps, hasServicePorts, MAX_PORT_RACES, readClaims, writeServiceWithPorts } from '../store/service-ports.js';
 import { Store, type Stored } from '../store/store.js';
 import { specKey } from '../store/keys.js';
+import { listPage } from '../store/list-page.js';
+import { decodeContinue, encodeContinue, listScope } from '../api/list-page.js';
 import { splitTxns, type Txn } from '../store/txn.js';
 import { jitteredDelay } from '../util/backoff.js';
 import { jsonEqual } from '../util/equal.js';
@@ -132,6 +134,24 @@ export class Objects {
     const l = await this.store.list(kind, kind.namespaced ? namespace : undefined);
     const items = l.items.map((s) => redactSecret(s.object)).filter((o) => !sel || matches(sel, o.metadata.labels));
     return { items, revision: l.revision };
+  }
+
+  /**
+   * One page of a list (`limit`, `continue`: api/list-page.ts). Every page is read at the first
+   * page's revision; `continue` is set while objects remain.
+   */
+  async listPage(kind: KindInfo, namespace: string | undefined, selector: string | undefined, page: { limit?: number; continue?: string }): Promise<{ items: AnyResource[]; revision: string; continue?: string }> {
+    const sel = selector ? parseSelector(selector) : undefined;
+    const ns = kind.namespaced ? namespace : undefined;
+    const scope = listScope(kind.plural, ns);
+    const token = page.continue !== undefined ? decodeContinue(page.continue, scope) : undefined;
+    const p = await listPage(this.store, kind, ns, {
+      limit: page.limit,
+      from: token,
+      filter: sel ? (o) => matches(sel, o.metadata.labels) : undefined,
+    });
+    const items = p.items.map((s) => redactSecret(s.object));
+    return { items, revision: p.revision, ...(p.after !== undefined ? { continue: encodeContinue({ rev: p.revision, list: scope, after: p.after }) } : {}) };
   }
 
   /** check: throws to refuse the validated object before anything is read or written (authorization). */

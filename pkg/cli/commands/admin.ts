@@ -10,8 +10,7 @@
  * Restoring a backup is the operator's job, with etcd stopped (README, Backup
  * and restore; hack/backup.sh restore).
  */
-import type { Command } from 'commander';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import type { MemberDefrag } from '../../api/types.js';
 import { CliError, ExitError } from '../errors.js';
 import { writeSnapshotFile } from '../snapshot-file.js';
@@ -19,19 +18,6 @@ import { renderTable } from '../printers/table.js';
 
 /** Set by the server on a snapshot (pkg/server/admin.ts). */
 const REVISION_HEADER = 'x-stowage-snapshot-revision';
-
-export function registerAdmin(program: Command, io: Io, deps: Deps): void {
-  const admin = program.command('admin').description("etcd's backup and housekeeping (admin only)");
-  admin
-    .command('backup')
-    .description('save an etcd snapshot of the whole cluster to FILE (written whole or not at all; mode 0600: it holds every secret)')
-    .argument('<file>', 'where to write the snapshot')
-    .action(async (file: string, _o: object, cmd: Command) => runBackup(makeCtx(cmd, io, deps), file));
-  admin
-    .command('defrag')
-    .description("defragment etcd's members one after the other, to give back the space compaction freed")
-    .action(async (_o: object, cmd: Command) => runDefrag(makeCtx(cmd, io, deps)));
-}
 
 export async function runBackup(ctx: Ctx, file: string): Promise<void> {
   const res = await ctx.client.open('GET', '/api/v1/admin/snapshot', { signal: ctx.signal });

@@ -3,8 +3,7 @@
  * parse every document first, then send them all in one
  * `POST /api/v1/apply`; the server validates all before writing any.
  */
-import type { Command } from 'commander';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { withSources } from '../apply-errors.js';
 import { CliError } from '../errors.js';
@@ -20,20 +19,7 @@ export interface ApplyResult {
   action: 'created' | 'configured' | 'unchanged' | string;
 }
 
-export const collect = (v: string, prev: string[]) => [...prev, v];
-
-export function registerApply(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('apply')
-    .description('create or update the objects in manifests (YAML or JSON)')
-    .option('-f, --filename <path>', 'a file, a directory of .yaml/.yml/.json files, or - for stdin (repeatable)', collect, [])
-    .option('-R, --recursive', 'read directories given with -f recursively')
-    .option('--wait', 'wait until every applied service has finished rolling out')
-    .option('--timeout <duration>', 'how long --wait waits', '5m')
-    .action(async (opts: ApplyOptions, cmd: Command) => runApply(makeCtx(cmd, io, deps), opts));
-}
-
-interface ApplyOptions {
+export interface ApplyOptions {
   filename: string[];
   recursive?: boolean;
   wait?: boolean;

@@ -274,6 +274,48 @@ test('version prints both; an unreachable server fails after the client line', a
   assert.match(r.err, /ECONNREFUSED 127\.0\.0\.1:1/);
 });
 
+test('get reads a list in pages of --chunk-size, following continue, and prints one table', async () => {
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  api.handle((req, res) => {
+    if (req.method !== 'GET' || req.path !== '/api/v1/services') return false;
+    const limit = Number(req.query.get('limit') ?? names.length);
+    const from = Number(req.query.get('continue') ?? 0);
+    const next = from + limit < names.length ? { continue: String(from + limit) } : {};
+    return sendJson(res, 200, {
+      apiVersion: 'stowage/v1',
+      kind: 'List',
+      metadata: { resourceVersion: '7', ...next },
+      items: names.slice(from, from + limit).map((n) => svc(n)),
+    });
+  });
+  let r = await cli('get', 'svc', '--chunk-size', '2');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.trimEnd().split('\n').slice(1).map((l) => l.split(/ +/)[0]), names);
+  const lists = () => api.requests.filter((q) => q.path === '/api/v1/services').map((q) => `${q.query.get('limit')} ${q.query.get('continue')}`);
+  assert.deepEqual(lists(), ['2 null', '2 2', '2 4']);
+  r = await cli('get', 'svc', '-o', 'json');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(JSON.parse(r.out).items.length, 5);
+  assert.equal(JSON.parse(r.out).metadata, undefined, 'a printed List carries no continue');
+  assert.deepEqual(lists().slice(3), ['500 null'], 'pages of 500 by default');
+  await cli('get', 'svc', '--chunk-size', '0');
+  assert.deepEqual(lists().slice(4), ['null null'], '0: one answer');
+  r = await cli('get', 'svc', '--chunk-size', 'x');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--chunk-size must be a whole number, got "x"/);
+});
+
+test('version --client prints the client only and asks no server', async () => {
+  const before = api.requests.length;
+  let r = await stowctl(['--server', 'http://127.0.0.1:1', 'version', '--client']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^client: \d+\.\d+\.\d+\n$/);
+  r = await cli('version', '--client', '-o', 'json');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(Object.keys(JSON.parse(r.out)), ['client']);
+  assert.equal(api.requests.length, before);
+});
+
 test('logs streams the task log with follow and tail', async () => {
   api.handle((req, res) => {
     if (!req.path.endsWith('/log')) return false;

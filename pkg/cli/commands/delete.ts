@@ -1,28 +1,15 @@
 /** `stowctl delete (-f FILE|DIR | KIND NAME... | KIND/NAME...) [--ignore-not-found]` */
-import type { Command } from 'commander';
 import { isApiError } from '../../api/errors.js';
 import type { KindInfo } from '../../api/kinds.js';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { CliError, ExitError } from '../errors.js';
 import { notFoundMessage, objectPath, parseTargets, refOf } from '../kinds.js';
 import { defaultNamespaces, identify, readManifests } from '../manifests.js';
-import { collect } from './apply.js';
 
-interface DeleteOptions {
+export interface DeleteOptions {
   filename: string[];
   recursive?: boolean;
   ignoreNotFound?: boolean;
-}
-
-export function registerDelete(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('delete')
-    .description('delete objects by kind and name, or those in manifests')
-    .argument('[args...]', 'KIND NAME... or KIND/NAME...')
-    .option('-f, --filename <path>', 'delete the objects in these manifests (repeatable)', collect, [])
-    .option('-R, --recursive', 'read directories given with -f recursively')
-    .option('--ignore-not-found', 'a missing object is not an error')
-    .action(async (args: string[], opts: DeleteOptions, cmd: Command) => runDelete(makeCtx(cmd, io, deps), args, opts));
 }
 
 interface Victim {

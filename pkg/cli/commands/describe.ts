@@ -1,8 +1,7 @@
 /** `stowctl describe KIND [NAME...]` (no name: every object of the kind in the namespace). */
-import type { Command } from 'commander';
 import { lookupKind } from '../../api/kinds.js';
 import type { AnyResource, Endpoints, Job, Service } from '../../api/types.js';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { CliError, ExitError, formatError, NotFoundError, UnreachableError } from '../errors.js';
 import { parseTargets } from '../kinds.js';
 import { byNamespaceAndName, getObject, listObjects } from '../objects.js';
@@ -10,15 +9,6 @@ import { describe, type Related } from '../printers/describe.js';
 import { eventsFor, runsOfJob, tasksOfOwner } from '../related.js';
 
 const JOB = lookupKind('Job')!;
-
-export function registerDescribe(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('describe')
-    .description('show an object in detail, with its tasks and events')
-    .argument('<kind>', 'kind or KIND/NAME')
-    .argument('[names...]')
-    .action(async (kind: string, names: string[], _opts: object, cmd: Command) => runDescribe(makeCtx(cmd, io, deps), [kind, ...names]));
-}
 
 async function related(ctx: Ctx, o: AnyResource): Promise<Related> {
   const r: Related = { notes: [] };

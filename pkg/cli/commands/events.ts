@@ -11,11 +11,10 @@
  * start to end; `--for` any other object shows that object's. `-w` then
  * prints each new or updated event as it is written.
  */
-import type { Command } from 'commander';
 import { eventSelectorFor } from '../../api/event-labels.js';
 import { lookupKind } from '../../api/kinds.js';
 import type { Event } from '../../api/types.js';
-import { listNamespace, makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { listNamespace, type Ctx } from '../context.js';
 import { CliError } from '../errors.js';
 import { parseSlashed } from '../kinds.js';
 import { listObjects } from '../objects.js';
@@ -28,15 +27,6 @@ const EVENT = lookupKind('Event')!;
 export interface EventsOptions {
   watch?: boolean;
   for?: string;
-}
-
-export function registerEvents(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('events')
-    .description('list events by when they were last seen, oldest first')
-    .option('-w, --watch', 'after listing, print each new or updated event')
-    .option('--for <kind/name>', "only events about this object; a service's or job's include its tasks' (e.g. service/hello)")
-    .action(async (opts: EventsOptions, cmd: Command) => runEvents(makeCtx(cmd, io, deps), opts));
 }
 
 /** The label selector of `--for KIND/NAME`; a bad value is an error naming the flag. */

@@ -1,8 +1,7 @@
 /** `stowctl get KIND [NAME...] [-l SELECTOR] [-w]`, and `get endpoints [NAME...]` (get-endpoints.ts) */
-import type { Command } from 'commander';
 import type { KindInfo } from '../../api/kinds.js';
 import type { AnyResource, Event } from '../../api/types.js';
-import { listNamespace, makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { listNamespace, type Ctx } from '../context.js';
 import { CliError, ExitError, formatError, NotFoundError } from '../errors.js';
 import { parseTargets } from '../kinds.js';
 import { byNamespaceAndName, getObject, listObjects } from '../objects.js';
@@ -10,19 +9,6 @@ import { eventTime } from '../printers/columns.js';
 import { formatObjects } from '../printers/output.js';
 import { printWatchEvents } from './watch-print.js';
 import { endpointsArgs, runGetEndpoints } from './get-endpoints.js';
-
-export function registerGet(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('get')
-    .description('list objects of a kind, or show some by name')
-    .argument('<kind>', 'kind (services, svc, ..., or endpoints) or KIND/NAME')
-    .argument('[names...]', 'names of objects to show')
-    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=cache')
-    .option('-w, --watch', 'after listing, print a row for each change')
-    .action(async (kind: string, names: string[], opts: { selector?: string; watch?: boolean }, cmd: Command) => {
-      await runGet(makeCtx(cmd, io, deps), [kind, ...names], opts);
-    });
-}
 
 export function sortForDisplay(kind: KindInfo, items: AnyResource[]): AnyResource[] {
   if (kind.kind === 'Event') {
@@ -34,7 +20,14 @@ export function sortForDisplay(kind: KindInfo, items: AnyResource[]): AnyResourc
   return [...items].sort(byNamespaceAndName);
 }
 
-export async function runGet(ctx: Ctx, args: string[], opts: { selector?: string; watch?: boolean }): Promise<void> {
+export interface GetOptions {
+  selector?: string;
+  watch?: boolean;
+  /** Items per page of a list; 0: all in one answer. */
+  chunkSize?: number;
+}
+
+export async function runGet(ctx: Ctx, args: string[], opts: GetOptions): Promise<void> {
   const ep = endpointsArgs(args);
   if (ep) return runGetEndpoints(ctx, ep, opts);
   const { kind, targets } = parseTargets(args);
@@ -47,7 +40,7 @@ export async function runGet(ctx: Ctx, args: string[], opts: { selector?: string
   let missing = 0;
 
   if (targets.length === 0) {
-    const list = await listObjects(ctx.client, kind, { namespace, labelSelector: opts.selector });
+    const list = await listObjects(ctx.client, kind, { namespace, labelSelector: opts.selector, chunkSize: opts.chunkSize });
     items = sortForDisplay(kind, list.items);
     resourceVersion = list.metadata?.resourceVersion;
   } else {

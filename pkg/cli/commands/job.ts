@@ -11,74 +11,18 @@
  *
  * `-o json|yaml` prints the server's answer, `-o name` the objects' names.
  */
-import { type Command, InvalidArgumentError } from 'commander';
 import { isoInstant } from '../../api/instant.js';
 import { lookupKind } from '../../api/kinds.js';
 import type { Job, JobRun, JobRunState } from '../../api/types.js';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { CliError } from '../errors.js';
-import { instantFlag } from '../flags.js';
 import { objectPath, refOf, singleTarget, type Target } from '../kinds.js';
 import { toYamlText } from '../printers/output.js';
-
-const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-const RUN_ID_MAX = 253;
-
-/** `--env NAME=value`, repeatable: the pairs so far plus this one. */
-export function envPair(value: string, prev: Record<string, string> | undefined): Record<string, string> {
-  const i = value.indexOf('=');
-  if (i < 0) throw new InvalidArgumentError(`--env must be NAME=value, got "${value}"`);
-  const name = value.slice(0, i);
-  if (!ENV_NAME_RE.test(name)) {
-    throw new InvalidArgumentError(`--env: "${name}" is not an environment variable name (a letter or '_', then letters, digits, '_', '.' or '-')`);
-  }
-  return { ...(prev ?? {}), [name]: value.slice(i + 1) };
-}
-
-function runId(value: string): string {
-  if (value.length < 1 || value.length > RUN_ID_MAX) throw new InvalidArgumentError(`--id must be 1 to ${RUN_ID_MAX} characters, got ${value.length}`);
-  return value;
-}
 
 export interface RunOptions {
   env?: Record<string, string>;
   id?: string;
   slot?: Date;
-}
-
-export function registerJob(program: Command, io: Io, deps: Deps): void {
-  const job = program.command('job').description('run, suspend, resume or backfill a job; mark a failed run succeeded');
-  job
-    .command('run')
-    .description('start a run of a job now, or the run of one of its slots (--slot)')
-    .argument('<job...>', 'job NAME or job/NAME')
-    .option('--env <NAME=value>', 'extra environment for this run only (repeatable)', envPair)
-    .option('--id <id>', 'the same id again finds the run it started instead of starting another (1 to 253 characters)', runId)
-    .option('--slot <time>', 'run this slot of the schedule (one that was missed or skipped): ISO 8601 with a zone, or unix seconds', instantFlag('--slot'))
-    .action(async (args: string[], o: RunOptions, cmd: Command) => runJobNow(makeCtx(cmd, io, deps), args, o));
-  job
-    .command('suspend')
-    .description('start no new runs of a job (runs already started go on)')
-    .argument('<job...>', 'job NAME or job/NAME')
-    .option('--note <text>', 'why (shown by describe)')
-    .action(async (args: string[], o: { note?: string }, cmd: Command) => runSuspend(makeCtx(cmd, io, deps), args, o.note));
-  job
-    .command('resume')
-    .description('run a suspended job on its schedule again')
-    .argument('<job...>', 'job NAME or job/NAME')
-    .action(async (args: string[], _o: object, cmd: Command) => runResume(makeCtx(cmd, io, deps), args));
-  job
-    .command('backfill')
-    .description('run every slot of a job between two instants that has not run (at most 1000)')
-    .argument('<job...>', 'job NAME or job/NAME')
-    .requiredOption('--from <time>', 'the oldest instant of the range: ISO 8601 with a zone, or unix seconds', instantFlag('--from'))
-    .requiredOption('--to <time>', 'the newest instant of the range (included)', instantFlag('--to'))
-    .action(async (args: string[], o: { from: Date; to: Date }, cmd: Command) => runBackfill(makeCtx(cmd, io, deps), args, o.from, o.to));
-  job
-    .command('mark-success')
-    .description("count a failed run as succeeded, so the job's children go on")
-    .argument('<run...>', 'jobrun NAME or jobrun/NAME')
-    .action(async (args: string[], _o: object, cmd: Command) => runMarkSuccess(makeCtx(cmd, io, deps), args));
 }
 
 /** `NAME`, `KIND/NAME` or `KIND NAME` of the kind wanted. */

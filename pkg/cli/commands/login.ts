@@ -6,7 +6,6 @@
  *
  * `stowctl config view`: the config with its token masked.
  */
-import type { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
 import { StowageClient, type FetchFn } from '../client.js';
 import { configPath, formatMasked, readConfig, writeConfig, type StowctlConfig } from '../config.js';
@@ -18,32 +17,11 @@ import { nodeFetchWithCa } from '../transport.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-interface LoginOpts {
+export interface LoginOpts {
   server?: string;
   tokenFile?: string;
   token?: string;
   ca?: string;
-}
-
-export function registerLogin(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('login')
-    .description('check a token against the server and save server, token and CA in ~/.stowage/config ($STOWAGE_CONFIG)')
-    .option('--token <value>', 'read the token from stdin ("-"); never give the token itself on the command line')
-    .addHelpText('after', '\nAlso takes the global --server URL, --token-file FILE and --ca FILE.\nExample: stowctl login --server https://127.0.0.1:7070 --token-file admin.token --ca .run/pki/ca.pem')
-    .action(async (_o: object, cmd: Command) => runLogin(cmd.optsWithGlobals() as LoginOpts, io, deps));
-
-  const config = program.command('config').description('show the stowctl configuration');
-  config
-    .command('view')
-    .description('print ~/.stowage/config ($STOWAGE_CONFIG) with the token masked')
-    .action(() => {
-      const path = configPath(io.env);
-      if (!path) throw new CliError('no config file: set HOME or STOWAGE_CONFIG');
-      const cfg = readConfig(path);
-      if (!cfg) throw new CliError(`no config at ${path}; write one with \`stowctl login --server URL --token-file FILE [--ca FILE]\``);
-      io.stdout.write(`# ${path}\n${formatMasked(cfg)}`);
-    });
 }
 
 async function readStdin(io: Io): Promise<string> {
@@ -56,7 +34,7 @@ async function readStdin(io: Io): Promise<string> {
   return s;
 }
 
-async function runLogin(o: LoginOpts, io: Io, deps: Deps): Promise<void> {
+export async function runLogin(o: LoginOpts, io: Io, deps: Deps): Promise<void> {
   const path = configPath(io.env);
   if (!path) throw new CliError('no place for the config: set HOME or STOWAGE_CONFIG');
   const rawServer = o.server ?? io.env.STOWAGE_SERVER;
@@ -99,4 +77,13 @@ async function runLogin(o: LoginOpts, io: Io, deps: Deps): Promise<void> {
   const cfg: StowctlConfig = { server, token, ...(caPath ? { ca: caPath } : {}) };
   writeConfig(path, cfg);
   io.stdout.write(`logged in to ${server}; wrote ${path} (mode 0600)\n`);
+}
+
+/** `stowctl config view`: the config file with its token masked. */
+export function runConfigView(io: Io): void {
+  const path = configPath(io.env);
+  if (!path) throw new CliError('no config file: set HOME or STOWAGE_CONFIG');
+  const cfg = readConfig(path);
+  if (!cfg) throw new CliError(`no config at ${path}; write one with \`stowctl login --server URL --token-file FILE [--ca FILE]\``);
+  io.stdout.write(`# ${path}\n${formatMasked(cfg)}`);
 }

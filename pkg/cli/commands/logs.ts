@@ -4,31 +4,19 @@
  * newest task (status.tasks, newest attempt last): NAME is tried as a task
  * first, then as a jobrun.
  */
-import type { Command } from 'commander';
 import { isApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
 import type { JobRun } from '../../api/types.js';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { CliError } from '../errors.js';
 import { objectPath, parseSlashed } from '../kinds.js';
-import { nonNegativeInt } from '../flags.js';
 
 const TASK = lookupKind('Task')!;
 const JOBRUN = lookupKind('JobRun')!;
 
-interface LogsOptions {
+export interface LogsOptions {
   follow?: boolean;
   tail?: number;
-}
-
-export function registerLogs(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('logs')
-    .description("print a task's output (stdout and stderr); of a job run, its newest task's")
-    .argument('<task>', 'task or jobrun name, task/NAME or jobrun/NAME')
-    .option('-f, --follow', 'keep streaming new output')
-    .option('--tail <lines>', 'only the last N lines', nonNegativeInt('--tail'))
-    .action(async (task: string, opts: LogsOptions, cmd: Command) => runLogs(makeCtx(cmd, io, deps), task, opts));
 }
 
 /** The newest task of a run (its newest attempt), or why it has none. */

@@ -4,35 +4,16 @@
  * that a service owns so the services loop recreates them elsewhere. Tasks
  * of job runs and bare tasks are left to finish.
  */
-import type { Command } from 'commander';
 import { isApiError } from '../../api/errors.js';
 import { lookupKind } from '../../api/kinds.js';
 import { TERMINAL_STATES, type Node, type Task } from '../../api/types.js';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { refOf, singleTarget } from '../kinds.js';
 import { listObjects, updateWithRetry } from '../objects.js';
 import { taskOwner } from '../printers/columns.js';
 import { objectPath } from '../kinds.js';
 
 const TASK = lookupKind('Task')!;
-
-export function registerNodeCommands(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('cordon')
-    .description('mark a node unschedulable: no new tasks are placed on it')
-    .argument('<node...>', 'node name or node/NAME')
-    .action(async (args: string[], _o: object, cmd: Command) => void (await setCordon(makeCtx(cmd, io, deps), args, true)));
-  program
-    .command('uncordon')
-    .description('mark a node schedulable again')
-    .argument('<node...>', 'node name or node/NAME')
-    .action(async (args: string[], _o: object, cmd: Command) => void (await setCordon(makeCtx(cmd, io, deps), args, false)));
-  program
-    .command('drain')
-    .description("cordon a node and have its services' tasks replaced on other nodes")
-    .argument('<node...>', 'node name or node/NAME')
-    .action(async (args: string[], _o: object, cmd: Command) => runDrain(makeCtx(cmd, io, deps), args));
-}
 
 /** `cordon n1` as well as `cordon node n1` / `cordon node/n1`. */
 function nodeArgs(args: string[]): string[] {

@@ -1,20 +1,9 @@
 /** `stowctl scale service/NAME --instances N`: a compare-and-swap on the service's spec. */
-import type { Command } from 'commander';
 import type { Service } from '../../api/types.js';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { CliError } from '../errors.js';
-import { nonNegativeInt } from '../flags.js';
 import { refOf, singleTarget } from '../kinds.js';
 import { updateWithRetry } from '../objects.js';
-
-export function registerScale(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('scale')
-    .description('set the number of instances of a service')
-    .argument('<service...>', 'service/NAME (or: service NAME)')
-    .requiredOption('--instances <n>', 'the number of instances wanted (>= 0)', nonNegativeInt('--instances'))
-    .action(async (args: string[], opts: { instances: number }, cmd: Command) => runScale(makeCtx(cmd, io, deps), args, opts.instances));
-}
 
 export async function runScale(ctx: Ctx, args: string[], instances: number): Promise<void> {
   const t = singleTarget(args, 'service');

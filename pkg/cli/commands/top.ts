@@ -3,30 +3,14 @@
  * what nodes and running tasks use, as agents last reported it on the Nodes
  * (status.usage; sampled every --usage-interval, written on a meaningful change).
  */
-import type { Command } from 'commander';
 import { lookupKind } from '../../api/kinds.js';
 import type { Node, Task } from '../../api/types.js';
-import { listNamespace, makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { listNamespace, type Ctx } from '../context.js';
 import { listObjects } from '../objects.js';
 import { topNodesTable, topTasksTable } from '../printers/top.js';
 
 const NODE = lookupKind('Node')!;
 const TASK = lookupKind('Task')!;
-
-export function registerTop(program: Command, io: Io, deps: Deps): void {
-  const top = program.command('top').description('show the cpu and memory that nodes and tasks use');
-  top
-    .command('nodes')
-    .alias('node')
-    .description('usage of each node beside what is allocated and its capacity')
-    .action(async (_o: object, cmd: Command) => runTopNodes(makeCtx(cmd, io, deps)));
-  top
-    .command('tasks')
-    .alias('task')
-    .description('usage of each running task')
-    .option('-l, --selector <selector>', 'label selector, e.g. stowage/owner=service/hello')
-    .action(async (o: { selector?: string }, cmd: Command) => runTopTasks(makeCtx(cmd, io, deps), o.selector));
-}
 
 export async function runTopNodes(ctx: Ctx): Promise<void> {
   const nodes = await listObjects<Node>(ctx.client, NODE);

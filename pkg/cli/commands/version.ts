@@ -1,17 +1,9 @@
 /** `stowctl version`: this client's version and the server's (`GET /version`). */
-import type { Command } from 'commander';
-import { VERSION } from '../../version.js';
-import { makeCtx, type Ctx, type Deps, type Io } from '../context.js';
+import { type Ctx } from '../context.js';
 import { ExitError, formatError, UnreachableError } from '../errors.js';
 
-export function registerVersion(program: Command, io: Io, deps: Deps): void {
-  program
-    .command('version')
-    .description("print the client's and the server's version")
-    .action(async (_o: object, cmd: Command) => runVersion(makeCtx(cmd, io, deps)));
-}
-
-export async function runVersion(ctx: Ctx): Promise<void> {
+/** `client` is this CLI's version, which the command tree already holds. */
+export async function runVersion(ctx: Ctx, client: string): Promise<void> {
   const json = ctx.g.output === 'json';
   let server: string | undefined;
   let problem: unknown;
@@ -21,9 +13,9 @@ export async function runVersion(ctx: Ctx): Promise<void> {
     problem = e;
   }
   if (json) {
-    ctx.out(JSON.stringify({ client: VERSION, server: server ?? null, serverURL: ctx.g.server }, null, 2) + '\n');
+    ctx.out(JSON.stringify({ client, server: server ?? null, serverURL: ctx.g.server }, null, 2) + '\n');
   } else {
-    ctx.out(`client: ${VERSION}\n`);
+    ctx.out(`client: ${client}\n`);
     ctx.out(problem instanceof UnreachableError ? `server: unreachable at ${ctx.g.server}\n` : `server: ${server ?? 'unknown'}\n`);
   }
   if (problem) {

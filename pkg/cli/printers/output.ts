@@ -4,9 +4,9 @@ import { API_VERSION } from '../../api/types.js';
 import { refOf } from '../kinds.js';
 import { tableFor } from './columns.js';
 import { renderTable } from './table.js';
+import type { OutputFormat } from './formats.js';
 
-export const OUTPUT_FORMATS = ['wide', 'yaml', 'json', 'name'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export type { OutputFormat } from './formats.js';
 
 export function asList(items: AnyResource[]): { apiVersion: string; kind: 'List'; items: AnyResource[] } {
   return { apiVersion: API_VERSION, kind: 'List', items };

@@ -46,7 +46,8 @@ class TtyView implements ProgressView {
         clearOnComplete: false,
         stopOnComplete: false,
         barsize: 20,
-        stream: ctx.io.stdout as NodeJS.WritableStream,
+        // the real stream behind a synchronous writer (sync-out.ts): the bars move the cursor
+        stream: ((ctx.io.stdout as { stream?: NodeJS.WritableStream }).stream ?? ctx.io.stdout) as NodeJS.WritableStream,
       },
       cliProgress.Presets.shades_classic,
     );
