@@ -20,7 +20,7 @@ import type { Event, Job, JobRun } from '../../pkg/api/types.js';
 import { call, type Answer } from '../helpers/http.js';
 import { auditSlots, readJob, summary } from '../helpers/job-slots.js';
 import { isHealthy, isLive, serviceTasks } from '../helpers/stowage.js';
-import { sleep, until } from '../helpers/wait.js';
+import { sampleEvery, sleep, until } from '../helpers/wait.js';
 import { startChaosCluster, type ChaosCluster } from './cluster.js';
 import { overlaps, recordContainers, type Recorder } from './containers.js';
 import { killEtcdMember, killLeader, newFaultLog, restartAgent, restartDockerd, type FaultLog } from './faults.js';
@@ -29,6 +29,9 @@ export const SERVICE = 'web';
 export const JOB = 'tick';
 export const INSTANCES = 20;
 const PERIOD_MS = 2000;
+const UPGRADE = { minimumHealthCapacity: 0.85, maximumOverCapacity: 0.15 };
+/** The strategy's bound on tasks that have not ended, during the rollout too (services/compute.ts). */
+export const MAX_TOTAL = Math.floor((1 + UPGRADE.maximumOverCapacity) * INSTANCES);
 /** Two containers of one task uid may overlap this long: the kill grace (1 s) and the recorder's resolution. */
 export const OVERLAP_GRACE_MS = 2000;
 const EVENT = lookupKind('Event')!;
@@ -58,6 +61,10 @@ export interface Figures {
   /** The longest two containers of one task uid ran at once (ms). */
   maxOverlapMs: number;
   containers: number;
+  /** The most service tasks not ended at once, sampled (the strategy allows MAX_TOTAL). */
+  maxLiveTasks: number;
+  /** From the start of the rollout to all instances healthy on revision 2, as sampled. */
+  rolloutMs?: number;
   /** Event reasons written during the run, with their counts. */
   events: Record<string, number>;
   faultLines: string[];
@@ -84,7 +91,7 @@ const serviceManifest = (version: string) => ({
     ports: [{ name: 'http' }],
     killGracePeriodSeconds: 1,
     // a few at a time, so the rollout lasts through the faults
-    upgradeStrategy: { minimumHealthCapacity: 0.85, maximumOverCapacity: 0.15 },
+    upgradeStrategy: UPGRADE,
     healthChecks: [{ protocol: 'HTTP', port: 'http', gracePeriodSeconds: 3, intervalSeconds: 1, timeoutSeconds: 2, maxConsecutiveFailures: 3 }],
   },
 });
@@ -131,6 +138,7 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
   const problems: string[] = [];
   const c = await startChaosCluster(o.tag ?? `${process.pid}`);
   let rec: Recorder | undefined;
+  let sampler: { stop(): Promise<void> } | undefined;
   const log = newFaultLog(t0);
   try {
     rec = recordContainers(c.dockerd.socket);
@@ -147,6 +155,19 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
     // the rolling upgrade, and the faults during it
     await apply(c, serviceManifest('2'));
     const faultStart = Date.now();
+    let maxLive = 0;
+    let rolloutMs: number | undefined;
+    sampler = sampleEvery(500, async () => {
+      const ts = await serviceTasks(c.store, SERVICE).catch(() => undefined);
+      if (!ts) return;
+      const live = ts.filter(isLive);
+      maxLive = Math.max(maxLive, live.length);
+      const done = live.length === INSTANCES && live.filter((t) => isHealthy(t) && t.spec.env?.VERSION === '2').length === INSTANCES;
+      if (done && rolloutMs === undefined) {
+        rolloutMs = Date.now() - faultStart;
+        log.note(`rollout done: ${INSTANCES} healthy of revision 2`);
+      }
+    });
     const faultEnd = faultStart + o.faultMs;
     say(`rollout to revision 2 started; faults for ${fmt(o.faultMs)}`);
     const at = async (frac: number, f: () => Promise<void>) => {
@@ -190,6 +211,8 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
       problems.push(`${String(e)}: now ${JSON.stringify(await rolledOut().catch(() => 'unknown'))}`);
     }
     say(`rolled out at ${fmt(Date.now() - t0)}`);
+    await sampler.stop();
+    if (maxLive > MAX_TOTAL) problems.push(`${maxLive} service tasks were live at once; the upgrade strategy allows ${MAX_TOTAL}`);
 
     const ENDED = new Set(['Succeeded', 'Failed', 'Missed', 'Skipped']);
     try {
@@ -229,6 +252,8 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
         slots: { ran: audit.ran.length, missed: [...audit.missed.values()].reduce((n, v) => n + v.length, 0), doubled, summary: summary(audit) },
         maxOverlapMs: ov[0]?.ms ?? 0,
         containers: lives.length,
+        maxLiveTasks: maxLive,
+        ...(rolloutMs !== undefined ? { rolloutMs } : {}),
         events,
         faultLines: log.lines,
         failedDockerPolls: rec.failedPolls(),
@@ -237,6 +262,7 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
       servers: c.allServers,
     };
   } finally {
+    await sampler?.stop();
     await rec?.stop();
     await c.stop();
   }
@@ -250,6 +276,7 @@ export function describeFigures(f: Figures): string[] {
     `wall time ${fmt(f.wallMs)}`,
     `faults injected: ${f.faults.leaderKills} leader kill -9, ${f.faults.agentRestarts} agent kill -9 + restart, ${f.faults.etcdKills} etcd member kill -9 + restart, ${f.faults.dockerdRestarts} dockerd restart`,
     `leader changes: ${f.leaderElections} LeaderElected; takeover after kill -9: median ${fmt(med)}, max ${fmt(sorted.at(-1) ?? 0)} (${sorted.map((x) => (x / 1000).toFixed(1)).join(' ')})`,
+    `rollout: ${f.rolloutMs === undefined ? 'not seen done' : `done ${fmt(f.rolloutMs)} after it began`}; most service tasks live at once ${f.maxLiveTasks} (allowed ${MAX_TOTAL})`,
     `tasks replaced (service tasks beyond 2 × ${INSTANCES}): ${f.tasksReplaced}; containers seen: ${f.containers}`,
     `job slots: ${f.slots.ran} ran, ${f.slots.missed} missed, ${f.slots.doubled} doubled (${f.slots.summary})`,
     `max two-container overlap of one task uid: ${f.maxOverlapMs} ms (allowed ${OVERLAP_GRACE_MS} ms)`,
