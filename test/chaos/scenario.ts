@@ -19,7 +19,7 @@ import { lookupKind } from '../../pkg/api/kinds.js';
 import type { Event, Job, JobRun } from '../../pkg/api/types.js';
 import { call, type Answer } from '../helpers/http.js';
 import { auditSlots, readJob, summary } from '../helpers/job-slots.js';
-import { isHealthy, isLive, serviceTasks } from '../helpers/stowage.js';
+import { getService, isHealthy, isLive, serviceTasks } from '../helpers/stowage.js';
 import { sampleEvery, sleep, until } from '../helpers/wait.js';
 import { startChaosCluster, type ChaosCluster } from './cluster.js';
 import { overlaps, recordContainers, type Recorder } from './containers.js';
@@ -29,7 +29,7 @@ export const SERVICE = 'web';
 export const JOB = 'tick';
 export const INSTANCES = 20;
 const PERIOD_MS = 2000;
-const UPGRADE = { minimumHealthCapacity: 0.85, maximumOverCapacity: 0.15 };
+const UPGRADE = { minimumHealthCapacity: 1, maximumOverCapacity: 0.05 };
 /** The strategy's bound on tasks that have not ended, during the rollout too (services/compute.ts). */
 export const MAX_TOTAL = Math.floor((1 + UPGRADE.maximumOverCapacity) * INSTANCES);
 /** Two containers of one task uid may overlap this long: the kill grace (1 s) and the recorder's resolution. */
@@ -85,12 +85,13 @@ const serviceManifest = (version: string) => ({
   spec: {
     instances: INSTANCES,
     image: 'localhost/stowage-busybox:1',
-    command: ['/bin/sh', '-c', 'exec httpd -f -p $PORT0 -h /www'],
+    // healthy a few seconds after it starts: each step of the rollout takes a while
+    command: ['/bin/sh', '-c', 'sleep 2; exec httpd -f -p $PORT0 -h /www'],
     env: { VERSION: version },
     resources: { cpus: 0.1, mem: 16, disk: 0 },
     ports: [{ name: 'http' }],
     killGracePeriodSeconds: 1,
-    // a few at a time, so the rollout lasts through the faults
+    // one at a time (one over, none down), so the rollout lasts through the faults
     upgradeStrategy: UPGRADE,
     healthChecks: [{ protocol: 'HTTP', port: 'http', gracePeriodSeconds: 3, intervalSeconds: 1, timeoutSeconds: 2, maxConsecutiveFailures: 3 }],
   },
@@ -188,9 +189,9 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
     const once: Promise<void>[] = [];
     for (let r = 0; r < rounds; r++) {
       const f = (x: number) => (r + x) / rounds;
-      once.push(at(f(0.15), () => restartAgent(c, c.nodes[r % 3]!, log)));
-      once.push(at(f(0.4), () => killEtcdMember(c, r % 3, 4000, log)));
-      once.push(at(f(0.6), () => restartDockerd(c, log)));
+      once.push(at(f(0.05), () => restartAgent(c, c.nodes[r % 3]!, log)));
+      once.push(at(f(0.2), () => killEtcdMember(c, r % 3, 4000, log)));
+      once.push(at(f(0.35), () => restartDockerd(c, log)));
     }
     await Promise.all([leaderKills, ...once]);
     say(`faults done at ${fmt(Date.now() - t0)}: ${JSON.stringify(log.counts)}`);
@@ -208,7 +209,9 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
         return s.healthy === INSTANCES && s.live === INSTANCES;
       }, o.settleMs, 250);
     } catch (e) {
-      problems.push(`${String(e)}: now ${JSON.stringify(await rolledOut().catch(() => 'unknown'))}`);
+      const svc = (await getService(c.store, SERVICE).catch(() => undefined))?.status;
+      const why = { now: await rolledOut().catch(() => 'unknown'), backoff: svc?.backoff, conditions: svc?.conditions?.filter((x) => x.status === 'True').map((x) => `${x.type}: ${x.message}`), lastFailures: svc?.lastFailures?.slice(-5) };
+      problems.push(`${String(e)}: ${JSON.stringify(why)}`);
     }
     say(`rolled out at ${fmt(Date.now() - t0)}`);
     await sampler.stop();
