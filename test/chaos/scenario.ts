@@ -29,6 +29,8 @@ export const SERVICE = 'web';
 export const JOB = 'tick';
 export const INSTANCES = 20;
 const PERIOD_MS = 2000;
+/** A soak's faults come in rounds this long, each with a rollout of its own. */
+const ROUND_MS = 90_000;
 const UPGRADE = { minimumHealthCapacity: 1, maximumOverCapacity: 0.05 };
 /** The strategy's bound on tasks that have not ended, during the rollout too (services/compute.ts). */
 export const MAX_TOTAL = Math.floor((1 + UPGRADE.maximumOverCapacity) * INSTANCES);
@@ -55,7 +57,7 @@ export interface Figures {
   takeoversMs: number[];
   /** LeaderElected events (the series' count). */
   leaderElections: number;
-  /** Tasks of the service that ever had a container, beyond the 2 × instances a clean rollout makes. */
+  /** Tasks of the service that ever had a container, beyond the instances each template needs. */
   tasksReplaced: number;
   slots: { ran: number; missed: number; doubled: number; summary: string };
   /** The longest two containers of one task uid ran at once (ms). */
@@ -63,8 +65,10 @@ export interface Figures {
   containers: number;
   /** The most service tasks not ended at once, sampled (the strategy allows MAX_TOTAL). */
   maxLiveTasks: number;
-  /** From the start of the rollout to all instances healthy on revision 2, as sampled. */
-  rolloutMs?: number;
+  /** Rolling upgrades started (one per round). */
+  rollouts: number;
+  /** From the start of each rollout to all instances healthy on its revision, as sampled. */
+  rolloutsMs: number[];
   /** Event reasons written during the run, with their counts. */
   events: Record<string, number>;
   faultLines: string[];
@@ -153,58 +157,71 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
     const jobCreated = Date.parse((await c.store.get<Job>(JOBKIND, 'default', JOB))!.object.metadata.creationTimestamp!);
     const firstSlot = Math.floor(jobCreated / PERIOD_MS) * PERIOD_MS + PERIOD_MS;
 
-    // the rolling upgrade, and the faults during it
-    await apply(c, serviceManifest('2'));
-    const faultStart = Date.now();
+    // Rounds of roundMs (one in the test; a soak has several): each begins a
+    // rolling upgrade to a new template and, in its first seconds, restarts one
+    // agent, one etcd member and the engine, one after the other; the leader
+    // is killed every leaderKillEveryMs throughout.
+    const rounds = Math.max(1, Math.round(o.faultMs / ROUND_MS));
+    const last = String(rounds + 1);
+    let target = '2';
+    let targetSince = Date.now();
     let maxLive = 0;
-    let rolloutMs: number | undefined;
+    const rolloutsMs: number[] = [];
+    await apply(c, serviceManifest(target));
+    const faultStart = Date.now();
+    const faultEnd = faultStart + o.faultMs;
     sampler = sampleEvery(500, async () => {
       const ts = await serviceTasks(c.store, SERVICE).catch(() => undefined);
       if (!ts) return;
       const live = ts.filter(isLive);
       maxLive = Math.max(maxLive, live.length);
-      const done = live.length === INSTANCES && live.filter((t) => isHealthy(t) && t.spec.env?.VERSION === '2').length === INSTANCES;
-      if (done && rolloutMs === undefined) {
-        rolloutMs = Date.now() - faultStart;
-        log.note(`rollout done: ${INSTANCES} healthy of revision 2`);
+      const done = live.length === INSTANCES && live.filter((t) => isHealthy(t) && t.spec.env?.VERSION === target).length === INSTANCES;
+      if (done && rolloutsMs.length < Number(target) - 1) {
+        rolloutsMs.push(Date.now() - targetSince);
+        log.note(`rollout done: ${INSTANCES} healthy of revision ${target}`);
       }
     });
-    const faultEnd = faultStart + o.faultMs;
     say(`rollout to revision 2 started; faults for ${fmt(o.faultMs)}`);
-    const at = async (frac: number, f: () => Promise<void>) => {
-      const when = faultStart + frac * o.faultMs;
+    const waitUntil = async (when: number) => {
       while (Date.now() < when) await sleep(Math.min(250, when - Date.now()));
-      await f().catch((e) => problems.push(`fault: ${String(e)}`));
     };
+    const fault = (f: () => Promise<void>) => f().catch((e) => problems.push(`fault: ${String(e)}`));
     const leaderKills = (async () => {
       let next = faultStart + Math.min(3000, o.leaderKillEveryMs);
       while (next < faultEnd) {
-        while (Date.now() < next) await sleep(Math.min(250, next - Date.now()));
-        await killLeader(c, log).catch((e) => problems.push(`leader kill: ${String(e)}`));
+        await waitUntil(next);
+        await fault(() => killLeader(c, log));
         next = Math.max(next + o.leaderKillEveryMs, Date.now() + 1000);
       }
     })();
-    // the same faults once per round of the window's length; a soak has several rounds
-    const rounds = Math.max(1, Math.round(o.faultMs / 90_000));
-    const once: Promise<void>[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const f = (x: number) => (r + x) / rounds;
-      once.push(at(f(0.05), () => restartAgent(c, c.nodes[r % 3]!, log)));
-      once.push(at(f(0.2), () => killEtcdMember(c, r % 3, 4000, log)));
-      once.push(at(f(0.35), () => restartDockerd(c, log)));
-    }
-    await Promise.all([leaderKills, ...once]);
+    const oneShots = (async () => {
+      for (let r = 0; r < rounds; r++) {
+        const begin = faultStart + r * ROUND_MS;
+        await waitUntil(begin);
+        if (r > 0) {
+          target = String(r + 2);
+          targetSince = Date.now();
+          await fault(() => apply(c, serviceManifest(target)));
+          log.note(`rollout to revision ${target} started`);
+        }
+        await waitUntil(begin + 1000);
+        await fault(() => restartAgent(c, c.nodes[r % 3]!, log));
+        await fault(() => killEtcdMember(c, r % 3, 4000, log));
+        await fault(() => restartDockerd(c, log));
+      }
+    })();
+    await Promise.all([leaderKills, oneShots]);
     say(`faults done at ${fmt(Date.now() - t0)}: ${JSON.stringify(log.counts)}`);
     const lastSlot = Math.floor(Math.max(faultEnd, Date.now()) / PERIOD_MS) * PERIOD_MS;
 
     // ---- the end state, each waited on within settleMs ----
     const rolledOut = async () => {
       const live = (await serviceTasks(c.store, SERVICE)).filter((t) => isLive(t) && t.spec.desiredState !== 'Killed');
-      const healthy = live.filter((t) => isHealthy(t) && t.spec.env?.VERSION === '2');
-      return { live: live.length, healthy: healthy.length, old: live.filter((t) => t.spec.env?.VERSION !== '2').length };
+      const healthy = live.filter((t) => isHealthy(t) && t.spec.env?.VERSION === last);
+      return { live: live.length, healthy: healthy.length, old: live.filter((t) => t.spec.env?.VERSION !== last).length };
     };
     try {
-      await until(`exactly ${INSTANCES} healthy tasks of revision 2 and nothing else live`, async () => {
+      await until(`exactly ${INSTANCES} healthy tasks of revision ${last} and nothing else live`, async () => {
         const s = await rolledOut();
         return s.healthy === INSTANCES && s.live === INSTANCES;
       }, o.settleMs, 250);
@@ -251,12 +268,13 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
         faults: log.counts,
         takeoversMs: log.takeovers,
         leaderElections: events.LeaderElected ?? 0,
-        tasksReplaced: Math.max(0, serviceUids.size - 2 * INSTANCES),
+        tasksReplaced: Math.max(0, serviceUids.size - (rounds + 1) * INSTANCES),
+        rollouts: rounds,
         slots: { ran: audit.ran.length, missed: [...audit.missed.values()].reduce((n, v) => n + v.length, 0), doubled, summary: summary(audit) },
         maxOverlapMs: ov[0]?.ms ?? 0,
         containers: lives.length,
         maxLiveTasks: maxLive,
-        ...(rolloutMs !== undefined ? { rolloutMs } : {}),
+        rolloutsMs,
         events,
         faultLines: log.lines,
         failedDockerPolls: rec.failedPolls(),
@@ -279,8 +297,8 @@ export function describeFigures(f: Figures): string[] {
     `wall time ${fmt(f.wallMs)}`,
     `faults injected: ${f.faults.leaderKills} leader kill -9, ${f.faults.agentRestarts} agent kill -9 + restart, ${f.faults.etcdKills} etcd member kill -9 + restart, ${f.faults.dockerdRestarts} dockerd restart`,
     `leader changes: ${f.leaderElections} LeaderElected; takeover after kill -9: median ${fmt(med)}, max ${fmt(sorted.at(-1) ?? 0)} (${sorted.map((x) => (x / 1000).toFixed(1)).join(' ')})`,
-    `rollout: ${f.rolloutMs === undefined ? 'not seen done' : `done ${fmt(f.rolloutMs)} after it began`}; most service tasks live at once ${f.maxLiveTasks} (allowed ${MAX_TOTAL})`,
-    `tasks replaced (service tasks beyond 2 × ${INSTANCES}): ${f.tasksReplaced}; containers seen: ${f.containers}`,
+    `rollouts: ${f.rollouts}, done after ${f.rolloutsMs.map(fmt).join(', ') || 'none seen'}; most service tasks live at once ${f.maxLiveTasks} (allowed ${MAX_TOTAL})`,
+    `tasks replaced (service tasks beyond ${INSTANCES} per template): ${f.tasksReplaced}; containers seen: ${f.containers}`,
     `job slots: ${f.slots.ran} ran, ${f.slots.missed} missed, ${f.slots.doubled} doubled (${f.slots.summary})`,
     `max two-container overlap of one task uid: ${f.maxOverlapMs} ms (allowed ${OVERLAP_GRACE_MS} ms)`,
     `events: ${Object.entries(f.events).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`,
