@@ -13,7 +13,7 @@ import { describeFigures, runChaos } from './scenario.js';
 
 describe('chaos: faults of every process during a rollout and a job every 2 s', () => {
   it('ends with 20 healthy tasks of the new template, no doubled task or slot, and events that tell it', async () => {
-    const out = await runChaos({ faultMs: 60_000, leaderKillEveryMs: 8_000, settleMs: 60_000, progress: (l) => console.log(`# ${l}`) });
+    const out = await runChaos({ faultMs: 60_000, leaderKillEveryMs: 8_000, settleMs: 90_000, progress: (l) => console.log(`# ${l}`) });
     const logs = keepLogs('chaos', out.servers);
     const figures = describeFigures(out.figures);
     for (const l of figures) console.log(`# ${l}`);
