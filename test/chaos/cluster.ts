@@ -64,7 +64,7 @@ export async function startChaosCluster(tag: string): Promise<ChaosCluster> {
   const agents = new Map<string, AgentProc>();
   const nodes = ['a', 'b', 'c'].map((x) => `chaos-${tag}-${x}`);
   let dockerd: PrivateDockerd | undefined;
-  const serverArgs = ['--lease-ttl', String(LEASE_TTL_S), '--node-lost-grace', String(NODE_LOST_GRACE_S), '--log-level', 'info'];
+  const serverArgs = ['--lease-ttl', String(LEASE_TTL_S), '--node-lost-grace', String(NODE_LOST_GRACE_S), '--log-level', process.env.STOWAGE_LOG_LEVEL ?? 'info'];
   const spawn = async (i: number, until: 'leading' | 'leader-known') => {
     const s = await spawnServer(etcd.endpoints, serverArgs, [], { until, built, port: ports[i]! });
     servers[i] = s;
