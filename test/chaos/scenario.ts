@@ -3,14 +3,17 @@
  * minute of faults) and the soak (`npm run chaos -- --minutes N`):
  *
  *   20 × httpd healthy (revision 1) ──► job every 2 s ──► rolling upgrade to revision 2
- *        during it, for faultMs: kill -9 the leader every few seconds, kill -9 one agent
- *        (until its node is NotReady), kill -9 one etcd member, restart the private dockerd
+ *        in its first seconds: kill -9 one agent (until its node is NotReady) and start it
+ *        again, kill -9 one etcd member and start it again, restart the private dockerd;
+ *        all along, for faultMs: kill -9 the leader every few seconds (and start it again)
+ *        (a soak repeats the round every 90 s, each with a rollout to a new revision)
  *   then, waiting on conditions:
- *     exactly 20 healthy tasks, all of revision 2, nothing else live
+ *     exactly 20 healthy tasks, all of the last revision, nothing else live
+ *     never more service tasks live than the upgrade strategy allows
  *     no task uid with two containers at once for longer than the grace window
  *     every job slot of the window ran exactly once or is recorded Missed
  *     the events tell it: leader elections, node NotReady / Ready, the rollout's steps
- *
+
  * runChaos never throws for a broken guarantee: it returns the figures and
  * every problem found, in words; the caller decides (the test asserts
  * there are none, the soak prints them).
@@ -241,6 +244,8 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
       const why = { now: await rolledOut().catch(() => 'unknown'), backoff: svc?.backoff, conditions: svc?.conditions?.filter((x) => x.status === 'True').map((x) => `${x.type}: ${x.message}`), lastFailures: svc?.lastFailures?.slice(-5) };
       problems.push(`${String(e)}: ${JSON.stringify(why)}`);
     }
+    // the last rollout, when it ended after the sampler stopped looking
+    if (rolloutsMs.length < rounds && problems.length === 0) rolloutsMs.push(Date.now() - targetSince);
     say(`rolled out at ${fmt(Date.now() - t0)}`);
     await sampler.stop();
     if (maxLive > MAX_TOTAL) problems.push(`${maxLive} service tasks were live at once; the upgrade strategy allows ${MAX_TOTAL}`);
