@@ -12,8 +12,8 @@
  * the containers by their node label, and purges the private engine.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { Store } from '../../pkg/store/store.js';
@@ -46,6 +46,30 @@ export interface ChaosCluster {
   /** hack/dockerd.sh restart of the private engine, without blocking the event loop. */
   restartDockerd(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * containerd shims of this engine that outlived it: an engine SIGKILLed while
+ * it stopped its containers (hack/dockerd.sh gives it 15 s) leaves them behind.
+ * Found by the engine's own exec root (its socket's name), killed by PID.
+ */
+function killOrphanShims(socket: string): void {
+  const root = `/run/stowage-docker-${basename(socket, '.sock')}/`;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmd.includes('containerd-shim') && cmd.includes(root)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
 }
 
 const alive = (s: ServerProc) => s.child.exitCode === null && s.child.signalCode === null;
@@ -117,6 +141,7 @@ export async function startChaosCluster(tag: string): Promise<ChaosCluster> {
         } catch {
           // already gone
         }
+        killOrphanShims(dockerd.socket);
       }
       client.close();
       etcd.stop();
