@@ -2,8 +2,9 @@
 # Run the tests: unit (pure, next to the code, the UI's pure parts included, and promtool's offline checks
 # of manifests/prometheus), integration (real etcd, started per test file by
 # hack/etcd.sh), e2e (real etcd and Docker; test/e2e/prometheus.test.ts
-# scrapes a live server and agent with promtool and a real Prometheus).
-#   hack/test.sh unit|integration|e2e|all
+# scrapes a live server and agent with promtool and a real Prometheus), chaos
+# (test/chaos: every kind of process killed during a rollout, on a private dockerd).
+#   hack/test.sh unit|integration|e2e|chaos|all
 # Nothing waits forever: each test has TEST_TIMEOUT_S (default 300) and each
 # phase PHASE_TIMEOUT_S (default 900); a failed phase prints the ends of the
 # logs the tests left in .run/test-logs and of the engine's log.
@@ -13,6 +14,7 @@ what=${1:-all}
 unit() { find pkg cmd ui -name '*.test.ts' | sort; }
 integration() { find test/integration -name '*.test.ts' 2>/dev/null | sort; }
 e2e() { find test/e2e -name '*.test.ts' 2>/dev/null | sort; }
+chaos() { find test/chaos -name '*.test.ts' 2>/dev/null | sort; }
 
 diagnose() {
   echo "--- hack/test.sh $what failed; the ends of the logs written during it:" >&2
@@ -59,7 +61,10 @@ case "$what" in
   integration) hack/install-deps.sh etcd; mapfile -t f < <(integration); run "${f[@]}" ;;
   e2e) hack/install-deps.sh etcd docker busybox chromium; hack/dockerd.sh start >/dev/null; hack/build-image.sh >/dev/null; docker_works
        mapfile -t f < <(e2e); run "${f[@]}" ;;
+  # the chaos test starts a dockerd of its own (and the test image in it): the shared one is not touched
+  chaos) hack/install-deps.sh etcd docker busybox
+       mapfile -t f < <(chaos); run "${f[@]}" ;;
   # then the secrets scan: no secret value or token a test made is in any log a spawned process wrote
-  all) rm -rf .run/scan-logs; "$0" unit; "$0" integration; "$0" e2e; node --import tsx test/scan-suite.ts ;;
-  *) echo "usage: hack/test.sh unit|integration|e2e|all" >&2; exit 2 ;;
+  all) rm -rf .run/scan-logs; "$0" unit; "$0" integration; "$0" e2e; "$0" chaos; node --import tsx test/scan-suite.ts ;;
+  *) echo "usage: hack/test.sh unit|integration|e2e|chaos|all" >&2; exit 2 ;;
 esac

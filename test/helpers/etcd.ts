@@ -4,7 +4,7 @@
  * by default (quick); `startEtcd({ tls: true })` starts one that answers only
  * clients with a certificate of a throw-away CA of its own (hack/ca.sh).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,8 @@ export interface TestEtcdCluster {
   kill(i: number): void;
   /** Start the members that are not running, on their old data; resolves once all answer. */
   start(): void;
+  /** start() without blocking the event loop (a test that times other things meanwhile). */
+  startAsync(): Promise<void>;
   stop(): void;
 }
 
@@ -130,6 +132,10 @@ export async function startEtcdCluster(members = 3): Promise<TestEtcdCluster> {
       }
     },
     start: () => void run('start', ['--dir', dir]),
+    startAsync: () =>
+      new Promise<void>((res, rej) =>
+        execFile(HACK, ['start', '--port', String(port), '--dir', dir], { timeout: 60_000, env }, (e, _out, err) => (e ? rej(new Error(`hack/etcd.sh start: ${err || e.message}`)) : res())),
+      ),
     stop: () => {
       run('stop');
       execFileSync('rm', ['-rf', dir]);

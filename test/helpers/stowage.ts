@@ -45,11 +45,13 @@ export interface SpawnOptions {
   built?: boolean;
   /** Resolve once the server leads (default), once it knows who leads, or once it answers at all. */
   until?: 'leading' | 'leader-known' | 'up';
+  /** Listen on this loopback port (a server started again where its clients look for it); default a free one. */
+  port?: number;
 }
 
 /** `stowage server` on a free loopback port; resolves once it is the leader (see SpawnOptions). */
 export async function spawnServer(etcd: string, args: string[] = [], extraNodeArgs: string[] = [], opts: SpawnOptions = {}): Promise<ServerProc> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const built = resolve(ROOT, 'bin/stowage');
   if (opts.built && !existsSync(built)) throw new Error('run `make build` first: bin/stowage is missing');
   const [cmd, ...pre] = command(opts.built ? built : process.env.STOWAGE_BIN, 'stowage');

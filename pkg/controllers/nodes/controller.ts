@@ -59,7 +59,16 @@ export class NodeLifecycleController extends Controller {
     this.heartbeats = new KeySet(this.d.store.client, HEARTBEAT_PREFIX, this.log);
     this.offHeartbeats = this.heartbeats.onChange((name) => this.enqueue(name));
     await this.heartbeats.start();
-    this.watch(this.nodes, (e) => e.stored.object.metadata.name);
+    this.watch(this.nodes, (e) => {
+      const name = e.stored.object.metadata.name;
+      // An agent that comes back writes its node Ready itself (AgentReady): no transition is
+      // left for reconcile to make and record, so the return is told here.
+      const st = e.stored.object.status;
+      if (e.type === 'MODIFIED' && e.old?.object.status?.state === 'NotReady' && st?.state === 'Ready' && st.reason === 'AgentReady') {
+        this.d.recorder.normal(e.stored.object, 'NodeReady', `node ${name} is back: its agent registered again`);
+      }
+      return name;
+    });
     // A task whose state disagrees with its node: an agent's report landed on
     // an Unreachable task, or a task became Unreachable on a node that is back.
     this.watch(this.tasks, (e) => {
