@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Resources } from '../api/types.js';
+import { agentSource } from '../events/node-ready.js';
 import { EventRecorder } from '../events/recorder.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import { agentRegistry, agentTasks } from '../metrics/metrics.js';
@@ -120,7 +121,7 @@ export class Agent {
     await forEachLimit(cfg.nodes, 64, async (node) => {
       const runtime = await this.o.runtimeFor(node);
       const nodeLog = log.child({ node });
-      const recorder = this.o.events ? new EventRecorder(plane.events, `agent/${node}`, nodeLog) : undefined;
+      const recorder = this.o.events ? new EventRecorder(plane.events, agentSource(node), nodeLog) : undefined;
       const health = new TaskHealth({ runtime, writer, log: nodeLog, execOnly: this.o.execOnlyHealth, ...(recorder ? { recorder } : {}) });
       const readiness = new TaskReadiness({ runtime, writer, log: nodeLog, execOnly: this.o.execOnlyHealth });
       const sync = new NodeSync({

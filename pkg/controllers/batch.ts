@@ -7,6 +7,9 @@
  *            conflicted items             ◄── a compare failed ───────────┤
  *            the first error, thrown once every transaction has returned ◄┘
  *
+ * perTxn adds one more write to each transaction, about the items in it
+ * (room for it is kept while packing), atomic with them.
+ *
  * Each item is atomic on its own; items in different transactions are not
  * atomic together. What committed is reported before anything is thrown,
  * so a loop that remembers its writes never forgets one. After a lost fence
@@ -25,16 +28,27 @@ export interface BatchResult<T> {
   conflicted: T[];
 }
 
+/** A write of its own in each transaction, told of the items it carries (e.g. the event counting them). */
+export interface PerTxn<T> {
+  /** Compares and writes it needs (kept free while packing). */
+  reserve: number;
+  finish: (txn: Txn, items: T[]) => void;
+}
+
 export async function commitEach<T>(
   store: Store,
   fence: () => Fence,
   items: readonly T[],
   add: (txn: Txn, item: T) => void,
   onCommitted?: (items: T[], revision: string) => void,
+  perTxn?: PerTxn<T>,
 ): Promise<BatchResult<T>> {
   const out: BatchResult<T> = { committed: [], conflicted: [] };
   if (items.length === 0) return out;
-  const txns = splitTxns(items, () => store.txn(fence()), add);
+  const txns = splitTxns(items, () => store.txn(fence()).reserve(perTxn?.reserve ?? 0), add);
+  if (perTxn) {
+    for (const { txn, items: mine } of txns) perTxn.finish(txn.reserve(0), mine);
+  }
   let error: unknown;
   await forEachLimit(txns, CONCURRENCY, async ({ txn, items: mine }) => {
     try {

@@ -21,17 +21,21 @@
  * (one event per owner or node for big ones): the budget is the backstop for
  * an agent starting or stopping hundreds of containers at once.
  *
+ * A state transition whose event must not be lost (a node NotReady, Ready,
+ * Lost) is told differently: its writer asks transitionEvent for a fresh
+ * Event and creates it in the transaction of the transition itself, so a
+ * process killed right after the write cannot leave the one without the other.
+ *
  * Each Event carries labels naming its object and the service or job that
  * object belongs to (pkg/api/event-labels.ts): `stowctl events --for` asks
  * the API for them with a label selector.
  */
-import { randomBytes } from 'node:crypto';
 import { ApiError, isApiError } from '../api/errors.js';
-import { eventLabels } from '../api/event-labels.js';
 import { lookupKind } from '../api/kinds.js';
 import type { AnyResource, Event } from '../api/types.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import * as metrics from '../metrics/metrics.js';
+import { newEvent, type EventType } from './event.js';
 import { Store, type Stored } from '../store/store.js';
 import type { Fence } from '../store/txn.js';
 
@@ -72,6 +76,12 @@ export function storeEvents(store: Store): EventSink {
 export interface Recorder {
   normal(obj: AnyResource, reason: string, message: string): void;
   warning(obj: AnyResource, reason: string, message: string): void;
+  /**
+   * A new Event (count 1, this recorder's source) for the caller to write in
+   * the same transaction as the transition it tells of: both land or neither.
+   * Not written, deduplicated or budgeted here.
+   */
+  transitionEvent(obj: AnyResource, type: EventType, reason: string, message: string): Event;
 }
 
 interface Series {
@@ -110,12 +120,16 @@ export class EventRecorder implements Recorder {
     this.record(obj, 'Warning', reason, message);
   }
 
+  transitionEvent(obj: AnyResource, type: EventType, reason: string, message: string): Event {
+    return newEvent(obj, type, reason, message, this.source, this.nextTimestamp(this.now()));
+  }
+
   /** Resolves once every write asked for so far is done (for tests). */
   async flushed(): Promise<void> {
     await Promise.all([...this.series.values()].map((s) => s.writing));
   }
 
-  private record(obj: AnyResource, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  private record(obj: AnyResource, type: EventType, reason: string, message: string): void {
     const m = obj.metadata;
     const about = `${obj.kind}/${m.namespace}/${m.name}/${m.uid ?? ''}/${type}/${reason}`;
     const now = this.now();
@@ -146,15 +160,13 @@ export class EventRecorder implements Recorder {
     }
     s.last = now;
     const series = s;
-    // strictly increasing per recorder, so events recorded one after another sort so by lastTimestamp
-    this.lastTs = Math.max(now, this.lastTs + 1);
-    const ts = new Date(this.lastTs).toISOString();
+    const ts = this.nextTimestamp(now);
     series.writing = series.writing.then(() =>
       this.write(series, obj, type, reason, message, ts, fence).catch((e) => this.log.debug('event not written', { reason, error: errMsg(e) })),
     );
   }
 
-  private async write(s: Series, obj: AnyResource, type: 'Normal' | 'Warning', reason: string, message: string, ts: string, fence: Fence | undefined): Promise<void> {
+  private async write(s: Series, obj: AnyResource, type: EventType, reason: string, message: string, ts: string, fence: Fence | undefined): Promise<void> {
     const prev = s.stored;
     if (prev) {
       const next: Event = { ...prev.object, spec: { ...prev.object.spec, message, lastTimestamp: ts, count: (prev.object.spec.count ?? 1) + 1 } };
@@ -166,30 +178,13 @@ export class EventRecorder implements Recorder {
         if (!isApiError(e, 'NotFound') && !isApiError(e, 'Conflict')) throw e;
       }
     }
-    s.stored = await this.sink.create(this.newEvent(obj, type, reason, message, ts), fence);
+    s.stored = await this.sink.create(newEvent(obj, type, reason, message, this.source, ts), fence);
   }
 
-  private newEvent(obj: AnyResource, type: 'Normal' | 'Warning', reason: string, message: string, ts: string): Event {
-    const m = obj.metadata;
-    return {
-      apiVersion: 'stowage/v1',
-      kind: 'Event',
-      metadata: {
-        name: `${m.name}.${Date.parse(ts).toString(36)}${randomBytes(3).toString('hex')}`.slice(-63).replace(/^[^a-z0-9]+/, ''),
-        namespace: m.namespace ?? 'default',
-        labels: eventLabels(obj),
-      },
-      spec: {
-        type,
-        reason,
-        message,
-        involvedObject: { kind: obj.kind, namespace: m.namespace, name: m.name, uid: m.uid },
-        source: this.source,
-        firstTimestamp: ts,
-        lastTimestamp: ts,
-        count: 1,
-      },
-    };
+  /** Strictly increasing per recorder, so events recorded one after another sort so by lastTimestamp. */
+  private nextTimestamp(now: number): string {
+    this.lastTs = Math.max(now, this.lastTs + 1);
+    return new Date(this.lastTs).toISOString();
   }
 
   /** Take a token for a new Event, if the bucket has one. */
@@ -215,6 +210,14 @@ export class EventRecorder implements Recorder {
 /** A recorder that keeps events in memory: for tests of pure code and runners. */
 export class MemoryRecorder implements Recorder {
   readonly events: { type: string; kind: string; name: string; reason: string; message: string }[] = [];
+  /** What transitionEvent built (the caller writes it). */
+  readonly built: Event[] = [];
+  constructor(private readonly source = 'test') {}
+  transitionEvent(obj: AnyResource, type: EventType, reason: string, message: string): Event {
+    const ev = newEvent(obj, type, reason, message, this.source, new Date().toISOString());
+    this.built.push(ev);
+    return ev;
+  }
   normal(obj: AnyResource, reason: string, message: string): void {
     this.events.push({ type: 'Normal', kind: obj.kind, name: obj.metadata.name, reason, message });
   }

@@ -71,6 +71,19 @@ describe('splitTxns', () => {
     });
   }
 
+  it('a reserve keeps room for a last write of each transaction (an event counting its items)', () => {
+    const items = Array.from({ length: 200 }, (_, i) => i);
+    const txns = splitTxns(items, () => txn().reserve(2), statusWrite);
+    for (const x of txns) {
+      assert.equal(x.txn.compareCount, 1 + 2 * x.items.length);
+      // the last write: two more compares, as much as was kept
+      x.txn.reserve(0).ifAbsent('/e/1').compareExists('/e/2').put('/e/1', '{}');
+      assert.ok(x.txn.fits(), `${x.items.length} items and the last write`);
+    }
+    assert.equal(txns[0]!.items.length, 62);
+    assert.deepEqual(txns.flatMap((x) => x.items), items);
+  });
+
   it('refuses one item bigger than a whole transaction', () => {
     const huge = (t: Txn) => {
       for (let i = 0; i < 70; i++) statusWrite(t, i);

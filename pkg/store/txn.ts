@@ -51,6 +51,8 @@ export class Txn {
   private readonly ops: IRequestOp[] = [];
   private readonly onFailure: IRequestOp[] = [];
   private fenceToken: Fence | undefined;
+  /** Operations of each kind kept free for what is added last (reserve). */
+  private reserved = 0;
 
   constructor(
     private readonly client: Etcd3,
@@ -74,7 +76,18 @@ export class Txn {
 
   /** Within etcd's limit for compares, success and failure operations alike. */
   fits(): boolean {
-    return this.compares.length <= this.limit && this.ops.length <= this.limit && this.onFailure.length <= this.limit;
+    const room = this.limit - this.reserved;
+    return this.compares.length <= room && this.ops.length <= room && this.onFailure.length <= room;
+  }
+
+  /**
+   * Keep n compares and n writes free: fits() says no sooner, so a batch
+   * packed by splitTxns leaves room for a last write of its own (reserve(0)
+   * gives it back before that write is added).
+   */
+  reserve(n: number): this {
+    this.reserved = n;
+    return this;
   }
 
   mark(): TxnMark {

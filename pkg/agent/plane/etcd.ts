@@ -4,6 +4,7 @@
  * without tokens.
  */
 import type { Etcd3 } from 'etcd3';
+import { agentSource, nodeBackEvent } from '../../events/node-ready.js';
 import { storeEvents } from '../../events/recorder.js';
 import type { Logger } from '../../log/logger.js';
 import type { SecretCipher } from '../../secrets/cipher.js';
@@ -38,7 +39,8 @@ export class EtcdPlane implements ControlPlane {
   async register(reg: Registration, logSecret: string): Promise<void> {
     // the secret first: a Node whose address is up is one the log proxy may call at once
     await this.client.put(agentSecretKey(reg.name)).value(logSecret).exec();
-    await registerNode(this.store, reg, this.log);
+    // back from NotReady: the NodeReady event in the status write's transaction
+    await registerNode(this.store, reg, this.log, { onReady: nodeBackEvent(agentSource(reg.name)) });
   }
 
   session(o: SessionOptions): Session {

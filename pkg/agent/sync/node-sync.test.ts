@@ -318,7 +318,11 @@ describe('NodeSync: secret env', () => {
     },
   };
   const events: { reason: string; message: string }[] = [];
-  const recorder = { normal: () => undefined, warning: (_o: unknown, reason: string, message: string) => void events.push({ reason, message }) };
+  const recorder = {
+    normal: () => undefined,
+    warning: (_o: unknown, reason: string, message: string) => void events.push({ reason, message }),
+    transitionEvent: () => assert.fail('no transition events here'),
+  };
   const make = (rt: FakeRuntime, w: MemoryWriter) =>
     (sync = new NodeSync({ node: 'n1', runtime: rt, writer: w, log: nopLogger, spec: { host: '127.0.0.1', pidsLimit: 1024 }, resyncMs: 0, secretEnv, recorder }));
 

@@ -25,6 +25,9 @@ import { computeNode, liveOn, lostStatus, reachableStatus, unreachableStatus } f
 
 const NODE = lookupKind('Node')!;
 const TASK = lookupKind('Task')!;
+const EVENT = lookupKind('Event')!;
+/** What an Event's create costs a transaction: one compare (it is absent), one put. */
+const EVENT_OPS = 1;
 /** Per-task NodeNotReady / NodeLost events per pass at most; past it only the node's event, with the count. */
 const MAX_TASK_EVENTS = 20;
 
@@ -59,16 +62,9 @@ export class NodeLifecycleController extends Controller {
     this.heartbeats = new KeySet(this.d.store.client, HEARTBEAT_PREFIX, this.log);
     this.offHeartbeats = this.heartbeats.onChange((name) => this.enqueue(name));
     await this.heartbeats.start();
-    this.watch(this.nodes, (e) => {
-      const name = e.stored.object.metadata.name;
-      // An agent that comes back writes its node Ready itself (AgentReady): no transition is
-      // left for reconcile to make and record, so the return is told here.
-      const st = e.stored.object.status;
-      if (e.type === 'MODIFIED' && e.old?.object.status?.state === 'NotReady' && st?.state === 'Ready' && st.reason === 'AgentReady') {
-        this.d.recorder.normal(e.stored.object, 'NodeReady', `node ${name} is back: its agent registered again`);
-      }
-      return name;
-    });
+    // An agent that comes back writes its node Ready itself (AgentReady), with its NodeReady
+    // event in the same transaction (registerNode's onReady): nothing is left to tell here.
+    this.watch(this.nodes, (e) => e.stored.object.metadata.name);
     // A task whose state disagrees with its node: an agent's report landed on
     // an Unreachable task, or a task became Unreachable on a node that is back.
     this.watch(this.tasks, (e) => {
@@ -109,20 +105,41 @@ export class NodeLifecycleController extends Controller {
     if (!heartbeat && s.object.status?.state === 'Ready') heartbeat = await this.d.store.client.get(heartbeatKey(name)).exists();
     const d = computeNode(s.object, heartbeat, stored.map((t) => t.object), now, this.d.graceMs);
     if (d.status) {
-      await this.d.store.putStatus(NODE, undefined, name, d.status, s.statusRev, { fence: this.ctx.fence() });
-      if (d.status.state === 'NotReady') this.d.recorder.warning(s.object, 'NodeNotReady', `node ${name} stopped heartbeating; its ${d.unreachable.length} task(s) are Unreachable`);
-      else this.d.recorder.normal(s.object, 'NodeReady', `node ${name} is heartbeating again`);
+      // the transition and its event in one transaction: a leader killed right after cannot
+      // leave a NotReady node without its NodeNotReady (the next leader has no transition to make)
+      const ev =
+        d.status.state === 'NotReady'
+          ? this.d.recorder.transitionEvent(s.object, 'Warning', 'NodeNotReady', `node ${name} stopped heartbeating; its ${d.unreachable.length} task(s) are Unreachable`)
+          : this.d.recorder.transitionEvent(s.object, 'Normal', 'NodeReady', `node ${name} is heartbeating again`);
+      const txn = this.d.store.txn(this.ctx.fence());
+      Store.addPutStatus(txn, NODE, undefined, name, d.status, s.statusRev);
+      Store.addCreate(txn, EVENT, ev);
+      Store.statusWritten(await txn.commit(), NODE, undefined, name, s.statusRev);
     }
     const writes: StatusWrite[] = [
       ...d.unreachable.map((t) => ({ task: byTask.get(t)!, status: unreachableStatus(t, name, now) })),
       ...d.reachable.map((t) => ({ task: byTask.get(t)!, status: reachableStatus(t) })),
       ...d.lose.map((t) => ({ task: byTask.get(t)!, status: lostStatus(t, name, now), unassign: assignmentKey(name, t.metadata.namespace ?? 'default', t.metadata.name) })),
     ];
-    const r = await commitEach(this.d.store, () => this.ctx.fence(), writes, (txn, w) => {
-      const m = w.task.object.metadata;
-      Store.addPutStatus(txn, TASK, m.namespace, m.name, w.status, w.task.statusRev);
-      if (w.unassign) txn.del(w.unassign);
-    });
+    const r = await commitEach(
+      this.d.store,
+      () => this.ctx.fence(),
+      writes,
+      (txn, w) => {
+        const m = w.task.object.metadata;
+        Store.addPutStatus(txn, TASK, m.namespace, m.name, w.status, w.task.statusRev);
+        if (w.unassign) txn.del(w.unassign);
+      },
+      undefined,
+      // the node's NodeLost event in each transaction that loses tasks, counting them: it lands with them
+      {
+        reserve: EVENT_OPS,
+        finish: (txn, mine) => {
+          const lost = mine.filter((w) => w.unassign).length;
+          if (lost > 0) Store.addCreate(txn, EVENT, this.d.recorder.transitionEvent(s.object, 'Warning', 'NodeLost', `${lost} task(s) on node ${name} are Lost and will be replaced`));
+        },
+      },
+    );
     // each task's own story (what `events --for service/NAME` shows), unless there are many: the node's event counts them
     if (r.committed.length <= MAX_TASK_EVENTS) {
       for (const w of r.committed) {
@@ -131,11 +148,7 @@ export class NodeLifecycleController extends Controller {
         else if (w.status.state === 'Unreachable') this.d.recorder.warning(t, 'NodeNotReady', `node ${name} stopped heartbeating: task ${t.metadata.name} is Unreachable`);
       }
     }
-    if (d.lose.length > 0) {
-      const lost = r.committed.filter((w) => w.unassign).length;
-      log.warn('node lost: its tasks are Lost', { node: name, tasks: lost });
-      if (lost > 0) this.d.recorder.warning(s.object, 'NodeLost', `${lost} task(s) on node ${name} are Lost and will be replaced`);
-    }
+    if (d.lose.length > 0) log.warn('node lost: its tasks are Lost', { node: name, tasks: r.committed.filter((w) => w.unassign).length });
     // A task that moved meanwhile (its agent reported): read again and decide again.
     if (r.conflicted.length > 0) throw new ApiError('Conflict', `${r.conflicted.length} task(s) on node ${name} changed meanwhile`);
     if (d.requeueAfterMs !== undefined) return { requeueAfter: d.requeueAfterMs };

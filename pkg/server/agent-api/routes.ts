@@ -19,6 +19,7 @@ import { lookupKind } from '../../api/kinds.js';
 import type { Event } from '../../api/types.js';
 import { refuseAgentAct } from '../../auth/node-authorizer.js';
 import { principalOf, type Principal } from '../../auth/principal.js';
+import { agentSource, nodeBackEvent } from '../../events/node-ready.js';
 import type { Logger } from '../../log/logger.js';
 import { agentSecretKey } from '../../store/keys.js';
 import { LeaseKeeper } from '../../store/leases.js';
@@ -79,7 +80,8 @@ export class AgentApi {
           .catch((e: unknown) => {
             throw unavailable(e);
           });
-        const stored = await registerNode(this.o.store, reg, this.o.log);
+        // back from NotReady: the NodeReady event (as the agent's own) in the status write's transaction
+        const stored = await registerNode(this.o.store, reg, this.o.log, { onReady: nodeBackEvent(agentSource(node)) });
         sendJson(res, 200, { name: node, resourceVersion: stored.specRev, state: stored.object.status?.state });
         return 200;
       }
