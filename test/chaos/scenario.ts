@@ -189,19 +189,14 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
       while (Date.now() < when) await sleep(Math.min(250, when - Date.now()));
     };
     const fault = (f: () => Promise<void>) => f().catch((e) => problems.push(`fault: ${String(e)}`));
-    // No leader kill while an agent is away: the leader records NodeNotReady
-    // after its status write, best effort, and a kill -9 in between loses the
-    // event (the next leader finds the node NotReady already).
-    let agentAway: Promise<void> | undefined;
-    let leaderKill: Promise<void> | undefined;
+    // Leader kills go on throughout, while an agent is away too: a node's
+    // NotReady / Ready / NodeLost and its event are one transaction, so a kill
+    // right after the write loses neither.
     const leaderKills = (async () => {
       let next = faultStart + Math.min(3000, o.leaderKillEveryMs);
       while (next < faultEnd) {
         await waitUntil(next);
-        while (agentAway) await agentAway;
-        leaderKill = fault(() => killLeader(c, log)).then(() => undefined);
-        await leaderKill;
-        leaderKill = undefined;
+        await fault(() => killLeader(c, log));
         next = Math.max(next + o.leaderKillEveryMs, Date.now() + 1000);
       }
     })();
@@ -216,10 +211,7 @@ export async function runChaos(o: ChaosOptions): Promise<Outcome> {
           log.note(`rollout to revision ${target} started`);
         }
         await waitUntil(begin + 1000);
-        while (leaderKill) await leaderKill;
-        agentAway = fault(() => restartAgent(c, c.nodes[r % 3]!, log)).then(() => undefined);
-        await agentAway;
-        agentAway = undefined;
+        await fault(() => restartAgent(c, c.nodes[r % 3]!, log));
         await fault(() => killEtcdMember(c, r % 3, 4000, log));
         await fault(() => restartDockerd(c, log));
       }

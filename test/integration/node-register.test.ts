@@ -4,7 +4,8 @@
  * lifecycle loop through two watches in either order (real etcd, a real
  * server, a sim agent hosting several nodes that register at once). A node
  * whose agent was killed is NotReady, and when the agent registers again
- * (writing Ready itself) the loop records NodeReady: the events tell both.
+ * (writing Ready itself, with its NodeReady in the same transaction) the
+ * events tell both.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
