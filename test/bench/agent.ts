@@ -22,6 +22,7 @@ import { addBindings } from '../../pkg/store/binding.js';
 import { ensureDocker, IMAGE, removeNodeContainers, testNodeName } from '../helpers/docker.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { containersOf, createAndBind, NODE, newTask, spawnAgent, TASK, watchStates, type AgentProc } from '../helpers/agent.js';
+import { median } from './stats.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,10 +35,6 @@ const COMMAND = ['sleep', '600'];
 const CPUS = 0.1;
 const MEM = 32;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const ms = (x: number) => `${x.toFixed(0).padStart(6)} ms`;
 
 let seq = 0;

@@ -44,6 +44,7 @@ import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { specKey } from '../../pkg/store/keys.js';
 import { encodeSpec, Store } from '../../pkg/store/store.js';
 import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
+import { median } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name: string, dflt: number) => {
@@ -244,11 +245,6 @@ async function waitReady(port: number, server: ChildProcess, ca?: Buffer): Promi
   }
   throw new Error('stowage server not ready after 30 s');
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   const results = new Map<string, Run[]>();

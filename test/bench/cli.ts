@@ -22,6 +22,7 @@ import { resolve } from 'node:path';
 import { ROOT } from '../helpers/agent.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
+import { median } from './stats.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,12 +34,6 @@ const RUNS = arg('runs', 20);
 const SERVER = !process.argv.includes('--no-server');
 const GOAL = 1.3;
 const BIN = resolve(ROOT, 'bin/stowctl');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 /** CPU ms used by this process's waited-for children so far (cutime + cstime). */

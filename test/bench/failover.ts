@@ -29,6 +29,7 @@ import { ROOT, type AgentProc } from '../helpers/agent.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { applyService, leaderKey, linesSince, runningUids, serverOf, spawnSimAgent } from '../helpers/failover.js';
 import { spawnServer, until, type ServerProc } from '../helpers/stowage.js';
+import { median } from './stats.js';
 
 const arg = (name: string, d: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,11 +46,6 @@ interface Round {
   toReconcile: number;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const max = (xs: number[]): number => Math.max(...xs);
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 

@@ -26,6 +26,7 @@ import { NODE, ROOT, spawnAgent, type AgentProc } from '../helpers/agent.js';
 import { startEtcd } from '../helpers/etcd.js';
 import { applyService } from '../helpers/failover.js';
 import { serviceTasks, sleep, spawnServer, until, type ServerProc } from '../helpers/stowage.js';
+import { median } from './stats.js';
 
 const arg = (name: string, d: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,11 +44,6 @@ interface Round {
   running: number;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const live = (t: Task) => t.spec.desiredState !== 'Killed' && !['Lost', 'Killed', 'Failed', 'Succeeded'].includes(t.status?.state ?? '');
 

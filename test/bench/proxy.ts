@@ -47,6 +47,7 @@ import { ROOT } from '../helpers/agent.js';
 import { freePort } from '../helpers/etcd.js';
 import { metricValue, spawnProxy, type ProxyProc } from '../helpers/stowage-proxy.js';
 import { sleep } from '../helpers/wait.js';
+import { median } from './stats.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -113,11 +114,6 @@ async function cannon(urls: string[], opts: { connections: number; duration: num
   const sorted = Float64Array.from(times).sort();
   return { rps: r.requests.sent / r.duration, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: r.errors, non2xx: r.non2xx };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** An in-process instance that records when it accepted each connection. */
 async function recordingInstance(): Promise<{ server: Server; port: number; accepted: number[] }> {
