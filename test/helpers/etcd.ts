@@ -93,6 +93,8 @@ export interface TestEtcdCluster {
   ports: number[];
   /** SIGKILL member i and wait until it is gone. */
   kill(i: number): void;
+  /** The index of the member that is the raft leader now (asked with `etcdctl endpoint status`). */
+  leader(): number;
   /** Start the members that are not running, on their old data; resolves once all answer. */
   start(): void;
   /** start() without blocking the event loop (a test that times other things meanwhile). */
@@ -130,6 +132,14 @@ export async function startEtcdCluster(members = 3): Promise<TestEtcdCluster> {
         }
         execFileSync('sleep', ['0.05']);
       }
+    },
+    leader: () => {
+      const out = execFileSync('etcdctl', ['--endpoints', ports.map((p) => `127.0.0.1:${p}`).join(','), 'endpoint', 'status', '-w', 'json'], { timeout: 30_000 }).toString();
+      // member ids are uint64: quote them before JSON.parse rounds them
+      const status = JSON.parse(out.replace(/"(member_id|leader)":(\d+)/g, '"$1":"$2"')) as { Endpoint: string; Status: { header: { member_id: string }; leader: string } }[];
+      const lead = status.find((e) => e.Status.header.member_id === e.Status.leader);
+      if (!lead) throw new Error(`no member is the raft leader: ${JSON.stringify(status)}`);
+      return ports.findIndex((p) => lead.Endpoint.endsWith(`:${p}`));
     },
     start: () => void run('start', ['--dir', dir]),
     startAsync: () =>
