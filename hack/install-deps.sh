@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what is missing, from Debian's packages and npm. Safe to run again.
-#   hack/install-deps.sh [etcd] [docker] [busybox] [prometheus] [chromium] [npm]   (no argument: all but prometheus and chromium)
+#   hack/install-deps.sh [etcd] [docker] [busybox] [prometheus] [chromium] [dig] [npm]   (no argument: all but prometheus, chromium and dig)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=("$@"); [ ${#want[@]} = 0 ] && want=(etcd docker busybox npm)
@@ -12,6 +12,7 @@ for w in "${want[@]}"; do
     busybox) { [ -x /bin/busybox ] && /bin/busybox --list | grep -x httpd >/dev/null; } || pkgs+=(busybox-static) ;;
     prometheus) command -v promtool >/dev/null || pkgs+=(prometheus) ;;
     chromium) command -v chromium >/dev/null || pkgs+=(chromium) ;;
+    dig) command -v dig >/dev/null || pkgs+=(bind9-dnsutils) ;;   # the DNS tests ask with dig, as a user would
     npm) ;;
     *) echo "hack/install-deps.sh: unknown component $w" >&2; exit 2 ;;
   esac

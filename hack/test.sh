@@ -58,8 +58,8 @@ promtool_checks() {
 
 case "$what" in
   unit) mapfile -t f < <(unit); run "${f[@]}"; promtool_checks ;;
-  integration) hack/install-deps.sh etcd; mapfile -t f < <(integration); run "${f[@]}" ;;
-  e2e) hack/install-deps.sh etcd docker busybox chromium; hack/dockerd.sh start >/dev/null; hack/build-image.sh >/dev/null; docker_works
+  integration) hack/install-deps.sh etcd dig; mapfile -t f < <(integration); run "${f[@]}" ;;
+  e2e) hack/install-deps.sh etcd docker busybox chromium dig; hack/dockerd.sh start >/dev/null; hack/build-image.sh >/dev/null; docker_works
        mapfile -t f < <(e2e); run "${f[@]}" ;;
   # the chaos test starts a dockerd of its own (and the test image in it): the shared one is not touched
   chaos) hack/install-deps.sh etcd docker busybox
