@@ -32,8 +32,7 @@ import { nopLogger } from '../../pkg/log/logger.js';
 import { newEtcdClient } from '../../pkg/store/etcd.js';
 import { LEADER_PREFIX, ROOT, specPrefix } from '../../pkg/store/keys.js';
 import { Store } from '../../pkg/store/store.js';
-import type { Fence, Txn } from '../../pkg/store/txn.js';
-import { forEachLimit } from '../../pkg/util/limiter.js';
+import { splitTxns, type Fence, type Txn } from '../../pkg/store/txn.js';
 import { startEtcd } from '../helpers/etcd.js';
 import { GatedStore } from '../helpers/gated-store.js';
 import { auditSlots } from '../helpers/job-slots.js';
@@ -126,15 +125,20 @@ describe('a deposed leader of the job timers loop (real etcd)', () => {
       // one slot for every job, a moment ahead: the jobs exist before it, and at it all are due at once
       const slotMs = Math.ceil((Date.now() + LEAD_MS) / 1000) * 1000;
       const slot = new Date(slotMs).toISOString();
-      await forEachLimit(names, 16, async (name) => {
-        const job = applyDefaults({
-          apiVersion: 'stowage/v1',
-          kind: 'Job',
-          metadata: { name, namespace: 'default' },
-          spec: { schedule: `R1/${slot}/PT1H`, image: 'x', command: ['true'], resources: { cpus: 0.01, mem: 1 } },
-        } as Job);
-        await plain.create(JOB, job);
-      });
+      // in a few transactions, not 200 round trips: the jobs must exist before the slot however loaded the machine
+      const txns = splitTxns(names, () => plain.txn(), (txn, name) =>
+        Store.addCreate(
+          txn,
+          JOB,
+          applyDefaults({
+            apiVersion: 'stowage/v1',
+            kind: 'Job',
+            metadata: { name, namespace: 'default' },
+            spec: { schedule: `R1/${slot}/PT1H`, image: 'x', command: ['true'], resources: { cpus: 0.01, mem: 1 } },
+          } as Job),
+        ),
+      );
+      for (const { txn } of txns) assert.ok((await txn.commit()).succeeded);
       const jobs = (await plain.list<Job>(JOB, 'default')).items.map((s) => s.object);
       assert.equal(jobs.length, JOBS);
       const lastCreated = Math.max(...jobs.map((j) => Date.parse(j.metadata.creationTimestamp!)));
