@@ -83,13 +83,15 @@ export class DockerRuntime implements Runtime {
     return this.events.ready();
   }
 
-  async start(spec: ContainerSpec): Promise<string> {
+  /** onCreated: told when the create returned (a traced task's agent.created mark). */
+  async start(spec: ContainerSpec, onCreated?: () => void): Promise<string> {
     if (spec.nodeName !== this.nodeName) {
       throw new RuntimeError('CreateContainerError', `task ${spec.taskRef} is for node ${spec.nodeName}, this runtime is node ${this.nodeName}`);
     }
     const t0 = performance.now();
     const c = await this.create(spec, true);
     if (typeof c === 'string') return c; // it was already running
+    onCreated?.();
     try {
       await c.start();
     } catch (e) {

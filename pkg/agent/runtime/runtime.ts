@@ -82,7 +82,7 @@ export class RuntimeError extends Error {
 
 export interface Runtime {
   /** Create and start a container; resolves with its id once started. */
-  start(spec: ContainerSpec): Promise<string>;
+  start(spec: ContainerSpec, onCreated?: () => void): Promise<string>;
   /** SIGTERM, then SIGKILL after graceSeconds. Resolves when it has exited. */
   stop(id: string, graceSeconds: number): Promise<void>;
   remove(id: string): Promise<void>;
