@@ -3,7 +3,8 @@
  *
  *   baseline  20 x `docker run -d --network host busybox httpd -p PORT` in parallel
  *   stowage   an apply of a 20-instance Service (same image, same command, HTTP
- *             health check every 1 s) on one agent on the agent API (`--server`)
+ *             health check every 1 s) on one agent on the agent API (`--server`,
+ *             a token of role node; the server with --tokens)
  *
  * Both sides are timed by the engine itself: its `create` and `start` events
  * (docker events, nanosecond times) against the moment the commands were
@@ -18,6 +19,10 @@
  * stowage.node label.
  */
 import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { TRACE_ANNOTATION, traceNow } from '../../pkg/api/trace.js';
@@ -99,6 +104,10 @@ async function baseline(ev: EngineEvents, label: string, ports: number[]): Promi
   return { firstCreated: created[0]! - t0, firstStarted: started[0]! - t0, allStarted: started[ports.length - 1]! - t0, reported: Math.max(...returned), serving };
 }
 
+/** The API as the security issue runs it: tokens, the agent's of role node. */
+const ADMIN = randomBytes(16).toString('hex');
+const auth = { authorization: `Bearer ${ADMIN}` };
+
 async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof serviceTasks>[0], node: string, name: string): Promise<{ side: Side; tasks: Task[]; t0: number }> {
   const svc: Service = {
     apiVersion: API_VERSION,
@@ -116,7 +125,7 @@ async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof s
     } as Service['spec'],
   };
   const t0 = traceNow();
-  const res = await fetch(`${url}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [svc] }) });
+  const res = await fetch(`${url}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ items: [svc] }) });
   if (!res.ok) throw new Error(`apply: ${res.status} ${await res.text()}`);
   let running = 0;
   let serving = 0;
@@ -135,7 +144,7 @@ async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof s
 }
 
 async function removeService(url: string, store: Parameters<typeof serviceTasks>[0], node: string, name: string): Promise<void> {
-  await fetch(`${url}/api/v1/services/default/${name}`, { method: 'DELETE' });
+  await fetch(`${url}/api/v1/services/default/${name}`, { method: 'DELETE', headers: auth });
   await until('the service gone', async () => (await serviceTasks(store, name)).length === 0, 60_000, 100);
   await removeNodeContainers(node);
 }
@@ -145,8 +154,13 @@ async function main(): Promise<void> {
   const node = testNodeName('bench-docker');
   const plain = testNodeName('bench-plain');
   const [lo] = portRange(7).split('-').map(Number);
-  const c = await startCluster({ nodes: [] });
-  c.agentArgs.set(node, ['--server', c.server.url, '--node', node, '--cpus', '8', '--mem', '8192', '--disk', '1000', '--heartbeat-ttl', '2', '--ports', portRange(3)]);
+  const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+  const nodeToken = randomBytes(16).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-bench-docker-'));
+  writeFileSync(join(dir, 'tokens.yaml'), `tokens:\n  - {user: bench, role: admin, sha256: ${sha(ADMIN)}}\n  - {user: ${node}, role: node, sha256: ${sha(nodeToken)}}\n`);
+  writeFileSync(join(dir, 'node.token'), nodeToken);
+  const c = await startCluster({ nodes: [], serverArgs: ['--tokens', join(dir, 'tokens.yaml')] });
+  c.agentArgs.set(node, ['--server', c.server.url, '--token-file', join(dir, 'node.token'), '--node', node, '--cpus', '8', '--mem', '8192', '--disk', '1000', '--heartbeat-ttl', '2', '--ports', portRange(3)]);
   await c.startAgent(node);
   const ev = new EngineEvents();
   const rows: { base: Side; st: Side }[] = [];
@@ -177,6 +191,7 @@ async function main(): Promise<void> {
     ev.close();
     for (let r = 1; r <= RUNS; r++) await removeNodeContainers(`${plain}-${r}`).catch(() => undefined);
     await c.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
