@@ -127,6 +127,8 @@ async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof s
   const t0 = traceNow();
   const res = await fetch(`${url}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ items: [svc] }) });
   if (!res.ok) throw new Error(`apply: ${res.status} ${await res.text()}`);
+  // the engine's events first (nothing polls the cluster while the containers start), then the statuses
+  const started = await ev.waitFor(node, 'start', N);
   let running = 0;
   let serving = 0;
   let tasks: Task[] = [];
@@ -138,7 +140,6 @@ async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof s
     return tasks.filter(isHealthy).length === N;
   }, 60_000, 20);
   const healthy = traceNow() - t0;
-  const started = await ev.waitFor(node, 'start', N);
   const created = ev.times(node, 'create');
   return { side: { firstCreated: created[0]! - t0, firstStarted: started[0]! - t0, allStarted: started[N - 1]! - t0, reported: running, serving, healthy }, tasks, t0 };
 }
