@@ -65,13 +65,13 @@ class EngineEvents {
     this.ready = sleep(500).then(() => undefined);
   }
 
-  /** Times (epoch ms) of `action` events of the node's containers, sorted. */
-  times(node: string, action: 'create' | 'start'): number[] {
-    return (this.seen.get(node) ?? []).filter((e) => e.action === action).map((e) => e.at).sort((a, b) => a - b);
+  /** Times (epoch ms) of `action` events of the node's containers since `since`, sorted. */
+  times(node: string, action: 'create' | 'start', since: number): number[] {
+    return (this.seen.get(node) ?? []).filter((e) => e.action === action && e.at >= since).map((e) => e.at).sort((a, b) => a - b);
   }
 
-  async waitFor(node: string, action: 'create' | 'start', n: number): Promise<number[]> {
-    return until(`${n} ${action} events of ${node}`, () => this.times(node, action).length >= n && this.times(node, action), 60_000, 5);
+  async waitFor(node: string, action: 'create' | 'start', n: number, since: number): Promise<number[]> {
+    return until(`${n} ${action} events of ${node}`, () => this.times(node, action, since).length >= n && this.times(node, action, since), 60_000, 5);
   }
 
   close(): void {
@@ -97,10 +97,10 @@ async function baseline(ev: EngineEvents, label: string, ports: number[]): Promi
       run('docker', ['run', '-d', '--network', 'host', '--label', `stowage.node=${label}`, IMAGE, 'httpd', '-f', '-p', String(p), '-h', '/www']).then(() => returned.push(traceNow() - t0)),
     ),
   );
-  const started = await ev.waitFor(label, 'start', ports.length);
+  const started = await ev.waitFor(label, 'start', ports.length, t0);
   await until('every container answering', async () => (await Promise.all(ports.map(probe))).every((b) => b === 'ok\n'), 30_000, 20);
   const serving = traceNow() - t0;
-  const created = ev.times(label, 'create');
+  const created = ev.times(label, 'create', t0);
   return { firstCreated: created[0]! - t0, firstStarted: started[0]! - t0, allStarted: started[ports.length - 1]! - t0, reported: Math.max(...returned), serving };
 }
 
@@ -108,7 +108,7 @@ async function baseline(ev: EngineEvents, label: string, ports: number[]): Promi
 const ADMIN = randomBytes(16).toString('hex');
 const auth = { authorization: `Bearer ${ADMIN}` };
 
-async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof serviceTasks>[0], node: string, name: string): Promise<{ side: Side; tasks: Task[]; t0: number }> {
+async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof serviceTasks>[0], node: string, name: string): Promise<{ side: Side; tasks: Task[]; t0: number; api: Record<string, number> }> {
   const svc: Service = {
     apiVersion: API_VERSION,
     kind: 'Service',
@@ -125,10 +125,11 @@ async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof s
     } as Service['spec'],
   };
   const t0 = traceNow();
-  const res = await fetch(`${url}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ items: [svc] }) });
+  const res = await fetch(`${url}/api/v1/apply?trace=1`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ items: [svc] }) });
   if (!res.ok) throw new Error(`apply: ${res.status} ${await res.text()}`);
+  const api = ((await res.json()) as { trace?: Record<string, number> }).trace ?? {};
   // the engine's events first (nothing polls the cluster while the containers start), then the statuses
-  const started = await ev.waitFor(node, 'start', N);
+  const started = await ev.waitFor(node, 'start', N, t0);
   let running = 0;
   let serving = 0;
   let tasks: Task[] = [];
@@ -140,8 +141,8 @@ async function stowage(ev: EngineEvents, url: string, store: Parameters<typeof s
     return tasks.filter(isHealthy).length === N;
   }, 60_000, 20);
   const healthy = traceNow() - t0;
-  const created = ev.times(node, 'create');
-  return { side: { firstCreated: created[0]! - t0, firstStarted: started[0]! - t0, allStarted: started[N - 1]! - t0, reported: running, serving, healthy }, tasks, t0 };
+  const created = ev.times(node, 'create', t0);
+  return { side: { firstCreated: created[0]! - t0, firstStarted: started[0]! - t0, allStarted: started[N - 1]! - t0, reported: running, serving, healthy }, tasks, t0, api };
 }
 
 async function removeService(url: string, store: Parameters<typeof serviceTasks>[0], node: string, name: string): Promise<void> {
@@ -175,12 +176,12 @@ async function main(): Promise<void> {
       await removeNodeContainers(label);
       await sleep(500);
       const name = `bench-${r}`;
-      const { side: st, tasks, t0 } = await stowage(ev, c.server.url, c.store, node, name);
+      const { side: st, tasks, t0, api } = await stowage(ev, c.server.url, c.store, node, name);
       rows.push({ base, st });
       print(r, base, st);
       if (TIMELINE) {
         const first = [...tasks].sort((a, b) => (a.status?.trace?.['agent.started'] ?? Infinity) - (b.status?.trace?.['agent.started'] ?? Infinity))[0]!;
-        process.stdout.write(renderTimeline(name, first, { 'cli.sent': t0, ...(first.status?.trace ?? {}) }));
+        process.stdout.write(renderTimeline(name, first, { 'cli.sent': t0, ...api, ...(first.status?.trace ?? {}) }));
       }
       await removeService(c.server.url, c.store, node, name);
       await sleep(500);
