@@ -11,7 +11,7 @@
  *   services.seen .began .computed .create            the services loop (the task's first status)
  *   scheduler.seen .began .computed .bind             the scheduler (the binding's status)
  *   server.assignment                                 the server's assignment stream (agent API)
- *   agent.received .start .create .created .started   the agent (its Starting / Running reports)
+ *   agent.received .start .slot .create .created .started   the agent (its Starting / Running reports)
  *
  * Untraced objects carry nothing and cost nothing. Times come from each
  * process's own clock: on one host they compare to a fraction of a
@@ -59,7 +59,8 @@ export const TRACE_STEPS: readonly { mark: string; who: string; what: string }[]
   { mark: 'server.assignment', who: 'api', what: 'assignment seen by the agent API (binding committed, etcd watch)' },
   { mark: 'agent.received', who: 'agent', what: 'assignment received (agent API stream)' },
   { mark: 'agent.start', who: 'agent', what: 'task sync began the start (agent work queue wait)' },
-  { mark: 'agent.create', who: 'agent', what: 'docker create sent (Starting reported, start slot taken)' },
+  { mark: 'agent.slot', who: 'agent', what: 'start slot taken (Starting reported)' },
+  { mark: 'agent.create', who: 'agent', what: 'docker create sent (the runtime sends a few creates at a time)' },
   { mark: 'agent.created', who: 'agent', what: 'docker create returned' },
   { mark: 'agent.started', who: 'agent', what: 'docker start returned: container running' },
   { mark: 'cli.running', who: 'stowctl', what: 'Running seen by stowctl (agent report written, read back)' },

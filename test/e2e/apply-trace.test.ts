@@ -31,7 +31,7 @@ spec:
 /** Marks that happen one after the other by cause, whatever the clocks do within a process. */
 const CAUSAL = [
   ['cli.sent', 'api.received', 'api.committed'],
-  ['services.seen', 'services.began', 'services.computed', 'services.create', 'scheduler.seen', 'scheduler.began', 'scheduler.computed', 'scheduler.bind', 'server.assignment', 'agent.received', 'agent.start', 'agent.create', 'agent.created', 'agent.started'],
+  ['services.seen', 'services.began', 'services.computed', 'services.create', 'scheduler.seen', 'scheduler.began', 'scheduler.computed', 'scheduler.bind', 'server.assignment', 'agent.received', 'agent.start', 'agent.slot', 'agent.create', 'agent.created', 'agent.started'],
 ];
 
 describe('stowctl apply --trace', () => {
@@ -60,7 +60,7 @@ describe('stowctl apply --trace', () => {
     const id = /\ntrace ([0-9a-f]{12}): task default\/traced-\w+ on node (\S+)\n/.exec(r.out);
     assert.ok(id, r.out);
     assert.equal(id[2], node);
-    for (const what of ['apply received', 'apply validated and written', 'Service change seen', 'reconcile began', 'task creation sent', 'Pending task seen', 'scheduling cycle began', 'binding transaction sent', 'assignment seen by the agent API', 'assignment received', 'docker create sent', 'docker create returned', 'docker start returned', 'Running seen by stowctl']) {
+    for (const what of ['apply received', 'apply validated and written', 'Service change seen', 'reconcile began', 'task creation sent', 'Pending task seen', 'scheduling cycle began', 'binding transaction sent', 'assignment seen by the agent API', 'assignment received', 'start slot taken', 'docker create sent', 'docker create returned', 'docker start returned', 'Running seen by stowctl']) {
       assert.ok(r.out.includes(what), `the timeline shows "${what}":\n${r.out}`);
     }
     assert.match(r.out, /apply -> container created \d+\.\d ms, -> running \d+\.\d ms\n/);

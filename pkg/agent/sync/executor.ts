@@ -213,8 +213,8 @@ export class ActionExecutor {
     let id: string;
     try {
       id = await this.d.starts.run(() => {
-        marks?.add('agent.create');
-        return this.op('start', () => this.d.runtime.start(spec, marks && (() => marks.add('agent.created'))));
+        marks?.add('agent.slot');
+        return this.op('start', () => this.d.runtime.start(spec, marks && ((step) => marks.add(`agent.${step}`))));
       });
     } catch (e) {
       return this.startFailed(r, e, values);

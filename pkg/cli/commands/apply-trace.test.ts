@@ -46,7 +46,7 @@ describe('apply --trace', () => {
         '       1.5      1.5  api        apply received (HTTP request, body read)',
         '       4.0      2.5  api        apply validated and written (one etcd transaction)',
         '       5.0      1.0  services   Service change seen (etcd watch -> informer)',
-        '      20.0     15.0  agent      docker create sent (Starting reported, start slot taken)',
+        '      20.0     15.0  agent      docker create sent (the runtime sends a few creates at a time)',
         '      40.0     20.0  agent      docker create returned',
         '      70.3     30.3  agent      docker start returned: container running',
         '      71.0      0.8             odd.mark',
