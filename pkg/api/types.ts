@@ -483,6 +483,8 @@ export interface TaskStatus {
   pendingDetails?: Record<string, number>;
   /** Written at binding when the task asks for capabilities or host paths: what its namespace allowed then. */
   allowed?: TaskAllowance;
+  /** A traced task (annotation stowage/trace): when each component handled it (api/trace.ts). */
+  trace?: Record<string, number>;
 }
 export type Task = Resource<TaskSpec, TaskStatus>;
 

@@ -31,6 +31,7 @@
  *
  * Every request is counted and timed by verb and kind.
  */
+import { addMarks, traceNow } from '../api/trace.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHttpServer } from '../http/serve.js';
 import type { KeyPair } from '../tls/files.js';
@@ -283,6 +284,7 @@ export class ApiServer {
     if (parts[0] === 'agent') return this.agents.serve(req, res, verb, parts.slice(1), q);
     if (parts[0] === 'apply' && parts.length === 1) {
       if (verb !== 'POST') throw methodNotAllowed(verb, '/api/v1/apply');
+      const received = traceNow();
       const body = (await readJson(req)) as { items?: unknown[] };
       const results = await this.objects.apply(body?.items as unknown[], (o, i) => {
         const k = lookupKind(o.kind)!;
@@ -293,7 +295,8 @@ export class ApiServer {
           throw e;
         }
       });
-      sendJson(res, 200, { results });
+      // ?trace=1 (stowctl apply --trace): when this server received and wrote the batch (api/trace.ts)
+      sendJson(res, 200, { results, ...(q.has('trace') ? { trace: addMarks(undefined, { 'api.received': received, 'api.committed': traceNow() }) } : {}) });
       return 200;
     }
     if (parts[0] === 'watch') {

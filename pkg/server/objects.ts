@@ -18,6 +18,7 @@ import type { AnyResource, Node, PortRange, Secret, Service } from '../api/types
 import { SecretCipher } from '../secrets/cipher.js';
 import { openData, redactSecret, revealSecret, sealSecret } from '../secrets/secret-data.js';
 import { validateMany, validateObject } from '../api/validate.js';
+import { TRACE_ANNOTATION } from '../api/trace.js';
 import { addPortOps, hasServicePorts, MAX_PORT_RACES, readClaims, writeServiceWithPorts } from '../store/service-ports.js';
 import { Store, type Stored } from '../store/store.js';
 import { specKey } from '../store/keys.js';
@@ -82,7 +83,14 @@ function keepServerOwnedSpec(want: AnyResource, cur: AnyResource | undefined): A
 const sameUserFields = (a: AnyResource, b: AnyResource): boolean =>
   jsonEqual(a.spec, b.spec) &&
   jsonEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
-  jsonEqual(a.metadata.annotations ?? {}, b.metadata.annotations ?? {});
+  jsonEqual(untraced(a.metadata.annotations), untraced(b.metadata.annotations));
+
+/** Annotations but the trace id (api/trace.ts): a traced apply that changes nothing else writes nothing. */
+function untraced(a: Record<string, string> | undefined): Record<string, string> {
+  if (!a || !(TRACE_ANNOTATION in a)) return a ?? {};
+  const { [TRACE_ANNOTATION]: _id, ...rest } = a;
+  return rest;
+}
 
 export interface ObjectsOptions {
   /** The cluster's service port range (`--service-port-range`). */

@@ -82,7 +82,8 @@ export class RuntimeError extends Error {
 
 export interface Runtime {
   /** Create and start a container; resolves with its id once started. */
-  start(spec: ContainerSpec): Promise<string>;
+  /** mark: told when the create is sent and when it returned (a traced task's marks, api/trace.ts). */
+  start(spec: ContainerSpec, mark?: (step: 'create' | 'created') => void): Promise<string>;
   /** SIGTERM, then SIGKILL after graceSeconds. Resolves when it has exited. */
   stop(id: string, graceSeconds: number): Promise<void>;
   remove(id: string): Promise<void>;

@@ -39,6 +39,7 @@ import { secretRefsOf } from '../../api/secrets.js';
 import { maskValues } from '../../secrets/mask.js';
 import { SecretNotFoundError, type SecretEnv } from '../../secrets/resolve.js';
 import { SecretKeyError } from '../../secrets/cipher.js';
+import { addMarks, traceNow, type TraceMarks } from '../../api/trace.js';
 
 /** What the node sync knows of one task uid. */
 export interface TaskRecord {
@@ -52,12 +53,14 @@ export interface TaskRecord {
   startFailures: number;
   /** A drained kill: when the drain ends (ms), set when the agent first sees the kill. */
   drainUntil?: number;
+  /** A traced task (api/trace.ts): when its assignment arrived. */
+  tracedAt?: number;
 }
 
 export interface ExecutorDeps {
   node: string;
   runtime: Runtime;
-  writer: Pick<StatusWriter, 'update'>;
+  writer: Pick<StatusWriter, 'update'> & Partial<Pick<StatusWriter, 'view'>>;
   log: Logger;
   spec: Omit<SpecContext, 'nodeName'>;
   recorder?: Recorder;
@@ -193,7 +196,8 @@ export class ActionExecutor {
     // defence in depth: the API refused this already, unless the task was written around it
     const refusal = startRefusal(r.task.spec, r.task.status?.allowed);
     if (refusal) return this.startFailed(r, new RuntimeError('Forbidden', refusal), []);
-    writer.update(r.uid, { state: 'Starting' });
+    const marks = r.tracedAt !== undefined ? new TaskMarks(() => this.d.writer.view?.(r.uid)?.trace, { 'agent.received': r.tracedAt, 'agent.start': traceNow() }) : undefined;
+    writer.update(r.uid, { state: 'Starting', ...marks?.patch() });
     let secrets: Record<string, string>;
     try {
       secrets = await this.secretEnvOf(r.task);
@@ -208,14 +212,18 @@ export class ActionExecutor {
     const spec = containerSpec(r.task, { nodeName: node, ...this.d.spec }, secrets);
     let id: string;
     try {
-      id = await this.d.starts.run(() => this.op('start', () => this.d.runtime.start(spec)));
+      id = await this.d.starts.run(() => {
+        marks?.add('agent.slot');
+        return this.op('start', () => this.d.runtime.start(spec, marks && ((step) => marks.add(`agent.${step}`))));
+      });
     } catch (e) {
       return this.startFailed(r, e, values);
     }
     r.startFailures = 0;
+    marks?.add('agent.started');
     const at = new Date().toISOString();
     const c = containers.get(id) ?? containers.put({ id, taskUid: r.uid, taskRef: ref(r), phase: 'running', startedAt: at });
-    writer.update(r.uid, { state: 'Running', containerId: id, startedAt: c.startedAt ?? at });
+    writer.update(r.uid, { state: 'Running', containerId: id, startedAt: c.startedAt ?? at, ...marks?.patch() });
     const took = (Date.now() - r.seenAt) / 1000;
     agentTaskStart.observe(took);
     this.d.log.debug('task running', { task: ref(r), container: id, seconds: took });
@@ -309,4 +317,24 @@ export class ActionExecutor {
 const ENGINE_UNAVAILABLE = 'EngineUnavailable';
 
 const ref = (r: TaskRecord): string => `${r.ns}/${r.name}`;
+
+/** A traced task's marks of this start, reported with its Starting and Running status (over the ones it came with). */
+class TaskMarks {
+  private readonly marks: TraceMarks;
+
+  constructor(
+    private readonly known: () => TraceMarks | undefined,
+    first: TraceMarks,
+  ) {
+    this.marks = { ...first };
+  }
+
+  add(name: string): void {
+    this.marks[name] ??= traceNow();
+  }
+
+  patch(): { trace: TraceMarks } {
+    return { trace: addMarks(this.known(), this.marks) };
+  }
+}
 const short = (id: string) => id.slice(0, 12);

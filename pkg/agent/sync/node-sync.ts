@@ -32,6 +32,7 @@ import { ActionExecutor, type TaskRecord } from './executor.js';
 import type { SecretEnv } from '../../secrets/resolve.js';
 import type { StatusWriter } from './status-writer.js';
 import { retry } from '../../util/backoff.js';
+import { traceIdOf, traceNow } from '../../api/trace.js';
 import { warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 /** Health or readiness checks of running tasks (sync/health.ts, sync/readiness.ts); optional so tests can leave them out. */
@@ -122,7 +123,7 @@ export class NodeSync {
       r.task = a.task;
       r.assigned = true;
     } else {
-      r = { uid, ns: a.ns, name: a.name, task: a.task, assigned: true, seenAt: Date.now(), startFailures: 0 };
+      r = { uid, ns: a.ns, name: a.name, task: a.task, assigned: true, seenAt: Date.now(), startFailures: 0, ...(traceIdOf(a.task) ? { tracedAt: traceNow() } : {}) };
       this.tasks.set(uid, r);
     }
     this.byRef.set(ref, uid);

@@ -23,6 +23,8 @@ export interface ApplyOptions {
   filename: string[];
   recursive?: boolean;
   wait?: boolean;
+  /** Follow the applied Services' first tasks and print where the time went (apply-trace.ts). */
+  trace?: boolean;
   timeout: string;
 }
 
@@ -33,9 +35,12 @@ export async function runApply(ctx: Ctx, opts: ApplyOptions): Promise<void> {
   if (manifests.length === 0) throw new CliError(`no objects passed to apply (read ${opts.filename.join(', ')})`);
   defaultNamespaces(manifests, ctx.g.namespace, ctx.g.namespaceExplicit);
 
-  let answer: { results?: ApplyResult[] };
+  const tracing = opts.trace ? await import('./apply-trace.js') : undefined;
+  const traceId = tracing?.stampTrace(manifests.map((m) => m.object));
+  let answer: { results?: ApplyResult[]; trace?: Record<string, number> };
+  const sent = tracing ? performance.timeOrigin + performance.now() : 0;
   try {
-    answer = await ctx.client.post<{ results?: ApplyResult[] }>('/api/v1/apply', { items: manifests.map((m) => m.object) });
+    answer = await ctx.client.request<{ results?: ApplyResult[] }>('POST', '/api/v1/apply', { body: { items: manifests.map((m) => m.object) }, ...(tracing ? { query: { trace: 1 } } : {}) });
   } catch (e) {
     throw withSources(e, manifests);
   }
@@ -52,6 +57,18 @@ export async function runApply(ctx: Ctx, opts: ApplyOptions): Promise<void> {
       break;
     default:
       for (const r of results) ctx.out(`${refOf(r.kind, r.name)} ${r.action}\n`);
+  }
+
+  if (tracing && traceId) {
+    const instances = new Map(manifests.filter((m) => m.object.kind === 'Service').map((m) => [`${m.object.metadata.namespace}/${m.object.metadata.name}`, (m.object.spec as { instances?: number }).instances ?? 1]));
+    const followed = results
+      .filter((r) => r.kind === 'Service' && r.action !== 'unchanged')
+      .map((r) => {
+        const namespace = r.namespace ?? ctx.g.namespace;
+        return { namespace, name: r.name, instances: instances.get(`${namespace}/${r.name}`) ?? 1 };
+      })
+      .filter((s) => s.instances > 0);
+    await tracing.followTrace(ctx, traceId, followed, { 'cli.sent': sent, ...(answer.trace ?? {}) }, timeoutMs);
   }
 
   if (opts.wait) {

@@ -14,6 +14,7 @@ export function registerApply(program: Command, io: Io, deps: Deps): void {
     .option('-f, --filename <path>', 'a file, a directory of .yaml/.yml/.json files, or - for stdin (repeatable)', collect, [])
     .option('-R, --recursive', 'read directories given with -f recursively')
     .option('--wait', 'wait until every applied service has finished rolling out')
-    .option('--timeout <duration>', 'how long --wait waits', '5m')
+    .option('--trace', "follow the applied services' first tasks and print where the time went, from the apply to the container running")
+    .option('--timeout <duration>', 'how long --wait and --trace wait', '5m')
     .action(async (opts: ApplyOptions, cmd: Command) => (await impl()).runApply(await ctxOf(cmd, io, deps), opts));
 }

@@ -25,6 +25,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
 import { ClusterSnapshot, requestFromTask, schedule, type Placement, type TaskRequest, type Waiting } from '../../scheduler/index.js';
 import { addBindings } from '../../store/binding.js';
+import { addMarks, traceIdOf, traceNow, type TraceMarks } from '../../api/trace.js';
 import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
 import { Limiter } from '../../util/limiter.js';
@@ -63,6 +64,10 @@ export class SchedulerController extends Controller {
   private readonly pending = new Set<string>();
   /** Node statuses this loop wrote that its informer may not have delivered yet. */
   private readonly written = new Map<string, Stored<Node>>();
+  /** Traced pending tasks (api/trace.ts): when each was first seen Pending. */
+  private readonly traceSeen = new Map<string, number>();
+  /** The current cycle's marks, for traced tasks it binds. */
+  private cycleMarks: TraceMarks = {};
 
   constructor(private readonly d: SchedulerDeps) {
     super('scheduler', d.log);
@@ -103,15 +108,18 @@ export class SchedulerController extends Controller {
     const k = key(e.stored);
     if (e.type === 'DELETED') {
       this.pending.delete(k);
+      this.traceSeen.delete(k);
       this.snapshot.removeTask(k);
       return CYCLE;
     }
     this.snapshot.setTask(t);
     if (!isPending(t)) {
       this.pending.delete(k);
+      this.traceSeen.delete(k);
       return undefined;
     }
     this.pending.add(k);
+    if (traceIdOf(t) && !this.traceSeen.has(k)) this.traceSeen.set(k, traceNow());
     return CYCLE;
   }
 
@@ -122,6 +130,7 @@ export class SchedulerController extends Controller {
   }
 
   protected async reconcile(_key: string, log: Logger): Promise<ReconcileResult | void> {
+    const began = traceNow();
     const pending: Stored<Task>[] = [];
     for (const k of this.pending) {
       const s = this.tasks.get(k);
@@ -137,10 +146,11 @@ export class SchedulerController extends Controller {
       { maxPlacements: MAX_PLACEMENTS },
     );
     const ms = performance.now() - t0;
+    this.cycleMarks = { 'scheduler.began': began, 'scheduler.computed': traceNow() };
     metrics.schedulerCycleDuration.observe(ms / 1000);
     for (const w of result.waiting) metrics.schedulerPlacementFailures.inc({ reason: w.reason });
     log.debug('cycle decided', { pending: pending.length, placements: result.placements.length, waiting: result.waiting.length, deferred: result.deferred.length, ms: Math.round(ms) });
-    await this.bind(result.placements, log);
+    await this.bind(result.placements, log, this.cycleMarks);
     await this.recordWaiting(result.waiting, log);
     metrics.schedulerPending.set(result.waiting.length + result.deferred.length);
     if (result.deferred.length > 0) return { requeueAfter: 0 };
@@ -161,7 +171,7 @@ export class SchedulerController extends Controller {
    * Resolves once everything is sent, keeping at most COMMIT_CONCURRENCY
    * transactions out.
    */
-  private async bind(placements: Placement[], log: Logger): Promise<void> {
+  private async bind(placements: Placement[], log: Logger, marks: TraceMarks): Promise<void> {
     const failed = new Set<string>();
     const perTask = placements.length <= MAX_TASK_EVENTS_PER_CYCLE;
     // one compare of each transaction's budget is the fence's
@@ -170,7 +180,7 @@ export class SchedulerController extends Controller {
       const nodes = batch.map((b) => b.node);
       const before = nodes.map((n) => this.nodeTail.get(n)).filter((p): p is Promise<void> => p !== undefined);
       const done = Promise.all(before)
-        .then(() => this.commitBatch(batch, failed, perTask, log))
+        .then(() => this.commitBatch(batch, failed, perTask, log, marks))
         .then(
           (n) => {
             metrics.schedulerPlacements.inc({ result: 'bound' }, n);
@@ -207,7 +217,18 @@ export class SchedulerController extends Controller {
     return { allowed: allowanceFor(t.spec, ns?.spec) };
   }
 
-  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger): Promise<number> {
+  /** A traced task's status gets this cycle's marks and the moment its binding is sent. */
+  private traceBinding(t: Stored<Task>, marks: TraceMarks): void {
+    const task = t.object;
+    if (!traceIdOf(task)) return;
+    const k = key(t);
+    const seen = this.traceSeen.get(k);
+    this.traceSeen.delete(k);
+    const more = { ...(seen !== undefined ? { 'scheduler.seen': seen } : {}), ...marks, 'scheduler.bind': traceNow() };
+    t.object = { ...task, status: { ...(task.status ?? { state: 'Pending' }), trace: addMarks(task.status?.trace, more) } };
+  }
+
+  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger, marks: TraceMarks): Promise<number> {
     const txn = this.d.store.txn(this.ctx.fence());
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
     for (const { node: nodeName, placements } of batch) {
@@ -223,6 +244,7 @@ export class SchedulerController extends Controller {
       if (!cached || tasks.length === 0) continue;
       const node = this.latestNode(cached);
       const portsOf = new Map(placements.map((p) => [p.taskKey, p.ports]));
+      for (const t of tasks) this.traceBinding(t, marks);
       const status = addBindings(txn, node, tasks.map((task) => ({ task, ports: portsOf.get(key(task)) ?? {}, ...this.allowance(task.object) })));
       plan.push({ node, status, tasks });
     }

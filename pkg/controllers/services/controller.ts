@@ -9,7 +9,7 @@
  *        txn 1 (fenced): status (CAS on statusRev) + delete ended tasks
  *                        + health kills      ── all or nothing: a failure is
  *                                               recorded exactly once
- *        then, in parallel: other kills (CAS on each task's spec; each drains
+ *        beside it, in parallel: other kills (CAS on each task's spec; each drains
  *                        drainSeconds out of endpoints first, tasks.ts) and
  *                        creates (create-if-absent), as many per fenced
  *                        transaction as etcd's budget takes (commitEach)
@@ -40,6 +40,7 @@ import { OwnedTasks } from './owned.js';
 import { dependencyEnv } from './dependency-env.js';
 import { SERVICE_DEFAULTS } from '../../api/defaults.js';
 import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from '../../api/labels.js';
+import { addMarks, TRACE_ANNOTATION, traceIdOf, traceNow, type TraceMarks } from '../../api/trace.js';
 
 const SERVICE = lookupKind('Service')!;
 const TASK = lookupKind('Task')!;
@@ -67,6 +68,8 @@ export class ServicesController extends Controller {
   private owned!: OwnedTasks;
   /** Statuses this loop wrote that its informer may not have delivered yet. */
   private readonly written = new Map<string, { uid: string | undefined; status: ServiceStatus; statusRev: string }>();
+  /** Traced services (api/trace.ts): when their change was first seen, until a reconcile takes it. */
+  private readonly traceSeen = new Map<string, number>();
 
   constructor(private readonly d: ServicesDeps) {
     super('services', d.log, 4);
@@ -97,6 +100,7 @@ export class ServicesController extends Controller {
   private onService(e: InformerEvent<Service>): string[] {
     const svc = e.stored.object;
     const key = keyOf(svc);
+    if (e.type !== 'DELETED' && traceIdOf(svc) && !this.traceSeen.has(key)) this.traceSeen.set(key, traceNow());
     const w = this.written.get(key);
     if (e.type === 'DELETED') {
       this.written.delete(key);
@@ -124,6 +128,9 @@ export class ServicesController extends Controller {
   }
 
   protected async reconcile(key: string, log: Logger): Promise<ReconcileResult | void> {
+    const began = traceNow();
+    const seen = this.traceSeen.get(key);
+    this.traceSeen.delete(key);
     const cached = this.services.get(key);
     if (!cached) {
       this.owned.forget(key);
@@ -138,7 +145,8 @@ export class ServicesController extends Controller {
     const deps = this.dependencies(svc, ns);
     const now = this.d.now?.() ?? Date.now();
     const plan = computeService({ service: svc, tasks: stored.map((t) => t.object), dependencies: deps, now, options: this.d.options });
-    await this.apply(key, s, plan, byTask);
+    const marks = traceIdOf(svc) ? { ...(seen !== undefined ? { 'services.seen': seen } : {}), 'services.began': began, 'services.computed': traceNow() } : undefined;
+    await this.apply(key, s, plan, byTask, marks);
     for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](svc, ev.reason, ev.message);
     this.count(plan, s.object.status, log);
     if (plan.requeueAfterMs !== undefined) return { requeueAfter: plan.requeueAfterMs };
@@ -183,7 +191,7 @@ export class ServicesController extends Controller {
     return jobDependencyState(name, job, newest);
   }
 
-  private async apply(key: string, s: Stored<Service>, plan: Plan, byTask: Map<Task, Stored<Task>>): Promise<void> {
+  private async apply(key: string, s: Stored<Service>, plan: Plan, byTask: Map<Task, Stored<Task>>, marks?: TraceMarks): Promise<void> {
     const svc = s.object;
     const fence = () => this.ctx.fence();
     const storedOf = (t: Task) => byTask.get(t)!;
@@ -197,19 +205,23 @@ export class ServicesController extends Controller {
     const drain = { drainSeconds: drainOf(svc) };
     const healthKills = plan.kill.filter((k) => k.reason === 'Unhealthy');
     for (const k of healthKills) addKill(first, storedOf(k.task), drain);
-    if (!first.empty) {
-      const r = await first.commit();
-      if (!r.succeeded) throw new ApiError('Conflict', `service ${key} or one of its ended tasks changed meanwhile`);
-      if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
-      for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
-      for (const k of healthKills) this.noteKill(key, k.task, r.revision, storedOf(k.task).statusRev);
-      this.recordKills(plan, healthKills, drain.drainSeconds);
-    }
     // 2. Everything else: each kill and each create stands alone, packed into as
-    //    many transactions as etcd's budget needs. What commits is remembered at once.
+    //    many transactions as etcd's budget needs, sent beside the first one (none
+    //    depends on it: no round trip waits for another). What commits is remembered at once.
     const kills = plan.kill.filter((k) => k.reason !== 'Unhealthy');
-    const tasks = this.newTasks(key, svc, plan);
-    const [k, c] = await Promise.all([
+    const tasks = this.newTasks(key, svc, plan, marks && { ...marks, 'services.create': traceNow() });
+    const firstDone = first.empty
+      ? undefined
+      : first.commit().then((r) => {
+          if (!r.succeeded) return false;
+          if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
+          for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
+          for (const k of healthKills) this.noteKill(key, k.task, r.revision, storedOf(k.task).statusRev);
+          this.recordKills(plan, healthKills, drain.drainSeconds);
+          return true;
+        });
+    const [ok, k, c] = await Promise.all([
+      firstDone,
       // (an unbound task is deleted outright; Store.addRemove compares its status
       // revision too, so a binding made meanwhile cannot leave its assignment behind)
       commitEach(this.d.store, fence, kills, (txn, x) => addKill(txn, storedOf(x.task), drain), (done, rev) => {
@@ -224,6 +236,7 @@ export class ServicesController extends Controller {
         metrics.serviceTasksCreated.inc(done.length);
       }),
     ]);
+    if (ok === false) throw new ApiError('Conflict', `service ${key} or one of its ended tasks changed meanwhile`);
     const lost = k.conflicted.length + c.conflicted.length;
     if (lost > 0) throw new ApiError('Conflict', `${lost} of ${kills.length + tasks.length} task write(s) for service ${key} lost a race; reconciling again`);
   }
@@ -250,7 +263,7 @@ export class ServicesController extends Controller {
   }
 
   /** The tasks to create: the template, the owner, a fresh name each. */
-  private newTasks(key: string, svc: Service, plan: Plan): Task[] {
+  private newTasks(key: string, svc: Service, plan: Plan, marks?: TraceMarks): Task[] {
     const { count, template, hash, revision } = plan.create;
     const ns = svc.metadata.namespace ?? 'default';
     const owner = `service/${svc.metadata.name}`;
@@ -259,6 +272,10 @@ export class ServicesController extends Controller {
     const env = Object.keys(depEnv).length > 0 ? { ...depEnv, ...(template.env ?? {}) } : undefined;
     const names = new Set<string>();
     const out: Task[] = [];
+    // a traced service's tasks carry its trace id, and the marks so far in their first status
+    const traceId = traceIdOf(svc);
+    const annotations = traceId ? { annotations: { [TRACE_ANNOTATION]: traceId } } : {};
+    const status = (): Task['status'] => (traceId && marks ? { state: 'Pending', trace: addMarks(undefined, marks) } : { state: 'Pending' });
     while (out.length < count) {
       const name = `${svc.metadata.name}-${suffix()}`;
       if (names.has(name) || this.owned.taken(key, ns, name)) continue;
@@ -266,9 +283,9 @@ export class ServicesController extends Controller {
       out.push({
         apiVersion: API_VERSION,
         kind: 'Task',
-        metadata: { name, namespace: ns, labels: { [OWNER_LABEL]: owner, [HASH_LABEL]: hash, [REVISION_LABEL]: String(revision) } },
+        metadata: { name, namespace: ns, labels: { [OWNER_LABEL]: owner, [HASH_LABEL]: hash, [REVISION_LABEL]: String(revision) }, ...annotations },
         spec: { ...structuredClone(template), ...(env ? { env: { ...env } } : {}), owner, ...(svc.metadata.uid ? { ownerUid: svc.metadata.uid } : {}), templateHash: hash },
-        status: { state: 'Pending' },
+        status: status(),
       });
     }
     return out;

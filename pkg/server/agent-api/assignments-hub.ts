@@ -20,6 +20,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import { ASSIGNMENTS_PREFIX, decodeAssignment, parseAssignmentKey, withCurrentStatus, type Assignment } from '../../store/assignments.js';
 import type { Store } from '../../store/store.js';
 import { Backoff } from '../../util/backoff.js';
+import { addMarks, traceIdOf, traceNow } from '../../api/trace.js';
 import { warnUnlessEtcdDown } from '../../store/etcd-health.js';
 
 /** Changes kept for resumes. */
@@ -169,10 +170,13 @@ export class AssignmentsHub {
   private onData(r: IWatchResponse): void {
     const out = new Map<HubSubscriber, Change[]>();
     let rev = this.rev;
+    const now = traceNow();
     for (const ev of r.events) {
       const c = this.apply(ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv.value, String(ev.kv.mod_revision));
       rev = BigInt(ev.kv.mod_revision);
       if (!c) continue;
+      // a traced task (api/trace.ts): when its assignment reached this server
+      if (c.type === 'put' && traceIdOf(c.a.task)) c.a.status = { ...c.a.status, trace: addMarks(c.a.status.trace, { 'server.assignment': now }) };
       this.ring.push({ rev, change: c });
       const node = nodeOf(c);
       for (const s of this.byNode.get(node) ?? []) push(out, s, c);
