@@ -11,7 +11,9 @@
  *                                               recorded exactly once
  *        then, in parallel: other kills (CAS on each task's spec; each drains
  *                        drainSeconds out of endpoints first, tasks.ts) and
- *                        creates (create-if-absent), as many per fenced
+ *                        creates (create-if-absent, the spec key only: a
+ *                        task's status key is first written by its binding,
+ *                        until then it is Pending), as many per fenced
  *                        transaction as etcd's budget takes (commitEach)
  *
  * What this loop wrote is remembered until the informer shows it (owned.ts),
@@ -216,10 +218,11 @@ export class ServicesController extends Controller {
         for (const x of done) this.noteKill(key, x.task, rev, storedOf(x.task).statusRev);
         this.recordKills(plan, done, drain.drainSeconds);
       }),
+      // one put per task: no status key until the scheduler binds it (Pending is implied, api/implied-status.ts)
       commitEach(this.d.store, fence, tasks, (txn, t) => Store.addCreate(txn, TASK, t), (done, rev) => {
         for (const t of done) {
           t.metadata.resourceVersion = rev;
-          this.owned.wrote(key, { object: t, specRev: rev, statusRev: rev });
+          this.owned.wrote(key, { object: { ...t, status: { state: 'Pending' } }, specRev: rev, statusRev: '0' });
         }
         metrics.serviceTasksCreated.inc(done.length);
       }),
@@ -268,7 +271,6 @@ export class ServicesController extends Controller {
         kind: 'Task',
         metadata: { name, namespace: ns, labels: { [OWNER_LABEL]: owner, [HASH_LABEL]: hash, [REVISION_LABEL]: String(revision) } },
         spec: { ...structuredClone(template), ...(env ? { env: { ...env } } : {}), owner, ...(svc.metadata.uid ? { ownerUid: svc.metadata.uid } : {}), templateHash: hash },
-        status: { state: 'Pending' },
       });
     }
     return out;
