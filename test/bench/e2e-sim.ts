@@ -20,7 +20,8 @@
  * and registration through it). `--agents etcd|server` runs one of them.
  * Flags: --nodes N --instances N; --timeout S (default 180) for all Running;
  * --cpu-prof writes a V8 CPU profile of the server to .run/profiles/ (open it
- * in Chrome DevTools, or summarize it with test/bench/cpu-profile-top.ts).
+ * in Chrome DevTools, or summarize it with test/bench/cpu-profile-top.ts);
+ * --agent-cpu-prof one of the hollow nodes' process (stopped with SIGTERM then).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -44,6 +45,7 @@ const NODES = arg('nodes', 1000);
 const INSTANCES = arg('instances', 10_000);
 const TIMEOUT_S = arg('timeout', 180);
 const PROFILE = process.argv.includes('--cpu-prof');
+const AGENT_PROFILE = process.argv.includes('--agent-cpu-prof');
 /** The issue's goals: 10,000 under 4 s; 100,000 under 30 s. */
 const GOAL_MS = INSTANCES > 10_000 ? 30_000 : 4_000;
 const RSS_GOAL = 1.5 * 1024 ** 3;
@@ -103,7 +105,7 @@ async function run(mode: Mode): Promise<Figures> {
   const client = newEtcdClient({ endpoints: etcd.endpoint });
   const store = new Store(client);
   const profDir = resolve(ROOT, '.run/profiles');
-  if (PROFILE) mkdirSync(profDir, { recursive: true });
+  if (PROFILE || AGENT_PROFILE) mkdirSync(profDir, { recursive: true });
   let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
   let agent: Awaited<ReturnType<typeof spawnAgent>> | undefined;
   try {
@@ -113,6 +115,7 @@ async function run(mode: Mode): Promise<Figures> {
     const plane = mode === 'etcd' ? ['--etcd', etcd.endpoint] : ['--server', server.url];
     agent = await spawnAgent([...plane, '--driver', 'sim', '--nodes', String(NODES), '--node-prefix', 'sim-', '--cpus', '2', '--mem', '2048', '--disk', '1000'], {
       readyTimeoutMs: 120_000,
+      ...(AGENT_PROFILE ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } } : {}),
     });
     await until(`${NODES} nodes Ready`, async () => (await store.list<Node>(NODE)).items.filter((n) => n.object.status?.state === 'Ready').length === NODES, 120_000, 500);
     const serverStart = rssOf(server!.child.pid!);
@@ -227,7 +230,7 @@ async function run(mode: Mode): Promise<Figures> {
     };
   } finally {
     await server?.stop('SIGINT');
-    await agent?.stop('SIGKILL');
+    await agent?.stop(AGENT_PROFILE ? 'SIGTERM' : 'SIGKILL');
     client.close();
     etcd.stop();
   }
