@@ -141,11 +141,12 @@ export class ServicesController extends Controller {
     const svc = s.object;
     const uid = svc.metadata.uid;
     const stored = this.owned.tasksOf(key).filter((t) => t.object.spec.ownerUid === uid);
-    const byTask = new Map(stored.map((t) => [t.object, t]));
     const ns = svc.metadata.namespace ?? 'default';
     const deps = this.dependencies(svc, ns);
     const now = this.d.now?.() ?? Date.now();
     const plan = computeService({ service: svc, tasks: stored.map((t) => t.object), dependencies: deps, now, options: this.d.options });
+    // the stored form of the tasks the plan kills or removes (most passes have none)
+    const byTask = plan.kill.length + plan.remove.length > 0 ? new Map(stored.map((t) => [t.object, t])) : new Map<Task, Stored<Task>>();
     await this.apply(key, s, plan, byTask);
     for (const ev of plan.events) this.d.recorder[ev.type === 'Normal' ? 'normal' : 'warning'](svc, ev.reason, ev.message);
     this.count(plan, s.object.status, log);
