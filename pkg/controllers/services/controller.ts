@@ -269,6 +269,8 @@ export class ServicesController extends Controller {
     const env = Object.keys(depEnv).length > 0 ? { ...depEnv, ...(template.env ?? {}) } : undefined;
     const names = new Set<string>();
     const out: Task[] = [];
+    // one copy of the template for the pass: its tasks share it (objects of a loop are never modified)
+    const shared = structuredClone(template);
     while (out.length < count) {
       const name = `${svc.metadata.name}-${suffix()}`;
       if (names.has(name) || this.owned.taken(key, ns, name)) continue;
@@ -277,7 +279,7 @@ export class ServicesController extends Controller {
         apiVersion: API_VERSION,
         kind: 'Task',
         metadata: { name, namespace: ns, labels: { [OWNER_LABEL]: owner, [HASH_LABEL]: hash, [REVISION_LABEL]: String(revision) } },
-        spec: { ...structuredClone(template), ...(env ? { env: { ...env } } : {}), owner, ...(svc.metadata.uid ? { ownerUid: svc.metadata.uid } : {}), templateHash: hash },
+        spec: { ...shared, ...(env ? { env } : {}), owner, ...(svc.metadata.uid ? { ownerUid: svc.metadata.uid } : {}), templateHash: hash },
       });
     }
     return out;
