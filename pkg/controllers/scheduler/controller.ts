@@ -5,7 +5,9 @@
  *   cycle: pending tasks ──► schedule() (weighted DRF ─► quota ─► place)
  *            ├─ placements ──► bind: one fenced txn per batch of nodes,
  *            │                 CAS on each node status and task status
- *            │                 (lost race: forget, re-read, next cycle);
+ *            │                 (lost race: the nodes whose compares held go
+ *            │                 again at once; the others forget, re-read,
+ *            │                 next cycle);
  *            │                 committed: a Scheduled event per task, or per
  *            │                 owner in a big cycle
  *            └─ waiting    ──► status.pendingReason + an Event, when changed
@@ -24,7 +26,7 @@ import type { Informer, InformerEvent } from '../../informer/informer.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
 import { ClusterSnapshot, requestFromTask, schedule, type Placement, type TaskRequest, type Waiting } from '../../scheduler/index.js';
-import { addBindings } from '../../store/binding.js';
+import { addBindings, bindingMoved } from '../../store/binding.js';
 import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
 import { Limiter } from '../../util/limiter.js';
@@ -207,7 +209,12 @@ export class SchedulerController extends Controller {
     return { allowed: allowanceFor(t.spec, ns?.spec) };
   }
 
-  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger): Promise<number> {
+  /**
+   * Bind a batch of nodes in one transaction. When it fails, the nodes
+   * whose compares all held (the failure branch reads every compared key
+   * back) are sent again at once, once; the others are placed again.
+   */
+  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger, retry = true): Promise<number> {
     const txn = this.d.store.txn(this.ctx.fence());
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
     for (const { node: nodeName, placements } of batch) {
@@ -228,6 +235,8 @@ export class SchedulerController extends Controller {
     }
     if (plan.length === 0) return 0;
     const n = plan.reduce((sum, p) => sum + p.tasks.length, 0);
+    let lost = plan;
+    let again = 0;
     try {
       const r = await txn.commit();
       if (r.succeeded) {
@@ -239,14 +248,19 @@ export class SchedulerController extends Controller {
         for (const e of scheduledEvents(bound, perTask)) this.d.recorder.normal(e.about, 'Scheduled', e.message);
         return n;
       }
-      metrics.schedulerPlacements.inc({ result: 'conflict' }, n);
-      for (const p of plan) log.debug('binding lost a race; placing again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key) });
+      lost = plan.length > 1 && retry ? plan.filter((p) => bindingMoved(r.current, p.node, p.tasks)) : plan;
+      metrics.schedulerPlacements.inc({ result: 'conflict' }, lost.reduce((sum, p) => sum + p.tasks.length, 0));
+      for (const p of lost) log.debug('binding lost a race; placing again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key) });
+      if (lost.length < plan.length) {
+        const held = new Set(plan.filter((p) => !lost.includes(p)).map((p) => p.node.object.metadata.name));
+        again = await this.commitBatch(batch.filter((b) => held.has(b.node)), failed, perTask, log, false);
+      }
     } catch (e) {
       if (isApiError(e, 'Fenced') || isApiError(e, 'Refused')) throw e;
       for (const p of plan) log.warn('binding failed; will place again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key), error: errMsg(e) });
     }
     // Lost a race (or etcd said no): give the capacity back and re-read those nodes.
-    for (const p of plan) {
+    for (const p of lost) {
       failed.add(p.node.object.metadata.name);
       for (const t of p.tasks) this.snapshot.forget(key(t));
       const name = p.node.object.metadata.name;
@@ -254,7 +268,7 @@ export class SchedulerController extends Controller {
       const fresh = await this.d.store.get<Node>(NODE, undefined, name).catch(() => undefined);
       if (fresh) this.snapshot.setNode(this.latestNode(fresh).object);
     }
-    return 0;
+    return again;
   }
 
   /** Tell each waiting task why, when the reason changed. */
