@@ -266,6 +266,9 @@ export class SchedulerController extends Controller {
       const name = p.node.object.metadata.name;
       this.written.delete(name);
       const fresh = await this.d.store.get<Node>(NODE, undefined, name).catch(() => undefined);
+      // what was read is what the next binding compares, until the informer shows it too
+      // (a cache behind the store would make every next binding on the node lose again)
+      if (fresh && BigInt(fresh.statusRev) > BigInt(this.nodes.get(`_/${name}`)?.statusRev ?? '0')) this.written.set(name, fresh);
       if (fresh) this.snapshot.setNode(this.latestNode(fresh).object);
     }
     return again;
