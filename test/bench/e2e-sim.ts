@@ -115,7 +115,7 @@ async function run(mode: Mode): Promise<Figures> {
     const plane = mode === 'etcd' ? ['--etcd', etcd.endpoint] : ['--server', server.url];
     agent = await spawnAgent([...plane, '--driver', 'sim', '--nodes', String(NODES), '--node-prefix', 'sim-', '--cpus', '2', '--mem', '2048', '--disk', '1000'], {
       readyTimeoutMs: 120_000,
-      ...(AGENT_PROFILE ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } } : {}),
+      ...(AGENT_PROFILE ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}),
     });
     await until(`${NODES} nodes Ready`, async () => (await store.list<Node>(NODE)).items.filter((n) => n.object.status?.state === 'Ready').length === NODES, 120_000, 500);
     const serverStart = rssOf(server!.child.pid!);
