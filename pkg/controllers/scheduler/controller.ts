@@ -88,14 +88,17 @@ export class SchedulerController extends Controller {
     this.enqueue(CYCLE);
   }
 
-  private onNode(e: InformerEvent<Node>): string {
+  private onNode(e: InformerEvent<Node>): string | undefined {
     if (e.type === 'DELETED') {
       this.snapshot.removeNode(e.stored.object.metadata.name);
       this.written.delete(e.stored.object.metadata.name);
     } else {
       const mine = this.written.get(e.stored.object.metadata.name);
+      // the echo of our own binding: the snapshot has it already, and a cycle would find nothing new
+      const echo = mine !== undefined && e.type === 'MODIFIED' && mine.statusRev === e.stored.statusRev && e.old?.specRev === e.stored.specRev;
       if (mine && BigInt(mine.statusRev) <= BigInt(e.stored.statusRev)) this.written.delete(e.stored.object.metadata.name);
       this.snapshot.setNode(this.latestNode(e.stored).object);
+      if (echo) return undefined;
     }
     return CYCLE;
   }
@@ -126,6 +129,8 @@ export class SchedulerController extends Controller {
   protected async reconcile(_key: string, log: Logger): Promise<ReconcileResult | void> {
     const pending: Stored<Task>[] = [];
     for (const k of this.pending) {
+      // placed already, its binding on its way (schedule() would skip it)
+      if (this.snapshot.holds(k) !== undefined) continue;
       const s = this.tasks.get(k);
       if (s && isPending(s.object)) pending.push(s);
       else this.pending.delete(k);
