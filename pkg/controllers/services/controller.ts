@@ -304,9 +304,16 @@ const drainOf = (s: Service): number => s.spec.drainSeconds ?? SERVICE_DEFAULTS.
 
 const keyOf = (s: Service): string => `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
 
+/** Random bytes drawn a few thousand at a time (a pass names up to 10,000 tasks). */
+let pool = Buffer.alloc(0);
+let used = 0;
+
 function suffix(): string {
-  const b = randomBytes(TASK_SUFFIX_LENGTH);
+  if (used + TASK_SUFFIX_LENGTH > pool.length) {
+    pool = randomBytes(4096);
+    used = 0;
+  }
   let s = '';
-  for (const x of b) s += SUFFIX[x % SUFFIX.length];
+  for (let i = 0; i < TASK_SUFFIX_LENGTH; i++) s += SUFFIX[pool[used++]! % SUFFIX.length];
   return s;
 }
