@@ -24,7 +24,13 @@ interface Written {
   at: number;
 }
 
-/** Entries older than this are dropped even if the cache never confirmed them (a lost watch). */
+/**
+ * Entries older than this are dropped even if the cache never confirmed
+ * them (a lost watch), but only once the cache has reached a revision past
+ * them: a cache that is merely behind (a leader busy with 100,000 tasks can
+ * be seconds behind its own writes) must not make the loop create a
+ * service's instances twice.
+ */
 const OVERLAY_TTL_MS = 30_000;
 
 /** "ns/name" of the service that owns t, if a service does. */
@@ -78,7 +84,10 @@ export class OwnedTasks {
   /** The tasks of a service as this loop should see them. */
   tasksOf(svc: string, now = Date.now()): Stored<Task>[] {
     const ov = this.overlay.get(svc);
-    if (ov) for (const [k, w] of ov) if (now - w.at > OVERLAY_TTL_MS) ov.delete(k);
+    if (ov) {
+      const seen = BigInt(this.tasks.revision);
+      for (const [k, w] of ov) if (now - w.at > OVERLAY_TTL_MS && seen >= w.rev) ov.delete(k);
+    }
     const out: Stored<Task>[] = [];
     const keys = this.byOwner.get(svc);
     for (const k of keys ?? []) {
