@@ -61,8 +61,15 @@ export class SchedulerController extends Controller {
   /** Binding transactions in flight. */
   private readonly commits = new Limiter(COMMIT_CONCURRENCY);
   private readonly requests = new WeakMap<Task, TaskRequest>();
-  /** Keys of the tasks waiting for a node, kept as the informer reports changes. */
+  /** Keys of the tasks waiting for a node and not placed yet, kept as the informer reports changes. */
   private readonly pending = new Set<string>();
+  /**
+   * Keys of the tasks placed by a cycle whose binding is on its way: out of
+   * `pending`, so a cycle walks only what it may place (a cycle over 100,000
+   * tasks, most of them in flight, cost more than the placing); back in it
+   * when their binding fails.
+   */
+  private readonly placing = new Set<string>();
   /** Node statuses this loop wrote that its informer may not have delivered yet. */
   private readonly written = new Map<string, Stored<Node>>();
 
@@ -81,6 +88,7 @@ export class SchedulerController extends Controller {
     );
     this.written.clear();
     this.pending.clear();
+    this.placing.clear();
     for (const t of this.tasks.list()) if (isPending(t.object)) this.pending.add(key(t));
     this.watch(this.nodes, (e) => this.onNode(e));
     this.watch(this.tasks, (e) => this.onTask(e));
@@ -108,14 +116,17 @@ export class SchedulerController extends Controller {
     const k = key(e.stored);
     if (e.type === 'DELETED') {
       this.pending.delete(k);
+      this.placing.delete(k);
       this.snapshot.removeTask(k);
       return CYCLE;
     }
     this.snapshot.setTask(t);
     if (!isPending(t)) {
       this.pending.delete(k);
+      this.placing.delete(k);
       return undefined;
     }
+    if (this.placing.has(k)) return undefined;
     this.pending.add(k);
     return CYCLE;
   }
@@ -129,8 +140,6 @@ export class SchedulerController extends Controller {
   protected async reconcile(_key: string, log: Logger): Promise<ReconcileResult | void> {
     const pending: Stored<Task>[] = [];
     for (const k of this.pending) {
-      // placed already, its binding on its way (schedule() would skip it)
-      if (this.snapshot.holds(k) !== undefined) continue;
       const s = this.tasks.get(k);
       if (s && isPending(s.object)) pending.push(s);
       else this.pending.delete(k);
@@ -147,6 +156,10 @@ export class SchedulerController extends Controller {
     metrics.schedulerCycleDuration.observe(ms / 1000);
     for (const w of result.waiting) metrics.schedulerPlacementFailures.inc({ reason: w.reason });
     log.debug('cycle decided', { pending: pending.length, placements: result.placements.length, waiting: result.waiting.length, deferred: result.deferred.length, ms: Math.round(ms) });
+    for (const p of result.placements) {
+      this.pending.delete(p.taskKey);
+      this.placing.add(p.taskKey);
+    }
     await this.bind(result.placements, log);
     await this.recordWaiting(result.waiting, log);
     metrics.schedulerPending.set(result.waiting.length + result.deferred.length);
@@ -191,7 +204,7 @@ export class SchedulerController extends Controller {
               if (isApiError(e, 'Refused')) log.error('binding refused by etcd; not retrying', meta);
               else log.warn('binding refused', meta);
             }
-            for (const b of batch) for (const p of b.placements) this.snapshot.forget(p.taskKey);
+            for (const b of batch) for (const p of b.placements) this.unplace(p.taskKey);
           },
         )
         .finally(release);
@@ -200,6 +213,14 @@ export class SchedulerController extends Controller {
         for (const n of nodes) if (this.nodeTail.get(n) === done) this.nodeTail.delete(n);
       });
     }
+  }
+
+  /** A placement that will not be bound: its capacity back, the task (if still waiting) placeable again. */
+  private unplace(k: string): void {
+    this.snapshot.forget(k);
+    if (!this.placing.delete(k)) return;
+    const t = this.tasks.get(k);
+    if (t && isPending(t.object)) this.pending.add(k);
   }
 
   override async stop(): Promise<void> {
@@ -230,7 +251,7 @@ export class SchedulerController extends Controller {
         // the task may have been deleted or killed since the cycle began; a
         // failed earlier transaction on this node took its placements back
         if (cached && t && isPending(t.object) && !failed.has(nodeName)) tasks.push({ ...t });
-        else this.snapshot.forget(p.taskKey);
+        else this.unplace(p.taskKey);
       }
       if (!cached || tasks.length === 0) continue;
       const node = this.latestNode(cached);
@@ -267,7 +288,7 @@ export class SchedulerController extends Controller {
     // Lost a race (or etcd said no): give the capacity back and re-read those nodes.
     for (const p of lost) {
       failed.add(p.node.object.metadata.name);
-      for (const t of p.tasks) this.snapshot.forget(key(t));
+      for (const t of p.tasks) this.unplace(key(t));
       const name = p.node.object.metadata.name;
       this.written.delete(name);
       const fresh = await this.d.store.get<Node>(NODE, undefined, name).catch(() => undefined);
