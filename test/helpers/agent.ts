@@ -103,7 +103,9 @@ export function newTask(name: string, spec: Partial<TaskSpec>, namespace = 'defa
  */
 export async function createAndBind(store: Store, node: string, tasks: Task[], ports: number[][] = []): Promise<{ committedAt: number; revision: string }> {
   const created: Stored<Task>[] = [];
-  for (const t of tasks) created.push(await store.create(TASK, t));
+  // Created with a status that is not Pending: a task without a status key is Pending to a
+  // server's scheduler (api/implied-status.ts), which would bind it first.
+  for (const t of tasks) created.push(await store.create(TASK, { ...t, status: t.status ?? { state: 'Bound' } }));
   for (let attempt = 0; attempt < 20; attempt++) {
     const n = await store.get<Node>(NODE, undefined, node);
     if (!n) throw new Error(`node ${node} is not registered`);
