@@ -101,7 +101,7 @@ export abstract class Controller implements Runnable {
   }
 
   private async timed(key: string): Promise<ReconcileResult | void> {
-    const reconcileId = randomBytes(4).toString('hex');
+    const reconcileId = nextReconcileId();
     this.running.set(key, reconcileId);
     const log = this.log.child({ key, reconcileId });
     const end = metrics.reconcileDuration.startTimer({ controller: this.name });
@@ -150,4 +150,15 @@ export abstract class Controller implements Runnable {
     this.log[level]('reconcile failed; retrying with backoff', { ...ctx, retries: this.queue.retries(key), error: errMsg(e) });
     return true;
   }
+}
+
+/**
+ * Reconcile ids: 8 hex digits, from a random start counting up, so they stay
+ * unique in a process without a call into the system's random source per
+ * reconcile (a loaded server runs thousands a second).
+ */
+let reconcileSeq = randomBytes(4).readUInt32BE(0);
+function nextReconcileId(): string {
+  reconcileSeq = (reconcileSeq + 1) >>> 0;
+  return reconcileSeq.toString(16).padStart(8, '0');
 }

@@ -12,6 +12,7 @@
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
+import { impliedStatus } from '../api/implied-status.js';
 import { errMsg, type Logger } from '../log/logger.js';
 import { parseTail, specPrefix, statusPrefix } from '../store/keys.js';
 import type { Store, Stored } from '../store/store.js';
@@ -152,7 +153,8 @@ export class Informer<T extends AnyResource = AnyResource> {
       seen.add(key);
       const old = this.entries.get(key)?.stored;
       const { status, ...spec } = s.object;
-      this.entries.set(key, { stored: s, spec, specRev: s.specRev, status, statusRev: s.statusRev === '0' ? undefined : s.statusRev });
+      const hasStatus = s.statusRev !== '0';
+      this.entries.set(key, { stored: s, spec, specRev: s.specRev, status: hasStatus ? status : undefined, statusRev: hasStatus ? s.statusRev : undefined });
       if (!old) this.emit({ type: 'ADDED', key, stored: s, revision });
       else if (old.specRev !== s.specRev || old.statusRev !== s.statusRev) this.emit({ type: 'MODIFIED', key, stored: s, old, revision });
     }
@@ -244,7 +246,9 @@ export class Informer<T extends AnyResource = AnyResource> {
         if (old) this.emit({ type: 'DELETED', key, stored: old, revision });
         continue;
       }
-      const object = (e.status === undefined ? e.spec : { ...e.spec, status: e.status }) as T;
+      // no status key (yet): the kind's implied status (a new Task is Pending)
+      const status = e.status ?? impliedStatus(e.spec.kind);
+      const object = (status === undefined ? e.spec : { ...e.spec, status }) as T;
       const stored: Stored<T> = { object, specRev: e.specRev!, statusRev: e.statusRev ?? '0' };
       e.stored = stored;
       this.entries.set(key, e);

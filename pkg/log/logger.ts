@@ -39,12 +39,17 @@ export function newLogger(opts: { level: LogLevel | string; component: string })
   return wrap(w);
 }
 
+/**
+ * winston formats every line (timestamp, JSON) before its transport drops
+ * the ones under its level: a line under the level is dropped here first,
+ * so a debug line per reconcile or per bound task costs nothing at info.
+ */
 function wrap(w: winston.Logger): Logger {
   return {
-    debug: (m, meta) => w.debug(m, meta),
-    info: (m, meta) => w.info(m, meta),
-    warn: (m, meta) => w.warn(m, meta),
-    error: (m, meta) => w.error(m, meta),
+    debug: (m, meta) => void (w.isDebugEnabled() && w.debug(m, meta)),
+    info: (m, meta) => void (w.isInfoEnabled() && w.info(m, meta)),
+    warn: (m, meta) => void (w.isWarnEnabled() && w.warn(m, meta)),
+    error: (m, meta) => void (w.isErrorEnabled() && w.error(m, meta)),
     child: (meta) => wrap(w.child(meta)),
   };
 }

@@ -64,8 +64,8 @@ export interface ScheduleResult {
 
 interface OwnerQueue {
   name: string;
-  queue: TaskRequest[];
-  next: number;
+  /** Its pending tasks, the next one on top (a heap: a cycle that stops after maxPlacements sorts no more than it takes). */
+  queue: Heap<TaskRequest>;
   /** Live tasks of the owner, plus this cycle's placements. */
   count: number;
   /** The dominant share one of its tasks takes. */
@@ -81,9 +81,20 @@ interface Tenant {
   share: number;
 }
 
+/** An owner's tasks in order: priority, then age, then key. */
+const requestLess = (a: TaskRequest, b: TaskRequest): boolean => {
+  const pa = a.priority ?? 0;
+  const pb = b.priority ?? 0;
+  if (pa !== pb) return pa > pb;
+  const ca = a.created ?? 0;
+  const cb = b.created ?? 0;
+  if (ca !== cb) return ca < cb;
+  return a.key < b.key;
+};
+
 const ownerLess = (x: OwnerQueue, y: OwnerQueue): boolean => {
-  const a = x.queue[x.next]!;
-  const b = y.queue[y.next]!;
+  const a = x.queue.peek();
+  const b = y.queue.peek();
   const pa = a.priority ?? 0;
   const pb = b.priority ?? 0;
   if (pa !== pb) return pa > pb;
@@ -119,7 +130,7 @@ export function schedule(
     if (out.placements.length >= max) break;
     const t = heap.pop();
     const o = t.owners.pop();
-    const req = o.queue[o.next++]!;
+    const req = o.queue.pop();
     const inFlight = s.holds(req.key) !== undefined;
     const over = inFlight ? undefined : overQuota(t, req);
     if (inFlight) {
@@ -147,10 +158,10 @@ export function schedule(
       }
       if (f) out.waiting.push({ taskKey: req.key, reason: f.reason, summary: f.summary, counts: f.counts });
     }
-    if (o.next < o.queue.length) t.owners.push(o);
+    if (o.queue.size > 0) t.owners.push(o);
     if (t.owners.size > 0) heap.push(t);
   }
-  for (const t of heap.drain()) for (const o of t.owners.drain()) for (let i = o.next; i < o.queue.length; i++) out.deferred.push(o.queue[i]!.key);
+  for (const t of heap.drain()) for (const o of t.owners.drain()) for (const r of o.queue.drain()) out.deferred.push(r.key);
   return out;
 }
 
@@ -184,18 +195,17 @@ function tenants(s: ClusterSnapshot, pending: readonly TaskRequest[], namespaces
       const r = req.resources;
       q = {
         name,
-        queue: [],
-        next: 0,
+        queue: new Heap<TaskRequest>(requestLess),
         count: s.owner(req.namespace, req.owner)?.size ?? 0,
         unit: dominantShare({ cpu: toMilli(r.cpus), mem: r.mem || 0, disk: r.disk || 0 }, s.totals, 1),
       };
       qs.set(name, q);
     }
-    q.queue.push(req);
+    q.queue.add(req);
   }
   for (const [t, qs] of queues) {
     for (const q of qs.values()) {
-      q.queue.sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || (a.created ?? 0) - (b.created ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      q.queue.heapify();
       t.owners.push(q);
     }
   }
@@ -232,6 +242,9 @@ class Heap<T> {
   get size(): number {
     return this.a.length;
   }
+  peek(): T {
+    return this.a[0]!;
+  }
   push(t: T): void {
     const a = this.a;
     a.push(t);
@@ -243,25 +256,36 @@ class Heap<T> {
       i = p;
     }
   }
+  /** Add without ordering; heapify() before the next peek or pop. */
+  add(t: T): void {
+    this.a.push(t);
+  }
+  /** Order what add() put in, in O(n). */
+  heapify(): void {
+    for (let i = (this.a.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
   pop(): T {
     const a = this.a;
     const top = a[0]!;
     const last = a.pop()!;
     if (a.length > 0) {
       a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
+      this.down(0);
     }
     return top;
+  }
+  private down(i: number): void {
+    const a = this.a;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
+      if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
+      if (m === i) break;
+      [a[i], a[m]] = [a[m]!, a[i]!];
+      i = m;
+    }
   }
   drain(): T[] {
     return this.a.splice(0);

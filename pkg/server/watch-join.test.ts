@@ -129,4 +129,19 @@ describe('KindView: watch events from spec and status keys', () => {
     feed(v, ['Put', '/stowage/services/ns/m', 7, spec('m')], ['Delete', '/stowage/services/ns/z', 8]);
     assert.deepEqual(names(() => true), ['a', 'm', 'b']);
   });
+
+  it('a Task without a status key is Pending (its implied status) until its status key is written', () => {
+    const TASK = lookupKind('Task')!;
+    const v = new KindView(TASK);
+    const task = { apiVersion: 'stowage/v1', kind: 'Task', metadata: { name: 't', namespace: 'ns' }, spec: { image: 'x' } };
+    const at = (events: WatchEvent[]) => brief(events).map((e) => [e.type, e.object.status]);
+    const feedTasks = (...c: Change[]) => {
+      const out: WatchEvent[] = [];
+      applyResponse(response(...c), (plural) => (plural === 'tasks' ? v : undefined), out);
+      return out;
+    };
+    assert.deepEqual(at(feedTasks(['Put', '/stowage/tasks/ns/t', 5, task])), [['ADDED', { state: 'Pending' }]]);
+    assert.deepEqual(at(feedTasks(['Put', '/stowage/status/tasks/ns/t', 6, { state: 'Bound', nodeName: 'n1' }])), [['MODIFIED', { state: 'Bound', nodeName: 'n1' }]]);
+    assert.deepEqual(at(feedTasks(['Put', '/stowage/tasks/ns/t', 7, { ...task, spec: { image: 'y' } }])), [['MODIFIED', { state: 'Bound', nodeName: 'n1' }]], 'a spec write keeps the written status');
+  });
 });

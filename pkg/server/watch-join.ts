@@ -23,6 +23,7 @@
 import type { IWatchResponse } from 'etcd3';
 import type { KindInfo } from '../api/kinds.js';
 import type { AnyResource } from '../api/types.js';
+import { impliedStatus } from '../api/implied-status.js';
 import { parseTail, ROOT } from '../store/keys.js';
 import { redactSecret } from '../secrets/secret-data.js';
 import type { Stored } from '../store/store.js';
@@ -170,7 +171,8 @@ export class KindView {
       o.metadata.resourceVersion = revision;
       // the key says what it is: a multi-kind stream's client routes each event by this field
       o.kind = this.kind.kind;
-      const status = st.obj ? st.obj.status : e.orphanStatus !== undefined ? JSON.parse(e.orphanStatus) : undefined;
+      // (status kept only from a status key: a spec-only object gets its kind's implied status)
+      const status = e.statusRev === undefined ? impliedStatus(o.kind) : st.obj ? st.obj.status : e.orphanStatus !== undefined ? JSON.parse(e.orphanStatus) : undefined;
       if (status !== undefined) o.status = status;
       e.orphanStatus = undefined;
       // a Secret's values never enter the view (nor any stream)

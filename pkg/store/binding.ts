@@ -95,6 +95,24 @@ export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[]): 
   return status;
 }
 
+/**
+ * After a binding transaction failed: whether the compares of one node's
+ * part (its status revision; each task's status revision, and the task's
+ * existence when it had no status) failed, read from the values the failure
+ * branch read back (`current`). The parts whose compares all held can be
+ * sent again at once: one node's lost race need not cost the others theirs.
+ */
+export function bindingMoved(current: ReadonlyMap<string, { mod_revision: string | number }>, node: Stored<Node>, tasks: readonly Stored<Task>[]): boolean {
+  const rev = (key: string) => String(current.get(key)?.mod_revision ?? '0');
+  if (rev(statusKey(NODE, undefined, node.object.metadata.name)) !== node.statusRev) return true;
+  for (const t of tasks) {
+    const ns = nsSegment(TASK, t.object.metadata.namespace);
+    if (rev(statusKey(TASK, ns, t.object.metadata.name)) !== t.statusRev) return true;
+    if (t.statusRev === '0' && !current.has(specKey(TASK, ns, t.object.metadata.name))) return true;
+  }
+  return false;
+}
+
 /** Add the release of `refs` ("ns/name") from the node's allocation to txn. */
 export function addRelease(txn: Txn, node: Stored<Node>, refs: string[]): NodeStatus {
   const prev = node.object.status ?? { state: 'NotReady' as const };

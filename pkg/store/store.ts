@@ -22,6 +22,7 @@ import { DEFAULT_MAX_TXN_OPS, Txn, type Fence, type TxnResult } from './txn.js';
 import { GroupCommit } from './group-commit.js';
 import { servicePortsOf } from '../api/service-ports.js';
 import { jsonEqual } from '../util/equal.js';
+import { impliedStatus } from '../api/implied-status.js';
 
 export interface Stored<T extends AnyResource = AnyResource> {
   object: T;
@@ -40,14 +41,15 @@ export interface ListResult<T extends AnyResource = AnyResource> {
   revision: string;
 }
 
-/** Decode a spec value and an optional status value into one object. */
+/** Decode a spec value and an optional status value into one object (no status key: its implied status). */
 export function decode<T extends AnyResource>(
   spec: IKeyValue,
   status: IKeyValue | undefined,
 ): Stored<T> {
   const object = JSON.parse(spec.value.toString()) as T;
   object.metadata.resourceVersion = String(spec.mod_revision);
-  if (status) object.status = JSON.parse(status.value.toString());
+  const st = status ? JSON.parse(status.value.toString()) : impliedStatus(object.kind);
+  if (st !== undefined) object.status = st;
   return { object, specRev: String(spec.mod_revision), statusRev: status ? String(status.mod_revision) : '0' };
 }
 

@@ -9,14 +9,19 @@
  *   ──► seconds until all 10,000 tasks are Running (watched on etcd), tasks/s,
  *       when the last one was created / bound, and the server's memory.
  *
- * Goal: under 10 s (Marathon: 14 s for 500 instances on 189 agents).
+ * Goals: 10,000 on 1,000 nodes under 4 s; 100,000 on 5,000 nodes under 30 s
+ * (C1M's 3,333 tasks/s) with the server's RSS under 1.5 GiB. Printed too:
+ * what etcd wrote from the apply until the service's status said complete
+ * (its own counters: puts, deletes, write transactions), per task.
  *
  * Twice by default, each on a fresh etcd and server, and the figures side
  * by side: the agent on etcd (`--etcd`), then on the servers' agent API
  * (`--server`: assignments over the server's stream, statuses, heartbeat
  * and registration through it). `--agents etcd|server` runs one of them.
- * Flags: --nodes N --instances N; --cpu-prof writes a V8 CPU profile of the
- * server to .run/profiles/ (open it in Chrome DevTools).
+ * Flags: --nodes N --instances N; --timeout S (default 180) for all Running;
+ * --cpu-prof writes a V8 CPU profile of the server to .run/profiles/ (open it
+ * in Chrome DevTools, or summarize it with test/bench/cpu-profile-top.ts);
+ * --agent-cpu-prof one of the hollow nodes' process (stopped with SIGTERM then).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -29,6 +34,7 @@ import { lookupKind } from '../../pkg/api/kinds.js';
 import { startEtcd } from '../helpers/etcd.js';
 import { ROOT, spawnAgent } from '../helpers/agent.js';
 import { SERVICE, TASK, spawnServer, sleep, until } from '../helpers/stowage.js';
+import { diffWrites, etcdWrites } from './etcd-writes.js';
 
 const NODE = lookupKind('Node')!;
 const arg = (name: string, def: number) => {
@@ -37,7 +43,12 @@ const arg = (name: string, def: number) => {
 };
 const NODES = arg('nodes', 1000);
 const INSTANCES = arg('instances', 10_000);
+const TIMEOUT_S = arg('timeout', 180);
 const PROFILE = process.argv.includes('--cpu-prof');
+const AGENT_PROFILE = process.argv.includes('--agent-cpu-prof');
+/** The issue's goals: 10,000 under 4 s; 100,000 under 30 s. */
+const GOAL_MS = INSTANCES > 10_000 ? 30_000 : 4_000;
+const RSS_GOAL = 1.5 * 1024 ** 3;
 const AGENTS = (() => {
   const i = process.argv.indexOf('--agents');
   const v = i > 0 ? process.argv[i + 1] : 'both';
@@ -55,6 +66,8 @@ interface Figures {
   rssPeak: number;
   heap: number;
   statusAt: number | undefined;
+  writesPerTask: number;
+  txnsPerTask: number;
 }
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (b: number) => `${Math.round(b / 1048576)} MiB`;
@@ -79,11 +92,12 @@ async function main(): Promise<void> {
   console.log(`  ${''.padEnd(24)}${'agent --etcd'.padEnd(32)}agent --server (agent API)`);
   row('apply -> all created', (x) => s(x.created));
   row('apply -> all bound', (x) => s(x.bound));
-  row('apply -> all Running', (x) => `${s(x.running)}${x.running < 10_000 ? ' (goal < 10 s: met)' : ' (goal < 10 s: missed)'}`);
+  row('apply -> all Running', (x) => `${s(x.running)}${x.running < GOAL_MS ? ` (goal < ${GOAL_MS / 1000} s: met)` : ` (goal < ${GOAL_MS / 1000} s: missed)`}`);
   row('throughput', (x) => `${x.throughput} tasks/s`);
   row('server RSS before/peak', (x) => `${mib(x.rssBefore)} / ${mib(x.rssPeak)}`);
   row('server heap after', (x) => mib(x.heap));
   row('apply -> status says', (x) => (x.statusAt === undefined ? 'not complete' : s(x.statusAt)));
+  row('etcd writes per task', (x) => `${x.writesPerTask.toFixed(2)} (${x.txnsPerTask.toFixed(3)} txns)`);
 }
 
 async function run(mode: Mode): Promise<Figures> {
@@ -91,7 +105,7 @@ async function run(mode: Mode): Promise<Figures> {
   const client = newEtcdClient({ endpoints: etcd.endpoint });
   const store = new Store(client);
   const profDir = resolve(ROOT, '.run/profiles');
-  if (PROFILE) mkdirSync(profDir, { recursive: true });
+  if (PROFILE || AGENT_PROFILE) mkdirSync(profDir, { recursive: true });
   let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
   let agent: Awaited<ReturnType<typeof spawnAgent>> | undefined;
   try {
@@ -101,6 +115,7 @@ async function run(mode: Mode): Promise<Figures> {
     const plane = mode === 'etcd' ? ['--etcd', etcd.endpoint] : ['--server', server.url];
     agent = await spawnAgent([...plane, '--driver', 'sim', '--nodes', String(NODES), '--node-prefix', 'sim-', '--cpus', '2', '--mem', '2048', '--disk', '1000'], {
       readyTimeoutMs: 120_000,
+      ...(AGENT_PROFILE ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}),
     });
     await until(`${NODES} nodes Ready`, async () => (await store.list<Node>(NODE)).items.filter((n) => n.object.status?.state === 'Ready').length === NODES, 120_000, 500);
     const serverStart = rssOf(server!.child.pid!);
@@ -112,21 +127,29 @@ async function run(mode: Mode): Promise<Figures> {
     let tCreated = 0;
     let tBound = 0;
     let tRunning = 0;
+    let specPuts = 0;
+    let statusPuts = 0;
     let done!: () => void;
     const allRunning = new Promise<void>((r) => (done = r));
     const sp = specPrefix(TASK, 'default');
     const tp = statusPrefix(TASK, 'default');
     const ws = await client.watch().prefix(sp).create();
     ws.on('data', (r: IWatchResponse) => {
-      for (const e of r.events) if (e.type === 'Put') created.add(e.kv.key.toString().slice(sp.length));
+      for (const e of r.events) {
+        if (e.type !== 'Put') continue;
+        specPuts++;
+        created.add(e.kv.key.toString().slice(sp.length));
+      }
       if (created.size >= INSTANCES && !tCreated) tCreated = performance.now();
     });
     const wt = await client.watch().prefix(tp).create();
     wt.on('data', (r: IWatchResponse) => {
       for (const e of r.events) {
         if (e.type !== 'Put') continue;
+        statusPuts++;
         const name = e.kv.key.toString().slice(tp.length);
-        const st = (JSON.parse(e.kv.value.toString()) as { state: string }).state;
+        // (the state without decoding the whole status: this process shares the machine with what it measures)
+        const st = /"state":"(\w+)"/.exec(e.kv.value.toString())?.[1];
         if (st !== 'Pending') bound.add(name);
         if (st === 'Running') running.add(name);
       }
@@ -145,21 +168,27 @@ async function run(mode: Mode): Promise<Figures> {
       metadata: { name: 'big', namespace: 'default' },
       spec: { image: 'localhost/stowage-busybox:1', command: ['sleep', 'infinity'], instances: INSTANCES, resources: { cpus: 0.1, mem: 64, disk: 0 } } as Service['spec'],
     };
+    const w0 = await etcdWrites(client, etcd.endpoint);
     const t0 = performance.now();
     const res = await fetch(`${server!.url}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [svc] }) });
     if (!res.ok) throw new Error(`apply: ${res.status} ${await res.text()}`);
     const progress = setInterval(() => process.stderr.write(`  ${s(performance.now() - t0)}: ${created.size} created, ${bound.size} bound, ${running.size} running\n`), 2000);
-    await Promise.race([allRunning, sleep(180_000).then(() => Promise.reject(new Error(`only ${running.size}/${INSTANCES} Running after 180 s`)))]).finally(() => {
+    const timedOut = await Promise.race([allRunning.then(() => false), sleep(TIMEOUT_S * 1000).then(() => true)]).finally(() => {
       clearInterval(progress);
       clearInterval(sampler);
     });
-    const total = tRunning - t0;
+    if (timedOut) console.log(`\n  TIMED OUT: ${created.size} created, ${bound.size} bound, ${running.size}/${INSTANCES} Running after ${TIMEOUT_S} s`);
+    const total = timedOut ? NaN : tRunning - t0;
     // how long until the services loop's status says so too (complete, all healthy)
     const status = await until('the service status to catch up', async () => {
       const st = (await store.get<Service>(SERVICE, 'default', 'big'))?.object.status;
       return st?.deployment?.state === 'complete' && st.healthy === INSTANCES && st;
-    }, 60_000, 100).catch(() => undefined);
+    }, timedOut ? 1 : 60_000, 100).catch(() => undefined);
     const tStatus = performance.now();
+    // what etcd wrote from the apply until the status said complete (or until now)
+    const w = diffWrites(w0, await etcdWrites(client, etcd.endpoint));
+    const writesPerTask = (w.puts + w.deletes) / INSTANCES;
+    const txnsPerTask = w.txns / INSTANCES;
     const metrics = await (await fetch(`${server!.url}/metrics`)).text();
     const heap = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? 0);
     const metric = (re: RegExp) => [...metrics.matchAll(re)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -173,20 +202,37 @@ async function run(mode: Mode): Promise<Figures> {
     await wt.cancel();
 
     console.log(`\nbench:e2e-sim  ${NODES} hollow nodes, one Service with ${INSTANCES} instances, real etcd (one member); agent --${mode}`);
-    console.log(`  apply -> all created   ${s(tCreated - t0)}`);
-    console.log(`  apply -> all bound     ${s(tBound - t0)}`);
-    console.log(`  apply -> all Running   ${s(total)}   (goal < 10 s; Marathon: 14 s for 500 on 189 agents)`);
+    const reached = (t: number) => (t ? s(t - t0) : 'not reached');
+    console.log(`  apply -> all created   ${reached(tCreated)}`);
+    console.log(`  apply -> all bound     ${reached(tBound)}`);
+    console.log(`  apply -> all Running   ${s(total)}   (goal < ${GOAL_MS / 1000} s: ${total < GOAL_MS ? 'met' : 'missed'}; Marathon: 14 s for 500 on 189 agents)`);
     console.log(`  throughput             ${Math.round(INSTANCES / (total / 1000))} tasks/s`);
-    console.log(`  server memory          RSS ${mib(serverStart)} before, ${mib(peak)} peak; heap used ${mib(heap)} after`);
+    console.log(`  server memory          RSS ${mib(serverStart)} before, ${mib(peak)} peak (goal < ${mib(RSS_GOAL)}: ${peak < RSS_GOAL ? 'met' : 'missed'}); heap used ${mib(heap)} after`);
+    console.log(`  server bytes per task  ${Math.round((peak - serverStart) / INSTANCES)} (RSS peak - before, / instances)`);
+    console.log(
+      `  etcd writes            ${w.puts} puts + ${w.deletes} deletes in ${w.txns} write txns: ${writesPerTask.toFixed(2)} writes and ${txnsPerTask.toFixed(3)} txns per task ` +
+        `(task object ${(specPuts / INSTANCES).toFixed(2)}, task status ${(statusPuts / INSTANCES).toFixed(2)}, the rest ${((w.puts + w.deletes - specPuts - statusPuts) / INSTANCES).toFixed(2)}: assignments, node statuses, service status, events)`,
+    );
     console.log(`  apply -> status says   ${status ? `complete, ${status.healthy}/${INSTANCES} healthy at ${s(tStatus - t0)}` : 'not complete within 60 s more'}`);
     console.log(`  services loop          ${loop('services')} in reconcile`);
     console.log(`  scheduler loop         ${loop('scheduler')} in reconcile (${cycle.toFixed(1)} s deciding); ${placed} bound, ${conflicts} lost races`);
     console.log(`  gc loop                ${loop('gc')} in reconcile`);
     if (PROFILE) console.log(`  cpu profile            ${profDir}/ (written when the server exits)`);
-    return { created: tCreated - t0, bound: tBound - t0, running: total, throughput: Math.round(INSTANCES / (total / 1000)), rssBefore: serverStart, rssPeak: peak, heap, statusAt: status ? tStatus - t0 : undefined };
+    return {
+      created: tCreated - t0,
+      bound: tBound - t0,
+      running: total,
+      throughput: Math.round(INSTANCES / (total / 1000)),
+      rssBefore: serverStart,
+      rssPeak: peak,
+      heap,
+      statusAt: status ? tStatus - t0 : undefined,
+      writesPerTask,
+      txnsPerTask,
+    };
   } finally {
     await server?.stop('SIGINT');
-    await agent?.stop('SIGKILL');
+    await agent?.stop(AGENT_PROFILE ? 'SIGTERM' : 'SIGKILL');
     client.close();
     etcd.stop();
   }

@@ -32,14 +32,14 @@ export interface AgentProc {
 }
 
 /** The command that runs `stowage agent`: the built binary if there is one, else the sources through tsx. */
-function agentCommand(): string[] {
+function agentCommand(nodeArgs: string[] = []): string[] {
   if (process.env.STOWAGE_BIN) return [process.env.STOWAGE_BIN, 'agent'];
-  return [process.execPath, '--import', 'tsx', resolve(ROOT, 'cmd/stowage/main.ts'), 'agent'];
+  return [process.execPath, ...nodeArgs, '--import', 'tsx', resolve(ROOT, 'cmd/stowage/main.ts'), 'agent'];
 }
 
-/** Start an agent; resolves once it logged "agent ready". */
-export async function spawnAgent(args: string[], opts: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<AgentProc> {
-  const [cmd, ...pre] = agentCommand();
+/** Start an agent; resolves once it logged "agent ready". `nodeArgs` go to node (e.g. --cpu-prof) when it runs from the sources. */
+export async function spawnAgent(args: string[], opts: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<AgentProc> {
+  const [cmd, ...pre] = agentCommand(opts.nodeArgs);
   const child = spawn(cmd!, [...pre, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,7 +103,9 @@ export function newTask(name: string, spec: Partial<TaskSpec>, namespace = 'defa
  */
 export async function createAndBind(store: Store, node: string, tasks: Task[], ports: number[][] = []): Promise<{ committedAt: number; revision: string }> {
   const created: Stored<Task>[] = [];
-  for (const t of tasks) created.push(await store.create(TASK, t));
+  // Created with a status that is not Pending: a task without a status key is Pending to a
+  // server's scheduler (api/implied-status.ts), which would bind it first.
+  for (const t of tasks) created.push(await store.create(TASK, { ...t, status: t.status ?? { state: 'Bound' } }));
   for (let attempt = 0; attempt < 20; attempt++) {
     const n = await store.get<Node>(NODE, undefined, node);
     if (!n) throw new Error(`node ${node} is not registered`);

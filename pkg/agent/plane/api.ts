@@ -43,7 +43,7 @@ export class ApiPlane implements ControlPlane {
   readonly statuses: StatusSink = {
     write: async (items: StatusWrite[]) => {
       try {
-        const r = await this.client.call<{ results: StatusWriteResult[] }>('POST', '/api/v1/agent/statuses', { items });
+        const r = await this.client.call<{ results: StatusWriteResult[] }>('POST', '/api/v1/agent/statuses', { items }, { lane: 'status' });
         return r.results;
       } catch (e) {
         // refused for good (not this node's task, a bad body): retrying would not change the answer

@@ -10,9 +10,10 @@ import type { Placement, Waiting } from '../../scheduler/index.js';
 
 /**
  * A task the scheduler should place: Pending and not being killed. A task
- * is created with its Pending status in the same transaction; a cache can
- * show the object a moment before its status, and binding it then would
- * only lose a compare-and-swap, so a task without status waits.
+ * is created without a status key, and every reader fills in its implied
+ * Pending (api/implied-status.ts); the binding compares the status key's
+ * absence and the task's existence, so binding one whose status a cache has
+ * not shown yet only loses a compare-and-swap.
  */
 export function isPending(t: Task): boolean {
   return t.status?.state === 'Pending' && t.spec.desiredState !== 'Killed';

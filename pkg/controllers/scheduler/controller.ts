@@ -5,7 +5,9 @@
  *   cycle: pending tasks ──► schedule() (weighted DRF ─► quota ─► place)
  *            ├─ placements ──► bind: one fenced txn per batch of nodes,
  *            │                 CAS on each node status and task status
- *            │                 (lost race: forget, re-read, next cycle);
+ *            │                 (lost race: the nodes whose compares held go
+ *            │                 again at once; the others forget, re-read,
+ *            │                 next cycle);
  *            │                 committed: a Scheduled event per task, or per
  *            │                 owner in a big cycle
  *            └─ waiting    ──► status.pendingReason + an Event, when changed
@@ -24,7 +26,7 @@ import type { Informer, InformerEvent } from '../../informer/informer.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
 import { ClusterSnapshot, requestFromTask, schedule, type Placement, type TaskRequest, type Waiting } from '../../scheduler/index.js';
-import { addBindings } from '../../store/binding.js';
+import { addBindings, bindingMoved } from '../../store/binding.js';
 import { addMarks, traceIdOf, traceNow, type TraceMarks } from '../../api/trace.js';
 import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
@@ -60,8 +62,15 @@ export class SchedulerController extends Controller {
   /** Binding transactions in flight. */
   private readonly commits = new Limiter(COMMIT_CONCURRENCY);
   private readonly requests = new WeakMap<Task, TaskRequest>();
-  /** Keys of the tasks waiting for a node, kept as the informer reports changes. */
+  /** Keys of the tasks waiting for a node and not placed yet, kept as the informer reports changes. */
   private readonly pending = new Set<string>();
+  /**
+   * Keys of the tasks placed by a cycle whose binding is on its way: out of
+   * `pending`, so a cycle walks only what it may place (a cycle over 100,000
+   * tasks, most of them in flight, cost more than the placing); back in it
+   * when their binding fails.
+   */
+  private readonly placing = new Set<string>();
   /** Node statuses this loop wrote that its informer may not have delivered yet. */
   private readonly written = new Map<string, Stored<Node>>();
   /** Traced pending tasks (api/trace.ts): when each was first seen Pending. */
@@ -84,6 +93,7 @@ export class SchedulerController extends Controller {
     );
     this.written.clear();
     this.pending.clear();
+    this.placing.clear();
     for (const t of this.tasks.list()) if (isPending(t.object)) this.pending.add(key(t));
     this.watch(this.nodes, (e) => this.onNode(e));
     this.watch(this.tasks, (e) => this.onTask(e));
@@ -91,14 +101,17 @@ export class SchedulerController extends Controller {
     this.enqueue(CYCLE);
   }
 
-  private onNode(e: InformerEvent<Node>): string {
+  private onNode(e: InformerEvent<Node>): string | undefined {
     if (e.type === 'DELETED') {
       this.snapshot.removeNode(e.stored.object.metadata.name);
       this.written.delete(e.stored.object.metadata.name);
     } else {
       const mine = this.written.get(e.stored.object.metadata.name);
+      // the echo of our own binding: the snapshot has it already, and a cycle would find nothing new
+      const echo = mine !== undefined && e.type === 'MODIFIED' && mine.statusRev === e.stored.statusRev && e.old?.specRev === e.stored.specRev;
       if (mine && BigInt(mine.statusRev) <= BigInt(e.stored.statusRev)) this.written.delete(e.stored.object.metadata.name);
       this.snapshot.setNode(this.latestNode(e.stored).object);
+      if (echo) return undefined;
     }
     return CYCLE;
   }
@@ -109,6 +122,7 @@ export class SchedulerController extends Controller {
     if (e.type === 'DELETED') {
       this.pending.delete(k);
       this.traceSeen.delete(k);
+      this.placing.delete(k);
       this.snapshot.removeTask(k);
       return CYCLE;
     }
@@ -116,8 +130,10 @@ export class SchedulerController extends Controller {
     if (!isPending(t)) {
       this.pending.delete(k);
       this.traceSeen.delete(k);
+      this.placing.delete(k);
       return undefined;
     }
+    if (this.placing.has(k)) return undefined;
     this.pending.add(k);
     if (traceIdOf(t) && !this.traceSeen.has(k)) this.traceSeen.set(k, traceNow());
     return CYCLE;
@@ -150,6 +166,10 @@ export class SchedulerController extends Controller {
     metrics.schedulerCycleDuration.observe(ms / 1000);
     for (const w of result.waiting) metrics.schedulerPlacementFailures.inc({ reason: w.reason });
     log.debug('cycle decided', { pending: pending.length, placements: result.placements.length, waiting: result.waiting.length, deferred: result.deferred.length, ms: Math.round(ms) });
+    for (const p of result.placements) {
+      this.pending.delete(p.taskKey);
+      this.placing.add(p.taskKey);
+    }
     await this.bind(result.placements, log, this.cycleMarks);
     await this.recordWaiting(result.waiting, log);
     metrics.schedulerPending.set(result.waiting.length + result.deferred.length);
@@ -194,7 +214,7 @@ export class SchedulerController extends Controller {
               if (isApiError(e, 'Refused')) log.error('binding refused by etcd; not retrying', meta);
               else log.warn('binding refused', meta);
             }
-            for (const b of batch) for (const p of b.placements) this.snapshot.forget(p.taskKey);
+            for (const b of batch) for (const p of b.placements) this.unplace(p.taskKey);
           },
         )
         .finally(release);
@@ -203,6 +223,14 @@ export class SchedulerController extends Controller {
         for (const n of nodes) if (this.nodeTail.get(n) === done) this.nodeTail.delete(n);
       });
     }
+  }
+
+  /** A placement that will not be bound: its capacity back, the task (if still waiting) placeable again. */
+  private unplace(k: string): void {
+    this.snapshot.forget(k);
+    if (!this.placing.delete(k)) return;
+    const t = this.tasks.get(k);
+    if (t && isPending(t.object)) this.pending.add(k);
   }
 
   override async stop(): Promise<void> {
@@ -228,7 +256,12 @@ export class SchedulerController extends Controller {
     t.object = { ...task, status: { ...(task.status ?? { state: 'Pending' }), trace: addMarks(task.status?.trace, more) } };
   }
 
-  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger, marks: TraceMarks): Promise<number> {
+  /**
+   * Bind a batch of nodes in one transaction. When it fails, the nodes
+   * whose compares all held (the failure branch reads every compared key
+   * back) are sent again at once, once; the others are placed again.
+   */
+  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger, marks: TraceMarks, retry = true): Promise<number> {
     const txn = this.d.store.txn(this.ctx.fence());
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
     for (const { node: nodeName, placements } of batch) {
@@ -239,7 +272,7 @@ export class SchedulerController extends Controller {
         // the task may have been deleted or killed since the cycle began; a
         // failed earlier transaction on this node took its placements back
         if (cached && t && isPending(t.object) && !failed.has(nodeName)) tasks.push({ ...t });
-        else this.snapshot.forget(p.taskKey);
+        else this.unplace(p.taskKey);
       }
       if (!cached || tasks.length === 0) continue;
       const node = this.latestNode(cached);
@@ -250,6 +283,8 @@ export class SchedulerController extends Controller {
     }
     if (plan.length === 0) return 0;
     const n = plan.reduce((sum, p) => sum + p.tasks.length, 0);
+    let lost = plan;
+    let again = 0;
     try {
       const r = await txn.commit();
       if (r.succeeded) {
@@ -261,22 +296,30 @@ export class SchedulerController extends Controller {
         for (const e of scheduledEvents(bound, perTask)) this.d.recorder.normal(e.about, 'Scheduled', e.message);
         return n;
       }
-      metrics.schedulerPlacements.inc({ result: 'conflict' }, n);
-      for (const p of plan) log.debug('binding lost a race; placing again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key) });
+      lost = plan.length > 1 && retry ? plan.filter((p) => bindingMoved(r.current, p.node, p.tasks)) : plan;
+      metrics.schedulerPlacements.inc({ result: 'conflict' }, lost.reduce((sum, p) => sum + p.tasks.length, 0));
+      for (const p of lost) log.debug('binding lost a race; placing again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key) });
+      if (lost.length < plan.length) {
+        const held = new Set(plan.filter((p) => !lost.includes(p)).map((p) => p.node.object.metadata.name));
+        again = await this.commitBatch(batch.filter((b) => held.has(b.node)), failed, perTask, log, marks, false);
+      }
     } catch (e) {
       if (isApiError(e, 'Fenced') || isApiError(e, 'Refused')) throw e;
       for (const p of plan) log.warn('binding failed; will place again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key), error: errMsg(e) });
     }
     // Lost a race (or etcd said no): give the capacity back and re-read those nodes.
-    for (const p of plan) {
+    for (const p of lost) {
       failed.add(p.node.object.metadata.name);
-      for (const t of p.tasks) this.snapshot.forget(key(t));
+      for (const t of p.tasks) this.unplace(key(t));
       const name = p.node.object.metadata.name;
       this.written.delete(name);
       const fresh = await this.d.store.get<Node>(NODE, undefined, name).catch(() => undefined);
+      // what was read is what the next binding compares, until the informer shows it too
+      // (a cache behind the store would make every next binding on the node lose again)
+      if (fresh && BigInt(fresh.statusRev) > BigInt(this.nodes.get(`_/${name}`)?.statusRev ?? '0')) this.written.set(name, fresh);
       if (fresh) this.snapshot.setNode(this.latestNode(fresh).object);
     }
-    return 0;
+    return again;
   }
 
   /** Tell each waiting task why, when the reason changed. */

@@ -43,9 +43,10 @@ export function addFailure(b: LaunchBackoff, at: number): LaunchBackoff {
 export function maybeReset(b: LaunchBackoff, readySince: readonly number[], now: number): { backoff: LaunchBackoff; recheckAt?: number } {
   if (b.failures === 0) return { backoff: b };
   const last = b.lastFailureAt ? Date.parse(b.lastFailureAt) : 0;
-  const since = readySince.filter((t) => t >= last);
-  if (since.length === 0) return { backoff: b };
-  const earliest = Math.min(...since);
+  // (a loop, not Math.min(...): a service can have more ready tasks than a call takes arguments)
+  let earliest = Infinity;
+  for (const t of readySince) if (t >= last && t < earliest) earliest = t;
+  if (earliest === Infinity) return { backoff: b };
   if (now - earliest >= RESET_AFTER_MS) return { backoff: { failures: 0, hash: b.hash } };
   return { backoff: b, recheckAt: earliest + RESET_AFTER_MS };
 }

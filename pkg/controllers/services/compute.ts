@@ -119,8 +119,35 @@ export function computeService(input: ComputeInput): Plan {
   const revOf = new Map(revisions.map((r) => [r.hash, r.revision]));
   // A template that came back (rollback) has a new number; tasks carry the one they were created with.
   const revisionOf = (v: TaskView) => (v.hash && revOf.get(v.hash)) || v.revision;
-  const views = input.tasks.map(viewOf);
-  const ended = views.filter((v) => v.terminal).sort(byCreated);
+  // A restart (spec.restartedAt) makes the tasks created before it old, as a new template would.
+  const restartAt = Date.parse(spec.restartedAt ?? '') || 0;
+  const isCurrent = (v: TaskView) => v.hash === hash && v.createdMs >= restartAt;
+  // One pass sorts the tasks into the groups every step below reads (a
+  // 100,000-task service is reconciled a few times a second while it starts).
+  const ended: TaskView[] = [];
+  const live: TaskView[] = [];
+  const terminating: TaskView[] = [];
+  const cur: TaskView[] = [];
+  const old: TaskView[] = [];
+  let curReady = 0;
+  let liveReadiness = false;
+  const curCondemned: TaskView[] = [];
+  for (const t of input.tasks) {
+    const v = viewOf(t);
+    if (v.readiness && !v.terminal && !v.terminating) liveReadiness = true;
+    if (v.terminal) ended.push(v);
+    else if (v.terminating) terminating.push(v);
+    else {
+      live.push(v);
+      if (!isCurrent(v)) old.push(v);
+      else {
+        cur.push(v);
+        if (v.ready) curReady++;
+        if (v.condemned) curCondemned.push(v);
+      }
+    }
+  }
+  ended.sort(byCreated);
   let backoff = backoffFor(prev?.backoff, hash);
   const failures: TaskFailure[] = [...(prev?.lastFailures ?? [])];
   const remove: Removal[] = [];
@@ -134,17 +161,9 @@ export function computeService(input: ComputeInput): Plan {
   }
   if (ended.length > o.maxEndsPerPass) wake.push(now);
 
-  const live = views.filter((v) => !v.terminal && !v.terminating);
-  const terminating = views.filter((v) => v.terminating);
-  // A restart (spec.restartedAt) makes the tasks created before it old, as a new template would.
-  const restartAt = Date.parse(spec.restartedAt ?? '') || 0;
-  const isCurrent = (v: TaskView) => v.hash === hash && v.createdMs >= restartAt;
-  const cur = live.filter(isCurrent);
-  const old = live.filter((v) => !isCurrent(v));
   const rolling = old.length > 0;
   const { minHealthy, maxTotal } = bounds(spec, rolling);
   const occupancy = live.length + terminating.length;
-  const curReady = cur.filter((v) => v.ready).length;
   const deps = input.dependencies;
   const depsReady = deps.every((d) => d.ready);
   // Dependencies gate a template's start, not the replacement of one that already serves.
@@ -153,7 +172,7 @@ export function computeService(input: ComputeInput): Plan {
   // 2. Health: condemned tasks, replaced within the brake.
   const br = brake(prev?.healthKills, n, o.health, now);
   const hp = planHealth({
-    current: cur.filter((v) => v.condemned).sort(byCreated).map((v) => v.task),
+    current: [...curCondemned].sort(byCreated).map((v) => v.task),
     // Once the new revision has a ready task, the rollout removes condemned old
     // tasks like any unready old task; before that the brake guards them (a sick
     // dependency during an upgrade must not take everything down).
@@ -188,7 +207,9 @@ export function computeService(input: ComputeInput): Plan {
   if (hp.held > 0 && healthKills.length > 0) wake.push(Math.min(...healthKills.map((k) => Date.parse(k))) + o.health.windowMs);
 
   // 3. Rollout: old tasks go, unready first, ready ones only while enough stay ready.
-  let readyAll = live.filter((v) => v.ready && !killed.has(v.task)).length;
+  const notKilled = (v: TaskView) => killed.size === 0 || !killed.has(v.task);
+  let readyAll = 0;
+  for (const v of live) if (v.ready && notKilled(v)) readyAll++;
   if (!depsGate) {
     for (const v of old.filter((x) => !killed.has(x.task)).sort(oldKillOrder(revisionOf))) {
       if (v.condemned && curReady === 0) continue; // the health policy's, within the brake
@@ -202,7 +223,7 @@ export function computeService(input: ComputeInput): Plan {
   }
 
   // 4. The current template: the surplus goes, the shortfall is created within maxTotal.
-  const curLeft = cur.filter((v) => !killed.has(v.task));
+  const curLeft = killed.size === 0 ? cur : cur.filter(notKilled);
   const target = n + hp.surge;
   let want = 0;
   if (curLeft.length > target) {
@@ -214,7 +235,8 @@ export function computeService(input: ComputeInput): Plan {
   } else {
     want = Math.max(0, Math.min(target - curLeft.length, maxTotal - occupancy));
   }
-  const reset = maybeReset(backoff, cur.filter((v) => v.ready && !killed.has(v.task)).map((v) => v.readySince!), now);
+  // (the ready tasks' times matter only while there are failures to forget)
+  const reset = backoff.failures === 0 ? { backoff } : maybeReset(backoff, cur.filter((v) => v.ready && notKilled(v)).map((v) => v.readySince!), now);
   backoff = reset.backoff;
   if (reset.recheckAt !== undefined) wake.push(reset.recheckAt);
   const until = delayedUntil(spec, backoff);
@@ -238,25 +260,44 @@ export function computeService(input: ComputeInput): Plan {
   }
 
   // 5. The deployment and the status.
-  const after = live.filter((v) => !killed.has(v.task));
-  const curAfter = after.filter(isCurrent);
-  const pendingTasks = curAfter.filter((v) => v.state === 'Pending');
-  const pendingReason = pendingTasks.find((v) => v.task.status?.pendingReason)?.task.status?.pendingReason;
+  const after = killed.size === 0 ? live : live.filter(notKilled);
+  const curAfter = killed.size === 0 ? cur : cur.filter(notKilled);
+  // the counts of what is left, in one pass each
+  let pending = 0;
+  let pendingReason: string | undefined;
+  let unready = 0;
+  let unreadyWhy: string | undefined;
+  let curAfterReady = 0;
+  for (const v of curAfter) {
+    if (v.ready) curAfterReady++;
+    if (v.state === 'Pending') {
+      pending++;
+      if (!pendingReason) pendingReason = v.task.status?.pendingReason;
+    }
+    if (v.healthy && !v.ready) {
+      unready++;
+      if (!unreadyWhy) unreadyWhy = v.task.status?.readinessMessage;
+    }
+  }
+  let healthyAll = 0;
+  let runningAll = 0;
+  for (const v of after) {
+    if (v.healthy) healthyAll++;
+    if (v.state === 'Running') runningAll++;
+  }
   failures.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   const lastFailures = failures.slice(0, LAST_FAILURES);
   const lastOfRev = lastFailures.find((f) => f.revision === undefined || f.revision === rev);
-  const unready = curAfter.filter((v) => v.healthy && !v.ready);
-  const unreadyWhy = unready.find((v) => v.task.status?.readinessMessage)?.task.status?.readinessMessage;
   const why = depsGate
     ? `waiting for ${deps.filter((d) => !d.ready).map((d) => d.detail).join(', ')}`
     : delayed
       ? `launches delayed until ${delayed} after ${backoff.failures} failure(s)`
       : pendingReason
-        ? `${pendingTasks.length} task(s) pending: ${pendingReason}`
-        : cur.some((v) => v.condemned)
-          ? `${cur.filter((v) => v.condemned).length} task(s) unhealthy`
-          : unready.length > 0
-            ? `${unready.length} task(s) waiting for their readiness check${unreadyWhy ? `: ${unreadyWhy}` : ''}`
+        ? `${pending} task(s) pending: ${pendingReason}`
+        : curCondemned.length > 0
+          ? `${curCondemned.length} task(s) unhealthy`
+          : unready > 0
+            ? `${unready} task(s) waiting for their readiness check${unreadyWhy ? `: ${unreadyWhy}` : ''}`
             : lastOfRev && backoff.failures > 0
               ? `last failure: task ${lastOfRev.task} ${describeEnd(lastOfRev)}`
               : undefined;
@@ -264,7 +305,7 @@ export function computeService(input: ComputeInput): Plan {
     prev: prev?.deployment,
     revision: rev,
     instances: n,
-    ready: curAfter.filter((v) => v.ready).length,
+    ready: curAfterReady,
     live: curAfter.length,
     old: after.length - curAfter.length,
     deadlineSeconds: spec.progressDeadlineSeconds,
@@ -283,11 +324,10 @@ export function computeService(input: ComputeInput): Plan {
   if (hp.held > 0) events.push({ type: 'Warning', reason: 'HealthBrake', message: `${hp.held} unhealthy task(s) held back: at most ${br.limit} killed for health per ${o.health.windowMs / 1000}s` });
   if (delayed) events.push({ type: 'Warning', reason: 'LaunchDelayed', message: `launches delayed until ${delayed} after ${backoff.failures} failure(s)` });
 
-  const healthyAll = after.filter((v) => v.healthy).length;
-  const readiness = (spec.readinessChecks?.length ?? 0) > 0 || live.some((v) => v.task.spec.readinessChecks?.length);
+  const readiness = (spec.readinessChecks?.length ?? 0) > 0 || liveReadiness;
   const status: ServiceStatus = {
     instances: n,
-    running: after.filter((v) => v.state === 'Running').length,
+    running: runningAll,
     healthy: healthyAll,
     ...(readiness ? { ready: readyAll } : {}),
     tasks: after.length,
@@ -305,7 +345,7 @@ export function computeService(input: ComputeInput): Plan {
         ...(delayed ? { delayedUntil: delayed } : {}),
         failures: backoff.failures,
         ...(lastOfRev ? { lastFailure: `task ${lastOfRev.task} ${describeEnd(lastOfRev)}` } : {}),
-        pending: pendingTasks.length,
+        pending,
         ...(pendingReason ? { pendingReason } : {}),
         held: hp.held,
         brakeLimit: br.limit,

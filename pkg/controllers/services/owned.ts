@@ -24,7 +24,13 @@ interface Written {
   at: number;
 }
 
-/** Entries older than this are dropped even if the cache never confirmed them (a lost watch). */
+/**
+ * Entries older than this are dropped even if the cache never confirmed
+ * them (a lost watch), but only once the cache has reached a revision past
+ * them: a cache that is merely behind (a leader busy with 100,000 tasks can
+ * be seconds behind its own writes) must not make the loop create a
+ * service's instances twice.
+ */
 const OVERLAY_TTL_MS = 30_000;
 
 /** "ns/name" of the service that owns t, if a service does. */
@@ -77,28 +83,28 @@ export class OwnedTasks {
 
   /** The tasks of a service as this loop should see them. */
   tasksOf(svc: string, now = Date.now()): Stored<Task>[] {
-    const out = new Map<string, Stored<Task>>();
-    for (const k of this.byOwner.get(svc) ?? []) {
-      const s = this.tasks.get(k);
-      if (s) out.set(k, s);
-    }
     const ov = this.overlay.get(svc);
-    for (const [k, w] of ov ?? []) {
-      if (now - w.at > OVERLAY_TTL_MS) {
-        ov!.delete(k);
-        continue;
-      }
-      const c = out.get(k);
-      if (w.stored === null) {
-        if (!c || BigInt(c.specRev) <= w.rev) out.delete(k);
-        continue;
-      }
-      if (c && BigInt(c.specRev) >= w.rev) continue;
-      // Our spec is newer; the agent may have written a newer status meanwhile.
-      const newerStatus = c && BigInt(c.statusRev) > BigInt(w.stored.statusRev);
-      out.set(k, newerStatus ? { object: { ...w.stored.object, status: c.object.status }, specRev: w.stored.specRev, statusRev: c.statusRev } : w.stored);
+    if (ov) {
+      const seen = BigInt(this.tasks.revision);
+      for (const [k, w] of ov) if (now - w.at > OVERLAY_TTL_MS && seen >= w.rev) ov.delete(k);
     }
-    return [...out.values()];
+    const out: Stored<Task>[] = [];
+    const keys = this.byOwner.get(svc);
+    for (const k of keys ?? []) {
+      const c = this.tasks.get(k);
+      const w = ov?.get(k);
+      const s = w ? merged(c, w) : c;
+      if (s) out.push(s);
+    }
+    // what we wrote that the cache has not shown at all yet
+    if (ov) {
+      for (const [k, w] of ov) {
+        if (keys?.has(k)) continue;
+        const s = merged(this.tasks.get(k), w);
+        if (s) out.push(s);
+      }
+    }
+    return out;
   }
 
   /** How many tasks the index holds for a service. */
@@ -129,4 +135,13 @@ export class OwnedTasks {
     if (!m) this.overlay.set(svc, (m = new Map()));
     m.set(key, w);
   }
+}
+
+/** The cache's version of a task and ours: the newer spec wins (undefined: deleted). */
+function merged(c: Stored<Task> | undefined, w: Written): Stored<Task> | undefined {
+  if (w.stored === null) return !c || BigInt(c.specRev) <= w.rev ? undefined : c;
+  if (c && BigInt(c.specRev) >= w.rev) return c;
+  // Our spec is newer; the agent may have written a newer status meanwhile.
+  const newerStatus = c && BigInt(c.statusRev) > BigInt(w.stored.statusRev);
+  return newerStatus ? { object: { ...w.stored.object, status: c.object.status }, specRev: w.stored.specRev, statusRev: c.statusRev } : w.stored;
 }

@@ -25,6 +25,8 @@ export interface TaskView {
   bound: boolean;
   healthy: boolean;
   ready: boolean;
+  /** It has readiness checks. */
+  readiness: boolean;
   condemned: boolean;
   createdMs: number;
   /** When it became ready (ms), if it is. */
@@ -65,6 +67,7 @@ function makeView(t: Task): TaskView {
     bound: !!t.status?.nodeName,
     healthy,
     ready,
+    readiness: hasReadiness,
     condemned: !terminal && condemned(t),
     createdMs: Date.parse(t.metadata.creationTimestamp ?? '') || 0,
     ...(ready ? { readySince } : {}),

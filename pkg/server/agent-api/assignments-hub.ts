@@ -14,6 +14,11 @@
  *
  * Subscribers are indexed by node (and a list for prefixes), so a change
  * costs the streams of its node only, however many agents there are.
+ *
+ * The map and the ring hold each assignment as etcd's JSON text, decoded
+ * when a stream needs it (a live change is decoded once for all its
+ * streams): the tasks are in the leader's Task informer already, and a
+ * string costs about half of the object it decodes to.
  */
 import type { IWatchResponse, Watcher } from 'etcd3';
 import { errMsg, type Logger } from '../../log/logger.js';
@@ -27,6 +32,19 @@ import { warnUnlessEtcdDown } from '../../store/etcd-health.js';
 const RING_MAX = 20_000;
 
 export type Change = { type: 'put'; a: Assignment } | { type: 'delete'; node: string; ns: string; name: string };
+
+/** An assignment as etcd holds it: its key's parts, its value, its mod revision. */
+interface Raw {
+  node: string;
+  ns: string;
+  name: string;
+  value: string;
+  modRev: string;
+}
+type RawChange = { type: 'put'; raw: Raw } | { type: 'delete'; node: string; ns: string; name: string };
+
+const decodeRaw = (r: Raw): Assignment => decodeAssignment({ node: r.node, ns: r.ns, name: r.name }, r.value, r.modRev);
+const decodeChange = (c: RawChange): Change => (c.type === 'put' ? { type: 'put', a: decodeRaw(c.raw) } : c);
 
 export interface Filter {
   /** Exact node names, or every node whose name starts with prefix. */
@@ -42,12 +60,12 @@ export interface HubSubscriber {
   reset(): void;
 }
 
-const nodeOf = (c: Change) => (c.type === 'put' ? c.a.node : c.node);
+const nodeOf = (c: RawChange) => (c.type === 'put' ? c.raw.node : c.node);
 const matches = (f: Filter, node: string) => (f.nodes ? f.nodes.has(node) : node.startsWith(f.prefix ?? ''));
 
 export class AssignmentsHub {
-  private readonly map = new Map<string, Assignment>();
-  private ring: { rev: bigint; change: Change }[] = [];
+  private readonly map = new Map<string, Raw>();
+  private ring: { rev: bigint; change: RawChange }[] = [];
   /** Every change after this revision is in the ring. */
   private floor = 0n;
   private rev = 0n;
@@ -84,10 +102,10 @@ export class AssignmentsHub {
     const revision = String(this.rev);
     const f = from !== undefined && /^\d+$/.test(from) ? BigInt(from) : undefined;
     if (f !== undefined && f >= this.floor && f <= this.rev) {
-      const changes = this.ring.filter((e) => e.rev > f && matches(sub.filter, nodeOf(e.change))).map((e) => e.change);
+      const changes = this.ring.filter((e) => e.rev > f && matches(sub.filter, nodeOf(e.change))).map((e) => decodeChange(e.change));
       return { revision, changes };
     }
-    const snapshot = [...this.map.values()].filter((a) => matches(sub.filter, a.node)).map((a) => ({ ...a }));
+    const snapshot = [...this.map.values()].filter((a) => matches(sub.filter, a.node)).map(decodeRaw);
     return { revision, snapshot };
   }
 
@@ -149,18 +167,20 @@ export class AssignmentsHub {
     }
   }
 
-  /** Put or delete one key in the map; the change, when it is an assignment. */
-  private apply(key: string, value: Buffer | undefined, modRev: string): Change | undefined {
+  /** Put or delete one key in the map; the change (decoded, for the streams), when it is an assignment. */
+  private apply(key: string, value: Buffer | undefined, modRev: string): { raw: RawChange; change: Change } | undefined {
     const k = parseAssignmentKey(key);
     if (!k) return undefined;
     if (value === undefined) {
       this.map.delete(key);
-      return { type: 'delete', ...k };
+      const c = { type: 'delete' as const, ...k };
+      return { raw: c, change: c };
     }
     try {
-      const a = decodeAssignment(k, value, modRev);
-      this.map.set(key, a);
-      return { type: 'put', a };
+      const raw: Raw = { ...k, value: value.toString(), modRev };
+      const a = decodeRaw(raw);
+      this.map.set(key, raw);
+      return { raw: { type: 'put', raw }, change: { type: 'put', a } };
     } catch (e) {
       this.log.error('assignment is not a task; ignored', { key, error: errMsg(e) });
       return undefined;
@@ -175,12 +195,13 @@ export class AssignmentsHub {
       const c = this.apply(ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv.value, String(ev.kv.mod_revision));
       rev = BigInt(ev.kv.mod_revision);
       if (!c) continue;
-      // a traced task (api/trace.ts): when its assignment reached this server
-      if (c.type === 'put' && traceIdOf(c.a.task)) c.a.status = { ...c.a.status, trace: addMarks(c.a.status.trace, { 'server.assignment': now }) };
-      this.ring.push({ rev, change: c });
-      const node = nodeOf(c);
-      for (const s of this.byNode.get(node) ?? []) push(out, s, c);
-      for (const s of this.byPrefix) if (matches(s.filter, node)) push(out, s, c);
+      // a traced task (api/trace.ts): when its assignment reached this server (live streams only)
+      const ch = c.change;
+      if (ch.type === 'put' && traceIdOf(ch.a.task)) ch.a.status = { ...ch.a.status, trace: addMarks(ch.a.status.trace, { 'server.assignment': now }) };
+      this.ring.push({ rev, change: c.raw });
+      const node = nodeOf(c.raw);
+      for (const s of this.byNode.get(node) ?? []) push(out, s, ch);
+      for (const s of this.byPrefix) if (matches(s.filter, node)) push(out, s, ch);
     }
     if (rev > this.rev) this.rev = rev;
     if (this.ring.length > RING_MAX) {
