@@ -117,7 +117,8 @@ async function handle(o: AgentServerOptions, req: IncomingMessage, res: ServerRe
   res.flushHeaders();
   const opened = stream;
   const done = () => opened.destroy();
-  req.on('close', done);
+  // the response's close, not the request's: Node closes a request once its body is read
+  res.on('close', done);
   // a client that left while the log was opened has had its 'close' already: a followed log would stream forever
   if (res.destroyed) done();
   stream.on('error', (e) => {

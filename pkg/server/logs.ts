@@ -69,7 +69,8 @@ export async function proxyLogs(store: Store, req: IncomingMessage, res: ServerR
     }
     up.on('timeout', () => up.destroy(new Error('timed out')));
     up.on('error', (e) => reject(unreachable(e)));
-    req.on('close', () => up.destroy());
+    // the response's close, not the request's: Node closes a request once its body is read
+    res.on('close', () => up.destroy());
     // a client that left while the task and node were read has had its 'close' already
     if (res.destroyed) up.destroy();
     up.end();

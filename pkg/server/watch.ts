@@ -136,7 +136,7 @@ export async function serveWatch(store: Store, log: Logger, req: IncomingMessage
       left.abort(new Error('the client left'));
       resolve();
     };
-    req.once('close', done);
+    // (not req's 'close': Node fires it once a request's body is read, which a body-bearing GET's is while we wait)
     res.once('close', done);
     // a client that left while etcd was read has had its 'close' already: the stream would never end
     if (res.destroyed) done();

@@ -7,6 +7,7 @@
  *
  *   raw bytes ──TCP──► stowage server (child, from sources) ──► etcd
  */
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lookupKind } from '../../pkg/api/kinds.js';
@@ -179,6 +180,25 @@ describe('malformed requests to a real stowage server', () => {
       // reading ends at the stream's first chunk; the bound only caps a loaded machine's 3 MiB write
       const a = await raw(`GET /api/v1/tasks?watch=true HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 30_000);
       assert.equal(a.head?.status, 200);
+      await until('the watch stream to close', async () => (await open()) === 0, 5_000);
+    });
+
+    it('a watch whose body ends after its head stays open until its client leaves (Node closes a request once its body is read: the stream ended with it)', async () => {
+      const open = async () => Number(/^stowage_api_watch_streams (\d+)$/m.exec((await call(q.url, 'GET', '/metrics')).text)?.[1] ?? 'NaN');
+      const body = ' '.repeat(1 << 20);
+      const sock = connect(q.port, '127.0.0.1');
+      try {
+        let got = '';
+        sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        sock.write(`GET /api/v1/tasks?watch=true HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`);
+        await until('the stream to begin', () => /^HTTP\/1\.1 200[\s\S]*: watching tasks/.test(got), 30_000);
+        await until('the stream to be counted', async () => (await open()) === 1, 10_000);
+        await new Promise<void>((res, rej) => sock.write(body, (e) => (e ? rej(e) : res())));
+        await until('the body to be read (the socket drained)', () => sock.writableLength === 0, 30_000);
+        for (let i = 0; i < 5; i++) assert.equal(await open(), 1, 'the stream ended while its client was still there');
+      } finally {
+        sock.destroy();
+      }
       await until('the watch stream to close', async () => (await open()) === 0, 5_000);
     });
   });

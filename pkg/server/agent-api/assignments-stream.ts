@@ -51,7 +51,6 @@ export async function serveAssignments(hub: AssignmentsHub, req: IncomingMessage
     hub.unsubscribe(sub);
     res.end();
   };
-  req.on('close', end);
   res.on('close', end);
   const first = hub.subscribe(sub, from);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });

@@ -59,7 +59,6 @@ export async function serveEndpointsWatch(src: EndpointsSource, req: IncomingMes
   metrics.watchStreams.inc();
   const ping = setInterval(() => s.ping(), PING_MS);
   await new Promise<void>((resolve) => {
-    req.once('close', resolve);
     res.once('close', resolve);
     if (res.destroyed) resolve();
   });
