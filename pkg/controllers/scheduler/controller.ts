@@ -250,8 +250,8 @@ export class SchedulerController extends Controller {
     const task = t.object;
     if (!traceIdOf(task)) return;
     const k = key(t);
+    // kept until the task is bound (onTask): a binding that loses its race is sent again with it
     const seen = this.traceSeen.get(k);
-    this.traceSeen.delete(k);
     const more = { ...(seen !== undefined ? { 'scheduler.seen': seen } : {}), ...marks, 'scheduler.bind': traceNow() };
     t.object = { ...task, status: { ...(task.status ?? { state: 'Pending' }), trace: addMarks(task.status?.trace, more) } };
   }
