@@ -51,7 +51,7 @@ export const TRACE_STEPS: readonly { mark: string; who: string; what: string }[]
   { mark: 'services.seen', who: 'services', what: 'Service change seen (etcd watch -> informer)' },
   { mark: 'services.began', who: 'services', what: 'reconcile began (work queue wait)' },
   { mark: 'services.computed', who: 'services', what: 'reconcile computed' },
-  { mark: 'services.create', who: 'services', what: 'task creation sent' },
+  { mark: 'services.create', who: 'services', what: 'task creation sent (after the service status write)' },
   { mark: 'scheduler.seen', who: 'scheduler', what: 'Pending task seen (task txn committed, etcd watch -> informer)' },
   { mark: 'scheduler.began', who: 'scheduler', what: 'scheduling cycle began (work queue wait)' },
   { mark: 'scheduler.computed', who: 'scheduler', what: 'placement computed' },

@@ -9,7 +9,7 @@
  *        txn 1 (fenced): status (CAS on statusRev) + delete ended tasks
  *                        + health kills      ── all or nothing: a failure is
  *                                               recorded exactly once
- *        beside it, in parallel: other kills (CAS on each task's spec; each drains
+ *        then, in parallel: other kills (CAS on each task's spec; each drains
  *                        drainSeconds out of endpoints first, tasks.ts) and
  *                        creates (create-if-absent, the spec key only: a
  *                        task's status key is first written by its binding,
@@ -214,23 +214,19 @@ export class ServicesController extends Controller {
     const drain = { drainSeconds: drainOf(svc) };
     const healthKills = plan.kill.filter((k) => k.reason === 'Unhealthy');
     for (const k of healthKills) addKill(first, storedOf(k.task), drain);
+    if (!first.empty) {
+      const r = await first.commit();
+      if (!r.succeeded) throw new ApiError('Conflict', `service ${key} or one of its ended tasks changed meanwhile`);
+      if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
+      for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
+      for (const k of healthKills) this.noteKill(key, k.task, r.revision, storedOf(k.task).statusRev);
+      this.recordKills(plan, healthKills, drain.drainSeconds);
+    }
     // 2. Everything else: each kill and each create stands alone, packed into as
-    //    many transactions as etcd's budget needs, sent beside the first one (none
-    //    depends on it: no round trip waits for another). What commits is remembered at once.
+    //    many transactions as etcd's budget needs. What commits is remembered at once.
     const kills = plan.kill.filter((k) => k.reason !== 'Unhealthy');
     const tasks = this.newTasks(key, svc, plan, marks && { ...marks, 'services.create': traceNow() });
-    const firstDone = first.empty
-      ? undefined
-      : first.commit().then((r) => {
-          if (!r.succeeded) return false;
-          if (statusChanged) this.written.set(key, { uid: svc.metadata.uid, status: plan.status, statusRev: r.revision });
-          for (const x of plan.remove) this.owned.deleted(key, x.task, r.revision);
-          for (const k of healthKills) this.noteKill(key, k.task, r.revision, storedOf(k.task).statusRev);
-          this.recordKills(plan, healthKills, drain.drainSeconds);
-          return true;
-        });
-    const [ok, k, c] = await Promise.all([
-      firstDone,
+    const [k, c] = await Promise.all([
       // (an unbound task is deleted outright; Store.addRemove compares its status
       // revision too, so a binding made meanwhile cannot leave its assignment behind)
       commitEach(this.d.store, fence, kills, (txn, x) => addKill(txn, storedOf(x.task), drain), (done, rev) => {
@@ -246,7 +242,6 @@ export class ServicesController extends Controller {
         metrics.serviceTasksCreated.inc(done.length);
       }),
     ]);
-    if (ok === false) throw new ApiError('Conflict', `service ${key} or one of its ended tasks changed meanwhile`);
     const lost = k.conflicted.length + c.conflicted.length;
     if (lost > 0) throw new ApiError('Conflict', `${lost} of ${kills.length + tasks.length} task write(s) for service ${key} lost a race; reconciling again`);
   }
