@@ -119,9 +119,15 @@ describe('agent and a dockerd restart', () => {
   });
 
   it('live-restore off: the containers that died are reported Failed with their exit and replaced', async () => {
-    // this restart is still the live one (the containers survive it); the next is not
+    // An engine started without live-restore stops the running containers it finds, even those a
+    // live-restore engine left: the tasks are read once they run on this engine (their statuses
+    // name its running containers), not from statuses written before the restart.
     engine.restart({ liveRestore: false });
-    const before = await until('3 healthy on the engine without live-restore', async () => ((await healthy()).length === 3 ? healthy() : undefined), 30_000, 100);
+    const before = await until('3 healthy tasks whose containers run on the engine without live-restore', async () => {
+      const hs = await healthy();
+      const running = await containersOf(node, false, engine.socket);
+      return hs.length === 3 && hs.map((t) => t.status!.containerId!).sort().join() === running.join() ? hs : undefined;
+    }, 60_000, 200);
     const old = new Set(before.map((t) => t.metadata.name));
     const writes: { name: string; st: TaskStatus }[] = [];
     const watcher = await c.client.watch().prefix(statusPrefix(TASK)).create();
@@ -140,7 +146,8 @@ describe('agent and a dockerd restart', () => {
     console.log(`# live-restore off: 3 healthy replacements ${Date.now() - t0} ms after the restart began`);
     for (const name of old) {
       const ended = writes.find((w) => w.name === name && w.st.state !== 'Running');
-      assert.ok(ended, `${name}: no status write after Running`);
+      const now = (await serviceTasks(c.store, 'steady')).find((t) => t.metadata.name === name);
+      assert.ok(ended, `${name}: no status write after Running; its writes: ${JSON.stringify(writes.filter((w) => w.name === name))}; now: ${JSON.stringify(now ?? 'deleted')}`);
       assert.equal(ended.st.state, 'Failed', `${name}: ${JSON.stringify(ended.st)}`);
       assert.ok(ended.st.exitCode !== undefined && ended.st.exitCode !== 0, `${name} exit ${ended.st.exitCode}`);
       assert.match(ended.st.message ?? '', /exited with code \d+/);
