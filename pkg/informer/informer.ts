@@ -49,7 +49,14 @@ export class Informer<T extends AnyResource = AnyResource> {
   private readonly entries = new Map<string, Entry>();
   private readonly handlers: Handler<T>[] = [];
   private watchers: Watcher[] = [];
-  private rev = '0';
+  /**
+   * How far each watch has delivered: the revision of its last event (or of
+   * the list it started from). A watch response's header revision is not
+   * that: etcd stamps the store's current revision on the responses of a
+   * watch still catching up, whose events are older.
+   */
+  private specRev = 0n;
+  private statusRev = 0n;
   private synced = false;
   private stopped = false;
   private relisting: Promise<void> | undefined;
@@ -77,9 +84,9 @@ export class Informer<T extends AnyResource = AnyResource> {
     return this.synced;
   }
 
-  /** The newest revision the cache reflects. */
+  /** A revision the cache reflects every change up to (both watches have delivered that far). */
   get revision(): string {
-    return this.rev;
+    return String(this.specRev < this.statusRev ? this.specRev : this.statusRev);
   }
 
   get(key: string): Stored<T> | undefined {
@@ -163,7 +170,7 @@ export class Informer<T extends AnyResource = AnyResource> {
       this.entries.delete(key);
       if (e.stored) this.emit({ type: 'DELETED', key, stored: e.stored, revision });
     }
-    this.rev = revision;
+    this.specRev = this.statusRev = BigInt(revision);
   }
 
   private async watch(from: string): Promise<void> {
@@ -201,6 +208,10 @@ export class Informer<T extends AnyResource = AnyResource> {
     for (const ev of res.events) {
       // the revision of this change (for a delete, etcd reports the deletion's revision)
       const revision = String(ev.kv.mod_revision);
+      const r = BigInt(revision);
+      if (isStatus) {
+        if (r > this.statusRev) this.statusRev = r;
+      } else if (r > this.specRev) this.specRev = r;
       const t = parseTail(ev.kv.key.toString(), prefix);
       if (!t) continue;
       const key = `${t.namespace}/${t.name}`;
@@ -254,8 +265,6 @@ export class Informer<T extends AnyResource = AnyResource> {
       this.entries.set(key, e);
       this.emit(old ? { type: 'MODIFIED', key, stored, old, revision } : { type: 'ADDED', key, stored, revision });
     }
-    const head = String(res.header.revision);
-    if (BigInt(head) > BigInt(this.rev)) this.rev = head;
   }
 
   private emit(e: InformerEvent<T>): void {
