@@ -1,25 +1,53 @@
-/** bindingMoved: which node's part of a failed binding transaction lost its race. */
+/** rebaseBinding: what a node's part of a failed binding transaction can be sent again against. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Node, Task } from '../api/types.js';
-import { bindingMoved } from './binding.js';
+import type { Node, NodeStatus, Task } from '../api/types.js';
+import { rebaseBinding } from './binding.js';
 import type { Stored } from './store.js';
 
-const node = (name: string, statusRev: string): Stored<Node> => ({ object: { apiVersion: 'stowage/v1', kind: 'Node', metadata: { name }, spec: {} } as Node, specRev: '1', statusRev });
+const STATUS: NodeStatus = {
+  state: 'Ready',
+  capacity: { cpus: 2, mem: 1024, disk: 10 },
+  tasks: { 'default/x': { cpus: 1, mem: 64, disk: 0, ports: [] } },
+  allocated: { cpus: 1, mem: 64, disk: 0, ports: 0 },
+  free: { cpus: 1, mem: 960, disk: 10, ports: 0 },
+};
+const node = (name: string, statusRev: string, status: NodeStatus = STATUS): Stored<Node> => ({
+  object: { apiVersion: 'stowage/v1', kind: 'Node', metadata: { name }, spec: {}, status } as Node,
+  specRev: '1',
+  statusRev,
+});
 const task = (name: string, statusRev: string): Stored<Task> => ({ object: { apiVersion: 'stowage/v1', kind: 'Task', metadata: { name, namespace: 'default' }, spec: {} } as Task, specRev: '2', statusRev });
+const kv = (mod_revision: string, value?: unknown) => ({ mod_revision, ...(value !== undefined ? { value: Buffer.from(JSON.stringify(value)) } : {}) });
 
-describe('bindingMoved', () => {
-  it('reads each compared key back: a node status or task status at another revision, or a status-less task gone, moved', () => {
-    const current = new Map<string, { mod_revision: string }>([
-      ['/stowage/status/nodes/_/n1', { mod_revision: '10' }],
-      ['/stowage/status/nodes/_/n2', { mod_revision: '11' }],
-      ['/stowage/status/tasks/default/a', { mod_revision: '7' }],
-      ['/stowage/tasks/default/b', { mod_revision: '3' }],
-    ]);
-    assert.equal(bindingMoved(current, node('n1', '10'), [task('a', '7'), task('b', '0')]), false, 'every compare held');
-    assert.equal(bindingMoved(current, node('n2', '9'), [task('a', '7')]), true, 'the node status moved');
-    assert.equal(bindingMoved(current, node('n1', '10'), [task('a', '6')]), true, "a task's status moved");
-    assert.equal(bindingMoved(current, node('n1', '10'), [task('b', '5')]), true, 'a task lost its status');
-    assert.equal(bindingMoved(current, node('n1', '10'), [task('c', '0')]), true, 'a task without status was deleted');
+describe('rebaseBinding', () => {
+  const usage = { cpus: 0.2, mem: 10, memBytes: 10 << 20, at: '2026-12-03T12:00:00Z' };
+  const current = new Map([
+    ['/stowage/status/nodes/_/n1', kv('10', STATUS)],
+    ['/stowage/status/nodes/_/n2', kv('11', { ...STATUS, usage })],
+    ['/stowage/status/nodes/_/n3', kv('12', { ...STATUS, tasks: {}, allocated: { cpus: 0, mem: 0, disk: 0, ports: 0 } })],
+    ['/stowage/status/nodes/_/n4', kv('13', { ...STATUS, state: 'NotReady', usage })],
+    ['/stowage/status/tasks/default/a', kv('7')],
+    ['/stowage/tasks/default/b', kv('3')],
+  ]);
+
+  it('every compare held: the same node', () => {
+    const n1 = node('n1', '10');
+    assert.equal(rebaseBinding(current, n1, [task('a', '7'), task('b', '0')]), n1);
+  });
+
+  it('only the node status usage moved: the node with its current status and revision', () => {
+    const r = rebaseBinding(current, node('n2', '9'), [task('a', '7')]);
+    assert.equal(r?.statusRev, '11');
+    assert.deepEqual(r?.object.status, { ...STATUS, usage });
+  });
+
+  it('anything else moved: undefined (place again)', () => {
+    assert.equal(rebaseBinding(current, node('n3', '9'), [task('a', '7')]), undefined, "the node's allocation moved");
+    assert.equal(rebaseBinding(current, node('n4', '9'), [task('a', '7')]), undefined, "the node's state moved with its usage");
+    assert.equal(rebaseBinding(current, node('n1', '10'), [task('a', '6')]), undefined, "a task's status moved");
+    assert.equal(rebaseBinding(current, node('n1', '10'), [task('b', '5')]), undefined, 'a task lost its status');
+    assert.equal(rebaseBinding(current, node('n1', '10'), [task('c', '0')]), undefined, 'a task without status was deleted');
+    assert.equal(rebaseBinding(current, node('n2', '9'), [task('c', '0')]), undefined, 'usage moved, but a task was deleted');
   });
 });

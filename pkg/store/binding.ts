@@ -13,6 +13,7 @@
  * Releasing is the reverse: a task that ended (or vanished) leaves the
  * node's `status.tasks`, guarded by the node status revision.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { lookupKind } from '../api/kinds.js';
 import type { Node, NodeAllocation, NodeStatus, Task, TaskAllowance, TaskStatus } from '../api/types.js';
 import { assignmentKey, nsSegment, specKey, statusKey } from './keys.js';
@@ -96,22 +97,39 @@ export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[]): 
 }
 
 /**
- * After a binding transaction failed: whether the compares of one node's
- * part (its status revision; each task's status revision, and the task's
- * existence when it had no status) failed, read from the values the failure
- * branch read back (`current`). The parts whose compares all held can be
- * sent again at once: one node's lost race need not cost the others theirs.
+ * After a binding transaction failed: what one node's part can be sent again
+ * against, read from the values the failure branch read back (`current`):
+ * the same node when every compare of the part held (its node status
+ * revision; each task's status revision, and the task's existence when it
+ * had no status); the node with its current status when only the node's
+ * `usage` moved (its agent's sample, written on the same key: nothing the
+ * binding adds up changed, and the new revision is what the next try
+ * compares); undefined when anything else moved (place again). One node's
+ * lost race need not cost the others theirs, nor an agent's usage sample a
+ * binding.
  */
-export function bindingMoved(current: ReadonlyMap<string, { mod_revision: string | number }>, node: Stored<Node>, tasks: readonly Stored<Task>[]): boolean {
+export function rebaseBinding(
+  current: ReadonlyMap<string, { mod_revision: string | number; value?: Buffer }>,
+  node: Stored<Node>,
+  tasks: readonly Stored<Task>[],
+): Stored<Node> | undefined {
   const rev = (key: string) => String(current.get(key)?.mod_revision ?? '0');
-  if (rev(statusKey(NODE, undefined, node.object.metadata.name)) !== node.statusRev) return true;
   for (const t of tasks) {
     const ns = nsSegment(TASK, t.object.metadata.namespace);
-    if (rev(statusKey(TASK, ns, t.object.metadata.name)) !== t.statusRev) return true;
-    if (t.statusRev === '0' && !current.has(specKey(TASK, ns, t.object.metadata.name))) return true;
+    if (rev(statusKey(TASK, ns, t.object.metadata.name)) !== t.statusRev) return undefined;
+    if (t.statusRev === '0' && !current.has(specKey(TASK, ns, t.object.metadata.name))) return undefined;
   }
-  return false;
+  const nk = statusKey(NODE, undefined, node.object.metadata.name);
+  if (rev(nk) === node.statusRev) return node;
+  const now = current.get(nk);
+  if (!now?.value || !node.object.status) return undefined;
+  const status = JSON.parse(now.value.toString()) as NodeStatus;
+  if (!isDeepStrictEqual(withoutUsage(status), withoutUsage(node.object.status))) return undefined;
+  return { object: { ...node.object, status }, specRev: node.specRev, statusRev: String(now.mod_revision) };
 }
+
+/** A node status as JSON would carry it (no undefined members), without its usage. */
+const withoutUsage = (s: NodeStatus): unknown => JSON.parse(JSON.stringify({ ...s, usage: undefined }));
 
 /** Add the release of `refs` ("ns/name") from the node's allocation to txn. */
 export function addRelease(txn: Txn, node: Stored<Node>, refs: string[]): NodeStatus {

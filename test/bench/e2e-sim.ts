@@ -109,7 +109,7 @@ async function run(mode: Mode): Promise<Figures> {
   let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
   let agent: Awaited<ReturnType<typeof spawnAgent>> | undefined;
   try {
-    server = await spawnServer(etcd.endpoint, ['--log-level', 'warn'], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
+    server = await spawnServer(etcd.endpoint, ['--log-level', 'warn', '--lease-ttl', '5'], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
     // Nodes about a tenth of a real host, so 10,000 tasks spread over the cluster as they would in production.
     // on the agent API the hollow nodes' process uses the server's admin access (no --tokens here: every request is admin)
     const plane = mode === 'etcd' ? ['--etcd', etcd.endpoint] : ['--server', server.url];
@@ -160,6 +160,14 @@ async function run(mode: Mode): Promise<Figures> {
       }
     });
 
+    // nodes seen not Ready after the apply (a heartbeat missed under load): their tasks are replaced
+    const notReady = new Set<string>();
+    const np = statusPrefix(NODE);
+    const wn = await client.watch().prefix(np).create();
+    wn.on('data', (r: IWatchResponse) => {
+      for (const e of r.events) if (e.type === 'Put' && !/"state":"Ready"/.test(e.kv.value.toString())) notReady.add(e.kv.key.toString().slice(np.length));
+    });
+
     let peak = serverStart;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(server!.child.pid!))), 100);
     const svc: Service = {
@@ -172,7 +180,7 @@ async function run(mode: Mode): Promise<Figures> {
     const t0 = performance.now();
     const res = await fetch(`${server!.url}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [svc] }) });
     if (!res.ok) throw new Error(`apply: ${res.status} ${await res.text()}`);
-    const progress = setInterval(() => process.stderr.write(`  ${s(performance.now() - t0)}: ${created.size} created, ${bound.size} bound, ${running.size} running\n`), 2000);
+    const progress = setInterval(() => process.stderr.write(`  ${s(performance.now() - t0)}: ${created.size} created, ${bound.size} bound, ${running.size} running${notReady.size ? `, ${notReady.size} nodes were not Ready` : ''}\n`), 2000);
     const timedOut = await Promise.race([allRunning.then(() => false), sleep(TIMEOUT_S * 1000).then(() => true)]).finally(() => {
       clearInterval(progress);
       clearInterval(sampler);
@@ -200,6 +208,7 @@ async function run(mode: Mode): Promise<Figures> {
     const cycle = metric(/^stowage_scheduler_cycle_duration_seconds_sum (\S+)$/gm);
     await ws.cancel();
     await wt.cancel();
+    await wn.cancel();
 
     console.log(`\nbench:e2e-sim  ${NODES} hollow nodes, one Service with ${INSTANCES} instances, real etcd (one member); agent --${mode}`);
     const reached = (t: number) => (t ? s(t - t0) : 'not reached');
@@ -217,6 +226,11 @@ async function run(mode: Mode): Promise<Figures> {
     console.log(`  services loop          ${loop('services')} in reconcile`);
     console.log(`  scheduler loop         ${loop('scheduler')} in reconcile (${cycle.toFixed(1)} s deciding); ${placed} bound, ${conflicts} lost races`);
     console.log(`  gc loop                ${loop('gc')} in reconcile`);
+    // tasks that ended or were stopped before all ran: each one was created again (none should be, on hollow nodes)
+    const byLabel = (name: string, label: string) =>
+      [...metrics.matchAll(new RegExp(`^${name}\\{${label}="(\\w+)"\\} (\\S+)$`, 'gm'))].map((m) => `${m[1]} ${m[2]}`).join(', ') || 'none';
+    console.log(`  nodes not Ready        ${notReady.size} of ${NODES} at some moment after the apply`);
+    console.log(`  tasks ended / killed   ${byLabel('stowage_service_task_ends_total', 'state')} / ${byLabel('stowage_service_tasks_killed_total', 'reason')}`);
     if (PROFILE) console.log(`  cpu profile            ${profDir}/ (written when the server exits)`);
     return {
       created: tCreated - t0,

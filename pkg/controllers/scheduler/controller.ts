@@ -26,7 +26,7 @@ import type { Informer, InformerEvent } from '../../informer/informer.js';
 import { errMsg, type Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
 import { ClusterSnapshot, requestFromTask, schedule, type Placement, type TaskRequest, type Waiting } from '../../scheduler/index.js';
-import { addBindings, bindingMoved } from '../../store/binding.js';
+import { addBindings, rebaseBinding } from '../../store/binding.js';
 import { addMarks, traceIdOf, traceNow, type TraceMarks } from '../../api/trace.js';
 import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
@@ -41,6 +41,8 @@ const CYCLE = 'cycle';
 const MAX_PLACEMENTS = 4000;
 /** Binding transactions in flight at once (they touch disjoint nodes). */
 const COMMIT_CONCURRENCY = 16;
+/** Times a batch's parts that can go again at once (every compare held, or only a node's usage moved) are resent. */
+const RESENDS = 2;
 /** Pending-reason events recorded per cycle, so a full cluster doesn't flood etcd. */
 const MAX_EVENTS_PER_CYCLE = 20;
 
@@ -258,10 +260,11 @@ export class SchedulerController extends Controller {
 
   /**
    * Bind a batch of nodes in one transaction. When it fails, the nodes
-   * whose compares all held (the failure branch reads every compared key
-   * back) are sent again at once, once; the others are placed again.
+   * whose compares all held, or whose status moved only by its usage (the
+   * failure branch reads every compared key back), are sent again at once
+   * (up to RESENDS times); the others are placed again.
    */
-  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger, marks: TraceMarks, retry = true): Promise<number> {
+  private async commitBatch(batch: NodeBatch[], failed: Set<string>, perTask: boolean, log: Logger, marks: TraceMarks, resends = RESENDS): Promise<number> {
     const txn = this.d.store.txn(this.ctx.fence());
     const plan: { node: Stored<Node>; status: Node['status']; tasks: Stored<Task>[] }[] = [];
     for (const { node: nodeName, placements } of batch) {
@@ -296,13 +299,21 @@ export class SchedulerController extends Controller {
         for (const e of scheduledEvents(bound, perTask)) this.d.recorder.normal(e.about, 'Scheduled', e.message);
         return n;
       }
-      lost = plan.length > 1 && retry ? plan.filter((p) => bindingMoved(r.current, p.node, p.tasks)) : plan;
+      const held = new Set<string>();
+      if (resends > 0) {
+        for (const p of plan) {
+          const rebased = rebaseBinding(r.current, p.node, p.tasks);
+          if (!rebased) continue;
+          const name = p.node.object.metadata.name;
+          held.add(name);
+          // what the next try compares (latestNode), until the informer shows it too
+          if (rebased !== p.node && BigInt(rebased.statusRev) > BigInt(this.nodes.get(`_/${name}`)?.statusRev ?? '0')) this.written.set(name, rebased);
+        }
+      }
+      lost = plan.filter((p) => !held.has(p.node.object.metadata.name));
       metrics.schedulerPlacements.inc({ result: 'conflict' }, lost.reduce((sum, p) => sum + p.tasks.length, 0));
       for (const p of lost) log.debug('binding lost a race; placing again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key) });
-      if (lost.length < plan.length) {
-        const held = new Set(plan.filter((p) => !lost.includes(p)).map((p) => p.node.object.metadata.name));
-        again = await this.commitBatch(batch.filter((b) => held.has(b.node)), failed, perTask, log, marks, false);
-      }
+      if (held.size > 0) again = await this.commitBatch(batch.filter((b) => held.has(b.node)), failed, perTask, log, marks, resends - 1);
     } catch (e) {
       if (isApiError(e, 'Fenced') || isApiError(e, 'Refused')) throw e;
       for (const p of plan) log.warn('binding failed; will place again', { node: p.node.object.metadata.name, tasks: p.tasks.map(key), error: errMsg(e) });
