@@ -22,7 +22,7 @@ import type { Readable } from 'node:stream';
 import { errMsg, type Logger } from '../../log/logger.js';
 import { Limiter, mapLimit } from '../../util/limiter.js';
 import { RuntimeError, type ContainerInfo, type ContainerSpec, type ContainerUsage, type Runtime, type RuntimeEvent } from './runtime.js';
-import { statusOf, toRuntimeError } from './docker/errors.js';
+import { isInterruptedStartLeftover, statusOf, toRuntimeError } from './docker/errors.js';
 import { EventStream } from './docker/events.js';
 import { Handlers } from './handlers.js';
 import { execIn } from './docker/exec.js';
@@ -106,9 +106,20 @@ export class DockerRuntime implements Runtime {
       await c.start();
     } catch (e) {
       if (statusOf(e) !== 304) {
+        const leftover = isInterruptedStartLeftover(e);
+        if (leftover) {
+          // an earlier start, cut by an engine restart, got further than the engine said: it may run
+          const info = await this.inspectRaw(c.id).catch(() => undefined);
+          if (info && phaseOf(info.State.Status) === 'running') {
+            this.log.info('the container of an interrupted start is running: taken as started', { task: spec.taskRef, id: c.id });
+            return c.id;
+          }
+        }
         // Leave nothing half-made behind: the error carries the engine's reason.
         await c.remove({ force: true }).catch(() => {});
-        throw toRuntimeError(e, 'StartError', `start container for task ${spec.taskRef}`);
+        const err = toRuntimeError(e, 'StartError', `start container for task ${spec.taskRef}`);
+        // removed now, so the next try starts clean (the executor bounds the tries)
+        throw leftover ? new RuntimeError(err.reason, err.message, true) : err;
       }
     }
     this.log.debug('container started', { task: spec.taskRef, id: c.id, ms: Math.round(performance.now() - t0) });

@@ -21,6 +21,16 @@ export function isConnectionError(e: unknown): boolean {
   return typeof code === 'string' && CONNECTION_CODES.has(code);
 }
 
+/**
+ * A start refused because containerd already holds the container or its
+ * task ("task <id>: already exists", "id already in use"): what an earlier
+ * start left when the engine restarted in the middle of it. Not the task's
+ * fault: the container may even be running; worth looking and trying again.
+ */
+export function isInterruptedStartLeftover(e: unknown): boolean {
+  return /\balready exists\b|\bid already in use\b/i.test(engineMessage(e));
+}
+
 /** The engine's own message when it gave one ("No such image: x"), else the error's. */
 export function engineMessage(e: unknown): string {
   const d = e as DockerodeError;
