@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const baseline = `${node}-docker`;
   let agent: AgentProc | undefined;
   try {
-    agent = await spawnAgent(['--etcd', etcd.endpoint, '--node', node, '--ports', '35300-35399', '--cpus', '64', '--mem', '65536']);
+    agent = await spawnAgent(['--etcd', etcd.endpoint, '--node', node, '--ports', '30400-30499', '--cpus', '64', '--mem', '65536']);
     // Warm up both paths (first create on an image, connection pools).
     await agentRound(client, store, node, 1);
     await dockerRound(baseline, 1);

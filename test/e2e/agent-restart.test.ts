@@ -22,7 +22,7 @@ describe('agent restarts', () => {
   let store: Store;
   const procs: AgentProc[] = [];
   const node = testNodeName('agent-restart');
-  const flags = () => ['--etcd', etcd.endpoint, '--node', node, '--ports', '35100-35199', '--heartbeat-ttl', '3'];
+  const flags = () => ['--etcd', etcd.endpoint, '--node', node, '--ports', '30100-30199', '--heartbeat-ttl', '3'];
 
   before(async () => {
     ensureDocker();
@@ -121,7 +121,7 @@ describe('agent and a dockerd restart', () => {
   });
 
   it('reports the containers that died with the engine, reconnects, and runs new tasks', async () => {
-    agent = await spawnAgent(['--etcd', etcd.endpoint, '--node', node, '--ports', '35200-35299', '--docker-socket', engine.socket]);
+    agent = await spawnAgent(['--etcd', etcd.endpoint, '--node', node, '--ports', '30200-30299', '--docker-socket', engine.socket]);
     await createAndBind(store, node, [newTask('before', { command: ['sleep', '600'] })]);
     await waitForTask(store, 'before', (s) => s.state === 'Running', 5000);
     engine.restart();

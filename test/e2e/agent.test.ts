@@ -16,7 +16,7 @@ import { containersOf, createAndBind, NODE, TASK, newTask, spawnAgent, waitForTa
 import { dockerCli, dockerInspect, ensureDocker, removeNodeContainers, testNodeName, waitFor } from '../helpers/docker.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 
-const PORTS = '35000-35099';
+const PORTS = '30000-30099';
 
 describe('agent (docker driver)', () => {
   let etcd: TestEtcd;
@@ -45,7 +45,7 @@ describe('agent (docker driver)', () => {
   it('registers its Node: capacity, ports, attributes, address; Ready; heartbeat on a lease', async () => {
     const n = (await store.get<Node>(NODE, undefined, node))!.object;
     assert.deepEqual(n.spec.capacity, { cpus: 2, mem: 2048, disk: 1000 });
-    assert.deepEqual(n.spec.portRanges, [{ begin: 35000, end: 35099 }]);
+    assert.deepEqual(n.spec.portRanges, [{ begin: 30000, end: 30099 }]);
     assert.deepEqual(n.spec.attributes, { rack: 'r1' });
     assert.equal(n.spec.driver, 'docker');
     assert.match(n.spec.address!, /^127\.0\.0\.1:\d+$/);
@@ -60,7 +60,7 @@ describe('agent (docker driver)', () => {
   });
 
   it('runs a bound task as a container within 2 s, with its limits, labels, env and host networking', async () => {
-    const { committedAt } = await createAndBind(store, node, [newTask('limits', { command: ['sleep', '600'], resources: { cpus: 0.25, mem: 48, disk: 0 }, ports: [{ name: 'http' }, { name: 'admin-ui' }] })], [[35001, 35002]]);
+    const { committedAt } = await createAndBind(store, node, [newTask('limits', { command: ['sleep', '600'], resources: { cpus: 0.25, mem: 48, disk: 0 }, ports: [{ name: 'http' }, { name: 'admin-ui' }] })], [[30001, 30002]]);
     const st = await waitForTask(store, 'limits', (s) => s.state === 'Running', 2000);
     const took = performance.now() - committedAt;
     assert.ok(took < 2000, `Running after ${took} ms`);
@@ -76,11 +76,11 @@ describe('agent (docker driver)', () => {
     assert.equal(c.Config.Labels['stowage.task'], task.metadata.uid);
     assert.equal(c.Config.Labels['stowage.node'], node);
     const env = new Map(c.Config.Env.map((e) => e.split('=', 2) as [string, string]));
-    assert.equal(env.get('PORT0'), '35001');
-    assert.equal(env.get('PORT1'), '35002');
-    assert.equal(env.get('PORT'), '35001');
-    assert.equal(env.get('PORT_HTTP'), '35001');
-    assert.equal(env.get('PORT_ADMIN_UI'), '35002');
+    assert.equal(env.get('PORT0'), '30001');
+    assert.equal(env.get('PORT1'), '30002');
+    assert.equal(env.get('PORT'), '30001');
+    assert.equal(env.get('PORT_HTTP'), '30001');
+    assert.equal(env.get('PORT_ADMIN_UI'), '30002');
     assert.equal(env.get('HOST'), '127.0.0.1');
     assert.equal(env.get('STOWAGE_TASK'), 'limits');
     assert.equal(env.get('STOWAGE_NODE'), node);
@@ -187,16 +187,16 @@ describe('agent (docker driver)', () => {
           healthChecks: [{ protocol: 'HTTP', port: 'http', path: '/', gracePeriodSeconds: 5, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 2 }],
         }),
       ],
-      [[35010]],
+      [[30010]],
     );
     const healthy = await waitForTask(store, 'web', (s) => s.health === 'Healthy', 10_000);
     assert.ok(healthy.healthyAt);
     assert.equal(healthy.consecutiveFailures, 0);
-    assert.equal(await (await fetch('http://127.0.0.1:35010/')).text(), 'ok\n');
+    assert.equal(await (await fetch('http://127.0.0.1:30010/')).text(), 'ok\n');
     dockerCli(['exec', healthy.containerId!, 'killall', 'httpd']);
     const sick = await waitForTask(store, 'web', (s) => s.health === 'Unhealthy', 10_000);
     assert.ok(sick.consecutiveFailures! >= 2);
-    assert.match(sick.message!, /127\.0\.0\.1:35010/);
+    assert.match(sick.message!, /127\.0\.0\.1:30010/);
     assert.equal(sick.state, 'Running', 'health is apart from state: the agent does not kill for it');
   });
 

@@ -66,7 +66,7 @@ describe('services e2e: node loss', () => {
     const svc = (await getService(c.store, 'survivor'))!;
     const lost = svc.status!.lastFailures!.filter((f) => f.state === 'Lost').map((f) => f.task).sort();
     assert.deepEqual(lost, onDoomed.sort());
-    assert.equal(svc.status?.backoff?.failures, 0, 'a lost node is not a crash loop');
+    assert.equal(svc.status?.backoff?.failures, 0, `a lost node is not a crash loop: ${JSON.stringify(svc.status?.lastFailures)}`);
     // the containers kept running without their agent; its return removes them
     assert.deepEqual(await containersOf(doomed), stale);
     await c.startAgent(doomed);

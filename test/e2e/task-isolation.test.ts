@@ -63,7 +63,7 @@ describe('a task on the host network cannot open etcd or the API without credent
     const pki = etcd.pki!;
     const [, endpoint, ...etcdFlags] = etcdTlsFlags(etcd);
     server = await spawnServer(endpoint!, [...etcdFlags, '--tokens', join(dir, 'tokens.yaml'), '--agent-ca', join(pki, 'ca.pem')], [], { built: true });
-    agent = await spawnAgent(['--node', node, ...etcdTlsFlags(etcd), '--tls-cert', join(pki, 'agent.pem'), '--tls-key', join(pki, 'agent-key.pem'), '--ports', '33100-33119']);
+    agent = await spawnAgent(['--node', node, ...etcdTlsFlags(etcd), '--tls-cert', join(pki, 'agent.pem'), '--tls-key', join(pki, 'agent-key.pem'), '--ports', '30300-30319']);
   });
 
   after(async () => {

@@ -128,9 +128,16 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** A port range of its own per test process, so test files can run side by side. */
+/**
+ * A port range of its own per test process, so test files can run side by
+ * side: one of 200 ranges of 100 ports in 11000-30999, above the servers'
+ * default service ports (10000-10999) and below the kernel's ephemeral
+ * ports (32768-60999), where etcd, the servers (listen(0)) and every
+ * outgoing connection take theirs: a task's port there could be taken
+ * already and its container fail.
+ */
 export function portRange(slot: number): string {
-  const base = 36000 + ((process.pid * 7 + slot * 131) % 30) * 100;
+  const base = 11000 + ((process.pid * 7 + slot * 131) % 200) * 100;
   return `${base}-${base + 99}`;
 }
 
