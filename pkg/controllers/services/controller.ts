@@ -147,7 +147,7 @@ export class ServicesController extends Controller {
     const s = this.latest(cached);
     const svc = s.object;
     const uid = svc.metadata.uid;
-    const stored = this.owned.tasksOf(key).filter((t) => t.object.spec.ownerUid === uid);
+    const stored = this.owned.tasksOf(key, uid);
     const ns = svc.metadata.namespace ?? 'default';
     const deps = this.dependencies(svc, ns);
     const now = this.d.now?.() ?? Date.now();

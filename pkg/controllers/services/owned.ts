@@ -43,7 +43,8 @@ export function serviceKeyOf(t: Task): string | undefined {
 const taskKey = (t: Task): string => `${t.metadata.namespace ?? 'default'}/${t.metadata.name}`;
 
 export class OwnedTasks {
-  private readonly byOwner = new Map<string, Set<string>>();
+  /** Owner -> task key -> the task as the informer last delivered it (a pass reads them without a lookup each). */
+  private readonly byOwner = new Map<string, Map<string, Stored<Task>>>();
   private readonly overlay = new Map<string, Map<string, Written>>();
 
   constructor(private readonly tasks: Informer<Task>) {}
@@ -52,7 +53,7 @@ export class OwnedTasks {
   rebuild(): void {
     this.byOwner.clear();
     this.overlay.clear();
-    for (const s of this.tasks.list()) this.index(s.object);
+    for (const s of this.tasks.list()) this.index(s);
   }
 
   /** Keep the index and overlay current; returns the owning service's key. */
@@ -64,7 +65,7 @@ export class OwnedTasks {
     if (before && before !== svc) this.byOwner.get(before)?.delete(key);
     if (e.type === 'DELETED') {
       if (svc) this.byOwner.get(svc)?.delete(key);
-    } else this.index(t);
+    } else this.index(e.stored);
     const w = svc ? this.overlay.get(svc)?.get(key) : undefined;
     // Once deleted, the cache no longer needs our word; otherwise only once it caught up.
     if (w && (e.type === 'DELETED' || BigInt(e.stored.specRev) >= w.rev)) {
@@ -73,16 +74,16 @@ export class OwnedTasks {
     return svc;
   }
 
-  private index(t: Task): void {
-    const svc = serviceKeyOf(t);
+  private index(s: Stored<Task>): void {
+    const svc = serviceKeyOf(s.object);
     if (!svc) return;
-    let set = this.byOwner.get(svc);
-    if (!set) this.byOwner.set(svc, (set = new Set()));
-    set.add(taskKey(t));
+    let m = this.byOwner.get(svc);
+    if (!m) this.byOwner.set(svc, (m = new Map()));
+    m.set(taskKey(s.object), s);
   }
 
-  /** The tasks of a service as this loop should see them. */
-  tasksOf(svc: string, now = Date.now()): Stored<Task>[] {
+  /** The tasks of a service as this loop should see them (of owner uid `uid`, when given). */
+  tasksOf(svc: string, uid?: string, now = Date.now()): Stored<Task>[] {
     const ov = this.overlay.get(svc);
     if (ov) {
       const seen = BigInt(this.tasks.revision);
@@ -90,18 +91,18 @@ export class OwnedTasks {
     }
     const out: Stored<Task>[] = [];
     const keys = this.byOwner.get(svc);
-    for (const k of keys ?? []) {
-      const c = this.tasks.get(k);
+    const mine = (s: Stored<Task> | undefined): s is Stored<Task> => s !== undefined && (uid === undefined || s.object.spec.ownerUid === uid);
+    for (const [k, c] of keys ?? []) {
       const w = ov?.get(k);
       const s = w ? merged(c, w) : c;
-      if (s) out.push(s);
+      if (mine(s)) out.push(s);
     }
     // what we wrote that the cache has not shown at all yet
     if (ov) {
       for (const [k, w] of ov) {
         if (keys?.has(k)) continue;
         const s = merged(this.tasks.get(k), w);
-        if (s) out.push(s);
+        if (mine(s)) out.push(s);
       }
     }
     return out;
