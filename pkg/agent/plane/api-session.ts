@@ -81,9 +81,16 @@ export class ApiSession implements Session {
     }
   }
 
-  private schedule(): void {
+  /**
+   * The next heartbeat a third of the TTL after the last one was sent (not
+   * after it was answered): a slow answer must not stretch the gap between
+   * contacts, which the disconnect guard needs shorter than the TTL.
+   */
+  private schedule(lastSentAt?: number): void {
     if (this.closed) return;
-    this.timer = setTimeout(() => void this.beat(), Math.max(500, (this.o.ttlSeconds * 1000) / 3));
+    const every = Math.max(500, (this.o.ttlSeconds * 1000) / 3);
+    const since = lastSentAt === undefined ? 0 : performance.now() - lastSentAt;
+    this.timer = setTimeout(() => void this.beat(), Math.max(100, every - since));
   }
 
   private async beat(): Promise<void> {
@@ -106,7 +113,7 @@ export class ApiSession implements Session {
       if (isApiError(e, 'NotFound') && !this.renewing) return this.renew(e);
       warnUnlessEtcdDown(this.o.log, 'heartbeat failed; trying again', { error: errMsg(e) }, e);
     }
-    this.schedule();
+    this.schedule(sentAt);
   }
 
   /**
@@ -119,7 +126,8 @@ export class ApiSession implements Session {
     if (!this.o.observer) return false;
     const sentAt = performance.now();
     try {
-      await this.client.call('GET', '/readyz', undefined, { timeoutMs: 1500, lane: 'heartbeat' });
+      // an answer within half the TTL still lands while the lease surely lives (a loaded server may be slow)
+      await this.client.call('GET', '/readyz', undefined, { timeoutMs: Math.max(1500, (this.o.ttlSeconds * 1000) / 2), lane: 'heartbeat' });
       return false;
     } catch (e) {
       if (!isEtcdUnavailable(e)) return false;
