@@ -12,19 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 unit() { find pkg cmd ui -name '*.test.ts' | sort; }
-# The longest files first (measured in a whole run), the rest by name: two at a time, a 2-minute
-# file started last would run alone at the end of its phase.
-SLOW_FIRST=(test/integration/soak.test.ts test/integration/agent-quorum.test.ts test/integration/etcd-quorum.test.ts
-  test/integration/api-fuzz.test.ts test/integration/api-etcd.test.ts
-  test/e2e/services-rollout.test.ts test/e2e/dockerd-restart.test.ts test/e2e/agent-partition.test.ts
-  test/e2e/jobs.test.ts test/e2e/discovery.test.ts test/e2e/ui-features.test.ts test/e2e/services-backoff.test.ts)
-slow_first() {
-  local all; all=$(cat)
-  for f in "${SLOW_FIRST[@]}"; do grep -qxF "$f" <<<"$all" && echo "$f"; done
-  grep -vxF -f <(printf '%s\n' "${SLOW_FIRST[@]}") <<<"$all" || true
-}
-integration() { find test/integration -name '*.test.ts' 2>/dev/null | sort | slow_first; }
-e2e() { find test/e2e -name '*.test.ts' 2>/dev/null | sort | slow_first; }
+integration() { find test/integration -name '*.test.ts' 2>/dev/null | sort; }
+e2e() { find test/e2e -name '*.test.ts' 2>/dev/null | sort; }
 chaos() { find test/chaos -name '*.test.ts' 2>/dev/null | sort; }
 
 diagnose() {
