@@ -35,6 +35,27 @@ const until = async (f: () => boolean) => {
 };
 
 describe('ApiSession and the disconnect guard', () => {
+  it('sends heartbeats a third of the TTL apart from when each was sent, however slowly they are answered', async () => {
+    const sent: number[] = [];
+    const obs: HeartbeatObserver = { renewed: (at) => sent.push(at), etcdOut: () => undefined };
+    // TTL 3 s: one every second; each keepalive answered after 0.9 s (a loaded server)
+    const slow: ApiClient = {
+      server: 'http://s1',
+      call: async (_m: string, p: string) => {
+        if (!p.endsWith('/keepalive')) return { id: '7', ttlSeconds: 3 };
+        await new Promise((r) => setTimeout(r, 900));
+        return { ttlSeconds: 3 };
+      },
+    } as unknown as ApiClient;
+    const s = new ApiSession(slow, { nodes: ['n1'], ttlSeconds: 3, version: 't', log: nopLogger, onRenewed: async () => undefined, observer: obs });
+    await s.start();
+    await until(() => sent.length >= 3);
+    await s.close();
+    // the first keepalive's gap: 1 s with the cadence kept; 1.9 s if each waited for the last answer
+    const gap = sent[2]! - sent[1]!;
+    assert.ok(gap < 1600, `keepalives ${Math.round(gap)} ms apart`);
+  });
+
   it('tells the observer of every heartbeat that landed, with the grace the server answered', async () => {
     const { seen, obs } = recorder();
     const answers = (_m: string, p: string) => (p.endsWith('/keepalive') ? { ttlSeconds: 2, nodeLostGraceSeconds: 3 } : { id: '7', ttlSeconds: 2, nodeLostGraceSeconds: 3 });
