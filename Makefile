@@ -28,17 +28,20 @@ up: build
 down:
 	@hack/down.sh
 
+# the tests run the binaries `make build` made, as a user does (and no process compiles TypeScript at start)
+BUILT := STOWAGE_BIN=$(CURDIR)/bin/stowage STOWCTL_BIN=$(CURDIR)/bin/stowctl
+
 test: build typecheck
-	@hack/test.sh all
+	@$(BUILT) hack/test.sh all
 
 test-unit:
 	@hack/test.sh unit
 
 test-integration: build
-	@hack/test.sh integration
+	@$(BUILT) hack/test.sh integration
 
 test-e2e: build
-	@hack/test.sh e2e
+	@$(BUILT) hack/test.sh e2e
 
 clean:
 	rm -rf dist bin .run

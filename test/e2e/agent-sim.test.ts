@@ -15,6 +15,7 @@ import { HEARTBEAT_PREFIX, heartbeatKey, statusKey } from '../../pkg/store/keys.
 import { Store } from '../../pkg/store/store.js';
 import { createAndBind, NODE, TASK, newTask, ROOT, spawnAgent, waitForTask, type AgentProc } from '../helpers/agent.js';
 import { waitFor } from '../helpers/docker.js';
+import { stowageCommand } from '../helpers/commands.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { startProxy, type Proxy } from '../helpers/proxy.js';
 
@@ -25,7 +26,7 @@ const nodeNames = (prefix: string, n: number) => Array.from({ length: n }, (_, i
 
 describe('agent flags', () => {
   it('exits 2 naming a bad flag', () => {
-    const cmd = process.env.STOWAGE_BIN ? [process.env.STOWAGE_BIN, 'agent'] : [process.execPath, '--import', 'tsx', 'cmd/stowage/main.ts', 'agent'];
+    const cmd = [...stowageCommand(), 'agent'];
     const r = spawnSync(cmd[0]!, [...cmd.slice(1), '--etcd', 'http://127.0.0.1:1', '--node', 'x', '--ports', '31000-'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim(), 'error: --ports: "31000-" is not a range like 31000-31999');

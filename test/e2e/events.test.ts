@@ -10,10 +10,10 @@
  * `-w` started before the node loss streams those events as they come.
  */
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT } from '../helpers/agent.js';
+import { stowctlCommand } from '../helpers/commands.js';
 import { ensureDocker, testNodeName } from '../helpers/docker.js';
 import { isHealthy, isLive, serviceTasks, startCluster, stowctl, until, type Cluster } from '../helpers/stowage.js';
 
@@ -134,7 +134,8 @@ describe('events e2e: stowctl events --for service/NAME', () => {
     const before = new Set(live.map((t) => t.metadata.name));
 
     // `events -w` from before the loss; killed by its PID at the end
-    const w = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'cmd/stowctl/main.ts'), 'events', '--for', 'service/story', '-w'], {
+    const [cmd, ...pre] = stowctlCommand();
+    const w = spawn(cmd!, [...pre, 'events', '--for', 'service/story', '-w'], {
       cwd: ROOT, env: { ...process.env, STOWAGE_SERVER: c.server.url }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let streamed = '';

@@ -15,6 +15,7 @@ import { addBindings } from '../../pkg/store/binding.js';
 import { statusKey } from '../../pkg/store/keys.js';
 import type { Store, Stored } from '../../pkg/store/store.js';
 import { IMAGE } from './docker.js';
+import { stowageCommand } from './commands.js';
 import { scanLog } from './suite-scan.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,15 +32,10 @@ export interface AgentProc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** The command that runs `stowage agent`: the built binary if there is one, else the sources through tsx. */
-function agentCommand(nodeArgs: string[] = []): string[] {
-  if (process.env.STOWAGE_BIN) return [process.env.STOWAGE_BIN, 'agent'];
-  return [process.execPath, ...nodeArgs, '--import', 'tsx', resolve(ROOT, 'cmd/stowage/main.ts'), 'agent'];
-}
 
 /** Start an agent; resolves once it logged "agent ready". `nodeArgs` go to node (e.g. --cpu-prof) when it runs from the sources. */
 export async function spawnAgent(args: string[], opts: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<AgentProc> {
-  const [cmd, ...pre] = agentCommand(opts.nodeArgs);
+  const [cmd, ...pre] = [...stowageCommand(opts.nodeArgs), 'agent'];
   const child = spawn(cmd!, [...pre, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,9 +4,9 @@
  * resolves once /healthz answers 200 (it has the endpoints list).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { ROOT } from './agent.js';
 import { freePort } from './etcd.js';
+import { stowageCommand } from './commands.js';
 import { scanLog } from './suite-scan.js';
 import { sleep } from './wait.js';
 
@@ -22,7 +22,7 @@ export interface ProxyProc {
 
 export async function spawnProxy(server: string, args: string[] = [], opts: { nodeArgs?: string[] } = {}): Promise<ProxyProc> {
   const port = await freePort();
-  const cmd = process.env.STOWAGE_BIN ? [process.env.STOWAGE_BIN] : [process.execPath, ...(opts.nodeArgs ?? []), '--import', 'tsx', resolve(ROOT, 'cmd/stowage/main.ts')];
+  const cmd = stowageCommand(opts.nodeArgs);
   const child = spawn(cmd[0]!, [...cmd.slice(1), 'proxy', '--server', server, '--listen', `127.0.0.1:${port}`, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,6 +24,7 @@ import { Store } from '../../pkg/store/store.js';
 import { removeNodeContainers } from './docker.js';
 import { freePort, startEtcd, type TestEtcd } from './etcd.js';
 import { ROOT, spawnAgent, type AgentProc } from './agent.js';
+import { stowageCommand, stowctlCommand } from './commands.js';
 import { sleep } from './wait.js';
 import { scanLog } from './suite-scan.js';
 
@@ -36,9 +37,6 @@ export interface ServerProc {
   output: string[];
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
-
-const command = (bin: string | undefined, sub: string): string[] =>
-  bin ? [bin] : [process.execPath, '--import', 'tsx', resolve(ROOT, `cmd/${sub}/main.ts`)];
 
 export interface SpawnOptions {
   /** Run bin/stowage (from `make build`) instead of the sources. */
@@ -54,7 +52,7 @@ export async function spawnServer(etcd: string, args: string[] = [], extraNodeAr
   const port = opts.port ?? (await freePort());
   const built = resolve(ROOT, 'bin/stowage');
   if (opts.built && !existsSync(built)) throw new Error('run `make build` first: bin/stowage is missing');
-  const [cmd, ...pre] = command(opts.built ? built : process.env.STOWAGE_BIN, 'stowage');
+  const [cmd, ...pre] = opts.built ? [built] : stowageCommand();
   const until = opts.until ?? 'leading';
   const nodeArgs = cmd === process.execPath ? extraNodeArgs : [];
   const child = spawn(cmd!, [...nodeArgs, ...pre, 'server', '--etcd', etcd, '--listen', `127.0.0.1:${port}`, '--lease-ttl', '2', ...args], {
@@ -107,7 +105,7 @@ export interface Result {
 
 /** Run stowctl against the server; resolves with exit code and output. */
 export function stowctl(url: string, args: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<Result> {
-  const [cmd, ...pre] = command(process.env.STOWCTL_BIN, 'stowctl');
+  const [cmd, ...pre] = stowctlCommand();
   return new Promise((res) => {
     const p = execFile(cmd!, [...pre, ...args], { cwd: ROOT, env: { ...process.env, STOWAGE_SERVER: url }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 }, (e, out, err) =>
       res({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }),

@@ -14,6 +14,7 @@ import { startDnsServer, type DnsServer } from '../../pkg/dns/server.js';
 import { nopLogger } from '../../pkg/log/logger.js';
 import { freePort, startEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
+import { stowageCommand } from '../helpers/commands.js';
 import { address, endpoints } from '../helpers/endpoints-api.js';
 import { until } from '../helpers/wait.js';
 
@@ -122,7 +123,8 @@ describe('stowage server --dns-listen', () => {
   });
 
   it('a bad --dns-listen exits 2 naming the flag', async () => {
-    const r = await run(process.execPath, ['--import', 'tsx', 'cmd/stowage/main.ts', 'server', '--etcd', etcd.endpoint, '--dns-listen', '8600'], { cwd: new URL('../..', import.meta.url).pathname }).then(
+    const [cmd, ...pre] = stowageCommand();
+    const r = await run(cmd!, [...pre, 'server', '--etcd', etcd.endpoint, '--dns-listen', '8600'], { cwd: new URL('../..', import.meta.url).pathname }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
     );

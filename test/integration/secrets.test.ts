@@ -33,6 +33,7 @@ import { scanForSecrets } from '../helpers/secret-scan.js';
 import { openSse } from '../helpers/sse.js';
 import { ROOT } from '../helpers/agent.js';
 import { spawnServer, type ServerProc } from '../helpers/stowage.js';
+import { stowageCommand } from '../helpers/commands.js';
 import { until } from '../helpers/wait.js';
 import { rememberSecrets } from '../helpers/suite-scan.js';
 
@@ -71,7 +72,8 @@ describe('Secrets on a real server and etcd', () => {
 
   it('refuses a bad --secrets-key file at start, naming the flag', () => {
     writeFileSync(join(dir, 'short'), 'too short\n');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cmd/stowage/main.ts', 'server', '--secrets-key', join(dir, 'short'), '--etcd', etcd.endpoint], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const [cmd, ...pre] = stowageCommand();
+    const r = spawnSync(cmd!, [...pre, 'server', '--secrets-key', join(dir, 'short'), '--etcd', etcd.endpoint], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 2);
     assert.equal(r.stderr, `error: --secrets-key: ${join(dir, 'short')}: holds 10 bytes; expected 32 random bytes, raw or base64 (head -c 32 /dev/urandom | base64 > FILE)\n`);
   });
