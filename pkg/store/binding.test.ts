@@ -29,17 +29,32 @@ describe('rebaseBinding', () => {
     ['/stowage/status/nodes/_/n4', kv('13', { ...STATUS, state: 'NotReady', usage })],
     ['/stowage/status/tasks/default/a', kv('7')],
     ['/stowage/tasks/default/b', kv('3')],
+    // d: a traced task's first status (or a pending reason); e: bound by another; f: ended
+    ['/stowage/tasks/default/d', kv('4')],
+    ['/stowage/status/tasks/default/d', kv('8', { state: 'Pending', trace: { 'services.create': 1 } })],
+    ['/stowage/tasks/default/e', kv('4')],
+    ['/stowage/status/tasks/default/e', kv('8', { state: 'Bound', nodeName: 'n9' })],
+    ['/stowage/tasks/default/f', kv('4')],
+    ['/stowage/status/tasks/default/f', kv('8', { state: 'Failed' })],
   ]);
 
   it('every compare held: the same node', () => {
     const n1 = node('n1', '10');
-    assert.equal(rebaseBinding(current, n1, [task('a', '7'), task('b', '0')]), n1);
+    const a = task('a', '7');
+    const b = task('b', '0');
+    assert.deepEqual(rebaseBinding(current, n1, [a, b]), { node: n1, tasks: [a, b] });
   });
 
   it('only the node status usage moved: the node with its current status and revision', () => {
     const r = rebaseBinding(current, node('n2', '9'), [task('a', '7')]);
-    assert.equal(r?.statusRev, '11');
-    assert.deepEqual(r?.object.status, { ...STATUS, usage });
+    assert.equal(r?.node.statusRev, '11');
+    assert.deepEqual(r?.node.object.status, { ...STATUS, usage });
+  });
+
+  it('a task given a status that still says Pending on no node: the task with that status and revision', () => {
+    const r = rebaseBinding(current, node('n1', '10'), [task('a', '7'), task('d', '0')]);
+    assert.equal(r?.tasks[1]?.statusRev, '8');
+    assert.deepEqual(r?.tasks[1]?.object.status, { state: 'Pending', trace: { 'services.create': 1 } });
   });
 
   it('anything else moved: undefined (place again)', () => {
@@ -49,5 +64,8 @@ describe('rebaseBinding', () => {
     assert.equal(rebaseBinding(current, node('n1', '10'), [task('b', '5')]), undefined, 'a task lost its status');
     assert.equal(rebaseBinding(current, node('n1', '10'), [task('c', '0')]), undefined, 'a task without status was deleted');
     assert.equal(rebaseBinding(current, node('n2', '9'), [task('c', '0')]), undefined, 'usage moved, but a task was deleted');
+    assert.equal(rebaseBinding(current, node('n1', '10'), [task('e', '0')]), undefined, 'a task was bound by another');
+    assert.equal(rebaseBinding(current, node('n1', '10'), [task('f', '0')]), undefined, 'a task ended');
+    assert.equal(rebaseBinding(current, node('n1', '10'), [task('d', '0'), task('e', '0')]), undefined, 'one task of the part was bound by another');
   });
 });

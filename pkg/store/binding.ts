@@ -99,33 +99,48 @@ export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[]): 
 /**
  * After a binding transaction failed: what one node's part can be sent again
  * against, read from the values the failure branch read back (`current`):
- * the same node when every compare of the part held (its node status
- * revision; each task's status revision, and the task's existence when it
- * had no status); the node with its current status when only the node's
- * `usage` moved (its agent's sample, written on the same key: nothing the
- * binding adds up changed, and the new revision is what the next try
- * compares); undefined when anything else moved (place again). One node's
- * lost race need not cost the others theirs, nor an agent's usage sample a
- * binding.
+ * the same node and tasks when every compare of the part held (its node
+ * status revision; each task's status revision, and the task's existence
+ * when it had no status); the node with its current status when only the
+ * node's `usage` moved (its agent's sample, written on the same key: nothing
+ * the binding adds up changed, and the new revision is what the next try
+ * compares); a task with its current status when that status still says
+ * Pending on no node (its first status, written with the task when it is
+ * traced, or a pending reason: nobody placed or ended it); undefined when
+ * anything else moved (place again). One node's lost race need not cost the
+ * others theirs, nor an agent's usage sample or a task's trace a binding.
  */
 export function rebaseBinding(
   current: ReadonlyMap<string, { mod_revision: string | number; value?: Buffer }>,
   node: Stored<Node>,
   tasks: readonly Stored<Task>[],
-): Stored<Node> | undefined {
-  const rev = (key: string) => String(current.get(key)?.mod_revision ?? '0');
+): { node: Stored<Node>; tasks: Stored<Task>[] } | undefined {
+  const rebased: Stored<Task>[] = [];
   for (const t of tasks) {
-    const ns = nsSegment(TASK, t.object.metadata.namespace);
-    if (rev(statusKey(TASK, ns, t.object.metadata.name)) !== t.statusRev) return undefined;
-    if (t.statusRev === '0' && !current.has(specKey(TASK, ns, t.object.metadata.name))) return undefined;
+    const r = rebaseTask(current, t);
+    if (!r) return undefined;
+    rebased.push(r);
   }
   const nk = statusKey(NODE, undefined, node.object.metadata.name);
-  if (rev(nk) === node.statusRev) return node;
   const now = current.get(nk);
+  if (String(now?.mod_revision ?? '0') === node.statusRev) return { node, tasks: rebased };
   if (!now?.value || !node.object.status) return undefined;
   const status = JSON.parse(now.value.toString()) as NodeStatus;
   if (!isDeepStrictEqual(withoutUsage(status), withoutUsage(node.object.status))) return undefined;
-  return { object: { ...node.object, status }, specRev: node.specRev, statusRev: String(now.mod_revision) };
+  return { node: { object: { ...node.object, status }, specRev: node.specRev, statusRev: String(now.mod_revision) }, tasks: rebased };
+}
+
+function rebaseTask(current: ReadonlyMap<string, { mod_revision: string | number; value?: Buffer }>, t: Stored<Task>): Stored<Task> | undefined {
+  const ns = nsSegment(TASK, t.object.metadata.namespace);
+  // a task without status was compared for its existence too
+  if (t.statusRev === '0' && !current.has(specKey(TASK, ns, t.object.metadata.name))) return undefined;
+  const now = current.get(statusKey(TASK, ns, t.object.metadata.name));
+  const rev = String(now?.mod_revision ?? '0');
+  if (rev === t.statusRev) return t;
+  if (!now?.value) return undefined;
+  const status = JSON.parse(now.value.toString()) as TaskStatus;
+  if (status.state !== 'Pending' || status.nodeName !== undefined) return undefined;
+  return { object: { ...t.object, status }, specRev: t.specRev, statusRev: rev };
 }
 
 /** A node status as JSON would carry it (no undefined members), without its usage. */

@@ -75,6 +75,12 @@ export class SchedulerController extends Controller {
   private readonly placing = new Set<string>();
   /** Node statuses this loop wrote that its informer may not have delivered yet. */
   private readonly written = new Map<string, Stored<Node>>();
+  /**
+   * Task statuses a failed binding read back that the informer may not have
+   * delivered yet (a traced task's first status, a pending reason): what
+   * its binding, sent again, compares.
+   */
+  private readonly readBack = new Map<string, Stored<Task>>();
   /** Traced pending tasks (api/trace.ts): when each was first seen Pending. */
   private readonly traceSeen = new Map<string, number>();
   /** The current cycle's marks, for traced tasks it binds. */
@@ -94,6 +100,7 @@ export class SchedulerController extends Controller {
       { seed: this.d.seed ?? Date.now() % 2147483647 },
     );
     this.written.clear();
+    this.readBack.clear();
     this.pending.clear();
     this.placing.clear();
     for (const t of this.tasks.list()) if (isPending(t.object)) this.pending.add(key(t));
@@ -121,6 +128,8 @@ export class SchedulerController extends Controller {
   private onTask(e: InformerEvent<Task>): string | undefined {
     const t = e.stored.object;
     const k = key(e.stored);
+    const read = this.readBack.get(k);
+    if (read && (e.type === 'DELETED' || BigInt(read.statusRev) <= BigInt(e.stored.statusRev))) this.readBack.delete(k);
     if (e.type === 'DELETED') {
       this.pending.delete(k);
       this.traceSeen.delete(k);
@@ -139,6 +148,13 @@ export class SchedulerController extends Controller {
     this.pending.add(k);
     if (traceIdOf(t) && !this.traceSeen.has(k)) this.traceSeen.set(k, traceNow());
     return CYCLE;
+  }
+
+  /** The newer of what the informer holds and what a failed binding read back. */
+  private latestTask(k: string): Stored<Task> | undefined {
+    const s = this.tasks.get(k);
+    const read = this.readBack.get(k);
+    return s && read && BigInt(read.statusRev) > BigInt(s.statusRev) ? read : s;
   }
 
   /** The newer of what the informer holds and what this loop last wrote. */
@@ -271,7 +287,7 @@ export class SchedulerController extends Controller {
       const cached = this.nodes.get(`_/${nodeName}`);
       const tasks: Stored<Task>[] = [];
       for (const p of placements) {
-        const t = this.tasks.get(p.taskKey);
+        const t = this.latestTask(p.taskKey);
         // the task may have been deleted or killed since the cycle began; a
         // failed earlier transaction on this node took its placements back
         if (cached && t && isPending(t.object) && !failed.has(nodeName)) tasks.push({ ...t });
@@ -306,8 +322,12 @@ export class SchedulerController extends Controller {
           if (!rebased) continue;
           const name = p.node.object.metadata.name;
           held.add(name);
-          // what the next try compares (latestNode), until the informer shows it too
-          if (rebased !== p.node && BigInt(rebased.statusRev) > BigInt(this.nodes.get(`_/${name}`)?.statusRev ?? '0')) this.written.set(name, rebased);
+          // what the next try compares (latestNode, latestTask), until the informer shows it too
+          if (rebased.node !== p.node && BigInt(rebased.node.statusRev) > BigInt(this.nodes.get(`_/${name}`)?.statusRev ?? '0')) this.written.set(name, rebased.node);
+          for (const t of rebased.tasks) {
+            const k = key(t);
+            if (BigInt(t.statusRev) > BigInt(this.tasks.get(k)?.statusRev ?? '0')) this.readBack.set(k, t);
+          }
         }
       }
       lost = plan.filter((p) => !held.has(p.node.object.metadata.name));
