@@ -28,6 +28,7 @@ import { RateLimiter, type Limits } from '../auth/rate-limit.js';
 import { TokenFile } from '../auth/token-file.js';
 import { isLoopback, parseBytes, parseChoice, parseDuration, parseHostPort, parseInteger, parseNumber, parseSeconds, parseShare } from './flags.js';
 import { uiRoutes } from './ui.js';
+import { compileSchemas } from '../api/schemas.js';
 import { DEFAULT_SERVICE_PORT_RANGE, formatRange, parseServicePortRange } from '../api/service-ports.js';
 import type { PortRange } from '../api/types.js';
 import { InformerEndpointsView } from './endpoints/view.js';
@@ -218,6 +219,7 @@ export function registerServerCommand(program: Command): void {
       });
       manager.add(new Housekeeping(maintenance, log.child({ part: 'housekeeping' }), housekeeping));
       for (const loop of leaderLoops({ store, informers, log, opts, fence: () => election.fence(), identity })) manager.add(loop);
+      compileSchemas();
       const addr = await api.listen(listen.host, listen.port);
       log.info('serving', { address: addr, scheme: tls ? 'https' : 'http', etcd: raw.etcd, etcdTls: etcd.tls ? (etcd.tls.cert ? 'client-certificate' : 'server-only') : 'off', identity, leaseTtl, secretsAtRest: secrets ? `encrypted (key id ${secrets.keyId})` : 'plaintext (no --secrets-key)' });
       // DNS answers from the endpoints view once it is synced; until then every name under
