@@ -212,10 +212,14 @@ describe('stowage server when etcd goes away', () => {
     const names = back.json.items.map((o: AnyResource) => o.metadata.name).sort();
     assert.deepEqual(names, ['before', 'while-away']);
     assert.equal((await call(s.base, 'POST', '/api/v1/services', svc('after'))).status, 201);
+    let lastReady: unknown;
     await until('/readyz 200 with a leader', async () => {
       const r = await call(s.base, 'GET', '/readyz');
+      lastReady = r.json;
       return r.status === 200 && r.json.leader ? true : undefined;
-    }, 20_000);
+    }, 20_000).catch((e: Error) => {
+      throw new Error(`${e.message}; /readyz said ${JSON.stringify(lastReady)}; the server's log ends:\n${s.log().slice(-6000)}`);
+    });
     // the watch opened before the outage saw what happened during and after it
     await until('the old watch to catch up', async () => (w.events.length >= 3 ? true : undefined), 20_000);
     assert.deepEqual(w.events, ['ADDED before', 'ADDED while-away', 'ADDED after']);
