@@ -8,7 +8,8 @@
  * writes it makes anyway (no write of its own):
  *
  *   api.received api.committed                        the server (in the apply's answer)
- *   services.seen .began .computed .create            the services loop (the task's first status)
+ *   services.seen .began .computed .create            the services loop (annotation stowage/trace-marks
+ *                                                     of the task it creates; its binding copies them)
  *   scheduler.seen .began .computed .bind             the scheduler (the binding's status)
  *   server.assignment                                 the server's assignment stream (agent API)
  *   agent.received .start .slot .create .created .started   the agent (its Starting / Running reports)
@@ -19,6 +20,13 @@
  */
 
 export const TRACE_ANNOTATION = 'stowage/trace';
+/**
+ * The marks taken before a task has a status, as JSON, on the task itself:
+ * a traced task is created as an untraced one is, with its spec key only
+ * (a status written with it would make its binding lose a race to its
+ * delivery: the trace would change the path it measures).
+ */
+export const TRACE_MARKS_ANNOTATION = 'stowage/trace-marks';
 
 /** Mark name -> when it happened (epoch ms, fractional). */
 export type TraceMarks = Record<string, number>;
@@ -29,6 +37,19 @@ export const traceNow = (): number => performance.timeOrigin + performance.now()
 /** The trace id an object carries, if it is traced. */
 export function traceIdOf(o: { metadata?: { annotations?: Record<string, string> } } | undefined): string | undefined {
   return o?.metadata?.annotations?.[TRACE_ANNOTATION] || undefined;
+}
+
+/** A task's marks: its status's, or before it has one, those it was created with. */
+export function marksOf(t: { metadata: { annotations?: Record<string, string> }; status?: { trace?: TraceMarks } }): TraceMarks | undefined {
+  if (t.status?.trace) return t.status.trace;
+  const raw = t.metadata.annotations?.[TRACE_MARKS_ANNOTATION];
+  if (raw === undefined) return undefined;
+  try {
+    const m = JSON.parse(raw) as unknown;
+    return m && typeof m === 'object' && !Array.isArray(m) ? (m as TraceMarks) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The marks with `more` added (a mark already there is kept: the first time counts). */

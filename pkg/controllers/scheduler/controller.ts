@@ -27,7 +27,7 @@ import { errMsg, type Logger } from '../../log/logger.js';
 import * as metrics from '../../metrics/metrics.js';
 import { ClusterSnapshot, requestFromTask, schedule, type Placement, type TaskRequest, type Waiting } from '../../scheduler/index.js';
 import { addBindings, rebaseBinding } from '../../store/binding.js';
-import { addMarks, traceIdOf, traceNow, type TraceMarks } from '../../api/trace.js';
+import { addMarks, marksOf, traceIdOf, traceNow, type TraceMarks } from '../../api/trace.js';
 import { Store, type Stored } from '../../store/store.js';
 import { commitEach } from '../batch.js';
 import { Limiter } from '../../util/limiter.js';
@@ -271,7 +271,7 @@ export class SchedulerController extends Controller {
     // kept until the task is bound (onTask): a binding that loses its race is sent again with it
     const seen = this.traceSeen.get(k);
     const more = { ...(seen !== undefined ? { 'scheduler.seen': seen } : {}), ...marks, 'scheduler.bind': traceNow() };
-    t.object = { ...task, status: { ...(task.status ?? { state: 'Pending' }), trace: addMarks(task.status?.trace, more) } };
+    t.object = { ...task, status: { ...(task.status ?? { state: 'Pending' }), trace: addMarks(marksOf(task), more) } };
   }
 
   /**

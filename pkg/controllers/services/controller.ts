@@ -42,7 +42,7 @@ import { OwnedTasks } from './owned.js';
 import { dependencyEnv } from './dependency-env.js';
 import { SERVICE_DEFAULTS } from '../../api/defaults.js';
 import { HASH_LABEL, OWNER_LABEL, REVISION_LABEL } from '../../api/labels.js';
-import { addMarks, TRACE_ANNOTATION, traceIdOf, traceNow, type TraceMarks } from '../../api/trace.js';
+import { addMarks, TRACE_ANNOTATION, TRACE_MARKS_ANNOTATION, traceIdOf, traceNow, type TraceMarks } from '../../api/trace.js';
 
 const SERVICE = lookupKind('Service')!;
 const TASK = lookupKind('Task')!;
@@ -277,11 +277,12 @@ export class ServicesController extends Controller {
     const env = Object.keys(depEnv).length > 0 ? { ...depEnv, ...(template.env ?? {}) } : undefined;
     const names = new Set<string>();
     const out: Task[] = [];
-    // a traced service's tasks carry its trace id, and the marks so far in a first status of their own
-    // (an untraced task is created with its spec key only: Pending until its binding writes a status)
+    // a traced service's tasks carry its trace id and the marks so far; like any task, they are
+    // created with their spec key only (Pending until the binding writes a status)
     const traceId = traceIdOf(svc);
-    const annotations = traceId ? { annotations: { [TRACE_ANNOTATION]: traceId } } : {};
-    const status = traceId && marks ? { status: { state: 'Pending' as const, trace: addMarks(undefined, marks) } } : {};
+    const annotations = traceId
+      ? { annotations: { [TRACE_ANNOTATION]: traceId, ...(marks ? { [TRACE_MARKS_ANNOTATION]: JSON.stringify(addMarks(undefined, marks)) } : {}) } }
+      : {};
     // one copy of the template for the pass: its tasks share it (objects of a loop are never modified)
     const shared = structuredClone(template);
     while (out.length < count) {
@@ -293,7 +294,6 @@ export class ServicesController extends Controller {
         kind: 'Task',
         metadata: { name, namespace: ns, labels: { [OWNER_LABEL]: owner, [HASH_LABEL]: hash, [REVISION_LABEL]: String(revision) }, ...annotations },
         spec: { ...shared, ...(env ? { env } : {}), owner, ...(svc.metadata.uid ? { ownerUid: svc.metadata.uid } : {}), templateHash: hash },
-        ...status,
       });
     }
     return out;
