@@ -31,6 +31,7 @@ diagnose() {
 # Those run beside the others instead, in a node --test of their own started first.
 BESIDE=(test/integration/soak.test.ts)
 
+# --test-force-exit: a file whose tests are done ends even if a handle is left open.
 node_test() {
   timeout -k 20 "${PHASE_TIMEOUT_S:-900}" node --import tsx --test --test-reporter=spec \
     --test-concurrency="$1" --test-timeout=$((${TEST_TIMEOUT_S:-300} * 1000)) --test-force-exit "${@:2}"
@@ -44,7 +45,6 @@ run() {
     if printf '%s\n' "${BESIDE[@]}" | grep -qxF "$f"; then beside+=("$f"); else rest+=("$f"); fi
   done
   local n=${TEST_CONCURRENCY:-$CONCURRENCY} ok=0
-  # --test-force-exit: a file whose tests are done ends even if a handle is left open.
   if [ ${#beside[@]} -gt 0 ]; then
     node_test 1 "${beside[@]}" > .run/test-beside.out 2>&1 & pid=$!
     n=$((n > 1 ? n - 1 : 1))
