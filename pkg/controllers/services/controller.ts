@@ -95,7 +95,7 @@ export class ServicesController extends Controller {
       const key = this.owned.onEvent(e);
       // A big service's tasks change by the thousand during a deployment:
       // gather them into one reconcile every few hundred ms; small services react at once.
-      if (key) this.enqueue(key, Math.min(MAX_COALESCE_MS, Math.floor(this.owned.count(key) / 40)));
+      if (key) this.enqueue(key, this.coalesceMs(key));
       return undefined;
     });
     // A job a service depends on: its runs decide whether the service may go on.
@@ -105,11 +105,19 @@ export class ServicesController extends Controller {
     for (const s of this.services.list()) this.enqueue(keyOf(s.object));
   }
 
+  /** How long a change of a service's tasks (or its own status write) waits to be reconciled with others. */
+  private coalesceMs(key: string): number {
+    return Math.min(MAX_COALESCE_MS, Math.floor(this.owned.count(key) / 40));
+  }
+
   private onService(e: InformerEvent<Service>): string[] {
     const svc = e.stored.object;
     const key = keyOf(svc);
     if (e.type !== 'DELETED' && traceIdOf(svc) && !this.traceSeen.has(key)) this.traceSeen.set(key, traceNow());
     const w = this.written.get(key);
+    // The echo of this loop's own status write waits like a task change: a big service's pass
+    // writes its status (its counts moved), and reconciling each echo at once ran its passes back to back.
+    const echo = e.type === 'MODIFIED' && w !== undefined && w.uid === svc.metadata.uid && w.statusRev === e.stored.statusRev && e.old?.specRev === e.stored.specRev;
     if (e.type === 'DELETED') {
       this.written.delete(key);
       this.owned.forget(key);
@@ -117,7 +125,10 @@ export class ServicesController extends Controller {
       this.written.delete(key);
     }
     // Services that depend on this one wait for its health.
-    return [key, ...this.dependentsOf(svc.metadata.namespace, `service/${svc.metadata.name}`)];
+    const dependents = this.dependentsOf(svc.metadata.namespace, `service/${svc.metadata.name}`);
+    if (!echo) return [key, ...dependents];
+    this.enqueue(key, this.coalesceMs(key));
+    return dependents;
   }
 
   /** Keys of the services of `ns` that depend on the graph node `node` (service/NAME or job/NAME). */
