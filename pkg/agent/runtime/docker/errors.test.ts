@@ -19,6 +19,8 @@ describe('docker errors', () => {
   it('what an engine restart in the middle of a start leaves (containerd holds the container or its task) is told apart', () => {
     assert.equal(isInterruptedStartLeftover(engineError(500, 'task 9b776bd0530a5364ade8f5e88fc7da6910d938ddce78aaef3550c1062858881d: already exists')), true);
     assert.equal(isInterruptedStartLeftover(engineError(500, 'id already in use')), true);
+    assert.equal(isInterruptedStartLeftover(engineError(500, 'failed to start shim: mkdir /run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/5b8dd7b9: file exists: unknown')), true);
+    assert.equal(isInterruptedStartLeftover(engineError(500, 'error mounting "/x" to rootfs at "/y": mkdir /y: file exists')), false);
     assert.equal(isInterruptedStartLeftover(engineError(500, 'OCI runtime create failed: exec: "nope": not found')), false);
     assert.equal(isInterruptedStartLeftover(engineError(404, 'No such image: x')), false);
   });

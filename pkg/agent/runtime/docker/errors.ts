@@ -22,13 +22,14 @@ export function isConnectionError(e: unknown): boolean {
 }
 
 /**
- * A start refused because containerd already holds the container or its
- * task ("task <id>: already exists", "id already in use"): what an earlier
+ * A start refused because containerd already holds the container, its task
+ * or its shim's directory ("task <id>: already exists", "id already in
+ * use", "failed to start shim: mkdir …/<id>: file exists"): what an earlier
  * start left when the engine restarted in the middle of it. Not the task's
  * fault: the container may even be running; worth looking and trying again.
  */
 export function isInterruptedStartLeftover(e: unknown): boolean {
-  return /\balready exists\b|\bid already in use\b/i.test(engineMessage(e));
+  return /\balready exists\b|\bid already in use\b|failed to start shim: .*\bfile exists\b/i.test(engineMessage(e));
 }
 
 /** The engine's own message when it gave one ("No such image: x"), else the error's. */
