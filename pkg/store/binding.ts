@@ -105,10 +105,10 @@ export function addBindings(txn: Txn, node: Stored<Node>, bindings: Binding[]): 
  * node's `usage` moved (its agent's sample, written on the same key: nothing
  * the binding adds up changed, and the new revision is what the next try
  * compares); a task with its current status when that status still says
- * Pending on no node (its first status, written with the task when it is
- * traced, or a pending reason: nobody placed or ended it); undefined when
- * anything else moved (place again). One node's lost race need not cost the
- * others theirs, nor an agent's usage sample or a task's trace a binding.
+ * Pending on no node (a pending reason written meanwhile: nobody placed or
+ * ended it); undefined when anything else moved (place again). One node's
+ * lost race need not cost the others theirs, nor an agent's usage sample or
+ * a task's pending reason a binding.
  */
 export function rebaseBinding(
   current: ReadonlyMap<string, { mod_revision: string | number; value?: Buffer }>,

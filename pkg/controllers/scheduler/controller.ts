@@ -77,8 +77,8 @@ export class SchedulerController extends Controller {
   private readonly written = new Map<string, Stored<Node>>();
   /**
    * Task statuses a failed binding read back that the informer may not have
-   * delivered yet (a traced task's first status, a pending reason): what
-   * its binding, sent again, compares.
+   * delivered yet (a pending reason written meanwhile): what its binding,
+   * sent again, compares.
    */
   private readonly readBack = new Map<string, Stored<Task>>();
   /** Traced pending tasks (api/trace.ts): when each was first seen Pending. */
