@@ -310,11 +310,15 @@ describe('jobs e2e: run once, on demand, retries, parents, concurrency policies 
     let replaced: JobRun;
     let next: JobRun;
     try {
+      let seen: JobRun[] = [];
       [replaced, next] = await until('a run replaced and the next slot\'s run started', async () => {
-        const rs = realRuns(await runsOf('replace'));
+        const rs = (seen = realRuns(await runsOf('replace')));
         const i = rs.findIndex((r) => r.status?.reason === 'Replaced');
         return i >= 0 && !!rs[i + 1]?.status?.startedAt && ([rs[i]!, rs[i + 1]!] as const);
-      }, 60_000, 200);
+      }, 60_000, 200).catch((e: Error) => {
+        const runs = seen.map((r) => `${r.metadata.name} ${r.status?.state ?? '-'} ${r.status?.reason ?? '-'} started ${r.status?.startedAt ?? '-'} finished ${r.status?.finishedAt ?? '-'}`);
+        throw new Error(`${e.message}; the runs:\n${runs.join('\n')}`);
+      });
     } finally {
       await suspend('replace');
     }
