@@ -120,9 +120,10 @@ stop() {
     [ "$tag" = dockerd ] && { echo "--purge: refusing to delete the default engine's data" >&2; return 1; }
     # A start cut by a restart of the engine can leave `runc init` waiting forever, its shim gone:
     # those of this engine name its exec root as their state dir. Killed by PID.
-    local e
-    for e in /proc/[0-9]*/environ; do
-      grep -qzF "_LIBCONTAINER_STATEDIR=$exec_root/" "$e" 2>/dev/null && { p=${e#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null || true; }
+    local env orphan
+    for env in /proc/[0-9]*/environ; do
+      grep -qzF "_LIBCONTAINER_STATEDIR=$exec_root/" "$env" 2>/dev/null || continue
+      orphan=${env#/proc/}; kill -KILL "${orphan%/environ}" 2>/dev/null || true
     done
     # Mounts left by a SIGKILLed engine would make rm fail: unmount what is under the roots first.
     grep -oE " ($data|$exec_root)/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
