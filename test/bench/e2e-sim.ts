@@ -24,6 +24,7 @@
  * --agent-cpu-prof one of the hollow nodes' process (stopped with SIGTERM then).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { IWatchResponse } from 'etcd3';
 import { API_VERSION, type Node, type Service } from '../../pkg/api/types.js';
@@ -34,7 +35,7 @@ import { lookupKind } from '../../pkg/api/kinds.js';
 import { startEtcd } from '../helpers/etcd.js';
 import { ROOT, spawnAgent } from '../helpers/agent.js';
 import { SERVICE, TASK, spawnServer, sleep, until } from '../helpers/stowage.js';
-import { diffWrites, etcdWrites } from './etcd-writes.js';
+import { describeCalls, diffWrites, etcdWrites } from './etcd-writes.js';
 
 const NODE = lookupKind('Node')!;
 const arg = (name: string, def: number) => {
@@ -71,6 +72,16 @@ interface Figures {
 }
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mib = (b: number) => `${Math.round(b / 1048576)} MiB`;
+
+/** CPU seconds a process has used (user + system), from /proc; 0 once it is gone. */
+function cpuOf(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 function rssOf(pid: number): number {
   try {
@@ -177,6 +188,10 @@ async function run(mode: Mode): Promise<Figures> {
       spec: { image: 'localhost/stowage-busybox:1', command: ['sleep', 'infinity'], instances: INSTANCES, resources: { cpus: 0.1, mem: 64, disk: 0 } } as Service['spec'],
     };
     const w0 = await etcdWrites(client, etcd.endpoint);
+    // who used the two cores from the apply until all ran: the server, the hollow nodes, etcd, this process
+    const etcdPid = Number(readFileSync(resolve(ROOT, `.run/etcd-${etcd.port}.pid`), 'utf8'));
+    const pids = { server: server!.child.pid, agent: agent!.child.pid, etcd: etcdPid, bench: process.pid };
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuOf(pid)]));
     const t0 = performance.now();
     const res = await fetch(`${server!.url}/api/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [svc] }) });
     if (!res.ok) throw new Error(`apply: ${res.status} ${await res.text()}`);
@@ -187,6 +202,7 @@ async function run(mode: Mode): Promise<Figures> {
     });
     if (timedOut) console.log(`\n  TIMED OUT: ${created.size} created, ${bound.size} bound, ${running.size}/${INSTANCES} Running after ${TIMEOUT_S} s`);
     const total = timedOut ? NaN : tRunning - t0;
+    const cpuUsed = Object.entries(pids).map(([k, pid]) => `${k} ${(cpuOf(pid) - cpu0[k]!).toFixed(1)} s`).join(', ');
     // how long until the services loop's status says so too (complete, all healthy)
     const status = await until('the service status to catch up', async () => {
       const st = (await store.get<Service>(SERVICE, 'default', 'big'))?.object.status;
@@ -215,6 +231,7 @@ async function run(mode: Mode): Promise<Figures> {
     console.log(`  apply -> all created   ${reached(tCreated)}`);
     console.log(`  apply -> all bound     ${reached(tBound)}`);
     console.log(`  apply -> all Running   ${s(total)}   (goal < ${GOAL_MS / 1000} s: ${total < GOAL_MS ? 'met' : 'missed'}; Marathon: 14 s for 500 on 189 agents)`);
+    console.log(`  cpu, apply -> Running  ${cpuUsed} (${s(total)} on ${availableParallelism()} cores)`);
     console.log(`  throughput             ${Math.round(INSTANCES / (total / 1000))} tasks/s`);
     console.log(`  server memory          RSS ${mib(serverStart)} before, ${mib(peak)} peak (goal < ${mib(RSS_GOAL)}: ${peak < RSS_GOAL ? 'met' : 'missed'}); heap used ${mib(heap)} after`);
     console.log(`  server bytes per task  ${Math.round((peak - serverStart) / INSTANCES)} (RSS peak - before, / instances)`);
@@ -222,6 +239,8 @@ async function run(mode: Mode): Promise<Figures> {
       `  etcd writes            ${w.puts} puts + ${w.deletes} deletes in ${w.txns} write txns: ${writesPerTask.toFixed(2)} writes and ${txnsPerTask.toFixed(3)} txns per task ` +
         `(task object ${(specPuts / INSTANCES).toFixed(2)}, task status ${(statusPuts / INSTANCES).toFixed(2)}, the rest ${((w.puts + w.deletes - specPuts - statusPuts) / INSTANCES).toFixed(2)}: assignments, node statuses, service status, events)`,
     );
+    const calls = [...w.calls.values()].reduce((a, b) => a + b, 0);
+    console.log(`  etcd calls             ${calls} (${(calls / INSTANCES).toFixed(2)} per task): ${describeCalls(w.calls)}`);
     console.log(`  apply -> status says   ${status ? `complete, ${status.healthy}/${INSTANCES} healthy at ${s(tStatus - t0)}` : 'not complete within 60 s more'}`);
     console.log(`  services loop          ${loop('services')} in reconcile`);
     console.log(`  scheduler loop         ${loop('scheduler')} in reconcile (${cycle.toFixed(1)} s deciding); ${placed} bound, ${conflicts} lost races`);
