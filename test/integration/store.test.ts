@@ -83,4 +83,27 @@ describe('store against real etcd', () => {
     assert.equal(good[0]!.result, 'written');
     assert.deepEqual(bad.map((r) => r.result), ['conflict', 'conflict']);
   });
+
+  it('reads asked for at once share a read-only transaction, each with its own answer', async () => {
+    const NODE = lookupKind('Node')!;
+    for (let i = 0; i < 70; i++) {
+      await db.store.create(NODE, { apiVersion: 'stowage/v1', kind: 'Node', metadata: { name: `gr-${i}` }, spec: {} } as AnyResource);
+      if (i % 2 === 0) await db.store.putStatus(NODE, undefined, `gr-${i}`, { state: 'Ready', n: i }, '0');
+    }
+    const reader = () => (db.store as unknown as { groupReader?: { sent: number } }).groupReader?.sent ?? 0;
+    await db.store.getGrouped(NODE, undefined, 'gr-0');
+    const before = reader();
+    // 70 reads and one of nothing: 71 x 2 ranges is over 128 operations, so two transactions
+    const names = [...Array.from({ length: 70 }, (_, i) => `gr-${i}`), 'gr-none'];
+    const got = await Promise.all(names.map((n) => db.store.getGrouped(NODE, undefined, n)));
+    assert.equal(reader() - before, 2);
+    for (let i = 0; i < 70; i++) {
+      assert.equal(got[i]?.object.metadata.name, `gr-${i}`);
+      assert.deepEqual(got[i]?.object.status, i % 2 === 0 ? { state: 'Ready', n: i } : undefined);
+      const alone = await db.store.get(NODE, undefined, `gr-${i}`);
+      assert.equal(got[i]?.statusRev, alone?.statusRev);
+    }
+    assert.equal(got[70], undefined);
+  });
 });
+
