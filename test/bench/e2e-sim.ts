@@ -135,6 +135,9 @@ async function run(mode: Mode): Promise<Figures> {
     const created = new Set<string>();
     const bound = new Set<string>();
     const running = new Set<string>();
+    /** When each task was seen bound, and how long each took from bound to Running (the agents' path). */
+    const boundAt = new Map<string, number>();
+    const toRunning: number[] = [];
     let tCreated = 0;
     let tBound = 0;
     let tRunning = 0;
@@ -161,8 +164,15 @@ async function run(mode: Mode): Promise<Figures> {
         const name = e.kv.key.toString().slice(tp.length);
         // (the state without decoding the whole status: this process shares the machine with what it measures)
         const st = /"state":"(\w+)"/.exec(e.kv.value.toString())?.[1];
-        if (st !== 'Pending') bound.add(name);
-        if (st === 'Running') running.add(name);
+        if (st !== 'Pending' && !bound.has(name)) {
+          bound.add(name);
+          boundAt.set(name, performance.now());
+        }
+        if (st === 'Running' && !running.has(name)) {
+          running.add(name);
+          const b = boundAt.get(name);
+          if (b !== undefined) toRunning.push(performance.now() - b);
+        }
       }
       if (bound.size >= INSTANCES && !tBound) tBound = performance.now();
       if (running.size >= INSTANCES && !tRunning) {
@@ -232,6 +242,8 @@ async function run(mode: Mode): Promise<Figures> {
     console.log(`  apply -> all bound     ${reached(tBound)}`);
     console.log(`  apply -> all Running   ${s(total)}   (goal < ${GOAL_MS / 1000} s: ${total < GOAL_MS ? 'met' : 'missed'}; Marathon: 14 s for 500 on 189 agents)`);
     console.log(`  cpu, apply -> Running  ${cpuUsed} (${s(total)} on ${availableParallelism()} cores)`);
+    const q = (p: number) => [...toRunning].sort((a, b) => a - b)[Math.min(toRunning.length - 1, Math.floor(p * toRunning.length))] ?? NaN;
+    console.log(`  bound -> Running       median ${s(q(0.5))}, p90 ${s(q(0.9))}, max ${s(q(1))} (assignment to the agent, its start, its report)`);
     console.log(`  throughput             ${Math.round(INSTANCES / (total / 1000))} tasks/s`);
     console.log(`  server memory          RSS ${mib(serverStart)} before, ${mib(peak)} peak (goal < ${mib(RSS_GOAL)}: ${peak < RSS_GOAL ? 'met' : 'missed'}); heap used ${mib(heap)} after`);
     console.log(`  server bytes per task  ${Math.round((peak - serverStart) / INSTANCES)} (RSS peak - before, / instances)`);
