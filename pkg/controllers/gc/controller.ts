@@ -141,8 +141,7 @@ export class GarbageCollector extends Controller {
   }
 
   /** What to do with the task by the cache alone (owners of other kinds keep their tasks until their own loops say otherwise). */
-  private orphanInCache(s: Stored<Task>): ReturnType<typeof orphanAction> {
-    const o = this.ownerOf(s);
+  private orphanInCache(s: Stored<Task>, o = this.ownerOf(s)): ReturnType<typeof orphanAction> {
     return orphanAction(s.object, () => (o.owners ? o.cached?.object.metadata.uid : s.object.spec.ownerUid));
   }
 
@@ -150,12 +149,13 @@ export class GarbageCollector extends Controller {
     const s = this.tasks.get(ref);
     if (!s) return;
     const ns = s.object.metadata.namespace;
-    let action = this.orphanInCache(s);
+    const o = this.ownerOf(s);
+    let action = this.orphanInCache(s, o);
     if (action === 'none') return;
     // A job run and its first tasks are created in one transaction but reach
     // this loop through two watches, the task's often first: an owner the
     // cache does not show yet is looked up in etcd before anything goes.
-    const { kind: ownerKind, name: ownerName, owners, cached } = this.ownerOf(s);
+    const { kind: ownerKind, name: ownerName, owners, cached } = o;
     if (owners && !cached) {
       const uid = (await this.d.store.get(ownerKind === 'service' ? SERVICE : JOBRUN, ns, ownerName))?.object.metadata.uid;
       action = orphanAction(s.object, () => uid);
