@@ -49,10 +49,10 @@ function fakeStore(status: NodeStatus) {
     status,
     writes: 0,
     conflictNext: false,
-    async getGrouped() {
+    async get() {
       return { object: { metadata: { name: 'n1' }, spec: {}, status: s.status } as unknown as Node, specRev: '1', statusRev: String(rev) };
     },
-    async putStatusGrouped(_k: unknown, _ns: unknown, _n: string, st: unknown, expected: string) {
+    async putStatus(_k: unknown, _ns: unknown, _n: string, st: unknown, expected: string) {
       if (s.conflictNext) {
         s.conflictNext = false;
         rev++;

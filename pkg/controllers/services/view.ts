@@ -46,37 +46,32 @@ export function viewOf(t: Task): TaskView {
   return v;
 }
 
-/** An ISO time in ms (0 when absent or not a time). */
-const msOf = (ts: string | undefined): number => (ts ? Date.parse(ts) || 0 : 0);
-
-// (a pass over a 100,000-task service makes a view of every task that changed since the last one)
 function makeView(t: Task): TaskView {
-  const st = t.status;
-  const state = st?.state ?? 'Pending';
+  const state = t.status?.state ?? 'Pending';
   const terminal = TERMINAL_STATES.has(state);
   const hasChecks = (t.spec.healthChecks?.length ?? 0) > 0;
   const hasReadiness = (t.spec.readinessChecks?.length ?? 0) > 0;
-  const healthy = !terminal && state === 'Running' && (!hasChecks || st?.health === 'Healthy');
-  const ready = healthy && (!hasReadiness || st?.ready === true);
-  const labels = t.metadata.labels;
-  const v: TaskView = {
+  const healthy = !terminal && state === 'Running' && (!hasChecks || t.status?.health === 'Healthy');
+  const ready = healthy && (!hasReadiness || t.status?.ready === true);
+  const since = (ts: string | undefined) => Date.parse(ts ?? '') || 0;
+  // ready since the later of healthy (or started) and its readiness check passing
+  const readySince = Math.max(since(hasChecks ? t.status?.healthyAt : t.status?.startedAt), hasReadiness ? since(t.status?.readyAt) : 0);
+  return {
     task: t,
     name: t.metadata.name,
     state,
-    hash: t.spec.templateHash ?? labels?.[HASH_LABEL],
-    revision: Number(labels?.[REVISION_LABEL] ?? 0),
+    hash: t.spec.templateHash ?? t.metadata.labels?.[HASH_LABEL],
+    revision: Number(t.metadata.labels?.[REVISION_LABEL] ?? 0),
     terminal,
     terminating: !terminal && t.spec.desiredState === 'Killed',
-    bound: !!st?.nodeName,
+    bound: !!t.status?.nodeName,
     healthy,
     ready,
     readiness: hasReadiness,
     condemned: !terminal && condemned(t),
-    createdMs: msOf(t.metadata.creationTimestamp),
+    createdMs: Date.parse(t.metadata.creationTimestamp ?? '') || 0,
+    ...(ready ? { readySince } : {}),
   };
-  // ready since the later of healthy (or started) and its readiness check passing
-  if (ready) v.readySince = Math.max(msOf(hasChecks ? st?.healthyAt : st?.startedAt), hasReadiness ? msOf(st?.readyAt) : 0);
-  return v;
 }
 
 /**
