@@ -5,13 +5,14 @@
  *   desiredState Killed, not ended ──────────► terminating: gone for instances,
  *                                               still occupying capacity
  *   live ──► current template | old template
- *            healthy = Running and (Healthy, or no health checks)
- *            ready = healthy and (status.ready, or no readiness checks):
- *                    what rollouts, minimumHealthCapacity and deployments count
+ *            healthy, ready (pkg/api/task-ready.ts): ready is what rollouts,
+ *                    minimumHealthCapacity and deployments count, and
+ *                    exactly what the endpoints list
  *            condemned = Unhealthy past maxConsecutiveFailures (health policy)
  */
 import { TERMINAL_STATES, type Task, type TaskFailure, type TaskState } from '../../api/types.js';
 import { HASH_LABEL, REVISION_LABEL } from '../../api/labels.js';
+import { hasHealthChecks, hasReadinessChecks, isHealthy, isReady } from '../../api/task-ready.js';
 import { condemned } from '../health/compute.js';
 
 export interface TaskView {
@@ -49,10 +50,10 @@ export function viewOf(t: Task): TaskView {
 function makeView(t: Task): TaskView {
   const state = t.status?.state ?? 'Pending';
   const terminal = TERMINAL_STATES.has(state);
-  const hasChecks = (t.spec.healthChecks?.length ?? 0) > 0;
-  const hasReadiness = (t.spec.readinessChecks?.length ?? 0) > 0;
-  const healthy = !terminal && state === 'Running' && (!hasChecks || t.status?.health === 'Healthy');
-  const ready = healthy && (!hasReadiness || t.status?.ready === true);
+  const hasChecks = hasHealthChecks(t);
+  const hasReadiness = hasReadinessChecks(t);
+  const healthy = isHealthy(t);
+  const ready = isReady(t);
   const since = (ts: string | undefined) => Date.parse(ts ?? '') || 0;
   // ready since the later of healthy (or started) and its readiness check passing
   const readySince = Math.max(since(hasChecks ? t.status?.healthyAt : t.status?.startedAt), hasReadiness ? since(t.status?.readyAt) : 0);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Health, Node, Service, Task, TaskState } from '../../api/types.js';
+import { isReady } from '../../api/task-ready.js';
 import { computeEndpoints, nodeHost, notServing } from './compute.js';
 
 const svc = (ports: Service['spec']['ports'] = [{ name: 'http', servicePort: 10080 }, { name: 'admin' }]): Service => ({
@@ -16,6 +17,8 @@ interface TaskOpts {
   name: string;
   state?: TaskState;
   health?: Health;
+  /** It has a health check. */
+  checks?: boolean;
   readiness?: boolean;
   ready?: boolean;
   killed?: boolean;
@@ -33,6 +36,7 @@ const task = (o: TaskOpts): Task => ({
     resources: { cpus: 0.1, mem: 16, disk: 0 },
     owner: o.owner ?? 'service/web',
     ownerUid: o.ownerUid ?? 'svc-uid',
+    ...(o.checks ? { healthChecks: [{ protocol: 'HTTP', port: 'http', path: '/', gracePeriodSeconds: 5, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }] } : {}),
     ...(o.readiness ? { readinessChecks: [{ protocol: 'HTTP', port: 'http', path: '/', intervalSeconds: 1, timeoutSeconds: 0.5, httpStatusCodesForReady: [200] }] } : {}),
     ...(o.killed ? { desiredState: 'Killed' as const } : {}),
   },
@@ -79,6 +83,13 @@ describe('computeEndpoints', () => {
       [{ name: 'a', state: 'Unreachable' }, 'not running (Unreachable)'],
       [{ name: 'a', state: 'Killed' }, 'not running (Killed)'],
       [{ name: 'a', health: 'Unhealthy' }, 'unhealthy'],
+      [{ name: 'a', checks: true, health: 'Unhealthy' }, 'unhealthy'],
+      // the services loop does not count it ready yet, so it takes no traffic either
+      [{ name: 'a', checks: true }, 'not healthy yet'],
+      [{ name: 'a', checks: true, health: 'Unknown' }, 'not healthy yet'],
+      [{ name: 'a', checks: true, health: 'Healthy' }, undefined],
+      [{ name: 'a', checks: true, health: 'Healthy', readiness: true }, 'not ready'],
+      [{ name: 'a', checks: true, health: 'Healthy', readiness: true, ready: true }, undefined],
       [{ name: 'a', readiness: true }, 'not ready'],
       [{ name: 'a', readiness: true, ready: false }, 'not ready'],
       [{ name: 'a', node: 'down' }, 'its node down is not Ready'],
@@ -112,11 +123,12 @@ describe('computeEndpoints', () => {
     assert.equal(nodeHost(undefined), '127.0.0.1');
   });
 
-  it('property: never lists a task that is killed, unready, unhealthy, not Running or on a NotReady node; lists every other', () => {
+  it('property: never lists a task that is killed, unready, unhealthy (or not yet healthy, with checks), not Running or on a NotReady node; lists every other', () => {
     const states: TaskState[] = ['Pending', 'Bound', 'Starting', 'Running', 'Running', 'Running', 'Killed', 'Failed', 'Lost', 'Unreachable'];
     const arbTask = fc.record({
       state: fc.constantFrom(...states),
       health: fc.constantFrom<Health | undefined>(undefined, 'Unknown', 'Healthy', 'Unhealthy'),
+      checks: fc.boolean(),
       readiness: fc.boolean(),
       ready: fc.constantFrom<boolean | undefined>(undefined, false, true),
       killed: fc.boolean(),
@@ -131,8 +143,16 @@ describe('computeEndpoints', () => {
         tasks.forEach((t, i) => {
           const s = specs[i]!;
           const serves =
-            s.state === 'Running' && !s.killed && s.health !== 'Unhealthy' && (!s.readiness || s.ready === true) && s.node !== 'n3' && up[s.node as 'n1' | 'n2'];
+            s.state === 'Running' &&
+            !s.killed &&
+            s.health !== 'Unhealthy' &&
+            (!s.checks || s.health === 'Healthy') &&
+            (!s.readiness || s.ready === true) &&
+            s.node !== 'n3' &&
+            up[s.node as 'n1' | 'n2'];
           assert.equal(listed.has(t.metadata.name), serves, JSON.stringify(s));
+          // what the services loop counts ready is what takes traffic (a rollout keeps enough of them)
+          if (listed.has(t.metadata.name)) assert.ok(isReady(t), `listed but not ready: ${JSON.stringify(s)}`);
         });
         const names = e.ports[0]!.addresses.map((a) => a.task);
         assert.deepEqual(names, [...names].sort(), 'sorted by task name');

@@ -6,17 +6,21 @@
  *     ready, desiredState, ports)  │                                     addresses: [{host, port, task, node}]}]}
  *   Nodes (Ready, address) ────────┘
  *
- * A task is listed only while it serves: Running, not being killed
+ * A task is listed only while it serves: ready as the services loop counts
+ * it (pkg/api/task-ready.ts: Running, Healthy when it has health checks,
+ * its readiness check passed when it has one), not being killed
  * (desiredState Killed: the services loop's drain starts here, before its
- * agent stops the container), not Unhealthy, ready when it has readiness
- * checks, and on a Ready node. The address is the node's advertised host
- * (127.0.0.1 when it has none or advertises a wildcard) and the task's host
- * port of that name; addresses are sorted by task name, so equal inputs
+ * agent stops the container), and on a Ready node. A rollout keeps enough
+ * *ready* tasks, so listing a task the loop does not count (health not
+ * known yet) would let the loop kill every task taking traffic at once.
+ * The address is the node's advertised host (127.0.0.1 when it has none or
+ * advertises a wildcard) and the task's host port of that name; addresses are sorted by task name, so equal inputs
  * give equal JSON (the view sends a change only when it is one).
  */
 import type { EndpointAddress, Endpoints, Node, Service, Task } from '../../api/types.js';
 import { API_VERSION } from '../../api/types.js';
 import { OWNER_LABEL } from '../../api/labels.js';
+import { hasHealthChecks, hasReadinessChecks } from '../../api/task-ready.js';
 
 /** Why a task is not listed, or undefined when it serves. */
 export function notServing(task: Task, node: Node | undefined): string | undefined {
@@ -24,7 +28,8 @@ export function notServing(task: Task, node: Node | undefined): string | undefin
   if (task.spec.desiredState === 'Killed') return 'being killed';
   if (st?.state !== 'Running') return `not running (${st?.state ?? 'Pending'})`;
   if (st.health === 'Unhealthy') return 'unhealthy';
-  if ((task.spec.readinessChecks?.length ?? 0) > 0 && st.ready !== true) return 'not ready';
+  if (hasHealthChecks(task) && st.health !== 'Healthy') return 'not healthy yet';
+  if (hasReadinessChecks(task) && st.ready !== true) return 'not ready';
   if (!node) return `its node ${st.nodeName ?? '?'} is unknown`;
   if (node.status?.state !== 'Ready') return `its node ${node.metadata.name} is not Ready`;
   return undefined;
