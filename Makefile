@@ -11,8 +11,7 @@ build: deps
 	@npx tsc -p tsconfig.build.json
 	@node hack/build-ui.mjs
 	@mkdir -p bin
-	@printf '#!/bin/sh\nexec node --enable-source-maps "$$(dirname "$$(readlink -f "$$0")")/../dist/cmd/stowage/main.js" "$$@"\n' > bin/stowage
-	@chmod +x bin/stowage
+	@install -m 755 cmd/stowage/stowage.sh bin/stowage
 	@# stowctl: one bundle that starts fast (hack/build-cli.mjs); bin/stowctl links to it, no shell in between
 	@node hack/build-cli.mjs
 	@ln -sfn ../dist/stowctl.mjs bin/stowctl

@@ -49,10 +49,10 @@ function fakeStore(status: NodeStatus) {
     status,
     writes: 0,
     conflictNext: false,
-    async get() {
+    async getGrouped() {
       return { object: { metadata: { name: 'n1' }, spec: {}, status: s.status } as unknown as Node, specRev: '1', statusRev: String(rev) };
     },
-    async putStatus(_k: unknown, _ns: unknown, _n: string, st: unknown, expected: string) {
+    async putStatusGrouped(_k: unknown, _ns: unknown, _n: string, st: unknown, expected: string) {
       if (s.conflictNext) {
         s.conflictNext = false;
         rev++;

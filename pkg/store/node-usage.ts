@@ -15,13 +15,14 @@ const NODE = lookupKind('Node')!;
 export type UsageWriteResult = 'written' | 'unchanged' | 'unregistered';
 
 /** Throws Conflict after three lost races (the next sample tries again). */
-export async function writeNodeUsage(store: Pick<Store, 'get' | 'putStatus'>, node: string, usage: NodeUsage): Promise<UsageWriteResult> {
+export async function writeNodeUsage(store: Pick<Store, 'getGrouped' | 'putStatusGrouped'>, node: string, usage: NodeUsage): Promise<UsageWriteResult> {
   for (let attempt = 1; ; attempt++) {
-    const cur = await store.get<Node>(NODE, undefined, node);
+    // (read and written with the other nodes' reports of the same moment: a thousand nodes starting report at once)
+    const cur = await store.getGrouped<Node>(NODE, undefined, node);
     if (!cur?.object.status) return 'unregistered'; // not registered yet: the next round writes
     if (!changedMeaningfully(cur.object.status.usage, usage)) return 'unchanged';
     try {
-      await store.putStatus(NODE, undefined, node, { ...cur.object.status, usage }, cur.statusRev);
+      await store.putStatusGrouped(NODE, undefined, node, { ...cur.object.status, usage }, cur.statusRev);
       return 'written';
     } catch (e) {
       if (!isApiError(e, 'Conflict') || attempt >= 3) throw e;

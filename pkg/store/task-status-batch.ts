@@ -36,11 +36,16 @@ export type StatusWriteResult =
 /** The most writes in one batch: two compares each, and etcd takes at most 128 operations. */
 export const MAX_STATUS_BATCH = 60;
 
-/** Write the batch in one transaction. Throws Unavailable (retry later) or Refused (never retry). */
+/**
+ * Write the batch in one transaction, which it may share with other batches
+ * asked for in the same turn of the event loop (a server answering many
+ * nodes' reports at once: group-commit.ts; a batch stays all or nothing).
+ * Throws Unavailable (retry later) or Refused (never retry).
+ */
 export async function writeTaskStatuses(store: Store, items: readonly StatusWrite[]): Promise<StatusWriteResult[]> {
-  const txn = store.txn();
-  for (const w of items) Store.addPutStatus(txn, TASK, w.namespace, w.name, w.status, w.revision);
-  const r = await txn.commit();
+  const r = await store.group.commit(undefined, (txn) => {
+    for (const w of items) Store.addPutStatus(txn, TASK, w.namespace, w.name, w.status, w.revision);
+  });
   if (r.succeeded) return items.map(() => ({ result: 'written', revision: r.revision }));
   return items.map((w): StatusWriteResult => {
     const spec = r.current.get(specKey(TASK, w.namespace, w.name));

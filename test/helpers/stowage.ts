@@ -47,6 +47,9 @@ export interface SpawnOptions {
   port?: number;
 }
 
+/** What bin/stowage gives node for a server (cmd/stowage/stowage.sh): a server run from the sources gets it too. */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
+
 /** `stowage server` on a free loopback port; resolves once it is the leader (see SpawnOptions). */
 export async function spawnServer(etcd: string, args: string[] = [], extraNodeArgs: string[] = [], opts: SpawnOptions = {}): Promise<ServerProc> {
   const port = opts.port ?? (await freePort());
@@ -54,7 +57,7 @@ export async function spawnServer(etcd: string, args: string[] = [], extraNodeAr
   if (opts.built && !existsSync(built)) throw new Error('run `make build` first: bin/stowage is missing');
   const [cmd, ...pre] = opts.built ? [built] : stowageCommand();
   const until = opts.until ?? 'leading';
-  const nodeArgs = cmd === process.execPath ? extraNodeArgs : [];
+  const nodeArgs = cmd === process.execPath ? [...SERVER_NODE_FLAGS, ...extraNodeArgs] : [];
   const child = spawn(cmd!, [...nodeArgs, ...pre, 'server', '--etcd', etcd, '--listen', `127.0.0.1:${port}`, '--lease-ttl', '2', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

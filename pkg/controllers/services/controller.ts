@@ -54,6 +54,16 @@ const TASK = lookupKind('Task')!;
  * spend most of the leader's thread on it.
  */
 const MAX_COALESCE_MS = 1000;
+/**
+ * And a change waits at least this many times what the service's last
+ * pass cost the thread (up to COST_COALESCE_CAP_MS, and never more than a
+ * millisecond per task): a pass over 100,000 tasks costs about 0.4 s, and
+ * one every second or so, while they start, took most of the leader's
+ * thread from the scheduler and the agents' reports. Past a size, the
+ * services loop keeps to about a tenth of the thread per service.
+ */
+const COST_COALESCE_FACTOR = 9;
+const COST_COALESCE_CAP_MS = 5000;
 const SUFFIX = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** Per-task Killing events in one pass at most; a bigger pass has only the service's event with the count. */
 const MAX_KILL_EVENTS = 20;
@@ -76,6 +86,8 @@ export class ServicesController extends Controller {
   private owned!: OwnedTasks;
   /** Statuses this loop wrote that its informer may not have delivered yet. */
   private readonly written = new Map<string, { uid: string | undefined; status: ServiceStatus; statusRev: string }>();
+  /** What each service's last pass cost the thread (ms): reading its tasks and deciding. */
+  private readonly passMs = new Map<string, number>();
   /** Traced services (api/trace.ts): when their change was first seen, until a reconcile takes it. */
   private readonly traceSeen = new Map<string, number>();
 
@@ -107,7 +119,9 @@ export class ServicesController extends Controller {
 
   /** How long a change of a service's tasks (or its own status write) waits to be reconciled with others. */
   private coalesceMs(key: string): number {
-    return Math.min(MAX_COALESCE_MS, Math.floor(this.owned.count(key) / 40));
+    const n = this.owned.count(key);
+    const byCost = Math.min(COST_COALESCE_CAP_MS, n, COST_COALESCE_FACTOR * (this.passMs.get(key) ?? 0));
+    return Math.floor(Math.max(Math.min(MAX_COALESCE_MS, n / 40), byCost));
   }
 
   private onService(e: InformerEvent<Service>): string[] {
@@ -117,9 +131,13 @@ export class ServicesController extends Controller {
     const w = this.written.get(key);
     // The echo of this loop's own status write waits like a task change: a big service's pass
     // writes its status (its counts moved), and reconciling each echo at once ran its passes back to back.
-    const echo = e.type === 'MODIFIED' && w !== undefined && w.uid === svc.metadata.uid && w.statusRev === e.stored.statusRev && e.old?.specRev === e.stored.specRev;
+    // An older write of ours is an echo too: passes write faster than the watch delivers, and
+    // "not our newest write" made each late echo start a pass that wrote again, back to back.
+    const echo =
+      e.type === 'MODIFIED' && w !== undefined && w.uid === svc.metadata.uid && BigInt(e.stored.statusRev) <= BigInt(w.statusRev) && e.old?.specRev === e.stored.specRev && e.old.statusRev !== e.stored.statusRev;
     if (e.type === 'DELETED') {
       this.written.delete(key);
+      this.passMs.delete(key);
       this.owned.forget(key);
     } else if (w && (w.uid !== svc.metadata.uid || BigInt(e.stored.statusRev) >= BigInt(w.statusRev))) {
       this.written.delete(key);
@@ -153,8 +171,10 @@ export class ServicesController extends Controller {
     const cached = this.services.get(key);
     if (!cached) {
       this.owned.forget(key);
+      this.passMs.delete(key);
       return;
     }
+    const t0 = performance.now();
     const s = this.latest(cached);
     const svc = s.object;
     const uid = svc.metadata.uid;
@@ -163,6 +183,7 @@ export class ServicesController extends Controller {
     const deps = this.dependencies(svc, ns);
     const now = this.d.now?.() ?? Date.now();
     const plan = computeService({ service: svc, tasks: stored.map((t) => t.object), dependencies: deps, now, options: this.d.options });
+    this.passMs.set(key, performance.now() - t0);
     const marks = traceIdOf(svc) ? { ...(seen !== undefined ? { 'services.seen': seen } : {}), 'services.began': began, 'services.computed': traceNow() } : undefined;
     // the stored form of the tasks the plan kills or removes (most passes have none)
     const byTask = plan.kill.length + plan.remove.length > 0 ? new Map(stored.map((t) => [t.object, t])) : new Map<Task, Stored<Task>>();

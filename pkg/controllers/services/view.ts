@@ -47,32 +47,37 @@ export function viewOf(t: Task): TaskView {
   return v;
 }
 
+/** An ISO time in ms (0 when absent or not a time). */
+const msOf = (ts: string | undefined): number => (ts ? Date.parse(ts) || 0 : 0);
+
+// (a pass over a 100,000-task service makes a view of every task that changed since the last one)
 function makeView(t: Task): TaskView {
-  const state = t.status?.state ?? 'Pending';
+  const st = t.status;
+  const state = st?.state ?? 'Pending';
   const terminal = TERMINAL_STATES.has(state);
   const hasChecks = hasHealthChecks(t);
   const hasReadiness = hasReadinessChecks(t);
   const healthy = isHealthy(t);
   const ready = isReady(t);
-  const since = (ts: string | undefined) => Date.parse(ts ?? '') || 0;
-  // ready since the later of healthy (or started) and its readiness check passing
-  const readySince = Math.max(since(hasChecks ? t.status?.healthyAt : t.status?.startedAt), hasReadiness ? since(t.status?.readyAt) : 0);
-  return {
+  const labels = t.metadata.labels;
+  const v: TaskView = {
     task: t,
     name: t.metadata.name,
     state,
-    hash: t.spec.templateHash ?? t.metadata.labels?.[HASH_LABEL],
-    revision: Number(t.metadata.labels?.[REVISION_LABEL] ?? 0),
+    hash: t.spec.templateHash ?? labels?.[HASH_LABEL],
+    revision: Number(labels?.[REVISION_LABEL] ?? 0),
     terminal,
     terminating: !terminal && t.spec.desiredState === 'Killed',
-    bound: !!t.status?.nodeName,
+    bound: !!st?.nodeName,
     healthy,
     ready,
     readiness: hasReadiness,
     condemned: !terminal && condemned(t),
-    createdMs: Date.parse(t.metadata.creationTimestamp ?? '') || 0,
-    ...(ready ? { readySince } : {}),
+    createdMs: msOf(t.metadata.creationTimestamp),
   };
+  // ready since the later of healthy (or started) and its readiness check passing
+  if (ready) v.readySince = Math.max(msOf(hasChecks ? st?.healthyAt : st?.startedAt), hasReadiness ? msOf(st?.readyAt) : 0);
+  return v;
 }
 
 /**
