@@ -75,11 +75,17 @@ test('the sampler writes the node usage on a change only, keeps the rest of the 
     node: 'n1',
     runtime: { stats: async (id) => (id === 'c1' ? { cpus, memBytes: 10 * MiB } : undefined) },
     running: () => [{ ns: 'd', name: 'a', containerId: 'c1' }, { ns: 'd', name: 'gone', containerId: 'c2' }],
-    sink: { writeUsage: (n, u) => writeNodeUsage(store as never, n, u) },
+    sink: {
+      writeUsage: (n, u) => {
+        asked++;
+        return writeNodeUsage(store as never, n, u);
+      },
+    },
     log: nopLogger,
     intervalMs: 10_000,
     now: () => now,
   });
+  let asked = 0;
   store.conflictNext = true;
   await sampler.sampleOnce();
   assert.equal(store.writes, 1);
@@ -89,6 +95,7 @@ test('the sampler writes the node usage on a change only, keeps the rest of the 
   cpus = 0.51;
   await sampler.sampleOnce();
   assert.equal(store.writes, 1, 'a wobble is not written');
+  assert.equal(asked, 1, 'nor sent: it did not move from what the sampler wrote');
   cpus = 0.05;
   await sampler.sampleOnce();
   assert.equal(store.writes, 2);

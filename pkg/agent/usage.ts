@@ -19,6 +19,7 @@ import { isApiError } from '../api/errors.js';
 import type { NodeUsage, TaskUsage } from '../api/types.js';
 import type { UsageWriteResult } from '../store/node-usage.js';
 import { errMsg, type Logger } from '../log/logger.js';
+import { changedMeaningfully } from '../api/node-usage.js';
 import { nodeCpuUsage, nodeMemoryUsage, taskCpuUsage, taskMemoryUsage, usageSamples, usageWrites } from '../metrics/metrics.js';
 import { mapLimit } from '../util/limiter.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -71,6 +72,8 @@ export class UsageSampler {
   private stopped = false;
   private shown = new Set<string>();
   private inFlight: Promise<void> | undefined;
+  /** The usage this agent last wrote (undefined: not known to be stored). */
+  private written: NodeUsage | undefined;
 
   constructor(private readonly o: UsageSamplerOptions) {}
 
@@ -135,8 +138,12 @@ export class UsageSampler {
   }
 
   private async write(usage: NodeUsage): Promise<void> {
+    // what this agent wrote last is what is stored, unless somebody else wrote since: nothing to
+    // ask when the sample did not move from it (each ask is a request, and a read of the node)
+    if (this.written && !changedMeaningfully(this.written, usage)) return;
     try {
       const r = await this.o.sink.writeUsage(this.o.node, usage);
+      this.written = r === 'written' ? usage : undefined;
       if (r === 'written') usageWrites.inc({ result: 'written' });
     } catch (e) {
       usageWrites.inc({ result: isApiError(e, 'Conflict') ? 'conflict' : 'error' });
